@@ -1,0 +1,140 @@
+"""``flashstack board``: show a board's flash devices and partitions, list built-in boards."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from ..device import PageLayout
+from .common import (DEFAULT_BOARD, board_options, console, emit, human_size, json_option,
+                     partition_name)
+
+
+@click.group()
+def board():
+    """Boards: flash devices plus their partitions (flash map).
+
+    A board is a built-in name, a board TOML file, a devicetree (DTS, raw or
+    preprocessed; raw ones take -I include dirs) or a DTB.
+
+    \b
+    Examples:
+      flashstack board list
+      flashstack board show
+      flashstack board show nrf52840dk_nrf52840 --json
+      flashstack board show my_board.dts -I zephyr/include -I zephyr/dts
+    """
+
+
+def _erase_pages(dev, offset: int, size: int) -> str:
+    """Erase page size(s) under ``[offset, offset+size)`` of ``dev`` (a DeviceSpec)."""
+    layout = PageLayout(dev.layout, dev.write_block_size)
+    sizes = sorted({p.size for p in layout.pages(offset, offset + max(size, 1))})
+    if not sizes:
+        return "-"
+    return human_size(sizes[0]) if len(sizes) == 1 else f"{human_size(sizes[0])}..{human_size(sizes[-1])}"
+
+
+def _layout_text(dev) -> str:
+    return " + ".join(f"{count} x {human_size(size)}" for count, size in dev.layout)
+
+
+def render_board(b) -> None:
+    """Print the device table and the partition table of board ``b`` (a Board)."""
+    devices = {d.name: d for d in b.devices}
+    dt = Table(title=f"board {b.name}: flash devices", title_justify="left")
+    for col in ("device", "size", "erase pages", "write block", "erase value", "base address", "chip"):
+        dt.add_column(col, justify="right" if col in ("size", "write block") else "left")
+    for d in b.devices:
+        dt.add_row(d.name, f"{d.size:#x} ({human_size(d.size)})", _layout_text(d),
+                   str(d.write_block_size), f"{d.erase_value:#04x}",
+                   "-" if d.base_address is None else f"{d.base_address:#x}", d.chip or "-")
+    console.print(dt)
+
+    pt = Table(title=f"board {b.name}: partitions", title_justify="left")
+    for col, just in (("id", "right"), ("partition", "left"), ("label", "left"), ("device", "left"),
+                      ("offset", "right"), ("size", "right"), ("end", "right"), ("ro", "center"),
+                      ("erase page", "right"), ("write block", "right")):
+        pt.add_column(col, justify=just)
+    for p in b.partitions:
+        d = devices.get(p.device)
+        pt.add_row("-" if p.id is None else str(p.id), partition_name(p), p.label or "", p.device,
+                   f"{p.offset:#x}", f"{p.size:#x} ({human_size(p.size)})", f"{p.offset + p.size:#x}",
+                   "ro" if p.read_only else "",
+                   _erase_pages(d, p.offset, p.size) if d else "?",
+                   str(d.write_block_size) if d else "?")
+    console.print(pt)
+
+
+@board.command("show")
+@click.argument("spec", required=False, metavar="[BOARD|DTS]")
+@board_options(image=False)
+@json_option
+def show(spec, board, include_dir, as_json):
+    """Show a board's flash devices and partition table.
+
+    Columns: partition id (Zephyr order), node label, label property, device,
+    offset/size/end on the device, read-only, erase page and write block size.
+    --json prints the board as data (same partition keys as Zephyr-derived
+    board tables, plus device geometry).
+
+    \b
+    Examples:
+      flashstack board show                        # the default board
+      flashstack board show rpi_pico
+      flashstack board show build/zephyr/zephyr.dts --json
+    """
+    from ..board import load_board
+
+    b = load_board(spec or board, include_dirs=tuple(include_dir))
+    emit(b.to_json() if as_json else b, as_json, render_board)
+
+
+def _builtin_names() -> list[str]:
+    from ..board import BUILTIN_BOARDS
+
+    names = sorted(BUILTIN_BOARDS)  # a mapping or a collection of names
+    return sorted(names, key=lambda n: n != DEFAULT_BOARD)  # the default first
+
+
+def board_summaries() -> list[dict]:
+    """One row per built-in board: name, devices, partition count (or the load error)."""
+    from ..board import load_board
+
+    rows = []
+    for name in _builtin_names():
+        try:
+            b = load_board(name)
+        except (OSError, ValueError, ImportError) as exc:
+            rows.append({"name": name, "error": str(exc)})
+            continue
+        rows.append({"name": name, "default": name == DEFAULT_BOARD,
+                     "devices": [{"name": d.name, "size": d.size} for d in b.devices],
+                     "partitions": len(b.partitions)})
+    return rows
+
+
+def _render_list(rows) -> None:
+    t = Table(title="built-in boards", title_justify="left")
+    for col in ("board", "flash devices", "partitions"):
+        t.add_column(col)
+    for r in rows:
+        if "error" in r:
+            t.add_row(r["name"], Text(f"unavailable: {r['error']}", style="red"), "")
+            continue
+        devs = ", ".join(f"{d['name']} ({human_size(d['size'])})" for d in r["devices"])
+        t.add_row(r["name"] + (" (default)" if r["default"] else ""), devs, str(r["partitions"]))
+    console.print(t)
+
+
+@board.command("list")
+@json_option
+def list_(as_json):
+    """List the built-in boards (usable as --board NAME everywhere).
+
+    \b
+    Example:
+      flashstack board list --json
+    """
+    emit(board_summaries(), as_json, _render_list)

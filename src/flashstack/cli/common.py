@@ -1,0 +1,230 @@
+"""Shared pieces of the ``flashstack`` commands: options, board opening, input parsing, output.
+
+Every command module imports from here so that options, number syntax, hexdumps, JSON and
+error lines look the same everywhere. click and rich are imported only inside ``flashstack.cli``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, Mapping
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from ..errors import InvalidArgument
+
+__all__ = [
+    "DEFAULT_BOARD", "CliError", "INT", "board_options", "console", "describe_error", "emit",
+    "err_console", "fail", "hexdump", "human_size", "json_option", "load_board_from",
+    "open_board", "parse_int", "parse_value", "partition_name",
+]
+
+DEFAULT_BOARD = "flashstack-demo"
+
+#: stdout console for rendered output (tables, summaries). rich looks up ``sys.stdout`` at
+#: print time, so click's test runner captures it too.
+console = Console(highlight=False)
+#: stderr console for the one-line error messages.
+err_console = Console(stderr=True, highlight=False)
+
+
+# --- errors -----------------------------------------------------------------------
+class CliError(click.ClickException):
+    """A user-facing failure: printed as one red ``error: ...`` line on stderr, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file=None) -> None:  # noqa: D401 - click hook
+        # Text (not markup) so "[EINVAL]" in a message is not taken for a rich tag;
+        # soft_wrap keeps it on one line whatever the terminal width.
+        err_console.print(Text(f"error: {self.message}", style="bold red"), soft_wrap=True)
+
+
+def fail(message: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+    """Stop the command: print ``error: <message>`` (one red line on stderr) and exit 1."""
+    raise CliError(" ".join(str(message).split()))
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for an exception: FlashError messages as is, OSError as ``reason: path``."""
+    from ..errors import FlashError
+
+    if isinstance(exc, FlashError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    text = str(exc)
+    return text if text else type(exc).__name__
+
+
+# --- numbers and values -----------------------------------------------------------
+_SUFFIXES = {"k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20}
+
+
+def parse_int(text: str | int) -> int:
+    """A byte count or offset: decimal (``4096``), hex (``0x1000``), optional ``K``/``M``
+    (x1024, x1024**2) suffix (``4K``, ``0x10K``). InvalidArgument (EINVAL) otherwise."""
+    if isinstance(text, int):
+        return text
+    raw = str(text).strip().replace("_", "")
+    low = raw.lower()
+    scale = 1
+    for suffix in ("kib", "mib", "k", "m"):  # none of these letters is a hex digit run
+        if low.endswith(suffix):
+            scale, low = _SUFFIXES[suffix], low[: -len(suffix)].strip()
+            break
+    try:
+        value = int(low, 16) if low.startswith("0x") else int(low, 10)
+    except ValueError:
+        raise InvalidArgument(f"{text!r} is not a number (use decimal, 0x hex, or a K/M suffix)") from None
+    return value * scale
+
+
+class _IntType(click.ParamType):
+    """click parameter type over :func:`parse_int` (usage error naming the parameter)."""
+
+    name = "INT"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_int(value)
+        except InvalidArgument as exc:
+            self.fail(exc.strerror, param, ctx)
+
+
+INT = _IntType()
+
+
+def parse_value(text: str | None = None, hex: str | None = None, file: str | None = None) -> bytes:
+    """Exactly one of: ``text`` (UTF-8 bytes), ``hex`` (pairs of hex digits; spaces, ``:``,
+    ``_`` and a leading ``0x`` allowed), ``file`` (raw bytes; ``-`` reads stdin).
+    InvalidArgument (EINVAL) when none or several are given or the hex is malformed."""
+    given = [name for name, v in (("--data", text), ("--hex", hex), ("--file", file)) if v is not None]
+    if len(given) != 1:
+        raise InvalidArgument("give exactly one of --data, --hex, --file"
+                              + (f" (got {', '.join(given)})" if given else ""))
+    if text is not None:
+        return text.encode("utf-8")
+    if hex is not None:
+        digits = "".join(hex.replace(":", " ").replace("_", " ").split())
+        if digits[:2].lower() == "0x":
+            digits = digits[2:]
+        try:
+            return bytes.fromhex(digits)
+        except ValueError:
+            raise InvalidArgument(f"--hex {hex!r}: not an even number of hex digits") from None
+    if file == "-":
+        return sys.stdin.buffer.read()
+    with open(file, "rb") as f:
+        return f.read()
+
+
+# --- output ------------------------------------------------------------------------
+def partition_name(p) -> str:
+    """The name users know a partition (PartitionSpec or FlashArea) by: first node label,
+    else label property, else ``id N`` (the rule of ``FlashArea.name``)."""
+    return p.node_labels[0] if p.node_labels else (p.label or f"id {p.id}")
+
+
+def human_size(n: int) -> str:
+    """``4096`` -> ``"4 KiB"``, ``1536`` -> ``"1.5 KiB"``, ``100`` -> ``"100 B"``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} B"
+
+
+def hexdump(data: bytes, base_offset: int = 0, width: int = 16) -> str:
+    """Canonical hex+ASCII dump (``hexdump -C`` style), offsets starting at ``base_offset``.
+
+    Runs of identical lines collapse to ``*``; the last line is always shown, followed by a
+    line holding the end offset.
+    """
+    lines: list[str] = []
+    previous = None
+    starred = False
+    for i in range(0, len(data), width):
+        row = data[i:i + width]
+        if row == previous and i + width < len(data):
+            if not starred:
+                lines.append("*")
+                starred = True
+            continue
+        previous, starred = row, False
+        cells = [f"{b:02x}" for b in row] + ["  "] * (width - len(row))
+        half = width // 2
+        hexpart = " ".join(cells[:half]) + "  " + " ".join(cells[half:])
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in row)
+        lines.append(f"{base_offset + i:08x}  {hexpart}  |{text}|")
+    lines.append(f"{base_offset + len(data):08x}")
+    return "\n".join(lines)
+
+
+def emit(obj: Any, as_json: bool, render_fn: Callable[[Any], None]) -> None:
+    """Print ``obj`` as JSON (``json.dumps(obj, indent=2)``) when ``as_json``, else ``render_fn(obj)``."""
+    if as_json:
+        click.echo(json.dumps(obj, indent=2))
+    else:
+        render_fn(obj)
+
+
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print machine-readable JSON instead of a table.")
+
+
+# --- boards ------------------------------------------------------------------------
+def _decorate(image: bool, image_required: bool):
+    def deco(fn):
+        if image:
+            fn = click.option("--image", "image", metavar="IMG", required=image_required,
+                              help="Image file (one-device board) or directory of <device>.bin "
+                                   "files.")(fn)
+        fn = click.option("--include-dir", "-I", "include_dir", multiple=True, metavar="DIR",
+                          help="Include directory for a raw DTS (repeatable).")(fn)
+        fn = click.option("--board", "-b", "board", default=DEFAULT_BOARD, show_default=True,
+                          metavar="B", help="Built-in board name, board TOML, DTS or DTB file.")(fn)
+        return fn
+    return deco
+
+
+def board_options(fn=None, *, image: bool = True, image_required: bool = False):
+    """Decorator adding ``--board/-b B``, ``--include-dir/-I DIR`` (repeatable) and, unless
+    ``image=False``, ``--image IMG``. Use bare (``@board_options``) or configured
+    (``@board_options(image_required=True)``). The command receives ``board``,
+    ``include_dir`` (tuple) and ``image`` keyword arguments."""
+    deco = _decorate(image, image_required)
+    return deco(fn) if fn is not None else deco
+
+
+def _params(ctx_or_kwargs) -> Mapping[str, Any]:
+    if isinstance(ctx_or_kwargs, click.Context):
+        return ctx_or_kwargs.params
+    return ctx_or_kwargs
+
+
+def load_board_from(ctx_or_kwargs):
+    """The :class:`flashstack.board.Board` named by ``--board``/``-I`` (a Context or kwargs)."""
+    from ..board import load_board
+
+    p = _params(ctx_or_kwargs)
+    return load_board(p.get("board") or DEFAULT_BOARD, include_dirs=tuple(p.get("include_dir") or ()))
+
+
+def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, board=None):
+    """Load the board and open its devices over ``--image`` (in memory when no image).
+
+    ``create=False`` (the default) refuses a missing image file rather than silently making an
+    erased one; ``image create`` passes True. Returns an OpenBoard (a context manager).
+    """
+    from ..image_info import image_paths
+
+    p = _params(ctx_or_kwargs)
+    board = board if board is not None else load_board_from(p)
+    image = p.get("image")
+    images = None if image is None else image_paths(board, image, must_exist=not create)
+    return board.open(images=images, readonly=readonly, create=create)

@@ -1,0 +1,146 @@
+"""``flashstack flash``: a programmer's low-level read / write / erase by partition name.
+
+Offsets and lengths are partition-relative bytes. The device's NOR rules apply as on the
+chip: writes aligned to the write block, erases to erase pages, and programming a byte that
+is not erased fails (double write) until its page is erased.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .common import INT, board_options, console, emit, fail, hexdump, json_option, open_board, parse_value
+
+DEFAULT_READ_LENGTH = 256
+
+_FORCE_HELP = "Allow modifying a read-only partition (privileged access, as an image builder)."
+
+
+@click.group()
+def flash():
+    """Low-level access to an image: read, write, erase by partition.
+
+    PARTITION is a node label (storage_partition), a label property (storage)
+    or a partition id. OFFSET and LENGTH are partition-relative bytes.
+
+    \b
+    Examples:
+      flashstack flash read  --image img/ storage_partition 0 64
+      flashstack flash write --image img/ storage_partition 0x10 --hex "01 02 03 04"
+      flashstack flash erase --image img/ storage_partition 0 4K
+    """
+
+
+def _where(area, off: int) -> str:
+    return (f"partition {area.name} (id {area.id}) offset {off:#x} = "
+            f"{area.device.name} {area.offset + off:#x}")
+
+
+def _writable(area, force: bool):
+    """The area to modify: refused for read-only partitions unless ``--force``."""
+    if area.read_only:
+        if not force:
+            fail(f"partition {area.name} is read-only; pass --force to modify it anyway")
+        return area.privileged()
+    return area
+
+
+@flash.command("read", short_help="Hexdump bytes of a partition.")
+@board_options(image_required=True)
+@click.argument("partition")
+@click.argument("offset", type=INT)
+@click.argument("length", type=INT, required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the raw bytes to this file.")
+@json_option
+def read(board, include_dir, image, partition, offset, length, output, as_json):
+    """Read LENGTH bytes (default 256, capped at the partition end) at OFFSET.
+
+    Prints a hexdump with partition-relative offsets.
+
+    \b
+    Examples:
+      flashstack flash read --image img/ storage_partition 0 64
+      flashstack flash read --image img/ boot_partition 0 0x10000 -o boot.bin
+    """
+    with open_board(click.get_current_context(), readonly=True) as ob:
+        area = ob.area(partition)
+        if length is None:
+            length = max(0, min(DEFAULT_READ_LENGTH, area.size - offset))
+        data = area.read(offset, length)
+        device, device_offset = area.device.name, area.offset + offset
+        header = f"{_where(area, offset)}, {len(data)} bytes"
+        name, area_id = area.name, area.id
+    if output:
+        with open(output, "wb") as f:
+            f.write(data)
+    result = {"partition": name, "id": area_id, "device": device, "offset": offset,
+              "device_offset": device_offset, "length": len(data), "hex": data.hex()}
+
+    def render(_):
+        console.print(header, soft_wrap=True)
+        if data:
+            click.echo(hexdump(data, offset))
+    emit(result, as_json, render)
+
+
+@flash.command("write", short_help="Program bytes into a partition (NOR rules).")
+@board_options(image_required=True)
+@click.argument("partition")
+@click.argument("offset", type=INT)
+@click.option("--data", "text", metavar="TEXT", help="Bytes to write, as UTF-8 text.")
+@click.option("--hex", "hex_", metavar="HEX", help='Bytes to write, as hex ("de ad be ef").')
+@click.option("--file", "file", metavar="PATH", help="Bytes to write, from a file (- = stdin).")
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@json_option
+def write(board, include_dir, image, partition, offset, text, hex_, file, force, as_json):
+    """Program bytes at OFFSET (exactly one of --data, --hex, --file).
+
+    NOR rules: OFFSET and the length must be multiples of the write block, and
+    the target bytes must be erased (a second write to them fails until the
+    page is erased).
+
+    \b
+    Examples:
+      flashstack flash write --image img/ storage_partition 0 --data "hello"
+      flashstack flash write --image img/ slot0_partition 0 --file zephyr.signed.bin
+      flashstack flash write --image img/ boot_partition 0 --file mcuboot.bin --force
+    """
+    data = parse_value(text=text, hex=hex_, file=file)
+    with open_board(click.get_current_context(), readonly=False) as ob:
+        area = _writable(ob.area(partition), force)
+        area.write(offset, data)
+        where = _where(area, offset)
+        result = {"partition": area.name, "id": area.id, "device": area.device.name,
+                  "offset": offset, "device_offset": area.offset + offset, "written": len(data)}
+    emit(result, as_json, lambda r: console.print(f"wrote {r['written']} bytes at {where}",
+                                                 soft_wrap=True))
+
+
+@flash.command("erase", short_help="Erase pages of a partition.")
+@board_options(image_required=True)
+@click.argument("partition")
+@click.argument("offset", type=INT, required=False, default=0)
+@click.argument("length", type=INT, required=False)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@json_option
+def erase(board, include_dir, image, partition, offset, length, force, as_json):
+    """Erase LENGTH bytes at OFFSET (default: from OFFSET to the partition end).
+
+    OFFSET and OFFSET+LENGTH must be erase page boundaries of the device.
+
+    \b
+    Examples:
+      flashstack flash erase --image img/ storage_partition          # whole partition
+      flashstack flash erase --image img/ slot1_partition 0x1000 4K
+    """
+    with open_board(click.get_current_context(), readonly=False) as ob:
+        area = _writable(ob.area(partition), force)
+        if length is None:
+            length = area.size - offset
+        area.erase(offset, length)
+        where = _where(area, offset)
+        result = {"partition": area.name, "id": area.id, "device": area.device.name,
+                  "offset": offset, "device_offset": area.offset + offset, "erased": length}
+    emit(result, as_json, lambda r: console.print(f"erased {r['erased']} bytes at {where}",
+                                                 soft_wrap=True))

@@ -1,0 +1,109 @@
+"""``flashstack image``: create erased images of a board, report what an image holds."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from ..image_info import create_images, map_info
+from .common import (board_options, console, emit, human_size, json_option, load_board_from,
+                     open_board, partition_name)
+
+
+@click.group()
+def image():
+    """Flash images: one raw file per flash device of a board.
+
+    A one-device board's image can be a single file; otherwise IMAGE is a
+    directory holding <device>.bin (e.g. flash0.bin, qspi0.bin).
+
+    \b
+    Examples:
+      flashstack image create -o img/
+      flashstack image create --board rpi_pico -o pico.bin
+      flashstack image info img/
+    """
+
+
+def _render_created(result) -> None:
+    t = Table(title=f"board {result['board']}: erased images", title_justify="left")
+    for col, just in (("device", "left"), ("image", "left"), ("size", "right"),
+                      ("erase value", "right"), ("partitions", "left")):
+        t.add_column(col, justify=just)
+    for d in result["devices"]:
+        t.add_row(d["device"], d["image"], f"{d['size']:#x} ({human_size(d['size'])})",
+                  f"{d['erase_value']:#04x}", ", ".join(d["partitions"]) or "-")
+    console.print(t)
+    target = result["target"]
+    console.print(f"next: flashstack flash read --board {result['board']} --image {target} "
+                  f"<partition> 0 64", soft_wrap=True)
+
+
+@image.command("create")
+@board_options(image=False)
+@click.option("-o", "--output", "output", required=True, metavar="DIR|FILE",
+              help="Directory for <device>.bin files, or one file for a one-device board.")
+@click.option("--force", is_flag=True, help="Replace existing image files with erased ones.")
+@json_option
+def create(board, include_dir, output, force, as_json):
+    """Create erased images, one per flash device of the board.
+
+    Each file has the device's size and holds its erase value everywhere. An
+    existing image is never overwritten without --force.
+
+    \b
+    Examples:
+      flashstack image create -o img/                    # flashstack-demo: flash0.bin, qspi0.bin
+      flashstack image create --board native_sim -o sim.bin
+    """
+    b = load_board_from({"board": board, "include_dir": include_dir})
+    paths = create_images(b, output, overwrite=force)
+    result = {"board": b.name, "target": output, "devices": [
+        {"device": d.name, "image": paths[d.name], "size": d.size, "erase_value": d.erase_value,
+         "partitions": [partition_name(p) for p in b.partitions if p.device == d.name]}
+        for d in b.devices]}
+    emit(result, as_json, _render_created)
+
+
+def _render_info(result) -> None:
+    t = Table(title=f"board {result['board']}: image usage", title_justify="left")
+    for col, just in (("id", "right"), ("partition", "left"), ("device", "left"), ("size", "right"),
+                      ("state", "left"), ("first used", "right"), ("used end", "right"),
+                      ("used bytes", "right"), ("erased pages", "right"), ("sha256", "left")):
+        t.add_column(col, justify=just, no_wrap=col == "sha256")
+    for a in result["partitions"]:
+        state = "[green]erased[/green]" if a["erased"] else "[yellow]used[/yellow]"
+        pct = 100.0 * a["used_bytes"] / a["size"] if a["size"] else 0.0
+        t.add_row("-" if a["id"] is None else str(a["id"]), a["name"], a["device"],
+                  human_size(a["size"]), state,
+                  "-" if a["first_used"] is None else f"{a['first_used']:#x}",
+                  "-" if a["erased"] else f"{a['used_end']:#x}",
+                  f"{a['used_bytes']} ({pct:.1f}%)", f"{a['erased_pages']}/{a['pages']}",
+                  a["sha256"][:16] + "...")
+    console.print(t)
+
+
+@image.command("info")
+@click.argument("image_path", metavar="IMAGE")
+@board_options(image=False)
+@json_option
+def info(image_path, board, include_dir, as_json):
+    """Report what an image holds, per partition.
+
+    For each partition: erased or used, first programmed byte and end of the
+    last one (partition-relative), programmed bytes (bytes that differ from the
+    erase value), fully erased erase pages, and the SHA-256 of the partition
+    (shortened in the table; complete with --json). The image is opened read-only.
+
+    \b
+    Examples:
+      flashstack image info img/
+      flashstack image info --board rpi_pico pico.bin --json
+    """
+    params = {"board": board, "include_dir": include_dir, "image": image_path}
+    b = load_board_from(params)
+    with open_board(params, readonly=True, board=b) as ob:
+        infos = map_info(ob.flash_map)
+        images = {name: getattr(dev, "path", None) for name, dev in ob.devices.items()}
+    result = {"board": b.name, "images": images, "partitions": [i.to_json() for i in infos]}
+    emit(result, as_json, _render_info)

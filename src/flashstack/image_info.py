@@ -1,0 +1,160 @@
+"""Image files of a board, and what an image holds partition by partition.
+
+:func:`image_paths` maps a board's flash devices to image files (one file for a one-device
+board, or ``<device>.bin`` files in a directory); :func:`create_images` writes erased images;
+:func:`area_info` / :func:`map_info` report, per partition: erased or not, the first and last
+programmed byte, programmed byte count, erased erase pages and the SHA-256.
+
+Used by ``flashstack image`` and by ``inspect``. Standard library only; a board is used
+through its documented attributes (``board.name``, ``board.devices[i].name``,
+``board.open(images=...)``). Offsets in results are partition-relative bytes unless the
+name says ``device_offset``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .errors import InvalidArgument, NotFound
+
+__all__ = ["AreaInfo", "area_info", "create_images", "image_paths", "map_info"]
+
+_FILE_SUFFIXES = (".bin", ".img", ".raw", ".hex", ".dump")
+
+
+def _device_names(board) -> list[str]:
+    return [d.name for d in board.devices]
+
+
+def image_paths(board, target, must_exist: bool = True) -> dict[str, str]:
+    """``{device_name: image_path}`` for ``target``: a mapping (returned as is, checked), a
+    directory (``<device>.bin`` per device) or a single file (one-device boards only).
+
+    With ``must_exist=False`` (creation) a missing path is a file when it has a suffix such
+    as ``.bin`` and the board has one device, else a directory.
+    Errors: NotFound (ENOENT) for a missing image; InvalidArgument (EINVAL) for a single file
+    given for a board with several devices, or a mapping naming unknown devices.
+    """
+    names = _device_names(board)
+    if isinstance(target, dict):
+        unknown = sorted(set(target) - set(names))
+        if unknown:
+            raise InvalidArgument(f"board {board.name} has no device {', '.join(unknown)} "
+                                  f"(devices: {', '.join(names)})")
+        paths = {k: os.fspath(v) for k, v in target.items()}
+    else:
+        text = os.fspath(target)
+        path = Path(text)
+        as_dir = path.is_dir() or text.endswith(("/", os.sep)) or (
+            not path.exists() and path.suffix.lower() not in _FILE_SUFFIXES)
+        if as_dir:
+            paths = {n: os.fspath(path / f"{n}.bin") for n in names}
+        elif len(names) == 1:
+            paths = {names[0]: text}
+        else:
+            raise InvalidArgument(f"board {board.name} has {len(names)} flash devices "
+                                  f"({', '.join(names)}): give a directory holding "
+                                  f"{', '.join(n + '.bin' for n in names)}, not the file {text}")
+    if must_exist:
+        missing = [p for p in paths.values() if not os.path.isfile(p)]
+        if missing:
+            raise NotFound(f"image {missing[0]} does not exist (board {board.name}; make one "
+                           f"with: flashstack image create --board {board.name} -o {target})")
+    return paths
+
+
+def create_images(board, target, overwrite: bool = False) -> dict[str, str]:
+    """Write an erased image file per flash device of ``board`` at ``target`` (see
+    :func:`image_paths`); returns ``{device_name: path}``. Directories are created.
+
+    An existing image is left alone unless ``overwrite`` (then it is replaced by an erased
+    one): FileExistsError (EEXIST) otherwise, before anything is written.
+    """
+    paths = image_paths(board, target, must_exist=False)
+    existing = [p for p in paths.values() if os.path.exists(p)]
+    if existing and not overwrite:
+        raise FileExistsError(17, "image exists (use --force to replace it with an erased one)",
+                              existing[0])
+    for p in existing:
+        os.remove(p)
+    for p in paths.values():
+        Path(p).parent.mkdir(parents=True, exist_ok=True)
+    with board.open(images=paths, readonly=False, create=True):
+        pass  # opening with create=True writes each erased file
+    return paths
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    """Usage of one partition. ``first_used``/``used_end`` are partition-relative (None and
+    0 when erased); ``used_bytes`` counts bytes that differ from the erase value;
+    ``pages``/``erased_pages`` count the erase pages that start inside the partition."""
+
+    id: int | None
+    name: str
+    label: str | None
+    device: str
+    device_offset: int
+    size: int
+    read_only: bool
+    erase_value: int
+    erased: bool
+    first_used: int | None
+    used_end: int
+    used_bytes: int
+    pages: int
+    erased_pages: int
+    sha256: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _segments(area) -> Iterable[tuple[int, int, bool]]:
+    """``(off, n, is_whole_page)`` pieces covering the area, split at erase page starts."""
+    starts = [p.start_offset - area.offset for p in area.erase_pages()]
+    sizes = {p.start_offset - area.offset: p.size for p in area.erase_pages()}
+    bounds = sorted(set([0, area.size] + starts))
+    for a, b in zip(bounds, bounds[1:]):
+        yield a, b - a, sizes.get(a) == b - a
+
+
+def area_info(area, chunk: int = 64 * 1024) -> AreaInfo:
+    """Scan ``area`` (a FlashArea) once and return its :class:`AreaInfo`.
+
+    Reads go through the area (device counters see them); errors of the device propagate.
+    """
+    ev = bytes([area.erased_val])
+    h = hashlib.sha256()
+    first = None
+    end = used = pages = erased_pages = 0
+    for seg_off, seg_n, whole in _segments(area):
+        seg_erased = True
+        for off in range(seg_off, seg_off + seg_n, chunk):
+            data = area.read(off, min(chunk, seg_off + seg_n - off))
+            h.update(data)
+            programmed = len(data) - data.count(ev)
+            if not programmed:
+                continue
+            seg_erased = False
+            used += programmed
+            if first is None:
+                first = off + len(data) - len(data.lstrip(ev))
+            end = off + len(data.rstrip(ev))
+        if whole:
+            pages += 1
+            erased_pages += seg_erased
+    return AreaInfo(id=area.id, name=area.name, label=area.label, device=area.device.name,
+                    device_offset=area.offset, size=area.size, read_only=area.read_only,
+                    erase_value=area.erased_val, erased=first is None, first_used=first,
+                    used_end=end, used_bytes=used, pages=pages, erased_pages=erased_pages,
+                    sha256=h.hexdigest())
+
+
+def map_info(flash_map) -> list[AreaInfo]:
+    """:func:`area_info` of every partition of ``flash_map``, in map order."""
+    return [area_info(a) for a in flash_map]
