@@ -1,10 +1,21 @@
-"""Flash devices: the driver layer (spec/device.md)."""
+"""Flash devices: the driver layer (spec/device.md).
 
-from .base import (FLASH_ERASE_C_EXPLICIT, FlashCaps, FlashDevice, FlashParameters, PageInfo,
-                   PageLayout, copy, flash_params_get_erase_cap)
-from .simulated import (ZEPHYR_SIM_TIMING, ChipTiming, Endurance, FlashStats, FlashThresholds,
-                        SimulatedFlash)
+``SimulatedFlash`` (NOR semantics, counters, power cuts, wear) over memory or an image
+file; the generic Zephyr helpers (``fill``/``flatten`` methods, :func:`copy`); chip
+geometry in :mod:`.chips`; Zephyr's C-named seed functions in :mod:`.zephyr`.
+"""
 
-__all__ = ["FLASH_ERASE_C_EXPLICIT", "FlashCaps", "FlashDevice", "FlashParameters", "PageInfo",
-           "PageLayout", "copy", "flash_params_get_erase_cap", "ZEPHYR_SIM_TIMING", "ChipTiming",
-           "Endurance", "FlashStats", "FlashThresholds", "SimulatedFlash"]
+from .base import (FLASH_ERASE_C_EXPLICIT, FLASH_ERASE_C_SUPPORTED, FLASH_ERASE_C_VAL_BIT,
+                   FLASH_ERASE_CAPS_UNSET, FLASH_ERASE_UNIFORM_PAGE, FlashCaps, FlashDevice,
+                   FlashParameters, PageInfo, PageLayout, copy, flash_params_get_erase_cap)
+from .chips import Chip
+from .faults import Endurance
+from .simulated import SimulatedFlash
+from .stats import FlashStats, FlashThresholds
+from .timing import ZEPHYR_SIM_TIMING, ChipTiming
+
+__all__ = ["FLASH_ERASE_CAPS_UNSET", "FLASH_ERASE_C_EXPLICIT", "FLASH_ERASE_C_SUPPORTED",
+           "FLASH_ERASE_C_VAL_BIT", "FLASH_ERASE_UNIFORM_PAGE", "FlashCaps", "FlashDevice",
+           "FlashParameters", "PageInfo", "PageLayout", "copy", "flash_params_get_erase_cap",
+           "Chip", "ZEPHYR_SIM_TIMING", "ChipTiming", "Endurance", "FlashStats",
+           "FlashThresholds", "SimulatedFlash"]

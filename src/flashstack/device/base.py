@@ -192,8 +192,9 @@ class FlashDevice:
         fbs = self.fill_buffer_size
         if fbs < wbs or fbs % wbs:
             raise InvalidArgument(f"{self.name}: fill buffer {fbs} is not a multiple of write block {wbs}")
-        if off < 0 or off % wbs or n % wbs:
-            raise InvalidArgument(f"{self.name}: fill at {off:#x} len {n} not aligned to write block {wbs}")
+        if off < 0 or n < 0 or off % wbs or n % wbs:
+            raise InvalidArgument(f"{self.name}: fill at {off:#x} len {n}: negative or not aligned "
+                                  f"to write block {wbs}")
         chunk = bytes([value & 0xFF]) * fbs
         end = off + n
         while off < end:
@@ -243,6 +244,11 @@ def copy(src: FlashDevice, src_off: int, dst: FlashDevice, dst_off: int, size: i
     wbs = dst.write_block_size
     if buf_size < wbs or buf_size % wbs:
         raise InvalidArgument(f"copy: buffer {buf_size} is not a multiple of write block {wbs}")
+    # §3.4 step 5, checked up front so that a failing copy writes nothing
+    padded = size + (-size % wbs)
+    if src_off + size > src.size or dst_off + padded > dst.size:
+        raise InvalidArgument(f"copy {src.name}@{src_off:#x} -> {dst.name}@{dst_off:#x} len {size}: "
+                              f"range outside device ({src.size:#x} / {dst.size:#x} bytes)")
     left = size
     while left:
         n = min(left, buf_size)

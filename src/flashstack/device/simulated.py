@@ -2,7 +2,7 @@
 power-cut and wear-out injection, backed by memory or by an image file (mmap).
 
 Model: Zephyr drivers/flash/flash_simulator.c; flashstack additions per
-spec/device.md §4-§7.
+spec/device.md §4-§7. Offsets and lengths are device-relative bytes.
 """
 
 from __future__ import annotations
@@ -11,110 +11,46 @@ import json
 import mmap
 import os
 import random
-from dataclasses import dataclass, field, fields
 from typing import Sequence
 
-from ..errors import (DeviceIOError, InvalidArgument, NotSupported, PowerLoss,
-                      ReadOnlyBacking)
+from ..errors import (DeviceIOError, InvalidArgument, NoDevice, NotFound, NotSupported,
+                      PowerLoss, ReadOnlyBacking)
 from .base import FlashCaps, FlashDevice, FlashParameters, PageLayout
+from .faults import Endurance, PowerCut, tear_bits
+from .stats import FlashStats, FlashThresholds
+from .timing import ZEPHYR_SIM_TIMING, ChipTiming
+
+__all__ = ["SimulatedFlash", "FlashStats", "FlashThresholds", "ChipTiming", "Endurance",
+           "ZEPHYR_SIM_TIMING"]
+
+_WORD_FORMATS = {2: "H", 4: "I", 8: "Q"}
 
 
-@dataclass
-class FlashStats:
-    """Zephyr ``flash_sim_stats`` counters plus per-page ``erase_cycles`` (DEV-22, DEV-23)."""
-
-    bytes_read: int = 0
-    bytes_written: int = 0
-    double_writes: int = 0
-    flash_read_calls: int = 0
-    flash_read_time_us: float = 0
-    flash_write_calls: int = 0
-    flash_write_time_us: float = 0
-    flash_erase_calls: int = 0
-    flash_erase_time_us: float = 0
-    erase_cycles: list = field(default_factory=list)
-
-    @property
-    def busy_time_us(self) -> float:
-        return self.flash_read_time_us + self.flash_write_time_us + self.flash_erase_time_us
-
-    def reset(self) -> None:
-        """Zero every counter except ``erase_cycles`` (wear is physical state)."""
-        for f in fields(self):
-            if f.name != "erase_cycles":
-                setattr(self, f.name, 0)
-
-    def reset_wear(self) -> None:
-        self.erase_cycles[:] = [0] * len(self.erase_cycles)
-
-    def snapshot(self) -> dict:
-        """Counters as a plain dict (``erase_cycles`` copied, ``busy_time_us`` included)."""
-        d = {f.name: getattr(self, f.name) for f in fields(self)}
-        d["erase_cycles"] = list(self.erase_cycles)
-        d["busy_time_us"] = self.busy_time_us
-        return d
-
-
-@dataclass
-class FlashThresholds:
-    """Zephyr ``flash_sim_thresholds`` (DEV-24); 0 = inactive."""
-
-    max_write_calls: int = 0
-    max_erase_calls: int = 0
-    max_len: int = 0
-
-
-@dataclass(frozen=True)
-class ChipTiming:
-    """Typical chip timings for the busy-time model (spec/device.md §7), microseconds.
-
-    ``t_erase_us`` maps erase-page size (bytes) to the time to erase one page.
-    """
-
-    t_page_program_us: float
-    t_erase_us: dict
-    t_byte_first_us: float | None = None
-    t_byte_next_us: float | None = None
-    read_setup_us: float = 0.0
-    read_us_per_byte: float = 0.0
-    per_call: bool = False  # Zephyr simulator style: fixed cost per call
-
-
-#: DEV-45 — Zephyr's FLASH_SIMULATOR_MIN_{READ,WRITE,ERASE}_TIME_US defaults.
-ZEPHYR_SIM_TIMING = ChipTiming(t_page_program_us=100, t_erase_us={}, read_setup_us=2, per_call=True)
-_ZEPHYR_ERASE_US = 2000
-
-
-@dataclass(frozen=True)
-class Endurance:
-    """Rated erase cycles per page and what happens past them (spec/device.md §6)."""
-
-    rated_cycles: int
-    mode: str = "eio"  # "eio" | "stuck"
-    stuck_bits_per_erase: int = 1
-    seed: int = 0
-
-
-class _PowerCut:
-    __slots__ = ("after", "mode", "tear", "keep", "rng", "count")
-
-    def __init__(self, after, mode, tear, keep, seed):
-        self.after, self.mode, self.tear, self.keep = after, mode, tear, keep
-        self.rng = random.Random(seed)
-        self.count = 0
+def _as_bytes(data) -> bytes | bytearray:
+    """Any bytes-like object as bytes (by raw byte length, whatever its item format)."""
+    if isinstance(data, (bytes, bytearray)):
+        return data
+    try:
+        return memoryview(data).tobytes()
+    except TypeError:
+        raise InvalidArgument(f"write data of type {type(data).__name__} is not bytes-like") from None
 
 
 class SimulatedFlash(FlashDevice):
     """A simulated NOR flash device (spec/device.md §4).
 
-    Shapes: ``size`` bytes; layout from ``erase_page_size`` (uniform) or ``layout`` runs of
-    ``(count, size)``; or from ``chip`` (a key of :mod:`flashstack.device.chips`).
-    ``backing`` None keeps the image in a bytearray; a path maps an image file (created erased
-    when missing; an existing file must have exactly ``size`` bytes, else EINVAL).
+    Shapes: ``size`` bytes; layout from ``erase_page_size`` (uniform ``[(size // N, N)]``) or
+    ``layout`` runs of ``(count, size)``; or from ``chip`` (a built-in key, part name or JEDEC
+    id, a spiflash part, or a :class:`~flashstack.device.chips.Chip`), explicit arguments
+    overriding the chip's values (DEV-47). ``backing`` None keeps the image in a bytearray;
+    a path maps a raw image file (created erased when missing and ``create``; an existing
+    file is never re-initialised and must have exactly ``size`` bytes).
 
-    Errors: InvalidArgument (EINVAL) for bad configuration, ranges or alignment;
-    DeviceIOError (EIO) for double writes and worn-out pages; NotSupported (ENOSYS) when
-    erase is unsupported; ReadOnlyBacking (EROFS) on a read-only image; PowerLoss after a cut.
+    Errors (all ``flashstack.errors``): InvalidArgument (EINVAL) for configuration, ranges,
+    alignment; DeviceIOError (EIO) for double writes and worn-out pages; NotSupported (ENOSYS)
+    without an erase operation; ReadOnlyBacking (EROFS) on a read-only device; NoDevice
+    (ENODEV) after ``close()``; NotFound (ENOENT) for a missing image with ``create=False``;
+    PowerLoss after a simulated cut.
     """
 
     def __init__(self, size: int | None = None, *, erase_page_size: int | None = None,
@@ -125,22 +61,24 @@ class SimulatedFlash(FlashDevice):
                  fill_buffer_size: int = 32, backing: str | os.PathLike | None = None,
                  create: bool = True, readonly: bool = False, timing: ChipTiming | None = None,
                  endurance: Endurance | None = None, chip=None, name: str = "flash0"):
+        self.name = name
         self.chip = None
         if chip is not None:
             from . import chips
-            self.chip = chips.get(chip) if isinstance(chip, (str, int, bytes)) else chip
-            size = self.chip.size if size is None else size
+            self.chip = chips.lookup(chip) if isinstance(chip, (str, int, bytes)) else chip
+            c = self.chip
+            size = c.size if size is None else size
             if layout is None and erase_page_size is None:
-                layout = self.chip.layout
-            write_block_size = self.chip.write_block_size if write_block_size is None else write_block_size
-            program_page_size = self.chip.program_page_size if program_page_size is None else program_page_size
-            allow_double_writes = self.chip.multi_program if allow_double_writes is None else allow_double_writes
-            timing = self.chip.timing if timing is None else timing
+                layout = c.layout
+            write_block_size = c.write_block_size if write_block_size is None else write_block_size
+            program_page_size = c.program_page_size if program_page_size is None else program_page_size
+            allow_double_writes = c.multi_program if allow_double_writes is None else allow_double_writes
+            timing = c.timing if timing is None else timing
         wbs = 1 if write_block_size is None else write_block_size
-        if wbs < 1 or wbs & (wbs - 1):
+        if not isinstance(wbs, int) or wbs < 1 or wbs & (wbs - 1):
             raise InvalidArgument(f"{name}: write block size {wbs} is not a power of two")
         if erase_value not in (0x00, 0xFF):
-            raise InvalidArgument(f"{name}: erase value {erase_value:#x} must be 0x00 or 0xFF")
+            raise InvalidArgument(f"{name}: erase value {erase_value:#x} must be 0x00 or 0xFF (DEV-3)")
         if layout is None:
             if size is None or erase_page_size is None:
                 raise InvalidArgument(f"{name}: give size and erase_page_size, a layout, or a chip")
@@ -150,12 +88,16 @@ class SimulatedFlash(FlashDevice):
         self.layout = PageLayout(layout, wbs)
         if size is not None and size != self.layout.size:
             raise InvalidArgument(f"{name}: size {size} differs from layout total {self.layout.size}")
-        double = bool(allow_double_writes) or not explicit_erase
-        self.parameters = FlashParameters(wbs, erase_value, FlashCaps(not explicit_erase), double)
-        self.name = name
+        if fill_buffer_size < 1:
+            raise InvalidArgument(f"{name}: fill buffer size {fill_buffer_size} must be >= 1")
         self.program_page_size = 256 if program_page_size is None else program_page_size
+        if self.program_page_size < 1:
+            raise InvalidArgument(f"{name}: program page size {self.program_page_size} must be >= 1")
+        if timing is not None:
+            timing.check_layout((s for _, s in self.layout.runs), name)
         self.allow_double_writes = bool(allow_double_writes)
-        self.unaligned_read = unaligned_read
+        self.parameters = FlashParameters(wbs, erase_value, FlashCaps(not explicit_erase),
+                                          self.allow_double_writes or not explicit_erase)
         self.erase_supported = erase_supported
         self.fill_buffer_size = fill_buffer_size
         self.timing = timing
@@ -165,93 +107,128 @@ class SimulatedFlash(FlashDevice):
         self.readonly = readonly
         self.stats = FlashStats(erase_cycles=[0] * self.layout.page_count)
         self.thresholds = FlashThresholds()
-        self._erased = bytes([erase_value]) * max(self.layout._sizes)
-        self._cut: _PowerCut | None = None
+        # hot-path constants (checked on every call; see bench/device_bench.py)
+        self._size = self.layout.size
+        self._wbs = wbs
+        self._wmask = wbs - 1
+        self._ev = erase_value
+        self._evb = bytes([erase_value])
+        self._explicit = explicit_erase
+        self.unaligned_read = unaligned_read
+        self._cut: PowerCut | None = None
         self._dead = False
-        self._stuck: dict[int, dict[int, int]] = {}  # page -> {offset: mask of stuck bits}
+        self._open = True
+        self._halt = False  # dead or closed: one test on the hot path
+        self._stuck: dict[int, dict[int, int]] = {}  # page index -> {offset: mask of stuck bits}
         self._wear_rng = random.Random(endurance.seed if endurance else 0)
         self._file = None
-        self._open = True
         self.path = None
         if backing is None:
-            self._buf = bytearray(self._erased[:1] * self.layout.size)
+            self._buf = bytearray(self._evb * self._size)
         else:
             self._map_file(os.fspath(backing), create, readonly)
+        self._mv = memoryview(self._buf)
 
-    # --- backing ---------------------------------------------------------------
+    # --- configuration that the hot path caches --------------------------------------
+    @property
+    def unaligned_read(self) -> bool:
+        """Zephyr ``FLASH_SIMULATOR_UNALIGNED_READ``: False rejects reads not on write blocks."""
+        return self._rmask == 0
+
+    @unaligned_read.setter
+    def unaligned_read(self, value: bool) -> None:
+        self._rmask = 0 if value else self._wmask
+
+    # --- backing -----------------------------------------------------------------
     def _map_file(self, path: str, create: bool, readonly: bool) -> None:
-        size = self.layout.size
+        size = self._size
         if not os.path.exists(path):
             if not create or readonly:
-                raise InvalidArgument(f"{self.name}: image file {path} does not exist")
+                raise NotFound(f"{self.name}: image file {path} does not exist")
             with open(path, "wb") as f:
-                chunk = self._erased[:1] * min(size, 1 << 20)
-                left = size
-                while left:
-                    f.write(chunk[:min(left, len(chunk))])
-                    left -= min(left, len(chunk))
+                if self._ev == 0:
+                    f.truncate(size)
+                else:
+                    chunk = self._evb * min(size, 1 << 20)
+                    left = size
+                    while left:
+                        left -= f.write(chunk[:left])
         actual = os.path.getsize(path)
         if actual != size:
-            raise InvalidArgument(f"{self.name}: image file {path} has {actual} bytes, device has {size}")
+            raise InvalidArgument(f"{self.name}: image file {path} has {actual} bytes, "
+                                  f"device has {size} bytes")
         self._file = open(path, "rb" if readonly else "r+b")
         access = mmap.ACCESS_READ if readonly else mmap.ACCESS_WRITE
         self._buf = mmap.mmap(self._file.fileno(), size, access=access)
         self.path = path
 
     def flush(self) -> None:
-        """Sync a file-backed image to disk (no-op in memory)."""
-        if isinstance(self._buf, mmap.mmap) and not self.readonly:
+        """Sync a file-backed image to disk (no-op in memory or when closed)."""
+        if self._open and isinstance(self._buf, mmap.mmap) and not self.readonly:
             self._buf.flush()
 
     def close(self) -> None:
-        """Flush and unmap; the device is no longer ready (ENODEV for copy)."""
+        """Flush and unmap; the device is then not ready (ENODEV; DEV-27). Idempotent."""
         if not self._open:
             return
+        self._open = False
+        self._halt = True
         if isinstance(self._buf, mmap.mmap):
-            self.flush()
-            self._image_at_close = bytes(self._buf)
+            if not self.readonly:
+                self._buf.flush()
+            self._mv.release()
             self._buf.close()
             self._file.close()
-        self._open = False
 
     @property
     def is_ready(self) -> bool:
         return self._open
 
-    # --- image access without counting ----------------------------------------
+    # --- image access without counting -----------------------------------------------
     def snapshot(self) -> bytes:
-        """The whole image as bytes; works in every state, dead included (DEV-30)."""
-        if not self._open and isinstance(getattr(self, "_image_at_close", None), bytes):
-            return self._image_at_close
+        """The whole image as bytes; works in every state, dead or closed (DEV-30)."""
+        if not self._open and self.path is not None:
+            with open(self.path, "rb") as f:
+                return f.read()
         return bytes(self._buf)
 
-    def restore(self, image: bytes) -> None:
-        """Replace the whole image (not counted, no time); used to replay torture states."""
-        if len(image) != self.layout.size:
-            raise InvalidArgument(f"{self.name}: restore of {len(image)} bytes into {self.layout.size}")
-        self._buf[:] = image
+    def restore(self, image) -> None:
+        """Replace the whole image (not counted, no time); used to replay torture states.
 
-    # --- power cuts -------------------------------------------------------------
+        EINVAL if ``len(image)`` differs from the size, EROFS on a read-only device, ENODEV
+        when closed. Stuck bits (§6) still hold afterwards.
+        """
+        if not self._open:
+            raise NoDevice(f"{self.name}: restore on a closed device")
+        if self.readonly:
+            raise ReadOnlyBacking(f"{self.name}: restore on read-only image {self.path}")
+        if len(image) != self._size:
+            raise InvalidArgument(f"{self.name}: restore of {len(image)} bytes into {self._size}")
+        self._buf[:] = image
+        self._apply_stuck(0, self._size)
+
+    # --- power cuts (§5) -------------------------------------------------------------
     def arm_power_cut(self, after: int | None, mode: str = "clean", tear: str = "prefix",
                       keep: int | None = None, seed: int = 0) -> None:
         """Arm a cut at the ``after``-th counted write/erase from now (DEV-31..33).
 
         ``mode`` "clean" (nothing applied) or "torn"; ``tear`` "prefix" (first ``keep`` bytes,
-        or a seeded random count) or "bits" (each changing bit with probability 1/2).
-        ``after=None`` only counts (see :attr:`ops_since_arm`).
+        else a seeded count in ``[0, len)``) or "bits" (each changing bit with probability 1/2).
+        ``after=None`` only counts (see :attr:`ops_since_arm`). EINVAL on bad arguments.
         """
-        if after is not None and after < 1:
-            raise InvalidArgument(f"{self.name}: power cut after {after} operations (must be >= 1)")
-        if mode not in ("clean", "torn") or tear not in ("prefix", "bits"):
-            raise InvalidArgument(f"{self.name}: power cut mode {mode!r}/{tear!r}")
-        self._cut = _PowerCut(after, mode, tear, keep, seed)
+        try:
+            self._cut = PowerCut(after, mode, tear, keep, seed)
+        except InvalidArgument as e:
+            raise InvalidArgument(f"{self.name}: {e.strerror}") from None
 
     def disarm(self) -> None:
+        """Cancel a pending cut (the device stays dead if it already is)."""
         self._cut = None
 
     def power_restore(self) -> None:
-        """Clear the dead state and disarm; image and counters stay (a reboot follows)."""
+        """DEV-36: clear the dead state and disarm; image and counters stay (a reboot follows)."""
         self._dead = False
+        self._halt = not self._open
         self._cut = None
 
     @property
@@ -260,279 +237,296 @@ class SimulatedFlash(FlashDevice):
 
     @property
     def ops_since_arm(self) -> int:
+        """Counted write/erase operations since arming (0 when not armed)."""
         return self._cut.count if self._cut else 0
 
-    def _lost(self, what: str, off: int, n: int) -> PowerLoss:
-        return PowerLoss(f"{self.name}: {what} at {off:#x} len {n}: device is without power")
-
-    # --- checks -------------------------------------------------------------------
-    def _check_range(self, what: str, off: int, n: int) -> None:
-        if off < 0 or n < 0 or off + n > self.layout.size:
-            raise InvalidArgument(f"{self.name}: {what} at {off:#x} len {n} outside device "
-                                  f"of {self.layout.size:#x} bytes")
-
-    def _check_writable(self, what: str) -> None:
-        if self.readonly:
-            raise ReadOnlyBacking(f"{self.name}: {what} on read-only image {self.path}")
-
-    # --- read ----------------------------------------------------------------------
-    def read(self, off: int, n: int) -> bytes:
-        """Read ``n`` bytes at device offset ``off``. EINVAL on range (or alignment when
-        unaligned reads are disabled); PowerLoss when dead."""
+    def _halted(self, what: str, off: int, n: int):
         if self._dead:
-            raise self._lost("read", off, n)
-        if off < 0 or n < 0 or off + n > self.layout.size:
-            self._check_range("read", off, n)
-        if not self.unaligned_read:
-            wbs = self.parameters.write_block_size
-            if off % wbs or n % wbs:
-                raise InvalidArgument(f"{self.name}: read at {off:#x} len {n} not aligned to {wbs}")
+            raise PowerLoss(f"{self.name}: {what} at {off:#x} len {n}: device is without power")
+        raise NoDevice(f"{self.name}: {what} at {off:#x} len {n}: device is closed")
+
+    def _died(self, kind: str, off: int, n: int, applied: int, detail: str):
+        cut = self._cut
+        self._dead = self._halt = True
+        raise PowerLoss(f"{self.name}: power cut during {kind} #{cut.count} at {off:#x} len {n} "
+                        f"({cut.describe()}, {detail})",
+                        op_index=cut.count, kind=kind, offset=off, length=n, applied=applied)
+
+    # --- validation (slow paths) -------------------------------------------------------
+    def _range_error(self, what: str, off: int, n: int) -> InvalidArgument:
+        return InvalidArgument(f"{self.name}: {what} at {off:#x} len {n} outside device "
+                               f"of {self._size:#x} bytes")
+
+    def _check_read(self, off: int, n: int) -> bool:
+        """Raise for an invalid read; True for a valid zero-length one (DEV-8)."""
+        if off < 0 or n < 0 or off + n > self._size:
+            raise self._range_error("read", off, n)
         if n == 0:
-            return b""
+            return True
+        raise InvalidArgument(f"{self.name}: read at {off:#x} len {n} not aligned to write "
+                              f"block {self._wbs} (unaligned reads disabled)")
+
+    def _check_write(self, off: int, n: int) -> bool:
+        """Raise for an invalid write (§4.4 step 2); True for a valid zero-length one."""
+        if off < 0 or off + n > self._size:
+            raise self._range_error("write", off, n)
+        if n == 0:
+            return True
+        if (off | n) & self._wmask:
+            raise InvalidArgument(f"{self.name}: write at {off:#x} len {n} not aligned to "
+                                  f"write block {self._wbs}")
+        raise ReadOnlyBacking(f"{self.name}: write at {off:#x} len {n} on read-only image {self.path}")
+
+    # --- read ----------------------------------------------------------------------------
+    def read(self, off: int, n: int) -> bytes:
+        """Read ``n`` bytes at device offset ``off`` (stuck bits included; §4.4).
+
+        Errors: EINVAL (range; alignment when unaligned reads are disabled), ENODEV, PowerLoss.
+        """
+        if self._halt:
+            self._halted("read", off, n)
+        if off < 0 or n <= 0 or off + n > self._size or (off | n) & self._rmask:
+            if self._check_read(off, n):
+                return b""
         st = self.stats
         st.flash_read_calls += 1
         st.bytes_read += n
         if self.timing is not None:
-            st.flash_read_time_us += self.timing.read_setup_us + (
-                0 if self.timing.per_call else n * self.timing.read_us_per_byte)
-        return bytes(self._buf[off:off + n])
+            st.flash_read_time_us += self.timing.read_us(n)
+        return self._mv[off:off + n].tobytes()
 
-    # --- write ---------------------------------------------------------------------
+    # --- write ---------------------------------------------------------------------------
     def write(self, off: int, data) -> None:
-        """Program ``data`` at device offset ``off`` (spec/device.md §4.4 order).
+        """Program ``data`` (bytes-like) at device offset ``off``, in the order of §4.4.
 
-        Errors: EINVAL (range, alignment), EROFS (read-only image), EIO (double write
-        without ``allow_double_writes``; worn-out page in "eio" mode), PowerLoss.
+        Errors: EINVAL (range, alignment), EROFS (read-only), ENODEV (closed), EIO (double
+        write without ``allow_double_writes``; worn-out page in "eio" mode), PowerLoss.
         """
-        if self._dead:
-            raise self._lost("write", off, len(data))
+        if type(data) is not bytes:
+            data = _as_bytes(data)
         n = len(data)
-        wbs = self.parameters.write_block_size
-        if off < 0 or off + n > self.layout.size:
-            self._check_range("write", off, n)
-        if off % wbs or n % wbs:
-            raise InvalidArgument(f"{self.name}: write at {off:#x} len {n} not aligned to write block {wbs}")
-        if self.readonly:
-            self._check_writable("write")
-        if n == 0:
-            return
+        if self._halt:
+            self._halted("write", off, n)
+        if off < 0 or off + n > self._size or (off | n) & self._wmask or not n or self.readonly:
+            if self._check_write(off, n):
+                return
         st = self.stats
         st.flash_write_calls += 1
-        buf = self._buf
         end = off + n
-        old = buf[off:end]
-        explicit = not self.parameters.caps.no_explicit_erase
-        if explicit and old != self._erased[:n]:
-            programmed = self._programmed_blocks(old, wbs)
-            if programmed:
-                st.double_writes += 1 if not self.allow_double_writes else programmed
-                if not self.allow_double_writes:
-                    raise DeviceIOError(f"{self.name}: write at {off:#x} len {n} hits "
-                                        f"{programmed} programmed write block(s) (double write)")
+        old = self._buf[off:end]
+        erased = old.count(self._evb) == n
+        if not erased and self._explicit:
+            erased = self._double_write(off, n, old)
         th = self.thresholds
-        if th.max_write_calls:
-            if st.flash_write_calls > th.max_write_calls or (
-                    st.flash_write_calls == th.max_write_calls and not th.max_len):
-                return
-            if st.flash_write_calls == th.max_write_calls:
-                data, n = bytes(data[:th.max_len]), min(n, th.max_len)
-                end, old = off + n, old[:n]
-        cut = self._cut
-        if cut is not None:
-            cut.count += 1
-            if cut.after is not None and cut.count == cut.after:
-                self._cut_write(off, bytes(data), old, explicit)
-        if self._stuck or self.endurance is not None:
-            self._check_wear_write(off, n)
-        if not explicit:
-            buf[off:end] = data
-        elif old == self._erased[:n]:
-            buf[off:end] = data  # erased bytes take the data as is, for either erase value
+        if th.max_write_calls and st.flash_write_calls >= th.max_write_calls:
+            if st.flash_write_calls > th.max_write_calls or not th.max_len:
+                return  # DEV-24: dropped, reported as success
+            data, old = data[:th.max_len], old[:th.max_len]
+            n = len(data)
+            end = off + n
+        if not self._explicit or erased:
+            full = data  # RAM-like overwrite; erased & data == data for either erase value
         else:
-            buf[off:end] = self._merge(old, data)
+            full = self._merge(old, data)
+        if self._cut is not None:
+            self._cut_write(off, n, old, full)
+        if self.endurance is not None:
+            self._wear_check_write(off, n)
+        self._buf[off:end] = full
         if self._stuck:
-            self._apply_stuck_range(off, end)
+            self._apply_stuck(off, end)
         st.bytes_written += n
         if self.timing is not None:
-            st.flash_write_time_us += self._write_time(off, n)
+            st.flash_write_time_us += self.timing.write_us(off, n, self.program_page_size)
 
-    def _programmed_blocks(self, old: bytes, wbs: int) -> int:
-        erased = self._erased
+    def _double_write(self, off: int, n: int, old) -> bool:
+        """DEV-16: count programmed blocks; EIO unless double writes are allowed.
+
+        Returns True when the range only looks programmed because of stuck bits (§6: writes
+        still succeed in "stuck" mode), so it is treated as erased.
+        """
+        programmed = self._programmed_blocks(self._unstuck(off, old) if self._stuck else old)
+        if not programmed:
+            return True
+        st = self.stats
+        if not self.allow_double_writes:
+            st.double_writes += 1
+            raise DeviceIOError(f"{self.name}: write at {off:#x} len {n} hits {programmed} "
+                                f"programmed write block(s) (double write)")
+        st.double_writes += programmed
+        return False
+
+    def _programmed_blocks(self, old) -> int:
+        """Number of write blocks in ``old`` that are not all erase value (DEV-15)."""
+        wbs = self._wbs
         if wbs == 1:
-            return len(old) - old.count(erased[:1])
-        blk = erased[:wbs]
+            return len(old) - old.count(self._evb)
+        fmt = _WORD_FORMATS.get(wbs)
+        if fmt is not None:
+            words = memoryview(old).cast(fmt).tolist()
+            return len(words) - words.count((1 << (8 * wbs)) - 1 if self._ev else 0)
+        blk = self._evb * wbs
         return sum(1 for i in range(0, len(old), wbs) if old[i:i + wbs] != blk)
 
-    def _merge(self, old: bytes, data) -> bytes:
+    def _merge(self, old, data) -> bytes:
         """DEV-17: AND into 0xFF-erased flash, OR into 0x00-erased flash."""
         a = int.from_bytes(old, "little")
         b = int.from_bytes(data, "little")
-        v = (a & b) if self.parameters.erase_value == 0xFF else (a | b)
+        v = (a & b) if self._ev == 0xFF else (a | b)
         return v.to_bytes(len(old), "little")
 
-    def _cut_write(self, off: int, data: bytes, old: bytes, explicit: bool) -> None:
+    def _cut_write(self, off: int, n: int, old, full) -> None:
+        """Power-cut step of a write (§4.4 step 6): count it; on the cut, tear and die."""
         cut = self._cut
-        n = len(data)
+        cut.count += 1
+        if cut.count != cut.after:
+            return
         applied = 0
         if cut.mode == "torn":
-            full = self._merge(old, data) if explicit else data
-            if cut.tear == "prefix":
-                k = cut.keep if cut.keep is not None else cut.rng.randrange(n)
-                k = max(0, min(k, n))
-                self._buf[off:off + k] = full[:k]
-                applied = k
-            else:
-                a = int.from_bytes(old, "little")
-                diff = a ^ int.from_bytes(full, "little")
-                keep_mask = cut.rng.getrandbits(n * 8) & diff
-                applied = bin(keep_mask).count("1")
-                self._buf[off:off + n] = (a ^ keep_mask).to_bytes(n, "little")
-        self._dead = True
-        raise PowerLoss(f"{self.name}: power cut during write #{cut.count} at {off:#x} len {n} "
-                        f"({cut.mode}{'/' + cut.tear if cut.mode == 'torn' else ''}, {applied} applied)",
-                        op_index=cut.count, kind="write", offset=off, length=n, applied=applied)
+            new, applied = cut.torn_write(bytes(old), bytes(full))
+            self._buf[off:off + n] = new
+            self._apply_stuck(off, off + n)
+        self._died("write", off, n, applied,
+                   f"{applied} {'byte(s) kept' if cut.tear == 'prefix' else 'bit(s) applied'}")
 
-    def _write_time(self, off: int, n: int) -> float:
-        t = self.timing
-        if t.per_call:
-            return t.t_page_program_us
-        pp = self.program_page_size
-        total = 0.0
-        while n:
-            piece = min(n, pp - off % pp)
-            if t.t_byte_first_us is None:
-                total += t.t_page_program_us
-            else:
-                total += min(t.t_page_program_us, t.t_byte_first_us + (piece - 1) * t.t_byte_next_us)
-            off += piece
-            n -= piece
-        return total
-
-    # --- erase ---------------------------------------------------------------------
+    # --- erase -----------------------------------------------------------------------------
     def erase(self, off: int, n: int) -> None:
         """Erase the pages covering ``[off, off+n)``; both ends must be page boundaries.
 
-        Errors: ENOSYS (no erase operation), EINVAL (range, boundaries), EROFS, EIO (worn-out
-        page in "eio" mode), PowerLoss.
+        Errors: ENOSYS (no erase operation), EINVAL (range, boundaries), EROFS, ENODEV, EIO
+        (worn-out page in "eio" mode), PowerLoss.
         """
-        if self._dead:
-            raise self._lost("erase", off, n)
+        if self._halt:
+            self._halted("erase", off, n)
         if not self.erase_supported:
-            raise NotSupported(f"{self.name}: device has no erase operation")
-        self._check_range("erase", off, n)
+            raise NotSupported(f"{self.name}: erase at {off:#x} len {n:#x}: device has no erase operation")
+        if off < 0 or n < 0 or off + n > self._size:
+            raise self._range_error("erase", off, n)
+        if n == 0:
+            return
         lay = self.layout
         if not lay.is_boundary(off) or not lay.is_boundary(off + n):
             raise InvalidArgument(f"{self.name}: erase at {off:#x} len {n:#x} is not on erase-page boundaries")
-        self._check_writable("erase")
-        if n == 0:
-            return
+        if self.readonly:
+            raise ReadOnlyBacking(f"{self.name}: erase at {off:#x} len {n:#x} on read-only image {self.path}")
         st = self.stats
         st.flash_erase_calls += 1
         th = self.thresholds
         if th.max_erase_calls and st.flash_erase_calls >= th.max_erase_calls:
-            return
+            return  # DEV-24: dropped, reported as success
         pages = list(lay.pages(off, off + n))
-        cut = self._cut
-        if cut is not None:
-            cut.count += 1
-            if cut.after is not None and cut.count == cut.after:
-                self._cut_erase(off, n, pages)
+        if self._cut is not None:
+            self._cut_erase(off, n, pages)
+        cycles = st.erase_cycles
         for p in pages:
-            st.erase_cycles[p.index] += 1
+            cycles[p.index] += 1
         if self.endurance is not None:
-            self._wear_on_erase(off, n, pages)
-        else:
-            self._buf[off:off + n] = self._erased[:1] * n
+            self._wear_check_erase(pages)
+        self._buf[off:off + n] = self._evb * n
+        if self._stuck or (self.endurance is not None and self.endurance.mode == "stuck"):
+            self._add_stuck_bits(pages)
+            self._apply_stuck(off, off + n)
         if self.timing is not None:
-            st.flash_erase_time_us += self._erase_time(pages)
+            st.flash_erase_time_us += self.timing.erase_us(p.size for p in pages)
 
     def _cut_erase(self, off: int, n: int, pages) -> None:
+        """Power-cut step of an erase (§4.4 step 5; DEV-32 partial erase)."""
         cut = self._cut
+        cut.count += 1
+        if cut.count != cut.after:
+            return
         applied = 0
         if cut.mode == "torn":
             j = cut.rng.randrange(len(pages))
             for p in pages[:j]:
-                self._buf[p.start_offset:p.start_offset + p.size] = self._erased[:p.size]
+                self._buf[p.start_offset:p.start_offset + p.size] = self._evb * p.size
                 self.stats.erase_cycles[p.index] += 1
             p = pages[j]
-            old = self._buf[p.start_offset:p.start_offset + p.size]
-            a = int.from_bytes(old, "little")
-            erased = int.from_bytes(self._erased[:p.size], "little")
-            mask = cut.rng.getrandbits(p.size * 8) & (a ^ erased)
-            self._buf[p.start_offset:p.start_offset + p.size] = (a ^ mask).to_bytes(p.size, "little")
+            start, end = p.start_offset, p.start_offset + p.size
+            new, _ = tear_bits(cut.rng, bytes(self._buf[start:end]), self._evb * p.size)
+            self._buf[start:end] = new
             self.stats.erase_cycles[p.index] += 1
-            self._apply_stuck_range(p.start_offset, p.start_offset + p.size)
-            applied = j
-        self._dead = True
-        raise PowerLoss(f"{self.name}: power cut during erase #{cut.count} at {off:#x} len {n:#x} "
-                        f"({cut.mode}, {applied} page(s) fully erased)",
-                        op_index=cut.count, kind="erase", offset=off, length=n, applied=applied)
+            self._apply_stuck(off, end)
+            applied = j + 1
+        self._died("erase", off, n, applied, f"{applied} page(s) erased or partly erased")
 
-    def _erase_time(self, pages) -> float:
-        t = self.timing
-        if t.per_call:
-            return _ZEPHYR_ERASE_US
-        total = 0.0
-        for p in pages:
-            if p.size not in t.t_erase_us:
-                raise InvalidArgument(f"{self.name}: timing has no erase time for {p.size}-byte pages")
-            total += t.t_erase_us[p.size]
-        return total
-
-    # --- endurance -------------------------------------------------------------------
-    def _wear_on_erase(self, off: int, n: int, pages) -> None:
+    # --- endurance (§6) -----------------------------------------------------------------------
+    def _wear_check_erase(self, pages) -> None:
+        """DEV-38: in "eio" mode an erase touching a worn-out page fails, content unchanged."""
         end = self.endurance
-        rated = end.rated_cycles
-        if end.mode == "eio":
-            worn = [p for p in pages if self.stats.erase_cycles[p.index] > rated]
-            if worn:
-                if self.timing is not None:
-                    self.stats.flash_erase_time_us += self._erase_time(pages)
-                raise DeviceIOError(f"{self.name}: erase of page {worn[0].index} at "
-                                    f"{worn[0].start_offset:#x} failed: worn out after "
-                                    f"{self.stats.erase_cycles[worn[0].index] - 1} cycles (rated {rated})")
-            self._buf[off:off + n] = self._erased[:1] * n
+        if end.mode != "eio":
             return
-        self._buf[off:off + n] = self._erased[:1] * n
-        for p in pages:
-            if self.stats.erase_cycles[p.index] > rated:
-                stuck = self._stuck.setdefault(p.index, {})
-                for _ in range(end.stuck_bits_per_erase):
-                    pos = self._wear_rng.randrange(p.size * 8)
-                    o = p.start_offset + pos // 8
-                    stuck[o] = stuck.get(o, 0) | (1 << (pos % 8))
-        self._apply_stuck_range(off, off + n)
+        cycles = self.stats.erase_cycles
+        worn = [p for p in pages if cycles[p.index] > end.rated_cycles]
+        if worn:
+            if self.timing is not None:  # DEV-44: wear failures reached the array
+                self.stats.flash_erase_time_us += self.timing.erase_us(p.size for p in pages)
+            w = worn[0]
+            raise DeviceIOError(f"{self.name}: erase of page {w.index} at {w.start_offset:#x} failed: "
+                                f"worn out ({cycles[w.index]} cycles, rated {end.rated_cycles})")
 
-    def _check_wear_write(self, off: int, n: int) -> None:
-        if self.endurance is None or self.endurance.mode != "eio":
+    def _wear_check_write(self, off: int, n: int) -> None:
+        """DEV-38: in "eio" mode a write touching a worn-out page fails, nothing written."""
+        end = self.endurance
+        if end.mode != "eio":
             return
-        rated = self.endurance.rated_cycles
         cycles = self.stats.erase_cycles
         lay = self.layout
-        first, last = lay.index_of(off), lay.index_of(off + n - 1)
-        for i in range(first, last + 1):
-            if cycles[i] > rated:
+        for i in range(lay.index_of(off), lay.index_of(off + n - 1) + 1):
+            if cycles[i] > end.rated_cycles:
+                if self.timing is not None:
+                    self.stats.flash_write_time_us += self.timing.write_us(off, n, self.program_page_size)
                 raise DeviceIOError(f"{self.name}: write at {off:#x} len {n} touches worn-out "
-                                    f"page {i} ({cycles[i]} cycles, rated {rated})")
+                                    f"page {i} ({cycles[i]} cycles, rated {end.rated_cycles})")
 
-    def _apply_stuck_range(self, start: int, end: int) -> None:
-        """Force stuck bits to the programmed state (complement of the erase value)."""
+    def _add_stuck_bits(self, pages) -> None:
+        """DEV-39: each erase of a worn-out page adds new stuck bits at seeded positions."""
+        end = self.endurance
+        if end is None or end.mode != "stuck":
+            return
+        cycles = self.stats.erase_cycles
+        for p in pages:
+            if cycles[p.index] <= end.rated_cycles:
+                continue
+            stuck = self._stuck.setdefault(p.index, {})
+            free = p.size * 8 - sum(m.bit_count() for m in stuck.values())
+            for _ in range(min(end.stuck_bits_per_erase, free)):
+                while True:
+                    pos = self._wear_rng.randrange(p.size * 8)
+                    o, bit = p.start_offset + pos // 8, 1 << (pos % 8)
+                    if not stuck.get(o, 0) & bit:
+                        stuck[o] = stuck.get(o, 0) | bit
+                        break
+
+    def _apply_stuck(self, start: int, end: int) -> None:
+        """Force stuck bits in ``[start, end)`` to the programmed state (complement of erase value)."""
         if not self._stuck:
             return
-        ff = self.parameters.erase_value == 0xFF
+        buf = self._buf
         for page in self._stuck.values():
             for o, mask in page.items():
                 if start <= o < end:
-                    self._buf[o] = self._buf[o] & ~mask & 0xFF if ff else self._buf[o] | mask
+                    buf[o] = (buf[o] & ~mask & 0xFF) if self._ev == 0xFF else (buf[o] | mask)
+
+    def _unstuck(self, off: int, old) -> bytes:
+        """``old`` (bytes at ``off``) with stuck bits read as the erase value."""
+        b = bytearray(old)
+        end = off + len(b)
+        for page in self._stuck.values():
+            for o, mask in page.items():
+                if off <= o < end:
+                    b[o - off] = (b[o - off] | mask) if self._ev == 0xFF else (b[o - off] & ~mask & 0xFF)
+        return bytes(b)
 
     def wear_report(self) -> dict:
-        """Per-page cycles, rated cycles, worn-out flag and stuck bits; device max/mean (DEV-40)."""
+        """DEV-40: per page (index, offset, size, cycles, rated_cycles, worn_out, stuck_bits);
+        device ``max``, ``mean`` and ``max_over_mean`` of ``erase_cycles``."""
         cycles = self.stats.erase_cycles
         rated = self.rated_cycles
         pages = []
         for p in self.layout.pages():
             c = cycles[p.index]
-            stuck = sum(bin(m).count("1") for m in self._stuck.get(p.index, {}).values())
+            stuck = sum(m.bit_count() for m in self._stuck.get(p.index, {}).values())
             pages.append({"index": p.index, "offset": p.start_offset, "size": p.size, "cycles": c,
                           "rated_cycles": rated, "worn_out": rated is not None and c > rated,
                           "stuck_bits": stuck})
@@ -542,19 +536,20 @@ class SimulatedFlash(FlashDevice):
                 "max_over_mean": (mx / mean) if mean else 0.0, "rated_cycles": rated}
 
     def save_wear(self, path) -> None:
-        """Persist ``erase_cycles`` to a JSON sidecar (never inside the image, DEV-29)."""
+        """DEV-29: persist ``erase_cycles`` to a JSON sidecar (never inside the image)."""
         with open(path, "w") as f:
             json.dump({"device": self.name, "erase_cycles": self.stats.erase_cycles}, f)
 
     def load_wear(self, path) -> None:
+        """Load ``erase_cycles`` saved by :meth:`save_wear`; EINVAL if the page count differs."""
         with open(path) as f:
             cycles = json.load(f)["erase_cycles"]
-        if len(cycles) != self.layout.page_count:
-            raise InvalidArgument(f"{self.name}: wear file {path} has {len(cycles)} pages, "
-                                  f"device has {self.layout.page_count}")
+        if len(cycles) != self.layout.page_count or not all(isinstance(c, int) and c >= 0 for c in cycles):
+            raise InvalidArgument(f"{self.name}: wear file {path} has {len(cycles)} page counters, "
+                                  f"device has {self.layout.page_count} pages")
         self.stats.erase_cycles[:] = cycles
 
     def __repr__(self) -> str:
         where = self.path or "memory"
-        return (f"SimulatedFlash({self.name!r}, {self.layout.size:#x} bytes, pages {self.layout.runs}, "
-                f"wbs {self.parameters.write_block_size}, {where})")
+        return (f"SimulatedFlash({self.name!r}, {self._size:#x} bytes, pages {self.layout.runs}, "
+                f"wbs {self._wbs}, {where})")

@@ -1,0 +1,141 @@
+"""Zephyr flash driver API seed functions (spec/device.md §3.5).
+
+Thin functions over :class:`~flashstack.device.FlashDevice` with Zephyr's names and argument
+order (include/zephyr/drivers/flash.h, drivers/flash/flash_util.c,
+drivers/flash/flash_page_layout.c). They return 0 or a negative errno; out-parameters come
+back in a tuple; NULL is None. Offsets are device-relative bytes. ``PowerLoss`` is never
+turned into a return code (DEV-35): it propagates.
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import Callable
+
+from ..errors import FlashError, PowerLoss
+from .base import FlashDevice, FlashParameters, PageInfo, copy
+from .base import flash_params_get_erase_cap as _erase_cap
+
+__all__ = ["flash_read", "flash_write", "flash_erase", "flash_fill", "flash_flatten", "flash_copy",
+           "flash_get_parameters", "flash_params_get_erase_cap", "flash_get_write_block_size",
+           "flash_get_size", "flash_get_page_info_by_offs", "flash_get_page_info_by_idx",
+           "flash_get_page_count", "flash_page_foreach"]
+
+
+def _rc(fn: Callable, *args) -> int:
+    """Run ``fn(*args)``: 0 on success, ``-errno`` for a FlashError; PowerLoss propagates."""
+    try:
+        fn(*args)
+    except PowerLoss:
+        raise
+    except FlashError as e:
+        return -e.errno
+    return 0
+
+
+def _nbytes(buf) -> int | None:
+    try:
+        return memoryview(buf).nbytes
+    except TypeError:
+        return None
+
+
+def flash_read(dev: FlashDevice, offset: int, data, len: int) -> int:  # noqa: A002 (C name)
+    """Read ``len`` bytes at ``offset`` into the writable buffer ``data`` (>= ``len`` bytes).
+
+    Returns 0, -EINVAL (range, alignment, buffer too small or not writable), -ENODEV.
+    """
+    size = _nbytes(data)
+    if size is None or size < len or len < 0 or memoryview(data).readonly:
+        return -errno.EINVAL
+
+    def run():
+        memoryview(data).cast("B")[:len] = dev.read(offset, len)
+    return _rc(run)
+
+
+def flash_write(dev: FlashDevice, offset: int, data, len: int) -> int:  # noqa: A002
+    """Program the first ``len`` bytes of ``data`` at ``offset``.
+
+    Returns 0, -EINVAL (range, alignment, ``data`` shorter than ``len``), -EIO (double write,
+    worn out), -EROFS, -ENODEV.
+    """
+    size = _nbytes(data)
+    if size is None or size < len or len < 0:
+        return -errno.EINVAL
+    return _rc(dev.write, offset, memoryview(data).cast("B")[:len].tobytes())
+
+
+def flash_erase(dev: FlashDevice, offset: int, size: int) -> int:
+    """Erase ``[offset, offset+size)``. Returns 0, -EINVAL, -ENOSYS, -EIO, -EROFS, -ENODEV."""
+    return _rc(dev.erase, offset, size)
+
+
+def flash_fill(dev: FlashDevice, val: int, offset: int, size: int) -> int:
+    """Write ``val`` over ``[offset, offset+size)`` (DEV-11). Returns 0 or the first error."""
+    return _rc(dev.fill, val, offset, size)
+
+
+def flash_flatten(dev: FlashDevice, offset: int, size: int) -> int:
+    """Erase, or fill with the erase value on RAM-like devices (DEV-12). 0 or -errno."""
+    return _rc(dev.flatten, offset, size)
+
+
+def flash_copy(src_dev: FlashDevice, src_offset: int, dst_dev: FlashDevice, dst_offset: int,
+               size: int, buf, buf_size: int) -> int:
+    """Copy ``size`` bytes between devices via a scratch buffer ``buf`` of >= ``buf_size``
+    bytes (DEV-13). Returns 0, -EINVAL, -ENODEV, or the first read/write error."""
+    n = _nbytes(buf)
+    if n is None or (buf_size > 0 and n < buf_size):
+        return -errno.EINVAL
+    return _rc(copy, src_dev, src_offset, dst_dev, dst_offset, size, buf_size)
+
+
+def flash_get_parameters(dev: FlashDevice) -> FlashParameters:
+    """The device's :class:`FlashParameters`."""
+    return dev.parameters
+
+
+def flash_params_get_erase_cap(params: FlashParameters) -> int:
+    """DEV-1: ``FLASH_ERASE_C_EXPLICIT`` (1) for explicit-erase devices, else 0."""
+    return _erase_cap(params)
+
+
+def flash_get_write_block_size(dev: FlashDevice) -> int:
+    """DEV-2: ``parameters.write_block_size`` in bytes."""
+    return dev.parameters.write_block_size
+
+
+def flash_get_size(dev: FlashDevice) -> tuple[int, int]:
+    """DEV-6: ``(0, size in bytes)`` for every layout."""
+    return 0, dev.size
+
+
+def flash_get_page_info_by_offs(dev: FlashDevice, offs: int) -> tuple[int, PageInfo | None]:
+    """``(0, page containing offs)`` or ``(-EINVAL, None)`` outside the device."""
+    try:
+        return 0, dev.layout.by_offset(offs)
+    except PowerLoss:
+        raise
+    except FlashError as e:
+        return -e.errno, None
+
+
+def flash_get_page_info_by_idx(dev: FlashDevice, idx: int) -> tuple[int, PageInfo | None]:
+    """``(0, page idx)`` or ``(-EINVAL, None)`` for an index outside ``0..count-1``."""
+    try:
+        return 0, dev.layout.by_index(idx)
+    except PowerLoss:
+        raise
+    except FlashError as e:
+        return -e.errno, None
+
+
+def flash_get_page_count(dev: FlashDevice) -> int:
+    """Number of erase pages (Σ ``pages_count``)."""
+    return dev.layout.page_count
+
+
+def flash_page_foreach(dev: FlashDevice, cb: Callable[[PageInfo, object], bool], data) -> None:
+    """Call ``cb(info, data)`` for every page in increasing offset; stop at a falsy return."""
+    dev.page_foreach(cb, data)
