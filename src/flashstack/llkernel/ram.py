@@ -1,0 +1,63 @@
+"""Feature RAM placement inside the Kernel's RAM buffer (spec/llkernel.md §8 step 4).
+
+Pure functions over absolute addresses. The primary candidate reproduces the reference's
+always-advancing ``align_next`` after the highest live RAM end (MicroEJ KERNEL-FLASH 1.0.3
+``LLKERNEL_flash.c``, allocateFeature), so addresses equal the reference's wherever it is
+correct; when that does not fit, a first fit over all live ranges (true ``align_up``) replaces
+the reference's failure or overlap (§18 rows 3-6).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+__all__ = ["align_next", "align_up", "clip_ranges", "place_ram"]
+
+
+def align_next(x: int, align: int) -> int:
+    """``(x & ~(align - 1)) + align``: the reference's next boundary, always > ``x``."""
+    return (x & ~(align - 1)) + align
+
+
+def align_up(x: int, align: int) -> int:
+    """Smallest multiple of ``align`` (a power of two) that is >= ``x``."""
+    return (x + align - 1) & ~(align - 1)
+
+
+def clip_ranges(ranges: Iterable[tuple[int, int]], base: int, size: int) -> list[tuple[int, int]]:
+    """Clip ``[start, end)`` ranges to the buffer ``[base, base + size)``; ranges entirely outside
+    (torn or foreign headers) are dropped. An empty range is kept when its start lies inside."""
+    end_buf = base + size
+    out = []
+    for s, e in ranges:
+        if s == e:
+            if base <= s < end_buf:
+                out.append((s, s))
+        elif s < end_buf and e > base and e > s:
+            out.append((max(s, base), min(e, end_buf)))
+    return out
+
+
+def place_ram(live: Iterable[tuple[int, int]], size: int, base: int, buf_size: int,
+              align: int) -> int | None:
+    """Start address for a ``size``-byte RAM area, or None when nothing fits.
+
+    ``live``: ``[start, end)`` of every USED Feature (clipped here). With none, ``base``;
+    else ``align_next(max end)`` if the area fits before the buffer end; else the lowest
+    ``align``-multiple at or above ``base`` whose range overlaps no live range and ends inside
+    the buffer. A zero-size area still needs its address inside the buffer and outside
+    every live range.
+    """
+    ranges = clip_ranges(live, base, buf_size)
+    end_buf = base + buf_size
+    need = max(size, 1)
+    c = align_next(max(e for _, e in ranges), align) if ranges else base
+    if c + need <= end_buf:
+        return c
+    busy = [(s, e) for s, e in ranges if e > s]
+    for c in sorted({base} | {align_up(e, align) for _, e in busy}):
+        if c + need > end_buf:
+            break
+        if all(e <= c or s >= c + need for s, e in busy):
+            return c
+    return None
