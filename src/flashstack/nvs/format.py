@@ -1,0 +1,148 @@
+"""Zephyr NVS on-flash format: the ATE, its CRC-8, the data CRC and the derived geometry.
+
+Upstream: zephyr subsys/fs/nvs/nvs_priv.h (8-byte packed ``struct nvs_ate``),
+lib/crc/crc8_sw.c (``crc8_ccitt``), lib/crc/crc32_sw.c (``crc32_ieee``);
+spec/zephyr-nvs.md §3, §4.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import NamedTuple
+
+__all__ = ["ATE_SIZE", "ID_MARKER", "DATA_CRC_SIZE", "BLOCK_SIZE", "crc8_ccitt", "data_crc",
+           "Ate", "Geometry", "NVSConfig"]
+
+ATE_SIZE = 8          # bytes of a packed ATE (before write-block padding)
+ID_MARKER = 0xFFFF    # id of close and gc_done ATEs (reserved for data in flashstack, §15 item 5)
+DATA_CRC_SIZE = 4     # CRC-32 appended to a value when data CRC is on
+BLOCK_SIZE = 32       # NVS_BLOCK_SIZE: GC copy chunk and largest supported write block
+_ATE = struct.Struct("<HHHBB")
+
+
+def _crc8_table() -> bytes:
+    out = bytearray(256)
+    for b in range(256):
+        c = b
+        for _ in range(8):
+            c = ((c << 1) ^ 0x07) & 0xFF if c & 0x80 else (c << 1) & 0xFF
+        out[b] = c
+    return bytes(out)
+
+
+_CRC8 = _crc8_table()
+
+
+def crc8_ccitt(data: bytes, crc: int = 0xFF) -> int:
+    """CRC-8, polynomial 0x07, MSB first, no reflection, no final XOR (spec §4.3).
+
+    Zephyr ``crc8_ccitt(0xFF, ate, 7)``; ``crc8_ccitt(b"123456789") == 0xFB``.
+    """
+    for b in data:
+        crc = _CRC8[crc ^ b]
+    return crc
+
+
+def data_crc(value: bytes) -> bytes:
+    """The 4 little-endian bytes of CRC-32/IEEE over ``value`` (Zephyr ``crc32_ieee``)."""
+    return struct.pack("<I", zlib.crc32(value) & 0xFFFFFFFF)
+
+
+class Ate(NamedTuple):
+    """One allocation table entry (spec §4.2). ``offset`` is relative to the ATE's sector."""
+
+    id: int
+    offset: int
+    len: int
+    part: int = 0xFF
+    crc8: int | None = None   # None = computed when packed
+
+    def pack(self) -> bytes:
+        """The 8 on-flash bytes; the CRC-8 is computed unless given."""
+        head = _ATE.pack(self.id, self.offset, self.len, self.part, 0)[:7]
+        crc = crc8_ccitt(head) if self.crc8 is None else self.crc8
+        return head + bytes([crc])
+
+    @classmethod
+    def unpack(cls, raw: bytes) -> "Ate":
+        """Parse 8 bytes (the stored CRC is kept in ``crc8``)."""
+        return cls(*_ATE.unpack(bytes(raw[:8])))
+
+    @property
+    def crc_ok(self) -> bool:
+        return self.crc8 == crc8_ccitt(self.pack()[:7]) if self.crc8 is not None else True
+
+
+@dataclass(frozen=True)
+class NVSConfig:
+    """What a user chooses (spec §3): ``None`` sizes are derived from the flash area at mount.
+
+    ``sector_size`` bytes (a multiple of the erase page at the area start),
+    ``sector_count`` sectors, ``data_crc`` (CONFIG_NVS_DATA_CRC), ``init_bad_region``
+    (CONFIG_NVS_INIT_BAD_REGION). All four are part of the on-flash format.
+    """
+
+    sector_size: int | None = None
+    sector_count: int | None = None
+    data_crc: bool = False
+    init_bad_region: bool = False
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Resolved geometry with the derived sizes of spec §3 (all in bytes)."""
+
+    S: int            # sector size
+    N: int            # sector count
+    W: int            # write block size
+    E: int            # erase value
+    C: int            # data CRC size (0 or 4)
+
+    @property
+    def A(self) -> int:
+        """ATE slot size: 8 rounded up to the write block."""
+        return self.al(ATE_SIZE)
+
+    @property
+    def L(self) -> int:
+        """Offset of the close-ATE slot in a sector."""
+        return self.S - self.A
+
+    @property
+    def F(self) -> int:
+        """Offset of the first ATE slot in a sector."""
+        return self.S - 2 * self.A
+
+    @property
+    def maxlen(self) -> int:
+        """Largest value in bytes: S - 4A - C."""
+        return self.S - 4 * self.A - self.C
+
+    @property
+    def erased_ate(self) -> bytes:
+        return bytes([self.E]) * ATE_SIZE
+
+    def al(self, x: int) -> int:
+        """``x`` rounded up to a multiple of the write block (unchanged for W <= 1)."""
+        w = self.W
+        return x if w <= 1 else (x + w - 1) & ~(w - 1)
+
+    # --- validity rules (NVS-4) ----------------------------------------------
+    def valid(self, a: Ate) -> bool:
+        """CRC-8 matches and ``offset + len < S - A``."""
+        return a.crc_ok and a.offset + a.len < self.L
+
+    def close_valid(self, a: Ate) -> bool:
+        """A usable close ATE: valid, len 0, id 0xFFFF, ``(S - offset) % A == 0``."""
+        return (self.valid(a) and a.len == 0 and a.id == ID_MARKER
+                and (self.S - a.offset) % self.A == 0)
+
+    def is_gc_done(self, a: Ate) -> bool:
+        return a.id == ID_MARKER and a.len == 0 and self.valid(a)
+
+    def to_dict(self) -> dict:
+        return {"sector_size": self.S, "sector_count": self.N, "write_block_size": self.W,
+                "erase_value": self.E, "data_crc": bool(self.C), "ate_size": self.A,
+                "max_value_size": self.maxlen}

@@ -1,0 +1,470 @@
+"""``NVSStore``: Zephyr NVS on a flash area, byte-compatible with Zephyr's nvs.c.
+
+Upstream: zephyr subsys/fs/nvs/nvs.c @0021ff0f (nvs_mount / nvs_startup, nvs_write,
+nvs_read_hist, nvs_gc, nvs_sector_close, nvs_calc_free_space, nvs_sector_max_data_size,
+nvs_sector_use_next, nvs_clear), with the defect fixes of spec/zephyr-nvs.md §15.
+
+Positions (``ate_wra``, ``data_wra``, slot addresses) are partition-relative byte offsets
+``sector * S + offset``; :mod:`flashstack.nvs.zephyr` shows them packed as the reference does.
+The sequence of writes and erases equals the reference's (NVS-6); reads are served by a RAM
+index (NVS-24) that answers as the reference's ATE walk.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+from typing import Iterator
+
+from ..errors import (AccessDenied, DeviceIOError, FlashError, InvalidArgument, NoSpace,
+                      NotFound, PowerLoss, error_for)
+from .format import DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, data_crc
+from .walk import Index, Walker
+
+__all__ = ["NVSStore"]
+
+
+class NVSStore(Walker):
+    """Zephyr NVS on ``area`` (a :class:`~flashstack.flash_map.FlashArea`).
+
+    ``sector_size`` defaults to the erase page at the area start, ``sector_count`` to
+    ``area.size // sector_size``; ``data_crc`` and ``init_bad_region`` as Zephyr's Kconfig.
+    ``lookup_cache`` is accepted and ignored (NVS-3). Call :meth:`mount` first.
+
+    Errors (``flashstack.errors``, errno as the reference): EACCES not mounted, EINVAL bad
+    arguments or configuration, ENOENT missing id, ENOSPC store full, EIO data-CRC mismatch
+    or a store failed by an earlier flash error (NVS-29), EDEADLK / ESPIPE / ENXIO from mount
+    and erases. ``PowerLoss`` propagates untouched.
+    """
+
+    def __init__(self, area, sector_size: int | None = None, sector_count: int | None = None,
+                 data_crc: bool = False, init_bad_region: bool = False, *,
+                 lookup_cache: int | None = None):
+        self.area = area
+        self.config = NVSConfig(sector_size, sector_count, bool(data_crc), bool(init_bad_region))
+        self.geo: Geometry | None = None
+        self.mounted = False
+        self.failed = False
+        self.ate_wra = 0
+        self.data_wra = 0
+        self.index = Index()
+        self._mutating = False
+
+    # ------------------------------------------------------------------ helpers
+    def _name(self) -> str:
+        return f"NVS on partition {getattr(self.area, 'name', '?')}"
+
+    def _dev(self, fn, *args):
+        """Run an area operation; a flash error inside a writing call fails the store (NVS-29)."""
+        try:
+            return fn(*args)
+        except FlashError:
+            if self._mutating:
+                self.failed = True
+            raise
+
+    def _read(self, off: int, n: int) -> bytes:
+        return self._dev(self.area.read, off, n)
+
+    def _all_erased(self, off: int, n: int) -> bool:
+        return self._read(off, n) == bytes([self.geo.E]) * n
+
+    def _check_ready(self, what: str) -> None:
+        if self.failed:
+            raise DeviceIOError(f"{self._name()}: {what}: store failed after a flash error; mount again")
+        if not self.mounted:
+            raise AccessDenied(f"{self._name()}: {what}: not mounted")
+
+    def _sector_base(self, pos: int) -> int:
+        return pos - pos % self.geo.S
+
+    # ------------------------------------------------------------------ configuration
+    def _resolve_geometry(self) -> Geometry:
+        """NVS-1 checks in the reference's order, then the [fs] ones; EINVAL on violation."""
+        area, cfg = self.area, self.config
+        w = area.align
+        bad = lambda why: InvalidArgument(f"{self._name()}: {why}")  # noqa: E731
+        if w == 0 or w > 32:
+            raise bad(f"write block size {w} not in 1..32")
+        try:
+            page = area.device.layout.by_offset(area.offset)
+        except FlashError:
+            raise bad(f"no erase page at device offset {area.offset:#x}") from None
+        s = page.size if cfg.sector_size is None else int(cfg.sector_size)
+        if s <= 0 or s % page.size:
+            raise bad(f"sector size {s} is not a multiple of the {page.size}-byte erase page")
+        n = area.size // s if cfg.sector_count is None else int(cfg.sector_count)
+        if n < 2:
+            raise bad(f"sector count {n} (need at least 2 sectors of {s} bytes)")
+        if w & (w - 1):
+            raise bad(f"write block size {w} is not a power of two")
+        if s > 0xFFFF or n > 0xFFFF:
+            raise bad(f"sector size {s} / count {n} exceed 65535")
+        if s * n > area.size:
+            raise bad(f"{n} sectors of {s} bytes exceed the partition size {area.size}")
+        layout = area.device.layout
+        for i in range(1, n):
+            if not layout.is_boundary(area.offset + i * s):
+                raise bad(f"sector {i} at {i * s:#x} does not start on an erase-page boundary")
+        return Geometry(s, n, w, area.erased_val, DATA_CRC_SIZE if cfg.data_crc else 0)
+
+    # ------------------------------------------------------------------ flash primitives (§6)
+    def _program(self, pos: int, b: bytes) -> None:
+        """Aligned prefix in one write, then one padded write block for the rest."""
+        if not b:
+            return
+        w = self.geo.W
+        k = len(b) - len(b) % w
+        if k:
+            self._dev(self.area.write, pos, b[:k])
+        if k < len(b):
+            rest = b[k:]
+            self._dev(self.area.write, pos + k, rest + bytes([self.geo.E]) * (w - len(rest)))
+
+    def _write_data(self, b: bytes, with_crc: bool) -> None:
+        geo = self.geo
+        if not (with_crc and geo.C and b):
+            self._program(self.data_wra, b)
+            self.data_wra += geo.al(len(b))
+            return
+        k = len(b) - len(b) % geo.W
+        self._program(self.data_wra, b[:k])
+        self.data_wra += k
+        tail = b[k:] + data_crc(b)
+        self._program(self.data_wra, tail)
+        self.data_wra += geo.al(len(tail))
+
+    def _write_ate(self, ate: Ate) -> None:
+        """Program ``ate`` at ``ate_wra`` and move ``ate_wra`` down one slot; index it."""
+        slot = self.ate_wra
+        self.ate_wra -= self.geo.A
+        self._program(slot, ate.pack())
+        self.index.add(slot, Ate.unpack(ate.pack()))
+
+    def _erase_sector(self, s: int) -> None:
+        """One flatten of the sector, then verify (ENXIO on a byte != erase value)."""
+        S = self.geo.S
+        self._dev(self.area.flatten, s * S, S)
+        if not self._all_erased(s * S, S):
+            raise error_for(_errno.ENXIO, f"{self._name()}: sector {s} at {s * S:#x} len {S:#x} "
+                                          "not erased after erase")
+
+    # ------------------------------------------------------------------ mount (§8)
+    def mount(self) -> None:
+        """Mount (``nvs_mount``): validate, recover, write a gc_done ATE on a fresh sector.
+
+        Raises EINVAL, EDEADLK, ESPIPE, ENXIO or device errors; a failed mount leaves the
+        store unmounted (NVS-11).
+        """
+        self.mounted = False
+        self.failed = False
+        self.index = Index()
+        self.geo = self._resolve_geometry()
+        self._mutating = True
+        try:
+            self._startup()
+            self.rebuild_index()
+        finally:
+            self._mutating = False
+        self.mounted = True
+
+    def unmount(self) -> None:
+        """Forget the RAM state; nothing is written."""
+        self.mounted = False
+        self.failed = False
+        self.index = Index()
+
+    def _find_write_sector(self) -> int:
+        geo = self.geo
+        S, N, L, F = geo.S, geo.N, geo.L, geo.F
+        closed = 0
+        for i in range(N):
+            if not self._all_erased(i * S + L, 8):
+                closed += 1
+                nxt = (i + 1) % N
+                if self._all_erased(nxt * S + L, 8):
+                    return nxt
+        if closed == N:
+            if not self.config.init_bad_region:
+                raise error_for(_errno.EDEADLK, f"{self._name()}: all {N} sectors are closed "
+                                                "(not an NVS area, or damaged)")
+            self._dev(self.area.flatten, 0, N * S)
+        return 0 if self._all_erased((N - 1) * S + F, 8) else N - 1
+
+    def _startup(self) -> None:
+        geo = self.geo
+        S, N, A, W, F = geo.S, geo.N, geo.A, geo.W, geo.F
+        s = self._find_write_sector()
+        base = s * S
+        self.ate_wra = self.recover_last(s)
+        self.data_wra = base
+        # step 3: find the first erased slot, tracking where the data ends
+        while self.ate_wra >= self.data_wra and self.ate_wra >= base:
+            raw = self._read(self.ate_wra, 8)
+            if raw == geo.erased_ate:
+                break
+            a = Ate.unpack(raw)
+            if geo.valid(a):
+                self.data_wra = base + geo.al(a.offset + a.len)
+                if self.ate_wra == self.data_wra and a.len:
+                    raise error_for(_errno.ESPIPE, f"{self._name()}: ATE at {self.ate_wra:#x} "
+                                                   f"(id {a.id:#x}) has data reaching its own slot")
+            self.ate_wra -= A
+        # step 4: an interrupted garbage collection leaves the next sector dirty
+        nxt = (s + 1) % N
+        if not self._all_erased(nxt * S, S):
+            if self._gc_done_above(s):
+                self._erase_sector(nxt)
+            else:
+                self._erase_sector(s)
+                self.ate_wra, self.data_wra = base + F, base
+                self._gc()
+        else:
+            self._skip_orphan_data()
+            # step 6 compares the packed address with S: it only fires in sector 0 (NVS-10)
+            if s == 0 and self.ate_wra == F and self.data_wra != base:
+                self._erase_sector(s)
+                self.data_wra = base
+        if self.ate_wra % S == F:
+            self._write_ate(Ate(ID_MARKER, self.data_wra % S, 0))
+
+    def _gc_done_above(self, s: int) -> bool:
+        geo = self.geo
+        end = s * geo.S + geo.L
+        pos = self.ate_wra + geo.A
+        while pos < end:
+            if geo.is_gc_done(Ate.unpack(self._read(pos, 8))):
+                return True
+            pos += geo.A
+        return False
+
+    def _skip_orphan_data(self) -> None:
+        """Step 5: data written without its ATE; leaving at ``ate_wra`` is success (§15 item 3)."""
+        gap = self.ate_wra - self.data_wra
+        if gap <= 0:
+            return
+        blob = self._read(self.data_wra, gap)
+        e = self.geo.E
+        last = len(blob) - 1
+        while last >= 0 and blob[last] == e:
+            last -= 1
+        if last < 0:
+            return
+        w = self.geo.W
+        needed = last // w + 1
+        self.data_wra += min(needed, -(-gap // w)) * w
+
+    # ------------------------------------------------------------------ close + GC (§10)
+    def _close_sector(self) -> None:
+        geo = self.geo
+        s = self.ate_wra // geo.S
+        close = Ate(ID_MARKER, (self.ate_wra + geo.A) % geo.S, 0)
+        was_failed = self.failed
+        try:
+            self._program(s * geo.S + geo.L, close.pack())
+        except PowerLoss:
+            raise
+        except FlashError:  # the reference ignores this write's result
+            self.failed = was_failed
+        nxt = (s + 1) % geo.N
+        self.ate_wra = nxt * geo.S + geo.F
+        self.data_wra = nxt * geo.S
+
+    def _gc(self) -> None:
+        """Copy the live entries of the oldest sector, write gc_done, erase the sector."""
+        geo = self.geo
+        self.rebuild_index()
+        victim = (self.ate_wra // geo.S + 1) % geo.N
+        vbase = victim * geo.S
+        close_raw = self._read(vbase + geo.L, 8)
+        if close_raw != geo.erased_ate:
+            close = Ate.unpack(close_raw)
+            stop = vbase + geo.F
+            pos = vbase + close.offset if geo.close_valid(close) else self.recover_last(victim)
+            while True:
+                prev = pos
+                raw, pos = self.step(pos)
+                a = Ate.unpack(raw)
+                if geo.valid(a) and a.len and self.index.newest_addr(a.id) == prev:
+                    copy = Ate(a.id, self.data_wra % geo.S, a.len)
+                    self._move(vbase + a.offset, a.len)
+                    self._write_ate(copy)
+                if prev == stop:
+                    break
+        if self.ate_wra >= self.data_wra + geo.A:
+            self._write_ate(Ate(ID_MARKER, self.data_wra % geo.S, 0))
+        self._erase_sector(victim)
+        self.rebuild_index()
+
+    def _move(self, src: int, n: int) -> None:
+        while n:
+            chunk = min(32, n)
+            self._write_data(self._read(src, chunk), with_crc=False)
+            src += chunk
+            n -= chunk
+
+    # ------------------------------------------------------------------ write / delete (§9)
+    def _mutate(self, what: str, fn, *args):
+        self._check_ready(what)
+        self._mutating = True
+        try:
+            return fn(*args)
+        finally:
+            self._mutating = False
+
+    def write(self, id: int, value: bytes) -> int:
+        """``nvs_write``: store ``value`` under ``id``; returns ``len(value)``, or 0 when nothing
+        was written (unchanged value, delete of a missing/deleted id). An empty value deletes.
+
+        Raises EACCES, EINVAL (id 0xFFFF or outside 0..0xFFFE, value longer than
+        ``S - 4A - C``), ENOSPC, ENXIO, EIO, device errors.
+        """
+        return self._mutate("write", self._write, id, bytes(value))
+
+    def delete(self, id: int) -> int:
+        """``nvs_delete``: write a delete ATE; 0 (also when the id is missing or deleted)."""
+        return self._mutate("delete", self._write, id, b"")
+
+    def _write(self, id: int, value: bytes) -> int:
+        geo = self.geo
+        n = len(value)
+        if not 0 <= id < ID_MARKER:
+            raise InvalidArgument(f"{self._name()}: write of id {id:#x}: ids are 0..0xfffe "
+                                  "(0xffff is the close/gc_done marker)")
+        if n > geo.maxlen:
+            raise InvalidArgument(f"{self._name()}: write of id {id:#x}: {n} bytes exceed the "
+                                  f"largest value of {geo.maxlen} bytes")
+        newest = self.index.newest(id)
+        if newest is not None:
+            addr, e = newest
+            if n == 0 and e.len == 0:
+                return 0
+            if n and n + geo.C == e.len:
+                if self._read(self._sector_base(addr) + e.offset, n) == value:
+                    return 0
+        elif n == 0:
+            return 0
+        required = geo.al(n) + geo.A + geo.C if n else 0
+        for _ in range(geo.N):
+            if self.ate_wra >= self.data_wra + required and self.ate_wra % geo.S != 0:
+                ate = Ate(id, self.data_wra % geo.S, n + geo.C if n else 0)
+                self._write_data(value, with_crc=True)
+                self._write_ate(ate)
+                return n
+            self._close_sector()
+            self._gc()
+        raise NoSpace(f"{self._name()}: no room for id {id:#x} ({n} bytes) after collecting "
+                      f"all {geo.N} sectors")
+
+    # ------------------------------------------------------------------ reads (§11)
+    def read(self, id: int) -> bytes:
+        """The current value of ``id`` (bytes). ENOENT missing/deleted, EIO data-CRC mismatch."""
+        return self.read_hist(id, 0)
+
+    def read_hist(self, id: int, cnt: int = 0) -> bytes:
+        """History ``cnt`` of ``id`` (0 = current; delete entries count). Errors as :meth:`read`."""
+        self._check_ready("read")
+        _, data = self.read_entry(id, cnt, self.geo.S - 2 * self.geo.A)
+        return data
+
+    def read_entry(self, id: int, cnt: int, buf_len: int) -> tuple[int, bytes]:
+        """``nvs_read_hist`` semantics: ``(stored length, first min(buf_len, length) bytes)``.
+
+        EINVAL when ``buf_len > S - 2A``; ENOENT, EIO as :meth:`read`.
+        """
+        self._check_ready("read")
+        geo = self.geo
+        if buf_len > geo.S - 2 * geo.A or buf_len < 0:
+            raise InvalidArgument(f"{self._name()}: read of id {id:#x}: buffer of {buf_len} bytes "
+                                  f"exceeds {geo.S - 2 * geo.A}")
+        hist = self.index.history(id) if id != ID_MARKER else []
+        missing = NotFound(f"{self._name()}: id {id:#x} history {cnt}: no such entry")
+        if cnt < 0 or cnt >= len(hist):
+            raise missing
+        addr, a = hist[len(hist) - 1 - cnt]
+        if a.len == 0 or a.len < geo.C:
+            raise missing
+        vlen = a.len - geo.C
+        start = self._sector_base(addr) + a.offset
+        data = self._read(start, min(buf_len, vlen))
+        if geo.C and buf_len >= vlen and self._read(start + vlen, geo.C) != data_crc(data):
+            raise DeviceIOError(f"{self._name()}: id {id:#x} data at {start:#x} len {vlen}: "
+                                "data CRC mismatch")
+        return vlen, data
+
+    def ids(self) -> list[int]:
+        """Ids whose newest valid entry holds a value, ascending."""
+        self._check_ready("ids")
+        c = self.geo.C
+        out = []
+        for id_ in self.index.ids():
+            if id_ == ID_MARKER:
+                continue
+            e = self.index.newest(id_)[1]
+            if e.len and e.len >= c:
+                out.append(id_)
+        return sorted(out)
+
+    def items(self) -> Iterator[tuple[int, bytes]]:
+        """``(id, value)`` for every live id, ascending; EIO for a damaged value (data CRC)."""
+        for id_ in self.ids():
+            yield id_, self.read(id_)
+
+    # ------------------------------------------------------------------ space, sectors (§12)
+    def free_space(self) -> int:
+        """``nvs_calc_free_space`` (NVS-20): bytes that new data could still use."""
+        self._check_ready("free_space")
+        geo = self.geo
+        free = (geo.N - 1) * (geo.S - 2 * geo.A)
+        first: dict[int, int] = {}
+        for addr, raw in self.walk():
+            a = Ate.unpack(raw)
+            first.setdefault(a.id, addr)
+            if geo.valid(a):
+                if a.len == 0:
+                    if a.id == ID_MARKER:
+                        free -= geo.A
+                elif first[a.id] == addr:
+                    free -= geo.al(a.len) + geo.A
+        return free
+
+    def raw_sector_max_data_size(self) -> int:
+        """``ate_wra - data_wra - A - C`` as the reference computes it (may be negative)."""
+        self._check_ready("sector_max_data_size")
+        return self.ate_wra - self.data_wra - self.geo.A - self.geo.C
+
+    def sector_max_data_size(self) -> int:
+        """Largest value that fits the write sector without a sector switch (clamped at 0)."""
+        return max(0, self.raw_sector_max_data_size())
+
+    def use_next_sector(self) -> None:
+        """``nvs_sector_use_next``: close the write sector and garbage-collect the next one."""
+        def run():
+            self._close_sector()
+            self._gc()
+        self._mutate("use_next_sector", run)
+
+    def clear(self) -> None:
+        """``nvs_clear``: erase every sector in order; the store is unmounted afterwards."""
+        def run():
+            for s in range(self.geo.N):
+                self._erase_sector(s)
+        self._mutate("clear", run)
+        self.unmount()
+
+    # ------------------------------------------------------------------ analysis
+    def stats(self) -> dict:
+        """Per-sector and store figures of the mounted store (see :func:`flashstack.nvs.scan.stats`)."""
+        self._check_ready("stats")
+        from .scan import store_stats
+        return store_stats(self)
+
+    def scan(self):
+        """Read-only analysis of the area (NVS-35); the store need not be mounted."""
+        from .scan import scan
+        return scan(self.area, sector_size=self.config.sector_size,
+                    sector_count=self.config.sector_count, data_crc=self.config.data_crc,
+                    init_bad_region=self.config.init_bad_region)
+
+    def __repr__(self) -> str:
+        state = "mounted" if self.mounted else "unmounted"
+        return f"NVSStore({self.area!r}, {state})"

@@ -1,0 +1,114 @@
+"""The ATE walk of Zephyr NVS and the RAM index built from it (spec/zephyr-nvs.md §7, §13).
+
+Upstream: zephyr subsys/fs/nvs/nvs.c ``nvs_prev_ate`` and ``nvs_recover_last_ate``. The
+reference answers every lookup by walking ATEs from ``ate_wra``; flashstack walks once (at
+mount and around each garbage collection) into an :class:`Index` and keeps it current on
+every ATE write, so lookups cost O(1) and answer exactly like the walk (NVS-24, NVS-25).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from .format import Ate
+
+__all__ = ["Index", "Walker"]
+
+
+class Index:
+    """``id -> [(slot address, Ate), ...]`` of valid ATEs, oldest first (newest = last)."""
+
+    __slots__ = ("_hist",)
+
+    def __init__(self):
+        self._hist: dict[int, list[tuple[int, Ate]]] = {}
+
+    def add(self, addr: int, ate: Ate) -> None:
+        """Record a valid ATE that became the newest entry of its id (prepended to the walk)."""
+        self._hist.setdefault(ate.id, []).append((addr, ate))
+
+    def newest(self, id: int) -> tuple[int, Ate] | None:
+        h = self._hist.get(id)
+        return h[-1] if h else None
+
+    def newest_addr(self, id: int) -> int | None:
+        h = self._hist.get(id)
+        return h[-1][0] if h else None
+
+    def history(self, id: int) -> list[tuple[int, Ate]]:
+        return self._hist.get(id, [])
+
+    def ids(self) -> list[int]:
+        return list(self._hist)
+
+
+class Walker:
+    """Mixin: the reference's walk over ``self.area`` with geometry ``self.geo``.
+
+    Needs ``geo``, ``ate_wra``, ``_read(off, n)`` and ``index`` on the host object.
+    """
+
+    def recover_last(self, s: int) -> int:
+        """``nvs_recover_last_ate`` for sector ``s``: address of its last valid ATE, else slot F."""
+        geo = self.geo
+        base = s * geo.S
+        best = base + geo.F
+        data_end = base
+        pos = base + geo.F
+        blob = self._read(base, geo.S)
+        while pos > data_end:
+            a = Ate.unpack(blob[pos - base:pos - base + 8])
+            if geo.valid(a):
+                data_end = base + a.offset + a.len
+                best = pos
+            pos -= geo.A
+        return best
+
+    def step(self, pos: int) -> tuple[bytes, int]:
+        """``nvs_prev_ate``: the 8 bytes at ``pos`` and the next position of the walk."""
+        geo = self.geo
+        raw = self._read(pos, 8)
+        nxt = pos + geo.A
+        if nxt % geo.S != geo.L:
+            return raw, nxt
+        prev_sector = (nxt // geo.S - 1) % geo.N
+        craw = self._read(prev_sector * geo.S + geo.L, 8)
+        if craw == geo.erased_ate:
+            return raw, self.ate_wra
+        close = Ate.unpack(craw)
+        if geo.close_valid(close):
+            return raw, prev_sector * geo.S + close.offset
+        return raw, self.recover_last(prev_sector)
+
+    def walk(self) -> Iterator[tuple[int, bytes]]:
+        """Every slot the reference visits from ``ate_wra``, in order: ``(address, 8 bytes)``.
+
+        A guard stops after ``N + 1`` sector changes (the reference would loop forever on a
+        ring without an open sector; mount never leaves one).
+        """
+        geo = self.geo
+        start = pos = self.ate_wra
+        jumps = 0
+        while True:
+            raw, nxt = self.step(pos)
+            yield pos, raw
+            if nxt == start:
+                return
+            if nxt // geo.S != pos // geo.S:
+                jumps += 1
+                if jumps > geo.N:
+                    return
+            pos = nxt
+
+    def rebuild_index(self) -> None:
+        """One walk over the ring into a fresh :class:`Index` (NVS-24)."""
+        geo = self.geo
+        found: list[tuple[int, Ate]] = []
+        for addr, raw in self.walk():
+            a = Ate.unpack(raw)
+            if geo.valid(a):
+                found.append((addr, a))
+        idx = Index()
+        for addr, a in reversed(found):
+            idx.add(addr, a)
+        self.index = idx
