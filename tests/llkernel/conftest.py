@@ -30,7 +30,7 @@ def open_region(kf_size=0x10000, *, sub=4096, page=256, kf_start=KF_START, backi
     return dev, area, FeatureStore(area, **store_kw)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def region():
     """Factory: ``region(kf_size=..., max_features=..., ...) -> (device, area, store)``."""
     return open_region
