@@ -156,20 +156,32 @@ class FlashArea:
                 f"+{self.size:#x}{ro})")
 
 
+def _nested(a: FlashArea, b: FlashArea) -> bool:
+    """One area is a devicetree descendant of the other (a sub-partition in its parent)."""
+    if not a.path or not b.path:
+        return False
+    return b.path.startswith(a.path + "/") or a.path.startswith(b.path + "/")
+
+
 class FlashMap:
     """An ordered set of flash areas (Zephyr's ``flash_map`` table).
 
     Validation (FM-14): every area inside its device (EINVAL naming it); ids unique and in
     0..255 (or None for areas without a Zephyr id); at most 256 entries. Overlaps are
-    allowed and reported by :meth:`overlaps` / a warning.
+    allowed and reported by :meth:`overlaps` / a warning (a sub-partition inside its parent
+    partition is not an overlap). ``chosen`` maps ``zephyr,*`` names to areas or devices
+    (FM-29); ``disabled`` lists ``(node_labels, id, label)`` of partitions left out (FM-17).
     """
 
     def __init__(self, areas: Iterable[FlashArea] = (), *, enforce_read_only: bool = True,
-                 chosen: dict | None = None, source: str | None = None):
+                 chosen: dict | None = None, source: str | None = None, disabled=()):
         self.enforce_read_only = enforce_read_only
         self.source = source
         self.areas: list[FlashArea] = [replace(a, enforce_read_only=enforce_read_only) for a in areas]
         self.chosen = dict(chosen or {})
+        # Partitions known by node label and ID but left out of the map because their device
+        # (or node) is disabled (FM-17): (node_labels, id, label) triples, for FM-24 lookups.
+        self.disabled = [(tuple(labels), pid, label) for labels, pid, label in disabled]
         self._validate()
 
     def _validate(self) -> None:
@@ -194,9 +206,30 @@ class FlashMap:
         out = []
         for i, a in enumerate(self.areas):
             for b in self.areas[i + 1:]:
-                if a.device is b.device and a.offset < b.offset + b.size and b.offset < a.offset + a.size:
+                if (a.device is b.device and a.offset < b.offset + b.size
+                        and b.offset < a.offset + a.size and not _nested(a, b)):
                     out.append((a, b))
         return out
+
+    def node_label_id(self, label: str) -> int | None:
+        """Zephyr ID of the partition with node label ``label``, also for partitions of
+        disabled devices (``FIXED_PARTITION_ID``, FM-24); None for a sub-partition without an
+        ID. NotFound (ENOENT) for an unknown label."""
+        for a in self.areas:
+            if label in a.node_labels:
+                return a.id
+        for labels, pid, _ in self.disabled:
+            if label in labels:
+                return pid
+        raise NotFound(f"no partition with node label {label!r} (known: {self._names()})")
+
+    def node_label_exists(self, label: str) -> bool:
+        """``FIXED_PARTITION_EXISTS``: a partition node with this label exists (enabled or not)."""
+        try:
+            self.node_label_id(label)
+        except NotFound:
+            return False
+        return True
 
     def __iter__(self) -> Iterator[FlashArea]:
         return iter(self.areas)
