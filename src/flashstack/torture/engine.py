@@ -1,0 +1,428 @@
+"""The power-loss campaign engine.
+
+A campaign runs a seeded workload once with the device counting flash operations (step 0 is
+the mount of the erased partition), then, for every selected cut point (a 1-based flash
+operation number across the whole run) and every tear mode, reproduces the state at the cut,
+restores power, remounts a store from the image alone and checks the target's invariants.
+
+Cost per cut does not grow with the cut's position: before each step that holds cut points
+the runner checkpoints the image (``dev.snapshot()``) and the store's RAM state
+(:mod:`.checkpoint`), and a cut replays only the step it falls in. Results are keyed by cut
+point and tear mode and merged in that order, so they are the same for any number of jobs.
+"""
+
+from __future__ import annotations
+
+import random
+import shlex
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable
+
+from ..errors import InvalidArgument, PowerLoss
+from .checkpoint import freeze, thaw
+from .target import Target, describe_op
+
+__all__ = ["TEARS", "Campaign", "Plan", "Failure", "CutOutcome", "ChunkResult", "Report",
+           "Runner", "plan", "select_points", "run_chunk", "run_campaign", "reproducer"]
+
+#: tear mode name -> ``arm_power_cut`` (mode, tear) (spec/device.md DEV-32).
+TEARS = {"clean": ("clean", "prefix"), "prefix": ("torn", "prefix"), "bits": ("torn", "bits")}
+_TEAR_ORDER = {name: i for i, name in enumerate(TEARS)}
+_MASK = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One power-loss campaign (picklable; everything a worker needs).
+
+    ``cuts`` None tries every flash operation of the run; an int tries a seeded sample of that
+    many operations. Every tried operation is cut once per mode in ``tears``. ``gc_check`` is
+    the fraction (0..1) of passing cuts that also drive the remounted store through a full GC
+    cycle (:meth:`Target.exercise`); the choice per cut is seeded, 1.0 means every cut.
+    """
+
+    target: Target
+    workload: str = "mixed"
+    ops: int = 500
+    seed: int = 0
+    cuts: int | None = None
+    tears: tuple = ("clean", "prefix", "bits")
+    gc_check: float = 1.0
+
+    def __post_init__(self):
+        bad = [t for t in self.tears if t not in TEARS]
+        if bad or not self.tears:
+            raise InvalidArgument(f"tear modes {list(self.tears)}: choose from {', '.join(TEARS)}")
+        if not 0.0 <= self.gc_check <= 1.0:
+            raise InvalidArgument(f"gc_check {self.gc_check}: a fraction in 0..1")
+        if self.cuts is not None and self.cuts < 1:
+            raise InvalidArgument(f"cuts {self.cuts}: at least 1 (or None for all)")
+
+    def steps(self) -> list:
+        """Step 0 mounts the erased partition; step i >= 1 is workload operation i."""
+        return [("mount",)] + list(self.target.workload(self.workload, self.ops, self.seed))
+
+
+def _mix(*values: int) -> int:
+    h = 0x811C9DC5
+    for v in values:
+        h = ((h ^ (v & _MASK)) * 0x01000193) & _MASK
+        h ^= h >> 15
+    return h
+
+
+def cut_seed(seed: int, index: int, tear: str) -> int:
+    """The seed given to ``arm_power_cut`` for cut ``index`` in mode ``tear``."""
+    return _mix(seed, index, _TEAR_ORDER[tear])
+
+
+def _gc_selected(campaign: Campaign, index: int, tear: str) -> bool:
+    if campaign.gc_check >= 1.0:
+        return True
+    return _mix(campaign.seed, index, _TEAR_ORDER[tear], 0x6C) / (_MASK + 1) < campaign.gc_check
+
+
+@dataclass
+class Plan:
+    """The uncut run: flash operations per step and what the run itself got wrong."""
+
+    steps: list
+    counts: list
+    violations: list
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    def locate(self, index: int) -> tuple[int, int]:
+        """``(step, k)`` of global flash operation ``index`` (1-based); EINVAL out of range."""
+        if not 1 <= index <= self.total:
+            raise InvalidArgument(f"cut {index} outside 1..{self.total} (the run has {self.total} "
+                                  f"flash operations)")
+        for step, n in enumerate(self.counts):
+            if index <= n:
+                return step, index
+            index -= n
+        raise AssertionError("unreachable")
+
+
+@dataclass
+class Failure:
+    """One cut whose remounted store broke an invariant."""
+
+    index: int
+    tear: str
+    step: int
+    k: int
+    op: str
+    violations: list
+    reproducer: str = ""
+
+
+@dataclass
+class CutOutcome:
+    """Everything one cut produced (kept by replay; campaigns keep only failures)."""
+
+    index: int
+    tear: str
+    step: int
+    k: int
+    op: tuple
+    violations: list
+    notes: list
+    gc_checked: bool
+    power_loss: str = ""
+    image_before: bytes = b""
+    image_cut: bytes = b""
+    image_mounted: bytes = b""
+    store: object = None
+
+
+@dataclass
+class ChunkResult:
+    """Merged counters of a set of cuts."""
+
+    tried: Counter = field(default_factory=Counter)
+    failed: Counter = field(default_factory=Counter)
+    notes: Counter = field(default_factory=Counter)
+    gc_checked: int = 0
+    failures: list = field(default_factory=list)
+
+    def merge(self, other: "ChunkResult") -> None:
+        self.tried.update(other.tried)
+        self.failed.update(other.failed)
+        self.notes.update(other.notes)
+        self.gc_checked += other.gc_checked
+        self.failures.extend(other.failures)
+
+    def add(self, out: CutOutcome) -> None:
+        self.tried[out.tear] += 1
+        self.notes.update(out.notes)
+        self.gc_checked += out.gc_checked
+        if out.violations:
+            self.failed[out.tear] += 1
+            self.failures.append(Failure(out.index, out.tear, out.step, out.k, describe_op(out.op),
+                                         list(out.violations)))
+
+
+class Runner:
+    """Steps one workload on one device; cuts any step from a checkpoint taken before it."""
+
+    def __init__(self, campaign: Campaign, steps: list | None = None):
+        self.campaign = campaign
+        self.target = campaign.target
+        self.steps = campaign.steps() if steps is None else steps
+        self.dev, self.area = self.target.build()
+        self.pinned = [self.dev, self.area]
+        self.store = None
+        self.model = self.target.initial_model()
+        self.step = 0
+
+    def advance(self):
+        """Run the next step uncut; returns its result."""
+        op = self.steps[self.step]
+        self.store, result = self.target.apply(self.store, self.area, op)
+        self.model = self.target.model_apply(self.model, op, result)
+        self.step += 1
+        return result
+
+    def run_to(self, step: int) -> None:
+        while self.step < step:
+            self.advance()
+
+    def cut_step(self, cuts: Iterable[tuple[int, int, str]], keep: bool = False,
+                 on_cut: Callable[[CutOutcome], None] | None = None) -> list[CutOutcome]:
+        """Cut the next step at each ``(index, k, tear)``, then run it uncut and move on."""
+        op = self.steps[self.step]
+        image = self.dev.snapshot()
+        frozen = freeze(self.store, self.pinned)
+        before = self.model
+        self.store, result = self.target.apply(self.store, self.area, op)
+        after = self.target.model_apply(before, op, result)
+        image_after = self.dev.snapshot()
+        outs = []
+        for index, k, tear in cuts:
+            out = self._cut(op, image, frozen, before, after, index, k, tear, keep)
+            outs.append(out)
+            if on_cut is not None:
+                on_cut(out)
+        self.dev.restore(image_after)
+        self.model = after
+        self.step += 1
+        return outs
+
+    def _cut(self, op, image, frozen, before, after, index, k, tear, keep) -> CutOutcome:
+        dev, t = self.dev, self.target
+        dev.restore(image)
+        store = thaw(frozen, self.pinned)
+        mode, how = TEARS[tear]
+        dev.arm_power_cut(k, mode=mode, tear=how, seed=cut_seed(self.campaign.seed, index, tear))
+        loss = other = None
+        try:
+            t.apply(store, self.area, op)
+        except PowerLoss as exc:
+            loss = exc
+        except Exception as exc:  # a store must let PowerLoss through untouched (DEV-35)
+            other = exc
+        finally:
+            dev.power_restore()
+        out = CutOutcome(index, tear, self.step, k, op, [], [], False,
+                         power_loss=str(loss) if loss else "")
+        if other is not None:
+            out.violations.append(f"the cut operation raised {type(other).__name__}: {other} "
+                                  "instead of PowerLoss")
+            return out
+        if keep:
+            out.image_before, out.image_cut = image, dev.snapshot()
+        if loss is None:
+            out.violations.append(f"step finished before its flash operation {k}: operation count "
+                                  "differs from the counting run (nondeterministic store?)")
+            return out
+        try:
+            remounted = t.mount(self.area)
+        except PowerLoss:
+            raise
+        except Exception as exc:  # any failure to mount is the finding itself
+            out.violations.append(f"mount after the cut failed: {type(exc).__name__}: {exc}")
+            return out
+        if keep:
+            out.store, out.image_mounted = remounted, dev.snapshot()
+        try:
+            res = t.check(remounted, before, after, op)
+            out.violations.extend(res.violations)
+            out.notes.extend(res.notes)
+            if not res.violations and _gc_selected(self.campaign, index, tear):
+                out.gc_checked = True
+                out.violations.extend(t.exercise(remounted, self.area, res.observed))
+        except PowerLoss:
+            raise
+        except Exception as exc:
+            out.violations.append(f"checking the remounted store raised {type(exc).__name__}: {exc}")
+        return out
+
+
+def plan(campaign: Campaign) -> Plan:
+    """Run the workload uncut, counting flash operations per step and checking each step's
+    result against the model (violations of the uncut run are reported, not raised)."""
+    r = Runner(campaign)
+    counts, violations = [], []
+    r.dev.arm_power_cut(None)
+    last = 0
+    while r.step < len(r.steps):
+        op = r.steps[r.step]
+        try:
+            r.advance()
+        except PowerLoss:
+            raise
+        except Exception as exc:
+            violations.append(f"step {r.step} ({describe_op(op)}) raised {type(exc).__name__}: {exc}")
+            counts.append(r.dev.ops_since_arm - last)
+            break
+        counts.append(r.dev.ops_since_arm - last)
+        last = r.dev.ops_since_arm
+        if op[0] in ("reboot", "mount") or r.step == len(r.steps):
+            violations.extend(f"after step {r.step - 1}: {v}" for v in
+                              r.target.check_state(r.store, r.model))
+    r.dev.disarm()
+    return Plan(r.steps, counts, violations)
+
+
+def select_points(p: Plan, campaign: Campaign) -> list[int]:
+    """Sorted flash-operation numbers to cut: all, or a seeded sample of ``campaign.cuts``."""
+    if campaign.cuts is None or campaign.cuts >= p.total:
+        return list(range(1, p.total + 1))
+    return sorted(random.Random(_mix(campaign.seed, 0x5A17)).sample(range(1, p.total + 1),
+                                                                     campaign.cuts))
+
+
+def _by_step(p: Plan, points: list[int], tears) -> dict[int, list]:
+    out: dict[int, list] = {}
+    for index in points:
+        step, k = p.locate(index)
+        out.setdefault(step, []).extend((index, k, t) for t in tears)
+    return out
+
+
+def _chunks(groups: dict[int, list], n: int) -> list[dict[int, list]]:
+    """Split per-step cut lists into ``n`` runs of consecutive steps with balanced cut counts."""
+    total = sum(len(v) for v in groups.values())
+    target = max(1, -(-total // max(1, n)))
+    chunks, cur, size = [], {}, 0
+    for step in sorted(groups):
+        cur[step] = groups[step]
+        size += len(groups[step])
+        if size >= target:
+            chunks.append(cur)
+            cur, size = {}, 0
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def run_chunk(campaign: Campaign, groups: dict[int, list]) -> ChunkResult:
+    """Worker entry point: run the cuts of ``groups`` (step -> [(index, k, tear)])."""
+    res = ChunkResult()
+    r = Runner(campaign)
+    for step in sorted(groups):
+        r.run_to(step)
+        r.cut_step(groups[step], on_cut=res.add)
+    return res
+
+
+def reproducer(campaign: Campaign, index: int, tear: str) -> str:
+    """The one-line command that replays cut ``index`` in mode ``tear``."""
+    args = ["flashstack", "torture", "replay", *campaign.target.cli_args(),
+            "--workload", campaign.workload, "--ops", str(campaign.ops), "--seed", str(campaign.seed),
+            "--cut", str(index), "--tear", tear]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+@dataclass
+class Report:
+    """Outcome of a campaign. ``failures`` are sorted by cut point and tear mode."""
+
+    campaign: Campaign
+    steps: int
+    flash_ops: int
+    points: int
+    tried: dict
+    failed: dict
+    failures: list
+    notes: dict
+    gc_checked: int
+    run_violations: list
+    elapsed_s: float
+    jobs: int
+    executor: str
+
+    @property
+    def cuts(self) -> int:
+        return sum(self.tried.values())
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.run_violations
+
+    @property
+    def cuts_per_s(self) -> float:
+        return self.cuts / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_json(self) -> dict:
+        c = self.campaign
+        return {
+            "target": c.target.kind, "target_args": c.target.cli_args(), "workload": c.workload,
+            "ops": c.ops, "seed": c.seed, "cuts_selection": "all" if c.cuts is None else c.cuts,
+            "tears": list(c.tears), "gc_check": c.gc_check, "steps": self.steps,
+            "flash_ops": self.flash_ops, "points": self.points, "cuts": self.cuts,
+            "tried": dict(self.tried), "failed": dict(self.failed), "gc_checked": self.gc_checked,
+            "notes": dict(self.notes), "run_violations": list(self.run_violations),
+            "failures": [asdict(f) for f in self.failures], "ok": self.ok,
+            "elapsed_s": round(self.elapsed_s, 3), "cuts_per_s": round(self.cuts_per_s, 1),
+            "jobs": self.jobs, "executor": self.executor,
+        }
+
+
+def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Report:
+    """Run ``campaign``: plan, then every selected cut in every tear mode.
+
+    ``jobs`` local worker processes (spawn; None = all cores; 1 = in this process);
+    ``scheduler`` the address of a Dask scheduler (extra ``dask``) to run on instead.
+    ``progress(done, total)`` is called as cuts complete. Results do not depend on ``jobs``.
+    """
+    from .parallel import cpu_count, execute
+
+    t0 = time.perf_counter()
+    p = plan(campaign)
+    points = select_points(p, campaign)
+    groups = _by_step(p, points, campaign.tears)
+    total = sum(len(v) for v in groups.values())
+    jobs = cpu_count() if jobs is None else max(1, int(jobs))
+    res = ChunkResult()
+    if progress:
+        progress(0, total)
+    if scheduler is None and jobs == 1:
+        executor = "local"
+        r = Runner(campaign, p.steps)
+        done = 0
+        for step in sorted(groups):
+            r.run_to(step)
+            r.cut_step(groups[step], on_cut=res.add)
+            done += len(groups[step])
+            if progress:
+                progress(done, total)
+    else:
+        executor = f"dask:{scheduler}" if scheduler else "processes"
+        chunks = _chunks(groups, jobs * 4)
+        for part in execute(run_chunk, campaign, chunks, jobs, scheduler):
+            res.merge(part)
+            if progress:
+                progress(sum(res.tried.values()), total)
+    res.failures.sort(key=lambda f: (f.index, _TEAR_ORDER[f.tear]))
+    for f in res.failures:
+        f.reproducer = reproducer(campaign, f.index, f.tear)
+    return Report(campaign, len(p.steps), p.total, len(points), dict(res.tried), dict(res.failed),
+                  res.failures, dict(sorted(res.notes.items())), res.gc_checked, p.violations,
+                  time.perf_counter() - t0, jobs if scheduler is None else 0, executor)

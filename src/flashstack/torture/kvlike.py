@@ -1,0 +1,152 @@
+"""Model, invariants and GC exercise shared by every key-value target (AliOS KV, NVS,
+Settings, user stores).
+
+The model is a plain dict ``key -> value``. After a cut inside operation *op*, with
+``before``/``after`` the models before and after *op* completed uncut:
+
+- every key holds ``before[key]`` or ``after[key]`` (an interrupted set: old or new value;
+  a delete or prefix delete: each key old or deleted; keys *op* does not touch: unchanged;
+  no key appears from nowhere);
+- the store's own structure check (e.g. no duplicate live keys) is clean;
+- then, on the selected cuts, the store accepts writes through a full GC cycle (every erase
+  page of the partition erased at least once) and still holds every key, before and after
+  one more remount.
+"""
+
+from __future__ import annotations
+
+from ..errors import NoSpace, NotFound
+from .target import CheckOutcome, Target
+
+__all__ = ["DictTarget", "check_dict", "show_value"]
+
+_ABSENT = object()
+
+
+def show_value(v) -> str:
+    """Short text for a model value (``absent``, ``12 bytes 0a1b2c…``)."""
+    if v is _ABSENT:
+        return "absent"
+    if isinstance(v, (bytes, bytearray)):
+        h = bytes(v[:8]).hex()
+        return f"{len(v)} bytes {h}{'…' if len(v) > 8 else ''}"
+    return repr(v)
+
+
+def check_dict(observed: dict, before: dict, after: dict, what: str = "key") -> list:
+    """Per-key all-or-nothing rule (module docstring); one violation line per bad key."""
+    out = []
+    for k in sorted(set(observed) | set(before) | set(after), key=repr):
+        o, b, a = observed.get(k, _ABSENT), before.get(k, _ABSENT), after.get(k, _ABSENT)
+        if o == b or o == a:
+            continue
+        if b == a:
+            out.append(f"{what} {k!r} changed although the operation did not touch it: "
+                       f"expected {show_value(b)}, found {show_value(o)}")
+        else:
+            out.append(f"{what} {k!r} holds neither its old nor its new value: old {show_value(b)}, "
+                       f"new {show_value(a)}, found {show_value(o)}")
+    return out
+
+
+class DictTarget(Target):
+    """Base of key-value targets. Subclasses provide :meth:`mount`, :meth:`observe`,
+    :meth:`kv_set`, :meth:`kv_delete`, optionally :meth:`kv_delete_prefix` and
+    :meth:`structure`, and :meth:`workload`. ``churn_key`` / ``churn_size`` drive the GC
+    exercise; ``exercise_limit`` bounds its writes."""
+
+    what = "key"
+    churn_key: object = "__torture_gc__"
+    churn_size: int = 256
+    exercise_limit: int = 400
+
+    # --- store access (override) ----------------------------------------------------------
+    def observe(self, store) -> dict:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def kv_set(self, store, key, value) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def kv_delete(self, store, key) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def kv_delete_prefix(self, store, prefix) -> None:
+        for key in [k for k in self.observe(store) if str(k).startswith(prefix)]:
+            self.kv_delete(store, key)
+
+    def structure(self, store) -> list:
+        """Violations of the store's own structure (e.g. duplicate live keys); [] by default."""
+        return []
+
+    # --- operations and model -------------------------------------------------------------
+    def apply_op(self, store, op: tuple):
+        kind = op[0]
+        try:
+            if kind == "set":
+                self.kv_set(store, op[1], op[2])
+            elif kind == "del":
+                self.kv_delete(store, op[1])
+            elif kind == "delp":
+                self.kv_delete_prefix(store, op[1])
+            else:
+                raise ValueError(f"unknown operation {kind!r}")
+        except NoSpace:
+            return "ENOSPC"
+        except NotFound:
+            return "ENOENT"
+        return "ok"
+
+    def model_apply(self, model: dict, op: tuple, result):
+        kind = op[0]
+        if result != "ok" or kind in ("mount", "reboot"):
+            return model
+        new = dict(model)
+        if kind == "set":
+            new[op[1]] = bytes(op[2])
+        elif kind == "del":
+            new.pop(op[1], None)
+        elif kind == "delp":
+            new = {k: v for k, v in new.items() if not str(k).startswith(op[1])}
+        return new
+
+    def check(self, store, before, after, op) -> CheckOutcome:
+        observed = self.observe(store)
+        return CheckOutcome(check_dict(observed, before, after, self.what) + self.structure(store),
+                            [], observed)
+
+    def check_state(self, store, model) -> list:
+        return check_dict(self.observe(store), model, model, self.what) + self.structure(store)
+
+    # --- GC exercise ------------------------------------------------------------------------
+    def exercise(self, store, area, observed: dict) -> list:
+        """Write until every erase page of the partition was erased once more, then check
+        that the contents survived (live, and after a remount)."""
+        dev = area.device
+        pages = [p.index for p in area.erase_pages()]
+        base = [dev.stats.erase_cycles[i] for i in pages]
+        expected = dict(observed)
+        key = self.churn_key
+        for n in range(self.exercise_limit):
+            if all(dev.stats.erase_cycles[i] > b for i, b in zip(pages, base)):
+                break
+            value = bytes([(n * 37 + j) & 0xFF for j in range(self.churn_size)])
+            try:
+                self.kv_set(store, key, value)
+                expected[key] = value
+            except NoSpace:
+                victims = sorted((k for k in expected if k != key), key=repr)
+                if not victims:
+                    return [f"GC exercise: ENOSPC writing {self.churn_size} bytes to an otherwise "
+                            "empty store"]
+                self.kv_delete(store, victims[0])  # the store is full: make room, keep checking
+                del expected[victims[0]]
+        else:
+            return [f"GC exercise: {self.exercise_limit} writes of {self.churn_size} bytes did not "
+                    f"erase every page of the partition once"]
+        out = [f"GC exercise: {v}" for v in check_dict(self.observe(store), expected, expected, self.what)]
+        if not out:
+            again = self.mount(area)
+            out = [f"GC exercise, after remount: {v}"
+                   for v in check_dict(self.observe(again), expected, expected, self.what)]
+            out += self.structure(again)
+        return out

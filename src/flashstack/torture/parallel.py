@@ -1,0 +1,52 @@
+"""Running campaign chunks on local worker processes or on a Dask cluster.
+
+Local workers are started with the ``spawn`` method (safe on every platform, no inherited
+state); each receives the campaign by value and rebuilds its own device. Dask
+(``distributed``, extra ``dask``) is imported only when a scheduler address is given.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Callable, Iterator
+
+from ..errors import NotSupported
+
+__all__ = ["cpu_count", "execute"]
+
+
+def cpu_count() -> int:
+    """Cores this process may use (scheduler affinity where the OS reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def execute(fn: Callable, campaign, chunks: list, jobs: int, scheduler: str | None) -> Iterator:
+    """Yield ``fn(campaign, chunk)`` for every chunk, in completion order."""
+    if scheduler is not None:
+        yield from _dask(fn, campaign, chunks, scheduler)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)) or 1, mp_context=ctx) as pool:
+        futures = [pool.submit(fn, campaign, chunk) for chunk in chunks]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def _dask(fn: Callable, campaign, chunks: list, scheduler: str) -> Iterator:
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError as exc:  # optional extra
+        raise NotSupported("--scheduler needs Dask distributed: pip install 'flashstack[dask]'") from exc
+    client = Client(scheduler, set_as_default=False)
+    try:
+        remote = client.scatter(campaign, broadcast=True)
+        futures = [client.submit(fn, remote, chunk, pure=False) for chunk in chunks]
+        for fut in dask_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()

@@ -1,0 +1,186 @@
+"""What a campaign tortures: the flash geometry and the :class:`Target` protocol.
+
+A target is a small, picklable description (a dataclass of plain values) of one storage stack:
+how to build its flash, mount a store from the image alone, run one workload operation, keep
+the expected state (the *model*), and check a store remounted after a power cut. Workers of a
+parallel campaign receive the target by value and rebuild everything from it, so a target
+must never hold a device, an area or a store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..device import SimulatedFlash
+from ..errors import InvalidArgument, NotFound
+from ..flash_map import FlashArea
+
+__all__ = ["Geometry", "Target", "CheckOutcome", "describe_op"]
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The flash under a store: an area of ``size`` bytes at offset 0 of its own device.
+
+    Only the partition is modelled (stores see partition-relative offsets), so snapshots and
+    restores copy the partition, not the whole chip. ``layout`` holds the erase-page runs
+    ``((count, size), ...)`` of the partition; ``address`` the absolute (memory-mapped)
+    address of its start, or None. Shapes in bytes.
+    """
+
+    size: int
+    layout: tuple = ()
+    write_block_size: int = 1
+    erase_value: int = 0xFF
+    allow_double_writes: bool = False
+    program_page_size: int = 256
+    address: int | None = None
+    label: str = "storage_partition"
+    area_id: int = 0
+
+    @classmethod
+    def uniform(cls, size: int, page: int, **kw) -> "Geometry":
+        """``size`` bytes of ``page``-byte erase pages (EINVAL unless ``page`` divides ``size``)."""
+        if page < 1 or size % page:
+            raise InvalidArgument(f"geometry: size {size} is not a multiple of erase page {page}")
+        return cls(size=size, layout=((size // page, page),), **kw)
+
+    def build(self) -> tuple[SimulatedFlash, FlashArea]:
+        """A fresh erased device holding exactly this partition, and the area over all of it."""
+        dev = SimulatedFlash(layout=self.layout, write_block_size=self.write_block_size,
+                             erase_value=self.erase_value, allow_double_writes=self.allow_double_writes,
+                             program_page_size=self.program_page_size, name="torture0")
+        area = FlashArea(self.area_id, 0, self.size, dev, label=self.label,
+                         node_labels=(self.label,), address=self.address)
+        return dev, area
+
+    @classmethod
+    def from_board(cls, board: str, partition: str | int, **kw) -> "Geometry":
+        """The geometry of ``partition`` on ``board`` (a name or file, see
+        :func:`flashstack.board.load_board`); extra keywords override fields (e.g.
+        ``allow_double_writes``). NotFound (ENOENT) for an unknown partition."""
+        from ..board import load_board
+
+        b = load_board(board)
+        part = None
+        for p in b.partitions:
+            if p.label == partition or partition in tuple(p.node_labels or ()) or p.id == partition \
+                    or (isinstance(partition, str) and partition.isdigit() and p.id == int(partition)):
+                part = p
+                break
+        if part is None:
+            raise NotFound(f"board {b.name}: no partition {partition!r}")
+        dev = next(d for d in b.devices if d.name == part.device)
+        runs = _slice_layout(dev.layout, part.offset, part.size)
+        label = (tuple(part.node_labels or ()) or (part.label or f"id {part.id}",))[0]
+        fields = dict(size=part.size, layout=runs, write_block_size=dev.write_block_size,
+                      erase_value=dev.erase_value, program_page_size=dev.program_page_size or 256,
+                      address=part.address, label=label, area_id=part.id)
+        fields.update(kw)
+        return cls(**fields)
+
+
+def _slice_layout(runs: Sequence[tuple[int, int]], off: int, size: int) -> tuple:
+    """Erase-page runs covering ``[off, off+size)``; EINVAL when the partition does not start
+    and end on page boundaries (every store here erases whole pages of its partition)."""
+    out: list[list[int]] = []
+    pos, end = 0, off + size
+    for count, psize in runs:
+        for _ in range(count):
+            if off <= pos and pos + psize <= end:
+                if out and out[-1][1] == psize:
+                    out[-1][0] += 1
+                else:
+                    out.append([1, psize])
+            elif pos < end and pos + psize > off:
+                raise InvalidArgument(f"partition {off:#x}+{size:#x} does not cover whole erase pages "
+                                      f"(page {pos:#x}+{psize:#x})")
+            pos += psize
+    return tuple((c, s) for c, s in out)
+
+
+@dataclass
+class CheckOutcome:
+    """Result of checking one remounted store: ``violations`` (invariants broken, one line
+    each), ``notes`` (facts worth counting that are not failures, e.g. "install interrupted:
+    listed, content incomplete") and ``observed`` (the state read back, in model form)."""
+
+    violations: list
+    notes: list
+    observed: Any = None
+
+
+def describe_op(op: tuple) -> str:
+    """A short human description of a workload operation (values shown by length)."""
+    parts = []
+    for x in op:
+        if isinstance(x, (bytes, bytearray)):
+            parts.append(f"<{len(x)} bytes>" if len(x) > 12 else x.hex() or "''")
+        else:
+            parts.append(repr(x) if isinstance(x, str) and x is not op[0] else str(x))
+    return " ".join(parts)
+
+
+class Target:
+    """Base class of campaign targets. Subclasses are picklable dataclasses.
+
+    Operations are tuples whose first item names them; ``("mount",)`` is step 0 of every
+    campaign and ``("reboot",)`` a remount inside a workload. Hooks:
+
+    - :meth:`build` → ``(device, area)`` erased;
+    - :meth:`mount(area)` → a store mounted from the image alone (may issue flash operations);
+    - :meth:`apply(store, area, op)` → ``(store, result)``; ``result`` is a short, comparable
+      value (e.g. ``"ok"``, ``"ENOSPC"``); PowerLoss propagates;
+    - :meth:`initial_model` / :meth:`model_apply(model, op, result)` → the expected state after
+      an acknowledged operation (models are never mutated in place);
+    - :meth:`check(store, before, after, op)` → :class:`CheckOutcome` for a store remounted
+      after a cut inside ``op``;
+    - :meth:`check_state(store, model)` → violations of an uncut run;
+    - :meth:`exercise(store, area, observed)` → violations found while driving the remounted
+      store through at least one full garbage-collection cycle (``[]`` when not applicable);
+    - :meth:`workload(name, ops, seed)` → the operation list;
+    - :meth:`dump(area)` → text describing the image (the store's own scan);
+    - :meth:`cli_args` → the arguments naming this target on the ``flashstack torture`` line.
+    """
+
+    kind = "custom"
+    geometry: Geometry
+
+    def build(self) -> tuple[SimulatedFlash, FlashArea]:
+        return self.geometry.build()
+
+    def mount(self, area: FlashArea):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def apply(self, store, area: FlashArea, op: tuple):
+        if op[0] in ("mount", "reboot"):
+            return self.mount(area), "ok"
+        return store, self.apply_op(store, op)
+
+    def apply_op(self, store, op: tuple):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def initial_model(self):
+        return {}
+
+    def model_apply(self, model, op: tuple, result):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def check(self, store, before, after, op: tuple) -> CheckOutcome:  # pragma: no cover
+        raise NotImplementedError
+
+    def check_state(self, store, model) -> list:
+        return self.check(store, model, model, ("check",)).violations
+
+    def exercise(self, store, area: FlashArea, observed) -> list:
+        return []
+
+    def workload(self, name: str, ops: int, seed: int) -> list:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def dump(self, area: FlashArea) -> str:
+        return ""
+
+    def cli_args(self) -> list:
+        return [self.kind]
