@@ -1,0 +1,26 @@
+"""The AliOS-Things KV store, byte-compatible with the firmware (spec/alios-kv.md).
+
+:class:`KVStore` over a FlashArea or a HAL partition, :class:`KVConfig`, the on-flash
+format helpers, :func:`scan` (read-only analysis) and the ``aos_kv_*`` seed functions in
+:mod:`flashstack.kv.aos`.
+"""
+
+from .aos import get_default_store, set_default_store
+from .config import KVConfig
+from .format import crc8, encode_record
+from .store import KVStore
+
+__all__ = ["KVStore", "KVConfig", "crc8", "encode_record", "set_default_store", "get_default_store",
+           "scan", "open_kv"]
+
+
+def scan(storage, config: KVConfig | None = None):
+    """Read-only analysis of a KV image (KV-32); see :mod:`flashstack.kv.scan`."""
+    from .scan import scan as _scan
+    return _scan(storage, config)
+
+
+def open_kv(hal, config: KVConfig | None = None, **kwargs) -> KVStore:
+    """A store on HAL partition ``config.partition`` (default PARAMETER_2) of ``hal`` (not mounted)."""
+    config = config or KVConfig()
+    return KVStore(hal.partition(config.partition), config, **kwargs)

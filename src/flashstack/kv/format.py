@@ -1,0 +1,80 @@
+"""On-flash format of the AliOS-Things KV (spec/alios-kv.md §4): block and item headers,
+states, CRC-8, record encoding.
+
+Upstream: AliOS-Things ``components/kv/internal/kv_types.h`` @cbad6ec8 and
+``components/kv/src/kv.c`` @8690e33f (``utils_crc8``, ``kv_item_store``).
+"""
+
+from __future__ import annotations
+
+import struct
+
+__all__ = [
+    "BLK_MAGIC", "ITEM_MAGIC", "BLK_STATE_CLEAN", "BLK_STATE_USED", "BLK_STATE_DIRTY",
+    "ITEM_STATE_NORMAL", "ITEM_STATE_DELETE", "BLK_HDR_SIZE", "STATE_OFFSET", "BLOCK_HEADER_CLEAN",
+    "crc8", "align_up", "item_header_size", "encode_record", "decode_header", "BLOCK_STATE_NAMES",
+]
+
+BLK_MAGIC = 0x4B            # 'K'
+ITEM_MAGIC = 0x49           # 'I'
+BLK_STATE_CLEAN = 0xEE
+BLK_STATE_USED = 0xCC
+BLK_STATE_DIRTY = 0x44
+ITEM_STATE_NORMAL = 0xEE
+ITEM_STATE_DELETE = 0x00
+BLK_HDR_SIZE = 4
+STATE_OFFSET = 1            # KV_STATE_OFFSET: the state byte of block and item headers
+BLOCK_HEADER_CLEAN = bytes((BLK_MAGIC, BLK_STATE_CLEAN, 0, 0))
+BLOCK_STATE_NAMES = {BLK_STATE_CLEAN: "CLEAN", BLK_STATE_USED: "USED", BLK_STATE_DIRTY: "DIRTY"}
+
+
+def _make_table() -> tuple[int, ...]:
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = ((c << 1) ^ 0x31) & 0xFF if c & 0x80 else (c << 1) & 0xFF
+        table.append(c)
+    return tuple(table)
+
+
+_CRC8_TABLE = _make_table()
+
+
+def crc8(data, crc: int = 0) -> int:
+    """CRC-8, polynomial 0x31, initial 0, MSB first, no final XOR (§4.5); ``crc8(b"123456789") == 0xA2``."""
+    t = _CRC8_TABLE
+    for b in data:
+        crc = t[crc ^ b]
+    return crc
+
+
+def align_up(n: int, align: int) -> int:
+    return (n + align - 1) & ~(align - 1)
+
+
+def item_header_size(pos32: bool) -> int:
+    """8 bytes with 16-bit positions, 10 with 32-bit positions (§4.3)."""
+    return 10 if pos32 else 8
+
+
+_HDR16 = struct.Struct("<BBBBHH")
+_HDR32 = struct.Struct("<BBBBHI")
+
+
+def header_struct(pos32: bool) -> struct.Struct:
+    """``(magic, state, crc, key_len, val_len, origin_off)`` layout of an item header."""
+    return _HDR32 if pos32 else _HDR16
+
+
+def encode_record(key: bytes, value: bytes, origin: int, *, pos32: bool, align: int) -> bytes:
+    """The aligned record ``header || key || value || 00-padding`` in state NORMAL (§4.3)."""
+    hdr = header_struct(pos32)
+    body = key + value
+    raw = hdr.pack(ITEM_MAGIC, ITEM_STATE_NORMAL, crc8(body), len(key), len(value), origin) + body
+    return raw + bytes(align_up(len(raw), align) - len(raw))
+
+
+def decode_header(data, pos32: bool) -> tuple[int, int, int, int, int, int]:
+    """``(magic, state, crc, key_len, val_len, origin_off)`` from the first header bytes of ``data``."""
+    return header_struct(pos32).unpack_from(data)

@@ -1,0 +1,590 @@
+"""``KVStore``: the AliOS-Things KV, byte-compatible with the firmware (spec/alios-kv.md).
+
+Same records, states, CRC-8, recovery and garbage collection as AliOS-Things
+``components/kv/src/kv.c`` @8690e33f ("version A"), and the same sequence of program and
+erase operations; GC runs inside the call that makes it pending (KV-25); a RAM index makes
+``get`` O(1) (KV-27). Positions are bytes relative to the start of the KV area.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from ..errors import DeviceIOError, FlashError, InvalidArgument, NoSpace, NotFound, PowerLoss
+from . import format as fmt
+from .config import KVConfig, validate_storage
+
+__all__ = ["KVStore"]
+
+_CLEAN, _USED, _DIRTY = fmt.BLK_STATE_CLEAN, fmt.BLK_STATE_USED, fmt.BLK_STATE_DIRTY
+_NO_SPACE = -1
+_B00 = b"\x00"
+_CRC = fmt._CRC8_TABLE
+
+
+class KVStore:
+    """The KV store on ``storage`` (a FlashArea, HAL partition view or span; partition-relative).
+
+    ``KVStore(storage, config=KVConfig())`` validates the geometry (KV-1, EINVAL); call
+    :meth:`mount` before use. Errors carry the errno of spec §15.2: InvalidArgument (EINVAL),
+    NotFound (ENOENT), NoSpace (ENOSPC), DeviceIOError (EIO: storage failure, unmounted or failed
+    store), NotSupported (ENOSYS, secure items off). ``PowerLoss`` propagates and leaves the
+    store failed until the next :meth:`mount`.
+
+    ``trace`` (optional) is called as ``trace(kind, pos, data_or_len, reason)`` for every
+    program (``"P"``) and erase (``"E"``) the store issues.
+    """
+
+    def __init__(self, storage, config: KVConfig | None = None, *, secure_key: Callable | None = None,
+                 secure_iv: Callable | None = None, trace: Callable | None = None):
+        self.config = config = config or KVConfig()
+        config.validate()
+        validate_storage(config, storage)
+        self.storage = storage
+        self.secure_key, self.secure_iv = secure_key, secure_iv
+        self.trace = trace
+        self.B = config.block_size
+        self.N = config.blocks
+        self.total = config.total_size
+        self.HDR = config.header_size
+        self._hdr = fmt.header_struct(config.pos32)
+        self._amask = config.align - 1
+        self.item_max_len = config.item_max_len
+        self.mounted = False
+        self.failed = False
+        self._reason = ""
+        self._win: bytearray | None = None
+        self._win_off = 0
+        self._reset_ram()
+
+    def _reset_ram(self) -> None:
+        self.state: list[int | None] = [None] * self.N
+        self.space: list[int] = [0] * self.N
+        self.clean = 0
+        self.write_pos = 0
+        self.gc_pending = False
+        self.index: dict[bytes, list[tuple[int, int]]] = {}
+
+    # ------------------------------------------------------------------ primitives
+    def _read(self, off: int, n: int) -> bytes:
+        win = self._win
+        if win is not None and self._win_off <= off and off + n <= self._win_off + len(win):
+            o = off - self._win_off
+            return bytes(win[o:o + n])
+        try:
+            return self.storage.read(off, n)
+        except PowerLoss:
+            raise
+        except FlashError as e:
+            raise DeviceIOError(f"KV read at {off:#x} len {n}: {e.strerror}") from e
+
+    def _fail(self, what: str, e: Exception):
+        self.failed = True
+        if isinstance(e, PowerLoss):
+            raise e
+        raise DeviceIOError(f"KV {what}: {getattr(e, 'strerror', e)}") from e
+
+    def _refresh_window(self, off: int, n: int) -> None:
+        w0 = self._win_off
+        s, e = max(off, w0), min(off + n, w0 + len(self._win))
+        if s < e:
+            self._win[s - w0:e - w0] = self.storage.read(s, e - s)
+
+    def _prog(self, off: int, data: bytes) -> None:
+        if self.trace:
+            self.trace("P", off, data, self._reason)
+        try:
+            self.storage.write(off, data)
+        except Exception as e:  # noqa: BLE001 - every storage failure becomes EIO (KV-30)
+            self._fail(f"program at {off:#x} len {len(data)}", e)
+        if self._win is not None:
+            self._refresh_window(off, len(data))
+
+    def _format(self, b: int) -> None:
+        """format(b): one erase of the block, one program of the CLEAN header (KV-4)."""
+        off = b * self.B
+        if self.trace:
+            self.trace("E", off, self.B, self._reason)
+        try:
+            self.storage.erase(off, self.B)
+        except Exception as e:  # noqa: BLE001
+            self._fail(f"erase of block {b} at {off:#x}", e)
+        if self._win is not None:
+            self._refresh_window(off, self.B)
+        self._prog(off, fmt.BLOCK_HEADER_CLEAN)
+        self.state[b] = _CLEAN
+        self.space[b] = self.B - fmt.BLK_HDR_SIZE
+        self.clean += 1
+
+    def _set_block_state(self, b: int, s: int) -> None:
+        self._prog(b * self.B + fmt.STATE_OFFSET, bytes((s,)))
+        self.state[b] = s
+
+    def _dirty_mark(self, b: int) -> None:
+        if self.state[b] == _USED:
+            self._set_block_state(b, _DIRTY)
+
+    def _delete_at(self, pos: int) -> None:
+        """Delete record at ``pos``: state byte 00, then DIRTY marking of its block (KV-5)."""
+        self._prog(pos + fmt.STATE_OFFSET, _B00)
+        self._dirty_mark(pos // self.B)
+
+    # ------------------------------------------------------------------ traversal (§7)
+    def _traverse(self, b: int, visit) -> None:
+        """Walk block ``b``; ``visit(pos, klen, vlen, crc, origin, rec_len)`` returns True to stop."""
+        B, HDR, total = self.B, self.HDR, self.total
+        mk, mv = self.config.max_key_len, self.config.max_val_len
+        amask = self._amask
+        unpack = self._hdr.unpack_from
+        end = b * B + B
+        pos = b * B + fmt.BLK_HDR_SIZE
+        while True:
+            win = self._win
+            if win is not None and self._win_off <= pos and pos + HDR <= self._win_off + len(win):
+                magic, st, crc, kl, vl, origin = unpack(win, pos - self._win_off)
+            else:
+                magic, st, crc, kl, vl, origin = unpack(self._read(pos, HDR))
+            if magic != fmt.ITEM_MAGIC:
+                if magic == 0xFF and st == 0xFF:
+                    break
+                vl = 0xFFFF
+            if vl > mv or kl > mk or vl == 0 or kl == 0:
+                pos += HDR
+                self._dirty_mark(b)
+            else:
+                n = (HDR + kl + vl + amask) & ~amask
+                if st == fmt.ITEM_STATE_NORMAL:
+                    if pos + HDR + kl + vl > total:
+                        return  # [fs] KV-7: record runs past the KV area; space[b] unchanged
+                    if visit(pos, kl, vl, crc, origin, n):
+                        return
+                else:
+                    self._dirty_mark(b)
+                pos += n
+            if not end > pos + HDR:
+                break
+        self.space[b] = end - pos if end > pos else HDR
+
+    # ------------------------------------------------------------------ mount (§8)
+    def mount(self) -> None:
+        """``kv_init``: recover the RAM state from flash, repair, run the pending GC (§8).
+
+        Does nothing when already mounted (KV-12). Errors: EIO (storage), PowerLoss.
+        """
+        if self.mounted and not self.failed:
+            return
+        self._reset_ram()
+        self.failed = False
+        self._live: dict[int, tuple[bytes, int]] = {}
+        try:
+            self._win = bytearray(self.storage.read(0, self.total))
+            self._win_off = 0
+        except PowerLoss:
+            raise
+        except FlashError as e:
+            raise DeviceIOError(f"KV mount: read of the KV area failed: {e.strerror}") from e
+        try:
+            self._mount_blocks()
+        finally:
+            self._win = None
+        self._build_index()
+        self.mounted = True
+        if self.gc_pending:
+            self._reason = "gc"
+            self._gc()
+
+    def _mount_blocks(self) -> None:
+        B, N = self.B, self.N
+        unclean = []
+        for b in range(N):
+            h = self._read(b * B, fmt.BLK_HDR_SIZE)
+            if h[0] == fmt.BLK_MAGIC and h[1] in (_CLEAN, _USED, _DIRTY):
+                self.state[b] = h[1]
+                self._reason = "recover"
+                self._traverse(b, self._recover)
+                if h[1] == _CLEAN:
+                    if self.space[b] != B - fmt.BLK_HDR_SIZE:
+                        unclean.append(b)
+                    else:
+                        self.clean += 1
+            else:
+                self._reason = "invalid block header"
+                self._format(b)
+        for b in reversed(unclean):
+            if self.clean >= 1:
+                self._reason = "unclean CLEAN block kept"
+                self._set_block_state(b, _DIRTY)
+            else:
+                self._reason = "unclean CLEAN block formatted"
+                self._drop_live(b)
+                self._format(b)
+        if self.clean == 0:
+            self._reason = "no CLEAN block: block 0 formatted"
+            self._drop_live(0)
+            self._format(0)
+        if self.clean == N:
+            self.write_pos = fmt.BLK_HDR_SIZE
+            self._reason = "fresh store"
+            self._set_block_state(0, _USED)
+            self.clean -= 1
+        else:
+            for i in range(N):
+                if self.state[i] in (_USED, _DIRTY) and self.state[(i + 1) % N] == _CLEAN:
+                    self.write_pos = i * B + B - self.space[i]
+                    break
+        if self._space_at(self.write_pos) < self.item_max_len and self.clean < 2:
+            self.gc_pending = True
+
+    def _space_at(self, pos: int) -> int:
+        b = pos // self.B
+        return self.space[b] if b < self.N else 0
+
+    def _drop_live(self, b: int) -> None:
+        lo, hi = b * self.B, (b + 1) * self.B
+        for p in [p for p in self._live if lo <= p < hi]:
+            del self._live[p]
+
+    def _recover(self, pos, kl, vl, crc, origin, n) -> bool:
+        HDR = self.HDR
+        data = self._read(pos + HDR, kl + vl)
+        c = 0
+        for x in data:
+            c = _CRC[c ^ x]
+        key = data[:kl]
+        if c != crc or key.count(0xFF) == kl:
+            # torn record; [fs] §14.15: an all-0xFF key is a torn header-only write, not a record
+            self._reason = "torn record (CRC mismatch)" if c != crc else "torn record (key all 0xFF)"
+            self._delete_at(pos)
+            return False
+        self._live[pos] = (key, vl)
+        if origin != 0 and origin != pos and origin + HDR + kl <= self.total:
+            o = self._read(origin, HDR + kl)
+            om, ost, _, okl, ovl, _ = self._hdr.unpack_from(o)
+            if om == fmt.ITEM_MAGIC and ost == fmt.ITEM_STATE_NORMAL and okl == kl and o[HDR:] == key:
+                # [fs] §14.14: identical value = a GC copy, not an interrupted update
+                same = ovl == vl and origin + HDR + kl + vl <= self.total and \
+                    self._read(origin + HDR + kl, vl) == data[kl:]
+                if not same:
+                    self._reason = f"interrupted update (newer record at {pos:#x})"
+                    self._delete_at(origin)
+                    self._live.pop(origin, None)
+        return False
+
+    def _build_index(self) -> None:
+        index: dict[bytes, list[tuple[int, int]]] = {}
+        for p in sorted(self._live):
+            key, vl = self._live[p]
+            lst = index.get(key)
+            if lst is None:
+                index[key] = [(p, vl)]
+            else:
+                lst.append((p, vl))
+        self.index = index
+        del self._live
+
+    def unmount(self) -> None:
+        """``kv_deinit``: drop the RAM state (no flash operation)."""
+        self.mounted = False
+        self.failed = False
+        self._reset_ram()
+
+    # ------------------------------------------------------------------ space (§9) and store
+    def _calc_position(self, n: int) -> int:
+        B, N = self.B, self.N
+        cur = self.write_pos // B
+        if cur < N and self.space[cur] > n:
+            if self.space[cur] - n < self.item_max_len and self.clean <= 1:
+                self.gc_pending = True
+            return self.write_pos
+        if N >= 3:
+            for j in range(1, N):
+                i = (cur + j) % N
+                if self.space[i] > n:
+                    if self.state[i] == _CLEAN and self.clean <= 1:
+                        continue  # [fs] KV-13: never take the last CLEAN block
+                    self.write_pos = i * B + B - self.space[i]
+                    if self.state[i] == _CLEAN:
+                        self._set_block_state(i, _USED)
+                        self.clean -= 1
+                    return self.write_pos
+        self.gc_pending = True
+        return _NO_SPACE
+
+    def _store(self, rec: bytes) -> int:
+        n = len(rec)
+        p = self._calc_position(n)
+        if p == _NO_SPACE:
+            return p
+        self._prog(p, rec)
+        self.write_pos = wp = p + n
+        b = wp // self.B
+        if b < self.N:
+            self.space[b] -= n
+        return p
+
+    # ------------------------------------------------------------------ GC (§11)
+    def _gc(self) -> None:
+        self.gc_pending = False
+        if self.clean == 0:
+            return
+        origin_pos = self.write_pos
+        B, N = self.B, self.N
+        d = self.state.index(_CLEAN)
+        self.write_pos = d * B + fmt.BLK_HDR_SIZE
+        ob = origin_pos // B
+        i = ob + 1
+        while True:
+            if i >= N:
+                i = 0
+            if self.state[i] == _DIRTY:
+                self._reason = f"gc: copy block {i} to block {d}"
+                end = min(self.total, (i + 2) * B)
+                self._win = bytearray(self.storage.read(i * B, end - i * B))
+                self._win_off = i * B
+                try:
+                    self._traverse(i, self._gc_copy)
+                finally:
+                    self._win = None
+                self._reason = f"gc: reclaim block {i}"
+                self._format(i)
+                self._set_block_state(d, _USED)
+                self.clean -= 1
+                return
+            if i == ob:
+                break
+            i += 1
+        self.write_pos = origin_pos
+
+    def _gc_copy(self, pos, kl, vl, crc, origin, n) -> bool:
+        rec = self._read(pos, n)
+        dst = self.write_pos
+        self._prog(dst, rec)
+        self.write_pos = wp = dst + n
+        b = wp // self.B
+        if b < self.N:
+            self.space[b] -= n
+        key = rec[self.HDR:self.HDR + kl]
+        lst = self.index.get(key)
+        if lst:
+            for j, (p, v) in enumerate(lst):
+                if p == pos:
+                    lst[j] = (dst, v)
+                    if len(lst) > 1:
+                        lst.sort()
+                    break
+        return False
+
+    def _finish(self) -> None:
+        """KV-25: the GC made pending by this call runs before it returns."""
+        if self.gc_pending:
+            self._reason = "gc"
+            self._gc()
+
+    # ------------------------------------------------------------------ argument rules (§10.1)
+    def _check(self) -> None:
+        if not self.mounted:
+            raise DeviceIOError(f"KV on {getattr(self.storage, 'name', 'storage')} is not mounted")
+        if self.failed:
+            raise DeviceIOError("KV store failed after a storage error or power loss; mount again")
+
+    def _key(self, key, what: str = "key", allow_empty: bool = False) -> bytes:
+        if isinstance(key, str):
+            k = key.encode("utf-8")
+        elif isinstance(key, (bytes, bytearray, memoryview)):
+            k = bytes(key)
+        else:
+            raise InvalidArgument(f"KV {what} must be str or bytes, not {type(key).__name__}")
+        if not k and not allow_empty:
+            raise InvalidArgument(f"KV {what} is empty")
+        if len(k) > self.config.max_key_len:
+            raise InvalidArgument(f"KV {what} {k[:32]!r}... is {len(k)} bytes; max_key_len is "
+                                  f"{self.config.max_key_len}")
+        if 0 in k:
+            raise InvalidArgument(f"KV {what} {k!r} contains a NUL byte")
+        if 0xFF in k and what == "key":
+            raise InvalidArgument(f"KV key {k!r} contains a 0xFF byte (reserved: torn records)")
+        return k
+
+    def _value(self, key: bytes, value) -> bytes:
+        if isinstance(value, str):
+            raise InvalidArgument(f"KV value of {key!r} must be bytes, not str")
+        v = bytes(value)
+        if not 1 <= len(v) <= self.config.max_val_len:
+            raise InvalidArgument(f"KV value of {key!r} is {len(v)} bytes; 1..{self.config.max_val_len} "
+                                  "allowed")
+        return v
+
+    # ------------------------------------------------------------------ operations (§10)
+    def set(self, key, value) -> None:
+        """``kv_item_set``: store ``value`` (1..max_val_len bytes) under ``key`` (§10.2).
+
+        Errors: EINVAL (arguments), ENOSPC (no room after GC and one retry), EIO, PowerLoss.
+        """
+        self._check()
+        k = self._key(key)
+        v = self._value(k, value)
+        if self.config.secure_level >= 2:
+            v = self._crypt(k, v)
+        self._set_raw(k, v)
+
+    def _set_raw(self, k: bytes, v: bytes) -> None:
+        if self._set_once(k, v) == _NO_SPACE:
+            self._finish()
+            if self._set_once(k, v) == _NO_SPACE:
+                self._finish()
+                raise NoSpace(f"KV set of key {k!r}: no room for a {self.config.record_len(len(k), len(v))}"
+                              f"-byte record after garbage collection")
+        self._finish()
+
+    def _set_once(self, k: bytes, v: bytes) -> int:
+        self._reason = f"set {k!r}"
+        copies = self.index.get(k)
+        vl = len(v)
+        if copies:
+            p0, vl0 = copies[0]
+            if vl0 == vl and self._read(p0 + self.HDR + len(k), vl) == v:
+                return 0
+            rec = fmt.encode_record(k, v, p0, pos32=self.config.pos32, align=self.config.align)
+            p = self._store(rec)
+            if p == _NO_SPACE:
+                return p
+            for c, _ in copies:
+                self._delete_at(c)
+        else:
+            rec = fmt.encode_record(k, v, 0, pos32=self.config.pos32, align=self.config.align)
+            p = self._store(rec)
+            if p == _NO_SPACE:
+                return p
+        self.index[k] = [(p, vl)]
+        return 0
+
+    def get(self, key) -> bytes:
+        """``kv_item_get``: the value of the first live copy (never writes flash; CRC not checked).
+
+        Errors: EINVAL, ENOENT, EIO.
+        """
+        self._check()
+        k = self._key(key)
+        v = self._get_raw(k)
+        return self._crypt(k, v) if self.config.secure_level >= 2 else v
+
+    def _get_raw(self, k: bytes) -> bytes:
+        copies = self.index.get(k)
+        if not copies:
+            raise NotFound(f"KV key {k!r} not found")
+        p, vl = copies[0]
+        return self._read(p + self.HDR + len(k), vl)
+
+    def delete(self, key) -> None:
+        """``kv_item_delete``: delete every live copy of ``key`` (KV-17). EINVAL, ENOENT, EIO."""
+        self._check()
+        k = self._key(key)
+        copies = self.index.get(k)
+        if not copies:
+            raise NotFound(f"KV key {k!r} not found")
+        self._reason = f"delete {k!r}"
+        del self.index[k]
+        for p, _ in copies:
+            self._delete_at(p)
+        self._finish()
+
+    def delete_by_prefix(self, prefix) -> int:
+        """``kv_item_delete_by_prefix``: delete every live record whose key starts with ``prefix``
+        (``""`` = all), in search order (KV-18). Returns the number of keys deleted. EINVAL, EIO."""
+        self._check()
+        if prefix is None:
+            raise InvalidArgument("KV delete_by_prefix: prefix is None")
+        pre = self._key(prefix, "prefix", allow_empty=True)
+        keys = [k for k in self.index if k.startswith(pre)]
+        positions = sorted(p for k in keys for p, _ in self.index[k])
+        for k in keys:
+            del self.index[k]
+        self._reason = f"delete_by_prefix {pre!r}"
+        for p in positions:
+            self._delete_at(p)
+        self._finish()
+        return len(keys)
+
+    delete_prefix = delete_by_prefix
+
+    # ------------------------------------------------------------------ secure items (§10.5)
+    def _crypt(self, k: bytes, data: bytes) -> bytes:
+        from .secure import ofb_crypt
+        return ofb_crypt(data, self.secure_key, self.secure_iv, key_name=k)
+
+    def secure_set(self, key, value) -> None:
+        """``kv_secure_set``: set of AES-256-OFB(value) with the caller's key and IV (KV-20).
+
+        Errors: ENOSYS (secure_level 0 or ``cryptography`` missing), EBUSY (provider), as :meth:`set`.
+        """
+        self._check()
+        self._secure_enabled()
+        k = self._key(key)
+        self._set_raw(k, self._crypt(k, self._value(k, value)))
+
+    def secure_get(self, key) -> bytes:
+        """``kv_secure_get``: the decrypted value. ENOSYS, EBUSY, as :meth:`get`."""
+        self._check()
+        self._secure_enabled()
+        k = self._key(key)
+        return self._crypt(k, self._get_raw(k))
+
+    def _secure_enabled(self) -> None:
+        if self.config.secure_level == 0:
+            from ..errors import NotSupported
+            raise NotSupported("KV secure items are off (secure_level 0)")
+
+    # ------------------------------------------------------------------ queries
+    def __contains__(self, key) -> bool:
+        try:
+            k = self._key(key)
+        except InvalidArgument:
+            return False
+        return bool(self.index.get(k))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def _ordered(self) -> list[tuple[bytes, list]]:
+        return sorted(self.index.items(), key=lambda kv: kv[1][0][0])
+
+    def keys(self) -> list[bytes]:
+        """Live keys (bytes) in search order."""
+        self._check()
+        return [k for k, _ in self._ordered()]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.keys())
+
+    def items(self) -> list[tuple[bytes, bytes]]:
+        """``(key, value)`` of the first live copy of every key, in search order (raw stored bytes)."""
+        self._check()
+        return [(k, self._read(c[0][0] + self.HDR + len(k), c[0][1])) for k, c in self._ordered()]
+
+    def stats(self) -> dict:
+        """Per block: state, used, free, live and dead bytes; store: live keys, live bytes,
+        reclaimable bytes, CLEAN blocks, write position, gc pending (§15.3)."""
+        self._check()
+        B = self.B
+        live = [0] * self.N
+        for k, copies in self.index.items():
+            for p, vl in copies:
+                live[p // B] += self.config.record_len(len(k), vl)
+        blocks = []
+        for b in range(self.N):
+            used = B - fmt.BLK_HDR_SIZE - self.space[b]
+            blocks.append({"index": b, "offset": b * B, "state": fmt.BLOCK_STATE_NAMES.get(self.state[b], "?"),
+                           "used": used, "free": self.space[b], "live": live[b], "dead": max(0, used - live[b])})
+        return {"blocks": blocks, "live_keys": len(self.index), "live_bytes": sum(live),
+                "reclaimable_bytes": sum(x["dead"] for x in blocks if x["state"] == "DIRTY"),
+                "free_bytes": self.space[self.write_pos // B] if self.write_pos // B < self.N else 0,
+                "clean_blocks": self.clean, "write_pos": self.write_pos, "gc_pending": self.gc_pending}
+
+    def scan(self):
+        """Read-only analysis of the image (KV-32): see :func:`flashstack.kv.scan.scan`."""
+        from .scan import scan
+        return scan(self.storage, self.config)
+
+    def __repr__(self) -> str:
+        return (f"KVStore({getattr(self.storage, 'name', 'storage')}, {self.N}x{self.B:#x}, "
+                f"{'mounted' if self.mounted else 'unmounted'})")
