@@ -47,6 +47,7 @@ class NVSStore(Walker):
         self.ate_wra = 0
         self.data_wra = 0
         self.index = Index()
+        self.mount_notes: list[str] = []   # why the last mount wrote or erased (for scan())
         self._mutating = False
 
     # ------------------------------------------------------------------ helpers
@@ -158,6 +159,7 @@ class NVSStore(Walker):
         self.mounted = False
         self.failed = False
         self.index = Index()
+        self.mount_notes = []
         self.geo = self._resolve_geometry()
         self._mutating = True
         try:
@@ -187,6 +189,7 @@ class NVSStore(Walker):
             if not self.config.init_bad_region:
                 raise error_for(_errno.EDEADLK, f"{self._name()}: all {N} sectors are closed "
                                                 "(not an NVS area, or damaged)")
+            self.mount_notes.append("all sectors closed: whole area erased (init_bad_region)")
             self._dev(self.area.flatten, 0, N * S)
         return 0 if self._all_erased((N - 1) * S + F, 8) else N - 1
 
@@ -213,8 +216,11 @@ class NVSStore(Walker):
         nxt = (s + 1) % N
         if not self._all_erased(nxt * S, S):
             if self._gc_done_above(s):
+                self.mount_notes.append(f"interrupted GC with gc_done: erase sector {nxt}")
                 self._erase_sector(nxt)
             else:
+                self.mount_notes.append(f"interrupted GC without gc_done: erase sector {s}, "
+                                        f"collect sector {nxt} again")
                 self._erase_sector(s)
                 self.ate_wra, self.data_wra = base + F, base
                 self._gc()
@@ -222,9 +228,11 @@ class NVSStore(Walker):
             self._skip_orphan_data()
             # step 6 compares the packed address with S: it only fires in sector 0 (NVS-10)
             if s == 0 and self.ate_wra == F and self.data_wra != base:
+                self.mount_notes.append("sector 0 holds only orphan data: erased")
                 self._erase_sector(s)
                 self.data_wra = base
         if self.ate_wra % S == F:
+            self.mount_notes.append(f"empty write sector {s}: gc_done ATE written")
             self._write_ate(Ate(ID_MARKER, self.data_wra % S, 0))
 
     def _gc_done_above(self, s: int) -> bool:
@@ -251,7 +259,10 @@ class NVSStore(Walker):
             return
         w = self.geo.W
         needed = last // w + 1
+        start = self.data_wra
         self.data_wra += min(needed, -(-gap // w)) * w
+        self.mount_notes.append(f"orphan data (written without its ATE) at {start:#x}.."
+                                f"{self.data_wra:#x} skipped")
 
     # ------------------------------------------------------------------ close + GC (§10)
     def _close_sector(self) -> None:

@@ -1,0 +1,195 @@
+"""Zephyr Settings on NVS: named settings with Zephyr's id scheme (spec/zephyr-nvs.md §17).
+
+Upstream: zephyr subsys/settings/src/settings_nvs.c @44fb3feb (``settings_nvs_save``,
+``settings_nvs_load``, ``settings_nvs_backend_init``) and
+subsys/settings/include/settings/settings_nvs.h @cab0bb78. Each setting is two NVS entries:
+its name (ASCII, no NUL) at a name id in 0x8001..0xBFFF and its value at name id + 0x4000;
+id 0x8000 holds ``last_name_id`` (u16 LE). Ids below 0x8000 stay free for direct NVS use.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Iterator
+
+from ..errors import FlashError, InvalidArgument, NoMemory, NotFound, PowerLoss
+from .store import NVSStore
+
+__all__ = ["NAMECNT_ID", "NAME_ID_OFFSET", "NAME_MAX", "NVSSettings", "decode_settings",
+           "settings_geometry"]
+
+NAMECNT_ID = 0x8000       # NVS_NAMECNT_ID
+NAME_ID_OFFSET = 0x4000   # NVS_NAME_ID_OFFSET
+NAME_MAX = 73             # SETTINGS_MAX_NAME_LEN + SETTINGS_EXTRA_LEN: longest name that fits
+_FIRST_FREE_LIMIT = NAMECNT_ID + NAME_ID_OFFSET  # 0xC000: no name ids left
+_NAME_BUF = NAME_MAX + 1  # rdname[SETTINGS_MAX_NAME_LEN + SETTINGS_EXTRA_LEN + 1]
+_RESERVED = 0xBFFF        # [fs] its value id would be the marker id 0xFFFF (§15 item 5)
+
+
+def settings_geometry(area, sector_size_mult: int = 1, sector_count: int = 8) -> tuple[int, int]:
+    """Zephyr's default ``(sector_size, sector_count)`` for a settings partition (NVS-31):
+    ``CONFIG_SETTINGS_NVS_SECTOR_SIZE_MULT`` × the first sector, at most
+    ``CONFIG_SETTINGS_NVS_SECTOR_COUNT`` sectors. EDOM (as InvalidArgument) above 0xFFFF."""
+    first = area.sectors()[0].fs_size
+    size = sector_size_mult * first
+    if size > 0xFFFF:
+        import errno
+        raise InvalidArgument(f"partition {area.name}: settings sector size {size} > 0xffff",
+                              errno.EDOM)
+    return size, min(sector_count, area.size // size)
+
+
+class NVSSettings:
+    """Settings over an :class:`NVSStore`. ``init()`` mounts the store if needed and reads
+    ``last_name_id``. Names are ``str`` (ASCII/UTF-8), values ``bytes``.
+
+    Errors: those of the store (EACCES, ENOSPC, EIO, ...), ENOMEM when no name id is left,
+    EINVAL for an empty or too long name.
+    """
+
+    def __init__(self, store: NVSStore):
+        self.store = store
+        self.last_name_id = NAMECNT_ID
+
+    @classmethod
+    def on_area(cls, area, sector_size_mult: int = 1, sector_count: int = 8,
+                data_crc: bool = False) -> "NVSSettings":
+        """Settings with Zephyr's default geometry on ``area``, initialised."""
+        s, n = settings_geometry(area, sector_size_mult, sector_count)
+        self = cls(NVSStore(area, s, n, data_crc))
+        self.init()
+        return self
+
+    def init(self) -> None:
+        """``settings_nvs_backend_init``: mount, then ``last_name_id`` from id 0x8000."""
+        if not self.store.mounted:
+            self.store.mount()
+        try:
+            raw = self.store.read(NAMECNT_ID)
+            self.last_name_id = struct.unpack("<H", raw[:2])[0] if len(raw) >= 2 else NAMECNT_ID
+        except NotFound:
+            self.last_name_id = NAMECNT_ID
+
+    # --- helpers ------------------------------------------------------------------
+    def _read_name(self, name_id: int) -> str | None:
+        """The name at ``name_id`` read into a 74-byte buffer as the reference does; None for a
+        name longer than 73 bytes. Raises NotFound and the store's other errors."""
+        n, raw = self.store.read_entry(name_id, 0, _NAME_BUF)
+        if n > NAME_MAX:  # [fs] the reference overflows its buffer here (NVS-34)
+            return None
+        return raw.decode("utf-8", "surrogateescape")
+
+    def _store_last(self) -> None:
+        self.store.write(NAMECNT_ID, struct.pack("<H", self.last_name_id))
+
+    @staticmethod
+    def _check_name(name: str) -> bytes:
+        raw = name.encode("utf-8", "surrogateescape")
+        if not raw or len(raw) > NAME_MAX or b"\0" in raw:
+            raise InvalidArgument(f"setting name {name!r}: 1..{NAME_MAX} bytes without NUL")
+        return raw
+
+    # --- API -----------------------------------------------------------------------
+    def save(self, name: str, value: bytes | None) -> None:
+        """``settings_nvs_save``: store ``value`` under ``name``; None or empty deletes."""
+        raw_name = self._check_name(name)
+        delete = not value
+        free_id = self.last_name_id + 1
+        found = None
+        for name_id in range(self.last_name_id, NAMECNT_ID, -1):
+            try:
+                stored = self._read_name(name_id)
+            except NotFound:
+                free_id = name_id   # scanning down: the lowest free id wins
+                continue
+            except FlashError:
+                continue
+            if stored is not None and stored.encode("utf-8", "surrogateescape") == raw_name:
+                found = name_id
+                break
+        if delete:
+            if found is None:
+                return
+            if found == self.last_name_id:
+                self.last_name_id -= 1
+                self._store_last()
+            self.store.delete(found)
+            self.store.delete(found + NAME_ID_OFFSET)
+            return
+        name_id = found if found is not None else free_id
+        if name_id in (_FIRST_FREE_LIMIT, _RESERVED):
+            raise NoMemory(f"settings: no name id left for {name!r} (ids 0x8001..0xbffe in use)")
+        self.store.write(name_id + NAME_ID_OFFSET, bytes(value))
+        if found is None:
+            self.store.write(name_id, raw_name)
+        if name_id > self.last_name_id:
+            self.last_name_id = name_id
+            self._store_last()
+
+    def delete(self, name: str) -> None:
+        """Delete ``name`` (no error when missing)."""
+        self.save(name, None)
+
+    def get(self, name: str) -> bytes:
+        """The value of ``name``; NotFound (ENOENT) when missing."""
+        raw_name = self._check_name(name)
+        for name_id in range(self.last_name_id, NAMECNT_ID, -1):
+            try:
+                stored = self.store.read(name_id)
+            except NotFound:
+                continue
+            if stored == raw_name:
+                return self.store.read(name_id + NAME_ID_OFFSET)
+        raise NotFound(f"settings: no setting named {name!r}")
+
+    def load(self) -> Iterator[tuple[str, bytes]]:
+        """``settings_nvs_load``: ``(name, value)`` from the newest name id down, cleaning up
+        half-written pairs as the reference does (that writes to flash). Names longer than
+        73 bytes are skipped [fs]."""
+        out = []
+        for name_id in range(self.last_name_id, NAMECNT_ID, -1):
+            name = self._try(name_id, _NAME_BUF)
+            # the reference reads the value into a 1-byte buffer: only its length matters
+            value = self._try(name_id + NAME_ID_OFFSET, 1)
+            if name is None and value is None:
+                continue
+            if name is None or value is None:
+                if name_id == self.last_name_id:
+                    self.last_name_id -= 1
+                    self._store_last()
+                self.store.delete(name_id)
+                self.store.delete(name_id + NAME_ID_OFFSET)
+                continue
+            if name[0] > NAME_MAX:
+                continue
+            full = self.store.read(name_id + NAME_ID_OFFSET)
+            out.append((name[1].decode("utf-8", "surrogateescape"), full))
+        return iter(out)
+
+    def items(self) -> dict[str, bytes]:
+        """All settings as a dict (read-only: no clean-up writes)."""
+        return decode_settings(dict(self.store.items())) or {}
+
+    def _try(self, nvs_id: int, buf_len: int):
+        """``(length, bytes)`` or None for any read error (the reference tests ``rc <= 0``)."""
+        try:
+            return self.store.read_entry(nvs_id, 0, buf_len)
+        except PowerLoss:
+            raise
+        except FlashError:
+            return None
+
+
+def decode_settings(items: dict[int, bytes]) -> dict[str, bytes] | None:
+    """Settings names -> values from live NVS content (id -> bytes), without writing; None
+    when the ids do not look like Settings (no name/value pair and no 0x8000 counter)."""
+    last = items.get(NAMECNT_ID)
+    pairs = {}
+    for name_id in range(NAMECNT_ID + 1, _FIRST_FREE_LIMIT):
+        name = items.get(name_id)
+        value = items.get(name_id + NAME_ID_OFFSET)
+        if name is not None and value is not None and 0 < len(name) <= NAME_MAX:
+            pairs[name.decode("utf-8", "surrogateescape")] = value
+    if not pairs and (last is None or len(last) != 2):
+        return None
+    return pairs
