@@ -1,0 +1,246 @@
+"""The build job: manifest → plan → validate everything → render in memory → write once.
+
+Model: pyocd's ``FlashBuilder`` plans flash work before doing it. Here the whole image is
+made on in-memory devices of the board; files are written only after every partition
+rendered without error, through a temporary folder (:mod:`flashstack.build.output`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .. import __version__
+from ..errors import FlashError, PowerLoss
+from .manifest import Manifest, ManifestError, PartitionEntry, load_manifest
+from .output import HEX_NAME, RECORD_NAME, dumps_record, hex_ranges, hex_text, write_outputs
+from .providers import Provider, make_provider
+
+__all__ = ["BuildPlan", "BuildResult", "PlannedPartition", "build", "plan_build", "demo_manifest_path",
+           "render_plan"]
+
+
+def demo_manifest_path() -> Path:
+    """Path of the built-in example manifest for the ``flashstack-demo`` board (package data)."""
+    return Path(str(resources.files("flashstack").joinpath("data", "build", "demo", "manifest.toml")))
+
+
+@dataclass
+class PlannedPartition:
+    """One partition of the plan: its board spec, its provider (None = left erased)."""
+
+    spec: object
+    provider: Provider | None
+
+    @property
+    def label(self) -> str:
+        s = self.spec
+        return (s.node_labels[0] if s.node_labels else None) or s.label or f"id {s.id}"
+
+
+@dataclass
+class BuildPlan:
+    manifest: Manifest
+    board: object
+    partitions: list[PlannedPartition] = field(default_factory=list)
+
+
+@dataclass
+class BuildResult:
+    """What a build produced: ``images`` (device name → bytes), the ``record`` dict, and the
+    ``files`` written (empty when ``out_dir`` was None)."""
+
+    plan: BuildPlan
+    images: dict[str, bytes]
+    record: dict
+    files: list[Path] = field(default_factory=list)
+
+
+def _find_spec(board, label: str):
+    """The PartitionSpec a manifest label names: node label, then label property, then id."""
+    for p in board.partitions:
+        if label in (p.node_labels or ()):
+            return p
+    hits = [p for p in board.partitions if p.label == label]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits and label.isdigit():
+        for p in board.partitions:
+            if p.id == int(label):
+                return p
+    return None
+
+
+def _known(board) -> str:
+    return ", ".join((p.node_labels[0] if p.node_labels else p.label) or str(p.id)
+                     for p in board.partitions)
+
+
+def plan_build(manifest: Manifest, board=None) -> BuildPlan:
+    """Resolve every manifest entry to a board partition and parse its options.
+
+    Collects all problems (unknown labels, duplicates, unknown types, bad keys, missing
+    files) and raises one ManifestError (EINVAL) listing them; nothing is written.
+    """
+    if board is None:
+        from ..board import load_board
+        board = load_board(manifest.board, include_dirs=manifest.include_dirs)
+    problems: list[str] = []
+    chosen: dict[int, PartitionEntry] = {}
+    providers: dict[int, Provider] = {}
+    for entry in manifest.partitions:
+        spec = _find_spec(board, entry.label)
+        if spec is None:
+            problems.append(f"{entry.where()}: unknown partition label {entry.label!r} on board "
+                            f"{board.name} (known: {_known(board)})")
+            continue
+        key = id(spec)
+        if key in chosen:
+            problems.append(f"{entry.where()}: names the same partition as "
+                            f"{chosen[key].label!r}")
+            continue
+        chosen[key] = entry
+        try:
+            providers[key] = make_provider(entry)
+        except ManifestError as exc:
+            problems.extend(exc.problems)
+    for name in manifest.device_base:
+        if name not in {d.name for d in board.devices}:
+            problems.append(f"{manifest.source}: [devices.{name}]: board {board.name} has no device "
+                            f"{name!r} (devices: {', '.join(d.name for d in board.devices)})")
+    if problems:
+        raise ManifestError("; ".join(problems), problems)
+    plan = BuildPlan(manifest=manifest, board=board)
+    plan.partitions = [PlannedPartition(spec, providers.get(id(spec))) for spec in board.partitions]
+    return plan
+
+
+def _checked_area(ob, part: PlannedPartition):
+    area = ob.flash_map.by_id(part.spec.id) if part.spec.id is not None else ob.area(part.label)
+    return area.privileged()
+
+
+def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
+    """Check every provider against its partition, then render all of them on in-memory
+    devices. Returns (device images, provider descriptions by partition label).
+    ManifestError (EINVAL) lists every check failure; a render failure is re-raised as
+    ManifestError naming the partition (PowerLoss is never caught)."""
+    with plan.board.open(images=None, allow_double_writes=True) as ob:
+        problems: list[str] = []
+        for part in plan.partitions:
+            if part.provider is None:
+                continue
+            try:
+                part.provider.check(_checked_area(ob, part))
+            except ManifestError as exc:
+                problems.extend(exc.problems)
+            except PowerLoss:
+                raise
+            except FlashError as exc:
+                problems.append(f"{part.provider.where()} ({part.provider.type}): {exc}")
+        if problems:
+            raise ManifestError("; ".join(problems), problems)
+        described = {}
+        for part in plan.partitions:
+            if part.provider is None:
+                continue
+            try:
+                part.provider.render(_checked_area(ob, part))
+            except (ManifestError, PowerLoss):
+                raise
+            except FlashError as exc:
+                raise ManifestError(f"{part.provider.where()} ({part.provider.type}): {exc}") from exc
+            described[part.label] = part.provider.describe()
+        images = {name: dev.snapshot() for name, dev in ob.devices.items()}
+    return images, described
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _record(plan: BuildPlan, images: dict[str, bytes], described: dict, outputs: dict) -> dict:
+    board = plan.board
+    devices = []
+    for d in board.devices:
+        base = plan.manifest.device_base.get(d.name, d.base_address)
+        devices.append({"name": d.name, "size": d.size, "layout": [list(r) for r in d.layout],
+                        "write_block_size": d.write_block_size, "erase_value": d.erase_value,
+                        "base_address": base, "image": outputs.get("bin", {}).get(d.name),
+                        "sha256": _sha(images[d.name])})
+    parts = []
+    for part in plan.partitions:
+        s = part.spec
+        data = images[s.device][s.offset:s.offset + s.size]
+        parts.append({"id": s.id, "label": part.label, "node_labels": list(s.node_labels or ()),
+                      "device": s.device, "offset": s.offset, "size": s.size, "address": s.address,
+                      "read_only": s.read_only,
+                      "content": described.get(part.label, {"type": "erased"}),
+                      "sha256": _sha(data)})
+    return {"tool": "flashstack", "version": __version__, "manifest": plan.manifest.source,
+            "manifest_sha256": _manifest_sha(plan.manifest), "board": board.name,
+            "devices": devices, "partitions": parts,
+            "outputs": {"bin": list(outputs.get("bin", {}).values()), "hex": outputs.get("hex")}}
+
+
+def _manifest_sha(manifest: Manifest) -> str | None:
+    try:
+        return _sha(Path(manifest.source).read_bytes())
+    except OSError:
+        return None
+
+
+def _hex_segments(plan: BuildPlan, images: dict[str, bytes]) -> list[tuple[int, bytes]]:
+    segments = []
+    for d in plan.board.devices:
+        base = plan.manifest.device_base.get(d.name, d.base_address)
+        if base is None:
+            raise ManifestError(f"{plan.manifest.source}: Intel HEX output needs an absolute address "
+                                f"for device {d.name}; add [devices.{d.name}] base_address = 0x...")
+        pages, off = [], 0
+        for count, size in d.layout:
+            for _ in range(count):
+                pages.append((off, size))
+                off += size
+        for start, end in hex_ranges(images[d.name], pages, d.erase_value):
+            segments.append((base + start, images[d.name][start:end]))
+    return segments
+
+
+def build(manifest: Manifest | str | os.PathLike | None = None, out_dir: str | os.PathLike | None = None,
+          formats: tuple[str, ...] | None = None, board=None) -> BuildResult:
+    """Build the flash images a manifest describes.
+
+    ``manifest``: a :class:`Manifest`, a path, or None for the built-in demo manifest.
+    ``out_dir``: folder for ``<device>.bin`` files, ``image.hex`` and ``build.json`` (None:
+    nothing is written). ``formats`` overrides the manifest's ``[output] formats``.
+    Raises ManifestError (EINVAL) listing every problem before anything is written; the
+    extras' NotSupported (ENOSYS) when littlefs-python / intelhex are missing.
+    """
+    if manifest is None:
+        manifest = demo_manifest_path()
+    if not isinstance(manifest, Manifest):
+        manifest = load_manifest(manifest)
+    formats = tuple(formats or manifest.formats)
+    plan = plan_build(manifest, board)
+    images, described = render_plan(plan)
+    files: dict[str, bytes | str] = {}
+    outputs: dict = {}
+    if "bin" in formats:
+        outputs["bin"] = {name: f"{name}.bin" for name in images}
+        files.update({f"{name}.bin": data for name, data in images.items()})
+    hex_segments = _hex_segments(plan, images) if "hex" in formats else None
+    if hex_segments is not None:
+        outputs["hex"] = HEX_NAME
+    record = _record(plan, images, described, outputs)
+    written: list[Path] = []
+    if out_dir is not None:
+        if hex_segments is not None:
+            files[HEX_NAME] = hex_text(hex_segments)
+        files[RECORD_NAME] = dumps_record(record)
+        written = write_outputs(out_dir, files)
+    return BuildResult(plan=plan, images=images, record=record, files=written)
+

@@ -1,0 +1,165 @@
+"""Partition content providers: the common interface and option helpers.
+
+A provider turns one ``[partitions.<label>]`` table into partition content in three steps, so
+that the build can validate everything before it writes anything:
+
+1. ``__init__(entry)`` — parse and type-check the options (no board needed);
+2. ``check(area)`` — check against the partition's geometry; reads files, may compute the
+   content in memory; never writes;
+3. ``render(area)`` — write the content into ``area`` (a privileged view on an in-memory,
+   erased device); errors name the manifest, partition and key.
+
+``describe()`` returns the JSON-able summary kept in the build record.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ...flash_map import FlashArea
+from ..manifest import ManifestError, PartitionEntry
+
+__all__ = ["Provider", "Options", "scratch_area", "copy_content"]
+
+
+def scratch_area(area: FlashArea) -> FlashArea:
+    """An erased in-memory copy of ``area``'s geometry (erase pages, write block, erase value,
+    program page, address), on which a store can be built and checked before the real build
+    is touched. The scratch device allows double writes (stores re-program state bytes)."""
+    from ...device import SimulatedFlash
+
+    runs: list[list[int]] = []
+    for page in area.erase_pages():
+        if runs and runs[-1][1] == page.size:
+            runs[-1][0] += 1
+        else:
+            runs.append([1, page.size])
+    covered = sum(c * s for c, s in runs)
+    if covered != area.size:  # partition not on page boundaries: model it as one page per byte run
+        runs = [[1, area.size]]
+    dev = area.device
+    flash = SimulatedFlash(layout=[tuple(r) for r in runs], write_block_size=area.align,
+                           erase_value=area.erased_val, allow_double_writes=True,
+                           program_page_size=getattr(dev, "program_page_size", None),
+                           name=f"{dev.name}:{area.name}")
+    return FlashArea(area.id, 0, area.size, flash, label=area.label, node_labels=area.node_labels,
+                     address=area.address, path=area.path)
+
+
+def copy_content(src: FlashArea, dst: FlashArea, chunk: int = 4096) -> None:
+    """Program every non-erased ``chunk`` of ``src`` into the (erased) ``dst`` at the same
+    partition offset. ``chunk`` must be a multiple of the write block."""
+    erased = bytes([src.erased_val]) * chunk
+    for off in range(0, src.size, chunk):
+        n = min(chunk, src.size - off)
+        data = src.read(off, n)
+        if data != erased[:n]:
+            dst.write(off, data)
+
+
+class Options:
+    """Typed access to a partition table's keys; every error names manifest, partition, key.
+
+    ``finish()`` reports keys that no getter asked for (typos)."""
+
+    def __init__(self, entry: PartitionEntry, allowed_extra: tuple[str, ...] = ()):
+        self.entry = entry
+        self._seen: set[str] = set(allowed_extra)
+
+    def _get(self, key: str, default: Any) -> Any:
+        self._seen.add(key)
+        return self.entry.options.get(key, default)
+
+    def fail(self, key: str | None, message: str) -> ManifestError:
+        return ManifestError(f"{self.entry.where(key)}: {message}")
+
+    def int(self, key: str, default: int | None = None, *, minimum: int | None = None,
+            maximum: int | None = None) -> int | None:
+        value = self._get(key, default)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(key, f"must be an integer, got {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(key, f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.fail(key, f"must be at most {maximum}, got {value}")
+        return value
+
+    def str(self, key: str, default: str | None = None) -> str | None:
+        value = self._get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise self.fail(key, f"must be a string, got {value!r}")
+        return value
+
+    def bool(self, key: str, default: bool = False) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
+    def table(self, key: str) -> dict | None:
+        value = self._get(key, None)
+        if value is not None and not isinstance(value, dict):
+            raise self.fail(key, "must be a table")
+        return value
+
+    def list(self, key: str) -> list | None:
+        value = self._get(key, None)
+        if value is not None and not isinstance(value, list):
+            raise self.fail(key, "must be an array")
+        return value
+
+    def file(self, key: str, required: bool = False):
+        """A manifest-relative file path that must exist (checked now)."""
+        value = self.str(key)
+        if value is None:
+            if required:
+                raise self.fail(key, "is required")
+            return None
+        path = self.entry.path(value)
+        if not path.is_file():
+            raise self.fail(key, f"file {str(path)!r} not found")
+        return path
+
+    def dir(self, key: str, required: bool = False):
+        value = self.str(key)
+        if value is None:
+            if required:
+                raise self.fail(key, "is required")
+            return None
+        path = self.entry.path(value)
+        if not path.is_dir():
+            raise self.fail(key, f"folder {str(path)!r} not found")
+        return path
+
+    def finish(self) -> None:
+        unknown = [k for k in self.entry.options if k not in self._seen]
+        if unknown:
+            known = ", ".join(sorted(k for k in self._seen)) or "none"
+            raise ManifestError(f"{self.entry.where()}: unknown key(s) {', '.join(map(repr, unknown))} "
+                                f"for type {self.entry.type!r} (known: {known})")
+
+
+class Provider:
+    """Base class; subclasses set ``type`` and implement the three steps."""
+
+    type: ClassVar[str] = ""
+
+    def __init__(self, entry: PartitionEntry):
+        self.entry = entry
+
+    def where(self, key: str | None = None) -> str:
+        return self.entry.where(key)
+
+    def fail(self, message: str, key: str | None = None) -> ManifestError:
+        return ManifestError(f"{self.where(key)} ({self.type}): {message}")
+
+    def check(self, area: FlashArea) -> None:  # pragma: no cover - interface
+        """Validate against the partition geometry without writing. ManifestError (EINVAL)."""
+
+    def render(self, area: FlashArea) -> None:  # pragma: no cover - interface
+        """Write the content into ``area`` (erased, writable)."""
+
+    def describe(self) -> dict:
+        return {"type": self.type}

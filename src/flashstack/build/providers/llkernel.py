@@ -1,0 +1,104 @@
+"""``llkernel`` partition content: a MicroEJ KF region, empty or with installed Features.
+
+Keys: ``max_features`` (N, default 16), ``base`` (absolute address of the region; default the
+partition's memory-mapped address), ``ram_base`` (link address of the Kernel RAM buffer;
+required when Features are installed), ``ram_size`` (102400), ``ram_align`` (256),
+``kf_size`` (default the partition size), ``page_size`` (default the device's program page),
+and ``[[partitions.<label>.features]]`` tables with ``file`` (the raw Feature blob copied to
+its ROM area) and ``ram_size`` (bytes of RAM, default 0).
+
+An empty region is the erased partition (LLKERNEL has no format step); the configuration is
+still validated. Features are installed through :meth:`flashstack.llkernel.FeatureStore.install`,
+in manifest order (slot 0 first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ...errors import FlashError, PowerLoss
+from ...flash_map import FlashArea
+from .base import Options, Provider
+
+__all__ = ["LLKernelProvider"]
+
+_HEADER = 32
+
+
+class LLKernelProvider(Provider):
+    type = "llkernel"
+
+    def __init__(self, entry):
+        super().__init__(entry)
+        o = Options(entry)
+        self.max_features = o.int("max_features", 16, minimum=0, maximum=4096)
+        self.base = o.int("base", None, minimum=1)
+        self.ram_base = o.int("ram_base", None, minimum=1)
+        self.ram_size = o.int("ram_size", 102_400, minimum=0)
+        self.ram_align = o.int("ram_align", 256, minimum=8)
+        self.kf_size = o.int("kf_size", None, minimum=1)
+        self.page_size = o.int("page_size", None, minimum=32)
+        self.features: list[dict] = []
+        for i, table in enumerate(o.list("features") or []):
+            key = f"features[{i}]"
+            if not isinstance(table, dict):
+                raise self.fail("must be a table with file and ram_size", key)
+            unknown = set(table) - {"file", "ram_size"}
+            if unknown:
+                raise self.fail(f"unknown key(s) {sorted(unknown)} (known: file, ram_size)", key)
+            if not isinstance(table.get("file"), str):
+                raise self.fail("needs file = \"feature.bin\"", key)
+            path = entry.path(table["file"])
+            if not path.is_file():
+                raise self.fail(f"file {str(path)!r} not found", f"{key}.file")
+            ram = table.get("ram_size", 0)
+            if not isinstance(ram, int) or isinstance(ram, bool) or ram < 0:
+                raise self.fail(f"ram_size must be a non-negative integer, got {ram!r}", f"{key}.ram_size")
+            self.features.append({"file": path, "ram_size": ram, "data": path.read_bytes()})
+        o.finish()
+        self.installed: list[dict] = []
+        self.config: dict = {}
+
+    def _store(self, area: FlashArea):
+        from ...llkernel.store import FeatureStore  # store layer, imported when used
+
+        base = self.base if self.base is not None else area.address
+        if base is None:
+            raise self.fail(f"partition {area.name} has no memory-mapped address; give base = 0x...",
+                            "base")
+        return FeatureStore(area, base, max_features=self.max_features, ram_base=self.ram_base,
+                            ram_size=self.ram_size, ram_align=self.ram_align, kf_size=self.kf_size,
+                            page_size=self.page_size)
+
+    def check(self, area: FlashArea) -> None:
+        store = self._store(area)   # validates the configuration (EINVAL), reads only
+        self.config = store.config.to_json()
+        if self.features and self.ram_base is None:
+            raise self.fail("installing Features needs ram_base (the Kernel RAM buffer address)",
+                            "ram_base")
+        if len(self.features) > self.max_features:
+            raise self.fail(f"{len(self.features)} features for {self.max_features} slots", "features")
+        limit = store.slot_size - _HEADER
+        for i, f in enumerate(self.features):
+            if len(f["data"]) > limit:
+                raise self.fail(f"{f['file']} has {len(f['data'])} bytes; a slot of {store.slot_size} "
+                                f"bytes takes at most {limit}", f"features[{i}].file")
+            if f["ram_size"] > self.ram_size:
+                raise self.fail(f"ram_size {f['ram_size']} exceeds the RAM buffer of {self.ram_size}",
+                                f"features[{i}].ram_size")
+
+    def render(self, area: FlashArea) -> None:
+        store = self._store(area)
+        self.installed = []
+        for i, f in enumerate(self.features):
+            try:
+                feature = store.install(f["data"], f["ram_size"])
+            except PowerLoss:
+                raise
+            except FlashError as exc:
+                raise self.fail(f"cannot install {f['file']}: {exc}", f"features[{i}]") from None
+            self.installed.append({**feature.to_json(), "file": str(f["file"]),
+                                   "sha256": hashlib.sha256(f["data"]).hexdigest()})
+
+    def describe(self) -> dict:
+        return {"type": self.type, "config": self.config, "features": self.installed}

@@ -1,0 +1,107 @@
+"""``zephyr-nvs`` partition content: a Zephyr NVS store (optionally Zephyr Settings on it).
+
+Keys: ``sector_size`` (default the partition's erase page), ``sector_count`` (default as
+many sectors as fit), ``data_crc`` (false), ``settings`` (false) and an ``items`` table.
+Without ``settings`` the item keys are NVS ids, decimal or ``0x`` hex, 0..0xFFFE; with
+``settings = true`` they are setting names (``"app/mode"``) saved with Zephyr's Settings id
+scheme (:mod:`flashstack.nvs.settings`). Values as in
+:func:`flashstack.build.manifest.decode_value`; an id's value must fit one sector.
+
+The store is built on a scratch copy of the partition with
+:class:`flashstack.nvs.NVSStore` (mount, one write per item in manifest order) and copied
+into the build, so geometry errors and ENOSPC are found before anything is written.
+"""
+
+from __future__ import annotations
+
+from ...errors import FlashError, PowerLoss
+from ...flash_map import FlashArea
+from ..manifest import ManifestError, decode_value
+from .base import Options, Provider, copy_content, scratch_area
+
+__all__ = ["NVSProvider"]
+
+
+class NVSProvider(Provider):
+    type = "zephyr-nvs"
+
+    def __init__(self, entry):
+        super().__init__(entry)
+        o = Options(entry)
+        self.sector_size = o.int("sector_size", None, minimum=8)
+        self.sector_count = o.int("sector_count", None, minimum=2, maximum=0xFFFF)
+        self.data_crc = o.bool("data_crc", False)
+        self.settings = o.bool("settings", False)
+        inline = o.table("items") or {}
+        o.finish()
+        self.items: list[tuple[int | str, bytes]] = []
+        problems = []
+        for key, value in inline.items():
+            where = entry.where(f"items.{key}")
+            try:
+                data = decode_value(value, where, entry.base_dir)
+                self.items.append((key if self.settings else self._id(key, where), data))
+            except ManifestError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise ManifestError("; ".join(problems), problems)
+        self.scratch = None
+        self.summary: dict = {}
+
+    @staticmethod
+    def _id(key: str, where: str) -> int:
+        try:
+            value = int(key, 0)
+        except ValueError:
+            raise ManifestError(f"{where}: NVS ids are numbers (decimal or 0x hex); "
+                                "use settings = true to address settings by name") from None
+        if not 0 <= value <= 0xFFFE:
+            raise ManifestError(f"{where}: NVS id {value:#x} outside 0..0xFFFE (0xFFFF is reserved)")
+        return value
+
+    def _geometry(self, area: FlashArea) -> tuple[int, int]:
+        pages = {p.size for p in area.erase_pages()}
+        sector = self.sector_size or (pages.pop() if len(pages) == 1 else None)
+        if sector is None:
+            raise self.fail(f"partition {area.name} has non-uniform erase pages; give sector_size",
+                            "sector_size")
+        count = self.sector_count or area.size // sector
+        if sector * count > area.size:
+            raise self.fail(f"{count} sectors of {sector} bytes exceed the partition size {area.size:#x}",
+                            "sector_count")
+        return sector, count
+
+    def check(self, area: FlashArea) -> None:
+        from ...nvs import NVSStore
+
+        sector, count = self._geometry(area)
+        scratch = scratch_area(area)
+        try:
+            store = NVSStore(scratch, sector_size=sector, sector_count=count, data_crc=self.data_crc)
+            store.mount()
+            if self.settings:
+                from ...nvs.settings import NVSSettings
+                settings = NVSSettings(store)
+                settings.init()
+                for name, value in self.items:
+                    settings.save(name, value)
+            else:
+                for nvs_id, value in self.items:
+                    store.write(nvs_id, value)
+        except PowerLoss:
+            raise
+        except FlashError as exc:
+            raise self.fail(f"cannot build the store ({len(self.items)} items, {count} sectors of "
+                            f"{sector} bytes): {exc}") from None
+        self.summary = {"sector_size": sector, "sector_count": count, "data_crc": self.data_crc,
+                        "settings": self.settings, "free_space": store.free_space()}
+        self.scratch = scratch
+
+    def render(self, area: FlashArea) -> None:
+        if self.scratch is None:
+            self.check(area)
+        copy_content(self.scratch, area, self.summary["sector_size"])
+
+    def describe(self) -> dict:
+        keys = [k if isinstance(k, str) else k for k, _ in self.items]
+        return {"type": self.type, "config": self.summary, "items": keys}
