@@ -190,8 +190,8 @@ def test_hal_section_rows_and_errors():
 
 
 def test_builtin_demo_board_maps_storage_partition():
-    board_mod = pytest.importorskip("flashstack.board")
-    board = board_mod.load_board("flashstack-demo")
+    from flashstack.board import load_board
+    board = load_board("flashstack-demo")
     rows, _ = hal_partitions_from_board(board)
     p2 = next(r for r in rows if r.partition == P2)
     assert p2.info.partition_start_addr == 0x1E000 and p2.info.partition_length == 0x2000

@@ -89,6 +89,9 @@ def _find_partition(board, name: str):
 def hal_partitions_from_board(board) -> tuple[list[HalPartitionRow], str]:
     """``(rows, generation)`` of ``board``: its ``[hal]`` section, else :data:`DEFAULT_LABEL_MAP`
     applied to the labels the board has. Raises InvalidArgument / NotFound naming the row."""
+    preset = getattr(board, "hal_partitions", None)
+    if preset and all(isinstance(r, HalPartitionRow) for r in preset):
+        return list(preset), (_extra_hal(board) or {}).get("generation", "v3")
     sect = _extra_hal(board) or {}
     generation = sect.get("generation", "v3")
     partition_enum(generation)

@@ -84,6 +84,13 @@ class KVStore:
             raise e
         raise DeviceIOError(f"KV {what}: {getattr(e, 'strerror', e)}") from e
 
+    def _load_window(self, first: int, end: int) -> None:
+        """Cache blocks ``[first, end)`` for a traversal; read block by block (a span may
+        change partition at any block boundary)."""
+        B = self.B
+        self._win = bytearray(b"".join(self.storage.read(b * B, B) for b in range(first, end)))
+        self._win_off = first * B
+
     def _refresh_window(self, off: int, n: int) -> None:
         w0 = self._win_off
         s, e = max(off, w0), min(off + n, w0 + len(self._win))
@@ -177,8 +184,7 @@ class KVStore:
         self.failed = False
         self._live: dict[int, tuple[bytes, int]] = {}
         try:
-            self._win = bytearray(self.storage.read(0, self.total))
-            self._win_off = 0
+            self._load_window(0, self.N)
         except PowerLoss:
             raise
         except FlashError as e:
@@ -338,9 +344,7 @@ class KVStore:
                 i = 0
             if self.state[i] == _DIRTY:
                 self._reason = f"gc: copy block {i} to block {d}"
-                end = min(self.total, (i + 2) * B)
-                self._win = bytearray(self.storage.read(i * B, end - i * B))
-                self._win_off = i * B
+                self._load_window(i, min(N, i + 2))
                 try:
                     self._traverse(i, self._gc_copy)
                 finally:
