@@ -17,6 +17,10 @@ from ..errors import InvalidArgument, NotFound
 from .area import FlashArea, FlashMap
 
 
+class PartitionWarning(UserWarning):
+    """A partition that is legal but suspicious: not aligned to erase pages, overlapping."""
+
+
 @dataclass(frozen=True)
 class DeviceSpec:
     """A flash device: ``name``, ``size`` bytes, ``layout`` runs of ``(count, page bytes)``,
@@ -121,7 +125,7 @@ def check_partitions(partitions, devices: Mapping[str, DeviceSpec]) -> None:
     """Validate partitions against device geometry.
 
     Errors: NotFound (ENOENT) for an unknown device name; InvalidArgument (EINVAL) for a
-    partition past its device's end or with a negative offset/size. Warnings (UserWarning)
+    partition past its device's end or with a negative offset/size. Warnings (:class:`PartitionWarning`)
     for a partition that does not start and end on erase-page boundaries, and for
     overlapping partitions that are not nested (a sub-partition inside its parent is fine).
     Messages name the source file and the node.
@@ -136,13 +140,13 @@ def check_partitions(partitions, devices: Mapping[str, DeviceSpec]) -> None:
         lay = d.page_layout
         if not (lay.is_boundary(p.offset) and lay.is_boundary(p.end)):
             warnings.warn(f"{_where(p)}: {p.offset:#x}+{p.size:#x} is not aligned to the erase "
-                          f"pages of {d.name}", UserWarning, stacklevel=3)
+                          f"pages of {d.name}", PartitionWarning, stacklevel=3)
     ps = list(partitions)
     for i, a in enumerate(ps):
         for b in ps[i + 1:]:
             if a.device == b.device and a.offset < b.end and b.offset < a.end and not _nested(a, b):
                 warnings.warn(f"{_where(a)} and {_where(b)} overlap on device {a.device}",
-                              UserWarning, stacklevel=3)
+                              PartitionWarning, stacklevel=3)
 
 
 def _nested(a: PartitionSpec, b: PartitionSpec) -> bool:
