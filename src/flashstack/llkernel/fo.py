@@ -1,0 +1,192 @@
+"""Sizing a MicroEJ Feature file (``.fo``, an ELF) for a KF slot (spec/llkernel.md §15).
+
+Upstream: MicroEJ docs ``VEEPortingGuide/multiSandbox.rst``, "Determining the Amount of
+Required Memory". ROM = allocated sections with content (``.rodata.microej.resources``,
+``.rodata``: PROGBITS, ALLOC), RAM = allocated NOBITS sections (``.bss.soar.feature``),
+metadata = every non-allocated section (``.soar.rel``, symbol and string tables; they go to the
+managed heap). The exact sizes the Core Engine passes to ``allocateFeature`` are not
+documented, so each total comes as a lower bound (Σ size) and an upper bound
+(Σ size + align − 1). Needs the ``elf`` extra (pyelftools), imported when a file is read.
+Sizes are bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..errors import InvalidArgument, NotSupported
+from .config import DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE
+from .header import HEADER_SIZE
+from .ram import place_ram
+
+__all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "size_fo", "slot_size_for", "largest_n",
+           "plan_fit"]
+
+#: ``com.microej.soar.kernel.featurecodechunk.size`` default.
+DEFAULT_CODE_CHUNK = 65_536
+#: ``com.microej.runtime.kf.link.transferbuffer.size`` default.
+DEFAULT_TRANSFER_BUFFER = 512
+_SHF_ALLOC = 0x2
+
+
+@dataclass(frozen=True)
+class FoSection:
+    """One ELF section: ``kind`` is ``"rom"``, ``"ram"`` or ``"metadata"``."""
+
+    name: str
+    kind: str
+    sh_type: str
+    flags: int
+    size: int
+    align: int
+
+    @property
+    def upper(self) -> int:
+        """``size + align - 1`` (worst-case padding before the section)."""
+        return self.size + max(self.align, 1) - 1 if self.size else 0
+
+
+@dataclass
+class FoSize:
+    """Totals of one ``.fo``: ROM/RAM lower and upper bounds, metadata, code chunk buffer."""
+
+    path: str
+    sections: list = field(default_factory=list)
+    elfclass: int = 32
+    little_endian: bool = True
+    chunk_size: int = DEFAULT_CODE_CHUNK
+
+    def _sum(self, kind: str, upper: bool = False) -> int:
+        return sum(s.upper if upper else s.size for s in self.sections if s.kind == kind)
+
+    @property
+    def rom(self) -> int:
+        return self._sum("rom")
+
+    @property
+    def rom_upper(self) -> int:
+        return self._sum("rom", True)
+
+    @property
+    def ram(self) -> int:
+        return self._sum("ram")
+
+    @property
+    def ram_upper(self) -> int:
+        return self._sum("ram", True)
+
+    @property
+    def metadata(self) -> int:
+        """Managed-heap need (approximate): non-allocated sections."""
+        return self._sum("metadata")
+
+    @property
+    def rodata(self) -> int:
+        return sum(s.size for s in self.sections if s.name == ".rodata")
+
+    @property
+    def code_chunk(self) -> int:
+        """Code chunk buffer: ``min(.rodata size, chunk size)`` (LLK-25)."""
+        return min(self.rodata, self.chunk_size)
+
+    @property
+    def chunk_too_large(self) -> bool:
+        """A ``.rodata`` above the Kernel's chunk size is install error 58."""
+        return self.rodata > self.chunk_size
+
+    @property
+    def slot_needed(self) -> int:
+        """Smallest slot that surely holds the Feature: ``32 + rom_upper``."""
+        return HEADER_SIZE + self.rom_upper
+
+    def fits(self, slot_size: int) -> bool:
+        """LLK-26 slot fit: ``32 + ROM upper bound <= slot_size``."""
+        return self.slot_needed <= slot_size
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "elfclass": self.elfclass, "little_endian": self.little_endian,
+                "rom": self.rom, "rom_upper": self.rom_upper, "ram": self.ram,
+                "ram_upper": self.ram_upper, "metadata": self.metadata,
+                "code_chunk": self.code_chunk, "chunk_too_large": self.chunk_too_large,
+                "slot_needed": self.slot_needed,
+                "sections": [{"name": s.name, "kind": s.kind, "type": s.sh_type, "flags": s.flags,
+                              "size": s.size, "align": s.align} for s in self.sections]}
+
+
+def _classify(sh_type, flags: int) -> str:
+    # pyelftools gives sh_type as a string for known types but as a raw int for .soar.rel
+    # (0x70000000), so decide on the ALLOC flag and NOBITS only (LLK-27).
+    if not flags & _SHF_ALLOC:
+        return "metadata"
+    return "ram" if sh_type == "SHT_NOBITS" or sh_type == 8 else "rom"
+
+
+def size_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK) -> FoSize:
+    """Read the sections of the ELF file ``path`` and classify them.
+
+    Raises NotSupported (ENOSYS) when pyelftools (extra ``elf``) is missing, InvalidArgument
+    (EINVAL) naming the file when it is not a readable ELF file, OSError when it cannot be opened.
+    """
+    try:
+        from elftools.common.exceptions import ELFError
+        from elftools.elf.elffile import ELFFile
+    except ImportError:
+        raise NotSupported("reading .fo files needs pyelftools: pip install 'flashstack[elf]'") from None
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        try:
+            elf = ELFFile(f)
+            sections = []
+            for sec in elf.iter_sections():
+                if sec.header["sh_type"] == "SHT_NULL":
+                    continue
+                t = sec.header["sh_type"]
+                flags = int(sec.header["sh_flags"])
+                sections.append(FoSection(sec.name, _classify(t, flags),
+                                          t if isinstance(t, str) else f"{int(t):#x}",
+                                          flags, int(sec.header["sh_size"]),
+                                          int(sec.header["sh_addralign"])))
+            return FoSize(path, sections, elf.elfclass, elf.little_endian, chunk_size)
+        except (ELFError, ValueError) as exc:
+            raise InvalidArgument(f"{path}: not a readable ELF (.fo) file: {exc}") from None
+
+
+def slot_size_for(kf_size: int, n: int, subsector: int = 4096) -> int:
+    """LLK-5 slot size for a ``kf_size``-byte region and N slots (0 when N <= 0)."""
+    return (kf_size // subsector // n) * subsector if n > 0 else 0
+
+
+def largest_n(fos, kf_size: int, subsector: int = 4096) -> int:
+    """Largest N for which every ``.fo`` of ``fos`` fits one slot (0 when none does)."""
+    need = max((f.slot_needed for f in fos), default=HEADER_SIZE)
+    subs = kf_size // subsector
+    if need > subs * subsector:
+        return 0
+    return subs // -(-need // subsector)
+
+
+def plan_fit(fos, kf_size: int, max_features: int, *, subsector: int = 4096,
+             ram_size: int = DEFAULT_RAM_SIZE, ram_align: int = DEFAULT_RAM_ALIGN) -> dict:
+    """Verdicts for installing all ``fos`` into one KF region with N = ``max_features``.
+
+    Per file: slot fit and its RAM start offset in the buffer (first fit, §8, with the RAM upper
+    bound, in the given order). Together: slots used, RAM bytes spanned (alignment included),
+    whether everything fits, and :func:`largest_n`.
+    """
+    slot = slot_size_for(kf_size, max_features, subsector)
+    live: list[tuple[int, int]] = []
+    rows = []
+    for fo in fos:
+        at = place_ram(live, fo.ram_upper, 0, ram_size, ram_align) if ram_size > 0 else None
+        if at is not None:
+            live.append((at, at + fo.ram_upper))
+        rows.append({"path": fo.path, "fits_slot": fo.fits(slot), "slot_needed": fo.slot_needed,
+                     "ram_offset": at, "ram_fits": at is not None,
+                     "chunk_too_large": fo.chunk_too_large})
+    ram_span = max((e for _, e in live), default=0)
+    fits_all = (len(fos) <= max_features and all(r["fits_slot"] and r["ram_fits"] for r in rows))
+    return {"kf_size": kf_size, "subsector": subsector, "max_features": max_features,
+            "slot_size": slot, "slots_used": len(fos), "ram_buffer_size": ram_size,
+            "ram_align": ram_align, "ram_span": ram_span, "fits_all": fits_all,
+            "largest_n": largest_n(fos, kf_size, subsector), "features": rows}
