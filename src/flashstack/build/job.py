@@ -182,6 +182,7 @@ def _record(plan: BuildPlan, images: dict[str, bytes], described: dict, outputs:
                       "sha256": _sha(data)})
     return {"tool": "flashstack", "version": __version__, "manifest": plan.manifest.source,
             "manifest_sha256": _manifest_sha(plan.manifest), "board": board.name,
+            "board_spec": plan.manifest.board, "include_dirs": list(plan.manifest.include_dirs),
             "devices": devices, "partitions": parts,
             "outputs": {"bin": list(outputs.get("bin", {}).values()), "hex": outputs.get("hex")}}
 

@@ -141,10 +141,10 @@ def inspect_area(area, hint: dict | None = None, details: bool = False) -> dict:
             "sha256": hashlib.sha256(data).hexdigest(), **report}
 
 
-def _record_hints(record: dict | None) -> dict[str, dict]:
+def _record_parts(record: dict | None) -> dict[str, dict]:
     if not record:
         return {}
-    return {p["label"]: p.get("content") or {} for p in record.get("partitions", [])}
+    return {p["label"]: p for p in record.get("partitions", [])}
 
 
 def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike | dict | None = None,
@@ -174,10 +174,12 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
         return scan_file(paths[0])
     if isinstance(board, str):
         from ..board import load_board
+        if not include_dirs and record:
+            include_dirs = record.get("include_dirs", ())
         board = load_board(board, include_dirs=tuple(include_dirs))
     bases = {d["name"]: d.get("base_address") for d in (record or {}).get("devices", [])}
     images, notes = load_images(board, paths, {k: v for k, v in bases.items() if v is not None})
-    hints = _record_hints(record)
+    built = _record_parts(record)
     reports = []
     with board.open(images=None, allow_double_writes=True) as ob:
         for name, data in images.items():
@@ -186,8 +188,12 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
         if partition is not None:
             areas = [ob.flash_map.find(partition)]
         for area in areas:
-            label = _label(area)
-            reports.append(inspect_area(area.privileged(), hints.get(label), details))
+            entry = built.get(_label(area))
+            report = inspect_area(area.privileged(), (entry or {}).get("content"), details)
+            if entry is not None:
+                # what a support engineer asks first: is this partition still as built?
+                report["matches_build"] = entry.get("sha256") == report["sha256"]
+            reports.append(report)
     return {"board": board.name, "record": bool(record), "notes": notes,
             "images": {n: {"size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in images.items()},
             "partitions": reports}

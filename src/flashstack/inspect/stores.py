@@ -74,13 +74,16 @@ def probe_kv(v: PartitionView, hint: dict | None, details: bool) -> dict | None:
     problems, warnings = [], []
     scan = None
     try:
-        from .. import kv as kv_pkg
-        if hasattr(kv_pkg, "scan"):
-            scan = kv_pkg.scan(v.area, cfg)
-    except PowerLoss:
-        raise
-    except (FlashError, ImportError) as exc:
-        warnings.append(f"scan failed: {exc}")
+        from ..kv.scan import scan as kv_scan
+    except ImportError:   # scan() is optional for this report: the summary needs only mount
+        kv_scan = None
+    if kv_scan is not None:
+        try:
+            scan = kv_scan(v.area, cfg)
+        except PowerLoss:
+            raise
+        except FlashError as exc:
+            warnings.append(f"scan failed: {exc}")
     try:
         store = KVStore(v.area, cfg)
         store.mount()

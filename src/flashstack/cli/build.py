@@ -1,0 +1,72 @@
+"""``flashstack build``: a manifest turns into flash images (see :mod:`flashstack.build`)."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from .common import console, emit, human_size, json_option
+
+__all__ = ["build"]
+
+
+@click.command("build")
+@click.argument("manifest", required=False, type=click.Path(dir_okay=False))
+@click.option("--out", "-o", "out_dir", default="build", show_default=True, metavar="DIR",
+              help="Output folder (<device>.bin, image.hex, build.json).")
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["bin", "hex"]),
+              help="Output format (repeatable); default: the manifest's [output] formats.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Validate and render in memory only; write nothing.")
+@json_option
+def build(manifest, out_dir, formats, check_only, as_json):
+    """Build the flash images a MANIFEST (TOML) describes.
+
+    Without MANIFEST, builds the built-in example for the flashstack-demo board
+    (bootloader placeholder, signed app, factory KV settings, empty 16-slot KF
+    region, small littlefs) into ./build/. Everything is validated before any
+    file is written; on error nothing is written.
+
+    \b
+    Examples:
+      flashstack build                                # the demo, into ./build/
+      flashstack build examples/nrf52840dk/manifest.toml -o out/
+      flashstack build my.toml --format hex --check   # validate only
+    """
+    from ..build import build as run_build
+
+    result = run_build(manifest, None if check_only else out_dir, formats=tuple(formats) or None)
+    emit(result.record, as_json, lambda rec: _render(rec, result.files, check_only))
+
+
+def _content(part: dict) -> str:
+    c = part["content"]
+    kind = c.get("type", "erased")
+    if kind == "file":
+        return f"file {c['file'].rsplit('/', 1)[-1]} ({c['length']} B)"
+    if kind == "alios-kv":
+        return f"alios-kv: {len(c.get('keys', []))} keys"
+    if kind == "llkernel":
+        return f"llkernel: {len(c.get('features', []))} features / {c['config'].get('max_features')} slots"
+    if kind == "littlefs":
+        return f"littlefs: {len(c.get('files', []))} files"
+    if kind == "zephyr-nvs":
+        what = "settings" if c.get("config", {}).get("settings") else "ids"
+        return f"zephyr-nvs: {len(c.get('items', []))} {what}"
+    return kind
+
+
+def _render(record: dict, files, check_only: bool) -> None:
+    table = Table(title=f"flashstack build: board {record['board']}", title_justify="left")
+    for col in ("partition", "device", "offset", "size", "content", "sha256"):
+        table.add_column(col, justify="right" if col in ("offset", "size") else "left")
+    for p in record["partitions"]:
+        ro = " (ro)" if p["read_only"] else ""
+        table.add_row(p["label"] + ro, p["device"], f"{p['offset']:#x}", human_size(p["size"]),
+                      _content(p), p["sha256"][:12])
+    console.print(table)
+    if check_only:
+        console.print("check only: nothing written")
+        return
+    for f in files:
+        console.print(f"wrote {f}")

@@ -1,0 +1,160 @@
+"""``flashstack inspect``: flash images turn into a report per partition (:mod:`flashstack.inspect`)."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from .common import console, emit, fail, human_size, json_option
+
+__all__ = ["inspect"]
+
+_HEALTH = {"ok": "green", "warning": "yellow", "error": "red"}
+
+
+@click.command("inspect")
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--board", "-b", default=None, metavar="B",
+              help="Board (name, TOML, DTS or DTB). Default: from build.json next to the images; "
+                   "without either, one raw image is scanned boardless.")
+@click.option("--include-dir", "-I", "include_dir", multiple=True, metavar="DIR",
+              help="Include directory for a raw DTS (repeatable).")
+@click.option("--record", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Build record (build.json) giving board and partition configurations.")
+@click.option("--partition", "-p", default=None, metavar="P", help="Only this partition.")
+@click.option("--details", is_flag=True, help="Full dump of the partition (with --partition).")
+@json_option
+def inspect(images, board, include_dir, record, partition, details, as_json):
+    """Identify and summarise what every partition of IMAGES holds.
+
+    IMAGES are raw images (one per device, or <device>.bin in a folder) or Intel
+    HEX files. Kinds: erased, MCUboot image, AliOS KV, Zephyr NVS (+ Settings),
+    LLKERNEL KF region, littlefs, unknown data.
+
+    \b
+    Examples:
+      flashstack inspect build/                       # what `flashstack build` made
+      flashstack inspect dump.bin --board nrf52840dk_nrf52840
+      flashstack inspect build/ -p storage_partition --details
+      flashstack inspect dump.bin                     # no board: scan for headers
+    """
+    from ..inspect import inspect_images
+
+    if details and partition is None:
+        fail("--details needs --partition P")
+    report = inspect_images(images, board=board, include_dirs=include_dir, record=record,
+                            details=details, partition=partition)
+    if report.get("board") is None:
+        emit(report, as_json, _render_scan)
+    else:
+        emit(report, as_json, lambda r: _render(r, details))
+
+
+def _render(report: dict, details: bool) -> None:
+    for note in report.get("notes", []):
+        console.print(f"note: {note}", style="dim")
+    table = Table(title=f"flashstack inspect: board {report['board']}", title_justify="left")
+    built = any("matches_build" in p for p in report["partitions"])
+    cols = ("partition", "device", "offset", "size", "kind", "summary") + (("as built",) if built else ())
+    for col in cols:
+        table.add_column(col, justify="right" if col in ("offset", "size") else "left",
+                         overflow="fold")
+    for p in report["partitions"]:
+        row = [p["partition"], p["device"], f"{p['offset']:#x}", human_size(p["size"]),
+               f"[{_HEALTH[p['health']]}]{p['kind']}[/]", p["summary"]]
+        if built:
+            row.append({True: "[green]yes[/]", False: "[red]CHANGED[/]"}.get(p.get("matches_build"), "-"))
+        table.add_row(*row)
+    console.print(table)
+    for p in report["partitions"]:
+        for problem in p["problems"]:
+            console.print(f"[{_HEALTH[p['health']]}]{p['partition']}: {problem}[/]", soft_wrap=True)
+        if details:
+            _details(p)
+
+
+def _details(p: dict) -> None:
+    kind = p["kind"]
+    if kind == "alios-kv":
+        kv = p["kv"]
+        t = Table(title="KV items (search order)", title_justify="left")
+        t.add_column("key")
+        t.add_column("value")
+        for key, value in kv["items"].items():
+            raw = bytes.fromhex(value)
+            text = raw.decode("ascii") if raw.isascii() and raw.decode("ascii").isprintable() else value
+            t.add_row(key, text)
+        console.print(t)
+        b = Table(title="blocks", title_justify="left")
+        for col in ("block", "state", "used", "free", "live", "dead"):
+            b.add_column(col)
+        for blk in kv["stats"]["blocks"]:
+            b.add_row(str(blk["index"]), blk["state"], str(blk["used"]), str(blk["free"]),
+                      str(blk["live"]), str(blk["dead"]))
+        console.print(b)
+    elif kind == "llkernel":
+        t = Table(title="features", title_justify="left")
+        for col in ("index", "slot", "handle", "rom", "rom size", "ram", "ram size"):
+            t.add_column(col)
+        for f in p["llkernel"]["features"]:
+            t.add_row(str(f["index"]), str(f["slot"]), f"{f['handle']:#x}", f"{f['rom_address']:#x}",
+                      str(f["rom_size"]), f"{f['ram_address']:#x}", str(f["ram_size"]))
+        console.print(t)
+    elif kind == "zephyr-nvs":
+        nvs = p["nvs"]
+        t = Table(title="NVS ids", title_justify="left")
+        t.add_column("id")
+        t.add_column("value (hex)", overflow="fold")
+        for i, v in nvs["items"].items():
+            t.add_row(f"{int(i):#x}", v)
+        console.print(t)
+        if nvs.get("settings"):
+            s = Table(title="Settings", title_justify="left")
+            s.add_column("name")
+            s.add_column("value (hex)", overflow="fold")
+            for name, v in nvs["settings"].items():
+                s.add_row(name, v)
+            console.print(s)
+    elif kind == "littlefs":
+        t = Table(title="files", title_justify="left")
+        t.add_column("path")
+        t.add_column("size", justify="right")
+        for f in p["littlefs"].get("file_list", []):
+            t.add_row(f["path"], str(f["size"]))
+        console.print(t)
+    elif kind == "mcuboot":
+        t = Table(title="TLVs", title_justify="left")
+        for col in ("type", "offset", "length", "protected"):
+            t.add_column(col)
+        for tlv in p["mcuboot"]["tlvs"]:
+            t.add_row(tlv["name"], f"{tlv['offset']:#x}", str(tlv["length"]), str(tlv["protected"]))
+        console.print(t)
+    elif kind == "unknown":
+        for k, v in p["bytes"].items():
+            console.print(f"{k}: {v}")
+
+
+def _render_scan(report: dict) -> None:
+    console.print(f"{report['image']}: {human_size(report['size'])}, no board: {report['summary']}")
+    if report["kv_stores"]:
+        t = Table(title="AliOS KV stores", title_justify="left")
+        for col in ("offset", "block size", "blocks", "summary"):
+            t.add_column(col)
+        for g in report["kv_stores"]:
+            t.add_row(f"{g['offset']:#x}", str(g["block_size"]), str(g["blocks"]),
+                      g.get("summary", g.get("error", "")))
+        console.print(t)
+    if report["llkernel_slots"]:
+        t = Table(title="LLKERNEL slot headers", title_justify="left")
+        for col in ("offset", "status", "slot address", "rom size", "ram", "ram size"):
+            t.add_column(col)
+        for s in report["llkernel_slots"]:
+            used = s["status"] == "used"
+            t.add_row(f"{s['offset']:#x}", s["status"], f"{s['slot_address']:#x}" if used else "",
+                      str(s["rom_size"]) if used else "", f"{s['ram_address']:#x}" if used else "",
+                      str(s["ram_size"]) if used else "")
+        console.print(t)
+    for key, title in (("littlefs", "littlefs superblocks"), ("mcuboot", "MCUboot images")):
+        for item in report[key]:
+            console.print(f"{title}: " + ", ".join(f"{k}={v:#x}" if k == "offset" else f"{k}={v}"
+                                                   for k, v in item.items()))
