@@ -20,8 +20,8 @@ from .config import DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE
 from .header import HEADER_SIZE
 from .ram import place_ram
 
-__all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "size_fo", "slot_size_for", "largest_n",
-           "plan_fit"]
+__all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "size_fo", "rom_image", "is_elf",
+           "slot_size_for", "largest_n", "plan_fit"]
 
 #: ``com.microej.soar.kernel.featurecodechunk.size`` default.
 DEFAULT_CODE_CHUNK = 65_536
@@ -128,11 +128,7 @@ def size_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK) ->
     Raises NotSupported (ENOSYS) when pyelftools (extra ``elf``) is missing, InvalidArgument
     (EINVAL) naming the file when it is not a readable ELF file, OSError when it cannot be opened.
     """
-    try:
-        from elftools.common.exceptions import ELFError
-        from elftools.elf.elffile import ELFFile
-    except ImportError:
-        raise NotSupported("reading .fo files needs pyelftools: pip install 'flashstack[elf]'") from None
+    ELFError, ELFFile = _elf_modules()
     path = os.fspath(path)
     with open(path, "rb") as f:
         try:
@@ -150,6 +146,45 @@ def size_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK) ->
             return FoSize(path, sections, elf.elfclass, elf.little_endian, chunk_size)
         except (ELFError, ValueError) as exc:
             raise InvalidArgument(f"{path}: not a readable ELF (.fo) file: {exc}") from None
+
+
+def _elf_modules():
+    try:
+        from elftools.common.exceptions import ELFError
+        from elftools.elf.elffile import ELFFile
+    except ImportError:
+        raise NotSupported("reading .fo files needs pyelftools: pip install 'flashstack[elf]'") from None
+    return ELFError, ELFFile
+
+
+def is_elf(data: bytes) -> bool:
+    """True when ``data`` starts with the ELF magic."""
+    return data[:4] == b"\x7fELF"
+
+
+def rom_image(path: str | os.PathLike) -> bytes:
+    """The ROM sections' bytes of a ``.fo`` in file order, each at its alignment (0x00 padding).
+
+    This is the *unrelocated* content (the Core Engine relocates code chunk by chunk while
+    installing); its length lies between :attr:`FoSize.rom` and :attr:`FoSize.rom_upper`, so
+    it reserves a realistic ROM area. Errors as :func:`size_fo`.
+    """
+    ELFError, ELFFile = _elf_modules()
+    path = os.fspath(path)
+    out = bytearray()
+    with open(path, "rb") as f:
+        try:
+            for sec in ELFFile(f).iter_sections():
+                h = sec.header
+                if sec.header["sh_type"] == "SHT_NULL" or \
+                        _classify(h["sh_type"], int(h["sh_flags"])) != "rom":
+                    continue
+                align = max(int(h["sh_addralign"]), 1)
+                out.extend(b"\0" * (-len(out) % align))
+                out.extend(sec.data())
+        except (ELFError, ValueError) as exc:
+            raise InvalidArgument(f"{path}: not a readable ELF (.fo) file: {exc}") from None
+    return bytes(out)
 
 
 def slot_size_for(kf_size: int, n: int, subsector: int = 4096) -> int:

@@ -1,0 +1,262 @@
+"""``flashstack feature``: MicroEJ Features in a KF partition (LLKERNEL over flash).
+
+list / install / remove / dump work on an image through :class:`flashstack.llkernel.FeatureStore`;
+size reads ``.fo`` files (extra ``elf``). Handles and addresses are absolute; sizes are bytes.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .common import (INT, board_options, console, emit, fail, human_size, json_option,
+                     load_board_from, open_board)
+
+DEFAULT_PARTITION = "kf_partition"
+
+
+def _store_options(fn):
+    """Options that describe the KF region (spec/llkernel.md §5)."""
+    opts = [
+        click.option("--partition", "-p", default=DEFAULT_PARTITION, show_default=True,
+                     help="KF partition (node label, label or id)."),
+        click.option("--max-features", "-n", type=INT, default=16, show_default=True,
+                     help="N, the number of slots (Kernel option dynamicfeatures.max)."),
+        click.option("--base", type=INT, default=None,
+                     help="Absolute address of the KF region (default: the partition's address)."),
+        click.option("--ram-base", type=INT, default=None,
+                     help="Link address of the Kernel RAM buffer (needed to install)."),
+        click.option("--ram-buffer-size", type=INT, default=102_400, show_default=True,
+                     help="Size of the Kernel RAM buffer."),
+        click.option("--ram-align", type=INT, default=256, show_default=True,
+                     help="Alignment of Feature RAM areas."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _open_store(ob, kw):
+    from ..llkernel import FeatureStore
+
+    area = ob.area(kw["partition"])
+    if kw["base"] is None and area.address is None:
+        fail(f"partition {area.name} has no memory-mapped address; give --base 0x...")
+    return FeatureStore(area, kw["base"], max_features=kw["max_features"], ram_base=kw["ram_base"],
+                        ram_size=kw["ram_buffer_size"], ram_align=kw["ram_align"])
+
+
+def _store_json(store) -> dict:
+    return {"partition": store.area.name, "config": store.config.to_json()}
+
+
+def _feature_table(features, title: str):
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in ("index", "slot", "handle", "ROM", "ROM size", "RAM", "RAM size", "subsectors"):
+        t.add_column(col, justify="right")
+    for f in features:
+        t.add_row(str(f["index"]), str(f["slot"]), f"{f['handle']:#010x}", f"{f['rom_address']:#010x}",
+                  str(f["rom_size"]), f"{f['ram_address']:#010x}", str(f["ram_size"]),
+                  str(f["nb_subsectors"]))
+    console.print(t)
+
+
+@click.group()
+def feature():
+    """MicroEJ Features stored in a KF partition (LLKERNEL over flash).
+
+    The partition is cut into N equal slots; each Feature takes a slot (32-byte
+    header + ROM) and an area of the Kernel RAM buffer.
+
+    \b
+    Examples:
+      flashstack feature list    --image img/
+      flashstack feature install --image img/ --ram-base 0x20000000 app.bin --ram 4096
+      flashstack feature remove  --image img/ --index 0
+      flashstack feature dump    --image img/ --json
+      flashstack feature size app.fo --max-features 8
+    """
+
+
+@feature.command("list", short_help="Installed Features, in index order.")
+@board_options(image_required=True)
+@_store_options
+@json_option
+def list_(as_json, **kw):
+    """List the Features found by the boot scan (all N slots, reads only)."""
+    with open_board(kw, readonly=True) as ob:
+        store = _open_store(ob, kw)
+        out = {**_store_json(store), "count": store.allocated_features_count(),
+               "features": [f.to_json() for f in store.features()]}
+    emit(out, as_json, lambda o: _feature_table(
+        o["features"], f"{o['partition']}: {o['count']} of {o['config']['max_features']} slots "
+                       f"({human_size(o['config']['slot_size'])} each)"))
+
+
+def _read_input(path: str, ram: int | None) -> tuple[bytes, int, dict]:
+    from ..llkernel import fo
+
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if fo.is_elf(head):
+        size = fo.size_fo(path)
+        rom = fo.rom_image(path)
+        return rom, size.ram_upper if ram is None else ram, {"fo": size.to_json()}
+    with open(path, "rb") as f:
+        return f.read(), 0 if ram is None else ram, {}
+
+
+@feature.command("install", short_help="Install a raw ROM blob or a .fo.")
+@board_options(image_required=True)
+@_store_options
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--ram", "ram", type=INT, default=None,
+              help="RAM bytes of the Feature (default: 0 for a blob, the RAM upper bound of a .fo).")
+@click.option("--chunk", type=INT, default=4096, show_default=True, help="Bytes per copyToROM call.")
+@json_option
+def install(file, ram, chunk, as_json, **kw):
+    """Install FILE: allocateFeature, copyToROM in chunks, flushCopyToROM.
+
+    FILE is the ROM content as raw bytes, or a .fo (ELF) whose ROM sections
+    are installed unrelocated, with RAM = its RAM upper bound unless --ram.
+    """
+    if kw["ram_base"] is None:
+        fail("install needs --ram-base (link address of the Kernel RAM buffer, from the firmware map)")
+    rom, ram_size, extra = _read_input(file, ram)
+    with open_board(kw) as ob:
+        store = _open_store(ob, kw)
+        f = store.install(rom, ram_size, chunk=chunk)
+        out = {**_store_json(store), "file": file, "feature": f.to_json(), **extra}
+    emit(out, as_json, lambda o: console.print(
+        f"installed {o['file']}: index {f.index}, slot {f.slot}, handle {f.handle:#010x}, "
+        f"ROM {f.rom_address:#010x}+{f.rom_size}, RAM {f.ram_address:#010x}+{f.ram_size}"))
+
+
+@feature.command("remove", short_help="Free a Feature (by handle, index or slot).")
+@board_options(image_required=True)
+@_store_options
+@click.option("--handle", type=INT, default=None, help="Handle (absolute slot start).")
+@click.option("--index", type=INT, default=None, help="Index in the current list.")
+@click.option("--slot", type=INT, default=None, help="Slot number.")
+@json_option
+def remove(handle, index, slot, as_json, **kw):
+    """freeFeature: erase the header subsector and mark the slot REMOVED."""
+    given = [v for v in (handle, index, slot) if v is not None]
+    if len(given) != 1:
+        fail("give exactly one of --handle, --index, --slot")
+    with open_board(kw) as ob:
+        store = _open_store(ob, kw)
+        if index is not None:
+            handle = store.feature_handle(index)
+            if handle is None:
+                fail(f"no Feature with index {index} (count {store.allocated_features_count()})")
+        elif slot is not None:
+            if not 0 <= slot < store.config.max_features:
+                fail(f"slot {slot} outside 0..{store.config.max_features - 1}")
+            handle = store.config.slot_start(slot)
+        handle &= 0xFFFFFFFF
+        if store.feature_address_rom(handle) is None:
+            fail(f"{handle:#010x} is not the handle of an installed Feature in {store.area.name}")
+        store.free_feature(handle)
+        if store.last_error:
+            fail(store.last_error)
+        out = {**_store_json(store), "removed": handle, "count": store.allocated_features_count()}
+    emit(out, as_json, lambda o: console.print(
+        f"removed Feature {o['removed']:#010x}; {o['count']} left"))
+
+
+def _render_dump(o):
+    from rich.table import Table
+
+    cfg = o["config"]
+    console.print(f"{o['partition']}: KF {cfg['kf_start']:#010x}+{cfg['kf_size']:#x}, "
+                  f"{cfg['max_features']} slots of {cfg['slot_size']:#x}, {o['count']} used, "
+                  f"{o['unused_tail']} bytes unused at the end")
+    t = Table()
+    for col in ("slot", "address", "state", "index", "header", "fields", "anomalies"):
+        t.add_column(col)
+    for s in o["slots"]:
+        f = s.get("fields")
+        fields = "" if not f else (
+            f"sub {f['nb_subsectors']} ROM {f['rom_address']:#x}+{f['rom_size']} RAM "
+            f"{f['ram_address']:#x}+{f['ram_size']} idx {f['feature_index']}")
+        anomalies = "; ".join(f"{a['severity']}: {a['code']}" for a in s["anomalies"])
+        t.add_row(str(s["slot"]), f"{s['address']:#010x}", s["state"],
+                  "" if s["index"] is None else str(s["index"]), s["header_hex"], fields, anomalies)
+    console.print(t)
+    for a in o["anomalies"]:
+        console.print(f"{a['severity']}: {a['code']}: {a['message']}")
+    for s in o["slots"]:
+        for a in s["anomalies"]:
+            if a["severity"] != "info":
+                console.print(f"slot {s['slot']}: {a['severity']}: {a['message']}")
+
+
+@feature.command("dump", short_help="Every slot header, decoded, with anomalies.")
+@board_options(image_required=True)
+@_store_options
+@json_option
+def dump(as_json, **kw):
+    """Show each slot's raw header, state, decoded fields and anomalies (unknown status,
+    overlapping RAM, ROM outside its slot, stale index, headers beyond N slots). Reads only."""
+    with open_board(kw, readonly=True) as ob:
+        store = _open_store(ob, kw)
+        out = {"partition": store.area.name, **store.scan().to_json()}
+    emit(out, as_json, _render_dump)
+
+
+def _render_size(o):
+    from rich.table import Table
+
+    t = Table(title=f"KF {human_size(o['plan']['kf_size'])}, N = {o['plan']['max_features']}, "
+                    f"slot {human_size(o['plan']['slot_size'])}")
+    for col in ("file", "ROM", "ROM upper", "RAM", "RAM upper", "metadata", "code chunk",
+                "slot needed", "fits slot", "RAM at"):
+        t.add_column(col, justify="right")
+    for fo, row in zip(o["files"], o["plan"]["features"]):
+        t.add_row(fo["path"], str(fo["rom"]), str(fo["rom_upper"]), str(fo["ram"]), str(fo["ram_upper"]),
+                  str(fo["metadata"]), str(fo["code_chunk"]) + (" (error 58)" if fo["chunk_too_large"] else ""),
+                  str(fo["slot_needed"]), "yes" if row["fits_slot"] else "NO",
+                  "-" if row["ram_offset"] is None else f"+{row['ram_offset']:#x}")
+    console.print(t)
+    p = o["plan"]
+    console.print(f"together: {p['slots_used']} of {p['max_features']} slots, RAM span "
+                  f"{p['ram_span']} of {p['ram_buffer_size']} bytes: "
+                  f"{'fits' if p['fits_all'] else 'does NOT fit'}; largest N = {p['largest_n']}")
+
+
+@feature.command("size", short_help="Size .fo files against a KF partition and N.")
+@board_options(image=False)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--partition", "-p", default=DEFAULT_PARTITION, show_default=True,
+              help="KF partition of the board whose size is used.")
+@click.option("--kf-size", type=INT, default=None, help="KF region size (overrides the partition).")
+@click.option("--subsector", type=INT, default=None, help="Erase unit (default: the partition's).")
+@click.option("--max-features", "-n", type=INT, default=16, show_default=True)
+@click.option("--ram-buffer-size", type=INT, default=102_400, show_default=True)
+@click.option("--ram-align", type=INT, default=256, show_default=True)
+@click.option("--chunk-size", type=INT, default=65_536, show_default=True,
+              help="Kernel code chunk size (featurecodechunk.size).")
+@json_option
+def size(files, partition, kf_size, subsector, max_features, ram_buffer_size, ram_align, chunk_size,
+         as_json, **kw):
+    """ROM (allocated PROGBITS), RAM (allocated NOBITS) and metadata of each .fo,
+    lower and aligned upper bounds, whether each fits a slot, what they take
+    together, and the largest N that fits them."""
+    from ..llkernel import fo
+
+    if kf_size is None or subsector is None:
+        board = load_board_from(kw)
+        spec = board.partition(partition)
+        kf_size = spec.size if kf_size is None else kf_size
+        if subsector is None:
+            sizes = {s for _, s in board.device(spec.device).layout}
+            subsector = sizes.pop() if len(sizes) == 1 else 4096
+    if max_features < 1:
+        fail(f"--max-features {max_features} must be >= 1")
+    sized = [fo.size_fo(f, chunk_size=chunk_size) for f in files]
+    plan = fo.plan_fit(sized, kf_size, max_features, subsector=subsector, ram_size=ram_buffer_size,
+                       ram_align=ram_align)
+    out = {"files": [s.to_json() for s in sized], "plan": plan}
+    emit(out, as_json, _render_size)
