@@ -334,3 +334,19 @@ def test_llkernel_reads_reference_final_image(name):
             assert getattr(f, k) == h["fields"][k]
         assert f.feature_index == h["fields"]["feature_index"]
     assert not [a for a in s.scan().all_anomalies() if a.severity == "error"]
+
+
+def test_llkernel_spec_header_example(region):
+    """spec §6 example: slot 0, ROM 256, RAM 256 at 0x20010000, index 0."""
+    dev, area, s = region(0x10000, max_features=4, ram_base=0x20010000)
+    ops = []
+    write = dev.write
+    dev.write = lambda off, data: (ops.append((off, len(data))), write(off, data))
+    assert L.LLKERNEL_IMPL_allocateFeature(256, 256, store=s) == -1879048192
+    assert ops == [(0, 256)]
+    want = bytes.fromhex("E8 77 1C 18 01 00 00 00 20 00 00 90 00 01 00 00 00 00 01 20 "
+                         "00 01 00 00 00 00 00 00 FF FF FF FF") + b"\xff" * 224
+    assert dev.read(0, 256) == want
+    assert L.LLKERNEL_IMPL_getFeatureAddressROM(-1879048192, store=s) == 0x90000020
+    with pytest.raises(InvalidArgument):
+        s.install(b"x", 0, chunk=0)

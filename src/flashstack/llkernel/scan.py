@@ -135,6 +135,7 @@ def _ram_overlaps(used: list) -> list:
                 msg = (f"RAM of slot {a.slot} [{s1:#x}, {e1:#x}) overlaps RAM of slot {b.slot} "
                        f"[{s2:#x}, {e2:#x}) (boot code 7 / install error 56)")
                 a.anomalies.append(Anomaly("ram_overlap", ERROR, msg, a.slot))
+                b.anomalies.append(Anomaly("ram_overlap", ERROR, msg, b.slot))
                 out.append((a.slot, b.slot))
     return out
 

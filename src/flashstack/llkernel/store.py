@@ -263,9 +263,12 @@ class FeatureStore:
         """Allocate, copy ``rom`` in ``chunk``-byte calls, flush; the new :class:`Feature`.
 
         Raises NoSpace (ENOSPC) when the allocation fails, DeviceIOError (EIO) when a copy or
-        the flush fails (the half-installed Feature is freed first).
+        the flush fails (the half-installed Feature is freed first), InvalidArgument (EINVAL)
+        for a chunk size below 1.
         """
         rom = bytes(rom)
+        if chunk < 1:
+            raise InvalidArgument(f"install: chunk size {chunk} must be >= 1")
         handle = self.allocate_feature(len(rom), ram_size)
         if handle is None:
             raise NoSpace(f"KF region {self.kf_start:#x}: cannot install {len(rom)} ROM / {ram_size} "
