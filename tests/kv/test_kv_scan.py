@@ -1,0 +1,67 @@
+"""scan(): read-only analysis (KV-32) of healthy, torn, interrupted, corrupt and blank images."""
+
+import pytest
+
+from flashstack.device import SimulatedFlash
+from flashstack.errors import PowerLoss
+from flashstack.flash_map import FlashArea
+from flashstack.kv import KVConfig, KVStore, scan
+
+
+def _store(total=8192):
+    dev = SimulatedFlash(total, erase_page_size=4096, allow_double_writes=True)
+    area = FlashArea(0, 0, total, dev)
+    s = KVStore(area, KVConfig(total_size=total))
+    return dev, area, s
+
+
+def test_blank_image():
+    dev, area, _ = _store()
+    r = scan(area)
+    assert r.verdict == "blank" and [b.state for b in r.blocks] == ["ERASED", "ERASED"]
+    assert dev.snapshot() == b"\xff" * 8192
+
+
+def test_healthy_image():
+    dev, area, s = _store()
+    s.mount()
+    s.set("a", b"1")
+    s.set("a", b"2")
+    s.set("b", b"hello")
+    r = scan(area)
+    assert r.verdict == "ok" and r.mount_ops == [] and r.live_keys == 2
+    assert [(x.key, x.status) for x in r.records] == [("a", "deleted"), ("a", "live"), ("b", "live")]
+    assert r.blocks[0].state == "DIRTY" and r.blocks[0].garbage_bytes == 12 and r.reclaimable_bytes == 12
+
+
+@pytest.mark.parametrize("after,keep,status", [(1, 10, "torn"), (2, None, "superseded")])
+def test_interrupted_update(after, keep, status):
+    dev, area, s = _store()
+    s.mount()
+    s.set("key_1", b"val_1")
+    dev.arm_power_cut(after=after, mode="torn" if keep else "clean", keep=keep)
+    with pytest.raises(PowerLoss):
+        s.set("key_1", b"val_2")
+    dev.power_restore()
+    before = dev.snapshot()
+    r = scan(area)
+    assert dev.snapshot() == before, "scan must not write"
+    assert r.verdict == "recoverable"
+    assert status in [x.status for x in r.records]
+    assert any(op["data"] == "00" for op in r.mount_ops)
+    if keep:
+        assert any(not x.crc_ok for x in r.records)
+
+
+def test_corrupt_header_and_invalid_block():
+    dev, area, s = _store()
+    s.mount()
+    s.set("a", b"1")
+    img = bytearray(dev.snapshot())
+    img[16:24] = b"\x49\xee\x00\x00\x00\x00\x00\x00"  # key_len 0: invalid header
+    img[4097] = 0x12                                  # block 1: invalid state
+    dev.restore(bytes(img))
+    r = scan(area)
+    assert r.corrupt and r.corrupt[0]["pos"] == 16
+    assert r.blocks[1].state == "INVALID" and r.verdict == "data loss"
+    assert any(op["op"] == "E" and op["pos"] == 4096 for op in r.mount_ops)
