@@ -114,36 +114,27 @@ def probe_kv(v: PartitionView, hint: dict | None, details: bool) -> dict | None:
                      "garbage_bytes": garbage, "free_bytes": free, "blocks": blocks,
                      "write_pos": stats["write_pos"]},
            "health": health}
-    if details and scan is not None and hasattr(scan, "to_json"):
-        out["scan"] = scan.to_json()
+    if details and scan is not None:
+        out["scan"] = scan.to_dict()
     return _report("alios-kv", summary, problems, warnings, kv=out)
 
 
 def _kv_health(scan) -> dict:
-    """Counts from the KV scan report (CRC failures, duplicates, torn/invalid records)."""
+    """Health figures from the KV layer's scan report (:func:`flashstack.kv.scan.scan`):
+    records by status, CRC failures, duplicate keys, repairs mount would make, verdict."""
     if scan is None:
         return {}
-    j = scan.to_json() if hasattr(scan, "to_json") else dict(scan)
-    records = j.get("records", [])
-    def count(pred):
-        return sum(1 for r in records if pred(r))
-    health = {"records": len(records),
-              "live": count(lambda r: r.get("status") == "live"),
-              "deleted": count(lambda r: r.get("status") == "deleted"),
-              "superseded": count(lambda r: r.get("status") == "superseded"),
-              "invalid": count(lambda r: r.get("status") in ("invalid", "torn")),
-              "crc_failures": count(lambda r: r.get("crc_ok") is False),
-              "duplicates": len(j.get("duplicates", [])),
-              "mount_operations": len(j.get("operations", [])),
-              "gc_would_run": j.get("gc_pending", j.get("gc_would_run"))}
-    errs, warns = [], []
-    if health["crc_failures"]:
-        warns.append(f"{health['crc_failures']} record(s) fail their CRC (mount deletes them)")
-    if health["duplicates"]:
-        errs.append(f"{health['duplicates']} key(s) with more than one live record")
-    if health["mount_operations"]:
-        warns.append(f"mount would issue {health['mount_operations']} repair operation(s)")
-    health["errors"], health["warnings"] = errs, warns
+    statuses: dict[str, int] = {}
+    for r in scan.records:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    health = {"verdict": scan.verdict, "records": len(scan.records), "by_status": statuses,
+              "crc_failures": sum(1 for r in scan.records if r.state == 0xEE and not r.crc_ok),
+              "torn": statuses.get("torn", 0), "duplicates": len(scan.duplicates),
+              "corrupt_areas": len(scan.corrupt), "mount_operations": len(scan.mount_ops),
+              "gc_would_run": scan.gc_would_run}
+    errors = list(scan.problems) if scan.verdict == "data loss" else []
+    warnings = list(scan.problems) if scan.verdict != "data loss" else []
+    health["errors"], health["warnings"] = errors, warnings
     return health
 
 
