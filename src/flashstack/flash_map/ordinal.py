@@ -9,7 +9,7 @@ of scripts/dts/gen_defines.py. Re-implemented from that description:
   not phandles, so they add no edge;
 * roots are the nodes nothing depends on, visited in ascending :func:`node_key`; each node's
   dependencies are visited in the same key order; a node is numbered once every node it
-  depends on is numbered (one ordinal per strongly connected component);
+  depends on is numbered (nodes on a dependency cycle get no ordinal);
 * partition IDs: a counter from 0 over all nodes in ordinal order, given to every node whose
   parent's ``compatible`` contains ``fixed-partitions``, whatever its status.
 """
@@ -105,8 +105,9 @@ def dependency_graph(tree: DtTree) -> dict[DtNode, list[DtNode]]:
     return deps
 
 
-def dep_ordinals(tree: DtTree) -> dict[DtNode, int]:
-    """``node.dep_ordinal`` for every node (0 for the root ``/``)."""
+def dep_ordinals(tree: DtTree) -> dict[DtNode, int | None]:
+    """``node.dep_ordinal`` for every node (0 for the root ``/``); None for nodes on a
+    dependency cycle or reachable from no root (as grutils leaves them)."""
     deps = dependency_graph(tree)
     keys = {n: node_key(n) for n in deps}
     depended_on = set()
@@ -152,22 +153,23 @@ def dep_ordinals(tree: DtTree) -> dict[DtNode, int]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[node])
             if low[node] == index[node]:
+                scc = []
                 while True:
                     w = stack.pop()
                     on_stack.discard(w)
-                    ordinal[w] = counter[1]
+                    scc.append(w)
                     if w is node:
                         break
-                counter[1] += 1
+                # As grutils: only single-node components are numbered; nodes on a
+                # dependency cycle get no ordinal (edtlib reports such a cycle as an error).
+                if len(scc) == 1:
+                    ordinal[node] = counter[1]
+                    counter[1] += 1
 
     for r in roots:
         if r not in index:
             strong_connect(r)
-    # Nodes only reachable inside cycles with no root: visit them in key order too.
-    for n in sorted(deps, key=keys.__getitem__):
-        if n not in index:
-            strong_connect(n)
-    return ordinal
+    return {n: ordinal.get(n) for n in tree.nodes()}
 
 
 def is_fixed_partition(node: DtNode) -> bool:
@@ -181,7 +183,8 @@ def partition_ids(tree: DtTree) -> dict[DtNode, int]:
     out = {}
     # Ties (one strongly connected component) keep the tree's pre-order, as gen_defines.py
     # sorts edtlib's node list (pre-order) by ordinal with a stable sort.
-    for n in sorted(tree.nodes(), key=ords.__getitem__):
+    # Nodes without an ordinal (dependency cycles, which Zephyr rejects) come last.
+    for n in sorted(tree.nodes(), key=lambda n: (ords[n] is None, ords[n] or 0)):
         if is_fixed_partition(n):
             out[n] = len(out)
     return out
