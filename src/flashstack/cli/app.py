@@ -16,11 +16,12 @@ import errno
 import importlib
 import importlib.util
 import os
+import warnings
 
 import click
 
 from .. import __version__
-from .common import CliError, describe_error
+from .common import CliError, describe_error, show_warning, widen_for_pipes
 
 COMMANDS: dict[str, str] = {
     "board": "flashstack.cli.board:board",
@@ -84,6 +85,13 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx):
+        with warnings.catch_warnings():
+            # Warnings (unaligned partitions, overlaps...) as one line each, every time.
+            warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = show_warning
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except click.exceptions.ClickException:
@@ -125,6 +133,7 @@ def cli():
       flashstack flash read  --image img/ storage_partition 0 16
       flashstack image info img/                # what is used, per partition
     """
+    widen_for_pipes()
 
 
 def main(argv=None) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import click
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ..device import PageLayout
 from .common import (DEFAULT_BOARD, board_options, console, emit, human_size, json_option,
                      partition_name)
 
@@ -27,43 +29,60 @@ def board():
     """
 
 
-def _erase_pages(dev, offset: int, size: int) -> str:
-    """Erase page size(s) under ``[offset, offset+size)`` of ``dev`` (a DeviceSpec)."""
-    layout = PageLayout(dev.layout, dev.write_block_size)
+def _erase_pages(dev, offset: int, size: int) -> tuple[str, bool]:
+    """Erase page size(s) under ``[offset, offset+size)`` of ``dev`` (a DeviceSpec), and
+    whether the partition starts and ends on page boundaries."""
+    layout = dev.page_layout
     sizes = sorted({p.size for p in layout.pages(offset, offset + max(size, 1))})
-    if not sizes:
-        return "-"
-    return human_size(sizes[0]) if len(sizes) == 1 else f"{human_size(sizes[0])}..{human_size(sizes[-1])}"
+    text = "-" if not sizes else human_size(sizes[0]) if len(sizes) == 1 else \
+        f"{human_size(sizes[0])}..{human_size(sizes[-1])}"
+    return text, layout.is_boundary(offset) and layout.is_boundary(offset + size)
 
 
 def _layout_text(dev) -> str:
     return " + ".join(f"{count} x {human_size(size)}" for count, size in dev.layout)
 
 
+def _table(title: str, columns, squeeze=("label", "chip", "erase pages")) -> Table:
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
+              collapse_padding=True)
+    for name, justify in columns:
+        # Names and numbers keep their width; descriptive columns fold when space is short.
+        # Two-word headers go on two lines so they never set a column's width.
+        t.add_column(name.replace(" ", "\n"), justify=justify, overflow="fold",
+                     no_wrap=name not in squeeze)
+    return t
+
+
 def render_board(b) -> None:
     """Print the device table and the partition table of board ``b`` (a Board)."""
+    wide = console.width >= 120  # human-readable sizes only when they fit
     devices = {d.name: d for d in b.devices}
-    dt = Table(title=f"board {b.name}: flash devices", title_justify="left")
-    for col in ("device", "size", "erase pages", "write block", "erase value", "base address", "chip"):
-        dt.add_column(col, justify="right" if col in ("size", "write block") else "left")
+    dt = _table(f"board {b.name}: flash devices", (
+        ("device", "left"), ("size", "right"), ("erase pages", "left"), ("write block", "right"),
+        ("erase value", "right"), ("base address", "right"), ("chip", "left")))
     for d in b.devices:
-        dt.add_row(d.name, f"{d.size:#x} ({human_size(d.size)})", _layout_text(d),
-                   str(d.write_block_size), f"{d.erase_value:#04x}",
+        dt.add_row(d.name, f"{d.size:#x} ({human_size(d.size)})" if wide else f"{d.size:#x}",
+                   _layout_text(d), str(d.write_block_size), f"{d.erase_value:#04x}",
                    "-" if d.base_address is None else f"{d.base_address:#x}", d.chip or "-")
     console.print(dt)
 
-    pt = Table(title=f"board {b.name}: partitions", title_justify="left")
-    for col, just in (("id", "right"), ("partition", "left"), ("label", "left"), ("device", "left"),
-                      ("offset", "right"), ("size", "right"), ("end", "right"), ("ro", "center"),
-                      ("erase page", "right"), ("write block", "right")):
-        pt.add_column(col, justify=just)
+    pt = _table(f"board {b.name}: partitions", (
+        ("id", "right"), ("partition", "left"), ("label", "left"), ("device", "left"),
+        ("offset", "right"), ("size", "right"), ("end", "right"), ("ro", "center"),
+        ("erase page", "right"), ("write block", "right")))
+    unaligned = False
     for p in b.partitions:
         d = devices.get(p.device)
+        pages, aligned = _erase_pages(d, p.offset, p.size) if d else ("?", True)
+        unaligned |= not aligned
         pt.add_row("-" if p.id is None else str(p.id), partition_name(p), p.label or "", p.device,
-                   f"{p.offset:#x}", f"{p.size:#x} ({human_size(p.size)})", f"{p.offset + p.size:#x}",
-                   "ro" if p.read_only else "",
-                   _erase_pages(d, p.offset, p.size) if d else "?",
+                   f"{p.offset:#x}", f"{p.size:#x} ({human_size(p.size)})" if wide else f"{p.size:#x}",
+                   f"{p.end:#x}", "ro" if p.read_only else "",
+                   Text(pages) if aligned else Text(pages + " !", style="yellow"),
                    str(d.write_block_size) if d else "?")
+    if unaligned:
+        pt.caption, pt.caption_justify = "! not aligned to erase pages", "left"
     console.print(pt)
 
 
@@ -105,7 +124,9 @@ def board_summaries() -> list[dict]:
     rows = []
     for name in _builtin_names():
         try:
-            b = load_board(name)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # alignment notes belong to `board show`
+                b = load_board(name)
         except (OSError, ValueError, ImportError) as exc:
             rows.append({"name": name, "error": str(exc)})
             continue

@@ -7,6 +7,7 @@ error lines look the same everywhere. click and rich are imported only inside ``
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Callable, Mapping
 
@@ -29,6 +30,18 @@ DEFAULT_BOARD = "flashstack-demo"
 console = Console(highlight=False)
 #: stderr console for the one-line error messages.
 err_console = Console(stderr=True, highlight=False)
+
+
+def widen_for_pipes(width: int = 200) -> None:
+    """Render wide tables (no folded cells) when stdout is not a terminal and COLUMNS is unset,
+    so output captured in files, pipes and tests keeps one row per line."""
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = width
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` replacement: one yellow ``warning: ...`` line on stderr."""
+    err_console.print(Text(f"warning: {message}", style="yellow"), soft_wrap=True)
 
 
 # --- errors -----------------------------------------------------------------------
@@ -131,11 +144,13 @@ def partition_name(p) -> str:
 
 
 def human_size(n: int) -> str:
-    """``4096`` -> ``"4 KiB"``, ``1536`` -> ``"1.5 KiB"``, ``100`` -> ``"100 B"``."""
+    """Exact short size: ``4096`` -> ``"4 KiB"``, ``1536`` -> ``"1.5 KiB"``,
+    ``0x1fff00`` -> ``"2047.75 KiB"``, ``100`` -> ``"100 B"`` (never rounded)."""
     for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= scale:
-            value = n / scale
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+            for digits in (0, 1, 2):
+                if round(n / scale, digits) * scale == n:
+                    return f"{n / scale:.{digits}f} {unit}"
     return f"{n} B"
 
 

@@ -7,8 +7,11 @@ is not erased fails (double write) until its page is erased.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
 
+from ..errors import FlashError, PowerLoss
 from .common import INT, board_options, console, emit, fail, hexdump, json_option, open_board, parse_value
 
 DEFAULT_READ_LENGTH = 256
@@ -34,6 +37,17 @@ def flash():
 def _where(area, off: int) -> str:
     return (f"partition {area.name} (id {area.id}) offset {off:#x} = "
             f"{area.device.name} {area.offset + off:#x}")
+
+
+@contextmanager
+def _naming(area, what: str, off: int):
+    """Prefix device errors (which name device offsets) with the partition and its offset."""
+    try:
+        yield
+    except FlashError as exc:
+        if isinstance(exc, PowerLoss) or area.name in str(exc):
+            raise
+        fail(f"{what} {area.name} at {off:#x}: {exc}")
 
 
 def _writable(area, force: bool):
@@ -67,7 +81,8 @@ def read(board, include_dir, image, partition, offset, length, output, as_json):
         area = ob.area(partition)
         if length is None:
             length = max(0, min(DEFAULT_READ_LENGTH, area.size - offset))
-        data = area.read(offset, length)
+        with _naming(area, "read", offset):
+            data = area.read(offset, length)
         device, device_offset = area.device.name, area.offset + offset
         header = f"{_where(area, offset)}, {len(data)} bytes"
         name, area_id = area.name, area.id
@@ -109,7 +124,8 @@ def write(board, include_dir, image, partition, offset, text, hex_, file, force,
     data = parse_value(text=text, hex=hex_, file=file)
     with open_board(click.get_current_context(), readonly=False) as ob:
         area = _writable(ob.area(partition), force)
-        area.write(offset, data)
+        with _naming(area, "write", offset):
+            area.write(offset, data)
         where = _where(area, offset)
         result = {"partition": area.name, "id": area.id, "device": area.device.name,
                   "offset": offset, "device_offset": area.offset + offset, "written": len(data)}
@@ -138,7 +154,8 @@ def erase(board, include_dir, image, partition, offset, length, force, as_json):
         area = _writable(ob.area(partition), force)
         if length is None:
             length = area.size - offset
-        area.erase(offset, length)
+        with _naming(area, "erase", offset):
+            area.erase(offset, length)
         where = _where(area, offset)
         result = {"partition": area.name, "id": area.id, "device": area.device.name,
                   "offset": offset, "device_offset": area.offset + offset, "erased": length}

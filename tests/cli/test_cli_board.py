@@ -1,0 +1,101 @@
+"""``flashstack board show`` / ``board list``."""
+
+import json
+import shutil
+from pathlib import Path
+
+from flashstack.board import load_board
+
+DATA = Path(__file__).parent / "data"
+
+DEMO = [  # (id, node label, device, offset, size, read-only) -- the contract's default board
+    (0, "boot_partition", "flash0", 0x0, 0x10000, True),
+    (1, "storage_partition", "flash0", 0x1E000, 0x2000, False),
+    (2, "slot0_partition", "flash0", 0x20000, 0x60000, False),
+    (3, "slot1_partition", "flash0", 0x80000, 0x60000, False),
+    (4, "scratch_partition", "flash0", 0xE0000, 0x20000, False),
+    (5, "kf_partition", "qspi0", 0x0, 0x400000, False),
+    (6, "lfs_partition", "qspi0", 0x400000, 0xC00000, False),
+]
+
+
+def test_show_json_is_the_board_data(run):
+    out = run.json("board", "show")
+    assert out == json.loads(json.dumps(load_board("flashstack-demo").to_json()))
+    assert out == run.json("board", "show", "flashstack-demo")
+    assert out == run.json("board", "show", "--board", "flashstack-demo")
+
+
+def test_show_json_partitions_of_the_default_board(run):
+    out = run.json("board", "show")
+    rows = [(p["id"], p["node_label"], p["offset"], p["size"], p["read_only"])
+            for p in out["partitions"]]
+    assert rows == [(i, n, o, s, ro) for i, n, _, o, s, ro in DEMO]
+
+
+def test_show_table_has_every_partition_with_geometry(run):
+    out = run("board", "show").stdout
+    for pid, name, dev, off, size, ro in DEMO:
+        line = next(l for l in out.splitlines() if f" {name} " in l)
+        assert dev in line and f"{off:#x}" in line and f"{off + size:#x}" in line, line
+        assert (" ro " in line) == ro, line
+    boot = next(l for l in out.splitlines() if " boot_partition " in l)
+    assert "4 KiB" in boot                      # erase page of flash0
+    assert "qspi0" in out and "0x90000000" in out  # external flash, memory-mapped
+
+
+def test_show_dts_file_matches_the_zephyr_table(run, tmp_path):
+    """A flattened Zephyr DTS: ids (not in file order), offsets, sizes, labels as Zephyr has them."""
+    dts = tmp_path / "qemu_x86.dts"
+    shutil.copy(DATA / "qemu_x86.dts", dts)
+    expected = json.loads((DATA / "qemu_x86.json").read_text())["partitions"]
+    got = run.json("board", "show", dts)["partitions"]
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        assert {k: g[k] for k in e} == e
+    table = run("board", "show", dts).stdout
+    assert "eepromemu_partition" in table and "eeprom-emu" in table
+
+
+def test_show_unknown_board_is_one_error_line(run, tmp_path):
+    line = run.error("board", "show", "no_such_board")
+    assert "no_such_board" in line
+    line = run.error("board", "show", tmp_path / "missing.dts")
+    assert "missing.dts" in line
+
+
+def test_show_malformed_dts_names_the_file(run, tmp_path):
+    bad = tmp_path / "bad.dts"
+    bad.write_text("/dts-v1/;\n/ {\n  flash@0 { reg = <0 ;\n};\n")
+    line = run.error("board", "show", bad)
+    assert "bad.dts" in line
+
+
+def test_list_names_the_builtin_boards(run):
+    rows = run.json("board", "list")
+    names = [r["name"] for r in rows]
+    assert names[0] == "flashstack-demo" and rows[0]["default"] is True
+    for real in ("nrf52840dk_nrf52840", "nucleo_f429zi", "native_sim", "qemu_x86", "rpi_pico"):
+        assert real in names
+    demo = rows[0]
+    assert [d["name"] for d in demo["devices"]] == ["flash0", "qspi0"]
+    assert [d["size"] for d in demo["devices"]] == [1 << 20, 16 << 20]
+    assert demo["partitions"] == 7
+    assert all("error" not in r for r in rows), rows
+    table = run("board", "list").stdout
+    assert "flashstack-demo (default)" in table
+
+
+def test_unaligned_partitions_are_marked_and_warned_once_per_line(run):
+    r = run("board", "show", "rpi_pico")
+    rows = [l for l in r.stdout.splitlines() if "second_stage_bootloader" in l]
+    assert rows and "4 KiB !" in rows[0]
+    assert "! not aligned to erase pages" in r.stdout
+    warns = r.stderr.splitlines()
+    assert len(warns) == 2 and all(w.startswith("warning: ") for w in warns)
+    assert "second_stage_bootloader" in warns[0] and "not aligned" in warns[0]
+    # the aligned default board: no marker, no warning
+    r = run("board", "show")
+    assert r.stderr == "" and "not aligned" not in r.stdout
+    # board list stays quiet about alignment
+    assert run("board", "list").stderr == ""
