@@ -295,8 +295,11 @@ def looks_like_nvs(area, sector_size: int | None = None) -> bool:
 
 
 def _looks(area, geo: Geometry) -> bool:
+    """Every close slot erased or a CRC-correct 0xFFFF ATE, not all sectors closed, and every
+    sector holding anything has a valid ATE in its first slot (gc_done or a GC copy)."""
     closed = 0
     first_ok = False
+    erased = bytes([geo.E]) * geo.S
     for s in range(geo.N):
         base = s * geo.S
         close_raw = area.read(base + geo.L, 8)
@@ -306,6 +309,8 @@ def _looks(area, geo: Geometry) -> bool:
                 return False
             closed += 1
         first = Ate.unpack(area.read(base + geo.F, 8))
-        if first.crc_ok and geo.valid(first):
+        if geo.valid(first):
             first_ok = True
+        elif area.read(base, geo.S) != erased:
+            return False
     return first_ok and closed < geo.N
