@@ -73,7 +73,9 @@ def test_phandle_reference_pulls_partition_forward_chosen_does_not():
     top = body + '\n zz { partition = <&a &c>; };'
     assert ids_of(top) == {"a": 0, "c": 1, "b": 2}  # root-level /zz: parent path "/" sorts first
     late = body + '\n zz { holder { partition = <&a &c>; }; };'
-    assert ids_of(late) == {"a": 0, "b": 1, "c": 2}  # parent "/zz" sorts after "/flash@0/partitions"
+    # a and c are no longer roots: they are numbered when /zz/holder (sorted after the
+    # partitions' parent path) is reached, after the root b.
+    assert ids_of(late) == {"b": 0, "a": 1, "c": 2}
 
 
 def test_disabled_partitions_are_numbered():
