@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from .. import __version__
-from ..errors import FlashError, PowerLoss
+from ..errors import FlashError, PowerLoss, errno_name
 from .manifest import Manifest, ManifestError, PartitionEntry, load_manifest
 from .output import HEX_NAME, RECORD_NAME, dumps_record, hex_ranges, hex_text, write_outputs
 from .providers import Provider, make_provider
@@ -140,7 +140,7 @@ def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
             except PowerLoss:
                 raise
             except FlashError as exc:
-                problems.append(f"{part.provider.where()} ({part.provider.type}): {exc}")
+                problems.append(f"{part.provider.where()} ({part.provider.type}): {exc.strerror} [{errno_name(exc.errno)}]")
         if problems:
             raise ManifestError("; ".join(problems), problems)
         described = {}
@@ -152,7 +152,7 @@ def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
             except (ManifestError, PowerLoss):
                 raise
             except FlashError as exc:
-                raise ManifestError(f"{part.provider.where()} ({part.provider.type}): {exc}") from exc
+                raise ManifestError(f"{part.provider.where()} ({part.provider.type}): {exc.strerror} [{errno_name(exc.errno)}]") from exc
             described[part.label] = part.provider.describe()
         images = {name: dev.snapshot() for name, dev in ob.devices.items()}
     return images, described

@@ -70,7 +70,7 @@ class KVProvider(Provider):
         try:
             cfg.validate()
         except FlashError as exc:
-            raise self.fail(str(exc)) from None
+            raise self.fail(exc.strerror) from None
         if total > area.size:
             raise self.fail(f"total_size {total:#x} exceeds the partition size {area.size:#x}", "total_size")
         return cfg
@@ -115,7 +115,7 @@ class KVProvider(Provider):
         except PowerLoss:
             raise
         except FlashError as exc:
-            raise self.fail(f"cannot build the store ({len(self.items)} items): {exc}") from None
+            raise self.fail(f"cannot build the store ({len(self.items)} items): {exc.strerror}") from None
         self.stats = store.stats()
         self.keys = [k.decode("utf-8", "replace") for k in store.keys()]
         self.config, self.scratch = cfg, scratch

@@ -96,7 +96,7 @@ class LLKernelProvider(Provider):
             except PowerLoss:
                 raise
             except FlashError as exc:
-                raise self.fail(f"cannot install {f['file']}: {exc}", f"features[{i}]") from None
+                raise self.fail(f"cannot install {f['file']}: {exc.strerror}", f"features[{i}]") from None
             self.installed.append({**feature.to_json(), "file": str(f["file"]),
                                    "sha256": hashlib.sha256(f["data"]).hexdigest()})
 

@@ -92,7 +92,7 @@ class NVSProvider(Provider):
             raise
         except FlashError as exc:
             raise self.fail(f"cannot build the store ({len(self.items)} items, {count} sectors of "
-                            f"{sector} bytes): {exc}") from None
+                            f"{sector} bytes): {exc.strerror}") from None
         self.summary = {"sector_size": sector, "sector_count": count, "data_crc": self.data_crc,
                         "settings": self.settings, "free_space": store.free_space()}
         self.scratch = scratch
