@@ -90,17 +90,17 @@ class SimulatedFlash(FlashDevice):
             raise InvalidArgument(f"{name}: size {size} differs from layout total {self.layout.size}")
         if fill_buffer_size < 1:
             raise InvalidArgument(f"{name}: fill buffer size {fill_buffer_size} must be >= 1")
-        self.program_page_size = 256 if program_page_size is None else program_page_size
-        if self.program_page_size < 1:
-            raise InvalidArgument(f"{name}: program page size {self.program_page_size} must be >= 1")
-        if timing is not None:
-            timing.check_layout((s for _, s in self.layout.runs), name)
+        program_page_size = 256 if program_page_size is None else program_page_size
+        if program_page_size < 1:
+            raise InvalidArgument(f"{name}: program page size {program_page_size} must be >= 1")
         self.allow_double_writes = bool(allow_double_writes)
         self.parameters = FlashParameters(wbs, erase_value, FlashCaps(not explicit_erase),
                                           self.allow_double_writes or not explicit_erase)
         self.erase_supported = erase_supported
         self.fill_buffer_size = fill_buffer_size
-        self.timing = timing
+        self._timing = None
+        self._program_page_size = program_page_size
+        self.timing = timing  # property: checks the layout, caches the write cost
         self.endurance = endurance
         self.rated_cycles = endurance.rated_cycles if endurance else (
             self.chip.rated_cycles if self.chip else None)
@@ -109,6 +109,7 @@ class SimulatedFlash(FlashDevice):
         self.thresholds = FlashThresholds()
         # hot-path constants (checked on every call; see bench/device_bench.py)
         self._size = self.layout.size
+        self._ups = self.layout.uniform_page_size
         self._wbs = wbs
         self._wmask = wbs - 1
         self._ev = erase_value
@@ -130,6 +131,44 @@ class SimulatedFlash(FlashDevice):
         self._mv = memoryview(self._buf)
 
     # --- configuration that the hot path caches --------------------------------------
+    @property
+    def timing(self) -> ChipTiming | None:
+        """The :class:`ChipTiming` of the busy-time model (§7), or None (no time accounting).
+        Setting it checks that every erase-page size has an erase time (EINVAL)."""
+        return self._timing
+
+    @timing.setter
+    def timing(self, value: ChipTiming | None) -> None:
+        self._page_costs = None
+        if value is not None:
+            value.check_layout((s for _, s in self.layout.runs), self.name)
+            pp = self._program_page_size
+            self._write_cost = value.write_cost(pp)
+            if pp <= 4096:  # hot path: cost of a write inside one program page, by length
+                self._page_costs = [value.write_us(0, k, pp) for k in range(pp + 1)]
+        self._timing = value
+
+    @property
+    def program_page_size(self) -> int:
+        """Most bytes one program command takes (timing model; never limits a write)."""
+        return self._program_page_size
+
+    @program_page_size.setter
+    def program_page_size(self, value: int) -> None:
+        self._program_page_size = value
+        self.timing = self._timing
+
+    @property
+    def endurance(self) -> Endurance | None:
+        """The :class:`Endurance` enforced (§6), or None (unlimited)."""
+        return self._endurance
+
+    @endurance.setter
+    def endurance(self, value: Endurance | None) -> None:
+        self._endurance = value
+        # "eio" writes check the touched pages' cycles; uniform layouts take a one-page fast path
+        self._eio_rated = value.rated_cycles if value is not None and value.mode == "eio" else None
+
     @property
     def unaligned_read(self) -> bool:
         """Zephyr ``FLASH_SIMULATOR_UNALIGNED_READ``: False rejects reads not on write blocks."""
@@ -291,8 +330,8 @@ class SimulatedFlash(FlashDevice):
         st = self.stats
         st.flash_read_calls += 1
         st.bytes_read += n
-        if self.timing is not None:
-            st.flash_read_time_us += self.timing.read_us(n)
+        if self._timing is not None:
+            st.flash_read_time_us += self._timing.read_us(n)
         return self._mv[off:off + n].tobytes()
 
     # --- write ---------------------------------------------------------------------------
@@ -314,47 +353,54 @@ class SimulatedFlash(FlashDevice):
         st.flash_write_calls += 1
         end = off + n
         old = self._buf[off:end]
-        erased = old.count(self._evb) == n
-        if not erased and self._explicit:
-            erased = self._double_write(off, n, old)
+        if old.count(self._evb) == n or not self._explicit:
+            full = data  # RAM-like overwrite; erased & data == data for either erase value
+        else:
+            full = self._double_write(off, n, old, data)
         th = self.thresholds
         if th.max_write_calls and st.flash_write_calls >= th.max_write_calls:
             if st.flash_write_calls > th.max_write_calls or not th.max_len:
                 return  # DEV-24: dropped, reported as success
-            data, old = data[:th.max_len], old[:th.max_len]
-            n = len(data)
-            end = off + n
-        if not self._explicit or erased:
-            full = data  # RAM-like overwrite; erased & data == data for either erase value
-        else:
-            full = self._merge(old, data)
-        if self._cut is not None:
-            self._cut_write(off, n, old, full)
-        if self.endurance is not None:
-            self._wear_check_write(off, n)
+            n = min(n, th.max_len)
+            old, full, end = old[:n], full[:n], off + n
+        cut = self._cut
+        if cut is not None:
+            cut.count += 1
+            if cut.count == cut.after:
+                self._cut_write(off, n, old, full)
+        rated = self._eio_rated
+        if rated is not None:
+            ups = self._ups
+            if ups is None or off // ups != (end - 1) // ups or st.erase_cycles[off // ups] > rated:
+                self._wear_check_write(off, n)
         self._buf[off:end] = full
         if self._stuck:
             self._apply_stuck(off, end)
         st.bytes_written += n
-        if self.timing is not None:
-            st.flash_write_time_us += self.timing.write_us(off, n, self.program_page_size)
+        costs = self._page_costs
+        if costs is not None:
+            pp = self._program_page_size
+            st.flash_write_time_us += costs[n] if off % pp + n <= pp else self._write_cost(off, n)
+        elif self._timing is not None:
+            st.flash_write_time_us += self._write_cost(off, n)
 
-    def _double_write(self, off: int, n: int, old) -> bool:
-        """DEV-16: count programmed blocks; EIO unless double writes are allowed.
+    def _double_write(self, off: int, n: int, old, data) -> bytes:
+        """DEV-16 on a range that is not all erased: count programmed blocks; EIO unless
+        double writes are allowed. Returns what the range holds after the full write.
 
-        Returns True when the range only looks programmed because of stuck bits (§6: writes
-        still succeed in "stuck" mode), so it is treated as erased.
+        A range that only looks programmed because of stuck bits counts as erased (§6: writes
+        still succeed in "stuck" mode; the stuck bits are forced again afterwards).
         """
         programmed = self._programmed_blocks(self._unstuck(off, old) if self._stuck else old)
         if not programmed:
-            return True
+            return data
         st = self.stats
         if not self.allow_double_writes:
             st.double_writes += 1
             raise DeviceIOError(f"{self.name}: write at {off:#x} len {n} hits {programmed} "
                                 f"programmed write block(s) (double write)")
         st.double_writes += programmed
-        return False
+        return self._merge(old, data)
 
     def _programmed_blocks(self, old) -> int:
         """Number of write blocks in ``old`` that are not all erase value (DEV-15)."""
@@ -376,11 +422,8 @@ class SimulatedFlash(FlashDevice):
         return v.to_bytes(len(old), "little")
 
     def _cut_write(self, off: int, n: int, old, full) -> None:
-        """Power-cut step of a write (§4.4 step 6): count it; on the cut, tear and die."""
+        """The cut write (§4.4 step 6, DEV-32): tear it, mark the device dead, raise PowerLoss."""
         cut = self._cut
-        cut.count += 1
-        if cut.count != cut.after:
-            return
         applied = 0
         if cut.mode == "torn":
             new, applied = cut.torn_write(bytes(old), bytes(full))
@@ -474,8 +517,8 @@ class SimulatedFlash(FlashDevice):
         lay = self.layout
         for i in range(lay.index_of(off), lay.index_of(off + n - 1) + 1):
             if cycles[i] > end.rated_cycles:
-                if self.timing is not None:
-                    self.stats.flash_write_time_us += self.timing.write_us(off, n, self.program_page_size)
+                if self._timing is not None:
+                    self.stats.flash_write_time_us += self._write_cost(off, n)
                 raise DeviceIOError(f"{self.name}: write at {off:#x} len {n} touches worn-out "
                                     f"page {i} ({cycles[i]} cycles, rated {end.rated_cycles})")
 

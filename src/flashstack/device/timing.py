@@ -55,6 +55,25 @@ class ChipTiming:
             n -= piece
         return total
 
+    def write_cost(self, program_page_size: int):
+        """A fast ``(off, n) -> µs`` equal to :meth:`write_us` for this program page size
+        (the device's hot path: one program page needs no splitting loop)."""
+        pp = program_page_size
+        page, first, nxt = self.t_page_program_us, self.t_byte_first_us, self.t_byte_next_us
+        slow = self.write_us
+        if self.per_call:
+            return lambda off, n: page
+        if first is None:
+            def cost(off: int, n: int) -> float:
+                return page if off % pp + n <= pp else slow(off, n, pp)
+        else:
+            def cost(off: int, n: int) -> float:
+                if off % pp + n <= pp:
+                    c = first + (n - 1) * nxt
+                    return c if c < page else page
+                return slow(off, n, pp)
+        return cost
+
     def erase_us(self, page_sizes: Iterable[int]) -> float:
         """DEV-42: Σ erase time over the covered pages (``per_call``: one fixed cost)."""
         if self.per_call:
