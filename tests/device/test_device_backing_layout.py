@@ -162,6 +162,8 @@ def test_copy_between_devices_splits_and_pads():
     dst = SimulatedFlash(SIZE, erase_page_size=PAGE, write_block_size=8, erase_value=0x00)
     copy(src, 5, dst, 64, 45, buf_size=16)  # 16 + 16 + 8 + 5 padded to 8
     assert dst.stats.flash_write_calls == 4
+    src.copy(5, dst, 256, 45, buf_size=16)  # the FlashDevice method is the same operation
+    assert dst.read(256, 48) == dst.read(64, 48)
     assert dst.read(64, 45) == src.read(5, 45)
     assert dst.read(64 + 45, 3) == b"\x00\x00\x00"  # padding with the destination erase value
 
@@ -182,3 +184,16 @@ def test_copy_checks():
             copy(*args)
         assert ei.value.errno == code, args
     assert b.stats.flash_write_calls == 0 and b.snapshot() == b"\xff" * SIZE
+
+
+def test_write_accepts_any_bytes_like():
+    import array
+    dev = SimulatedFlash(SIZE, erase_page_size=PAGE, write_block_size=4)
+    words = array.array("I", [0x11223344, 0x55667788])
+    dev.write(0, words)  # 8 bytes, not 2 items
+    dev.write(8, memoryview(bytearray(b"\x01\x02\x03\x04")))
+    dev.write(12, bytearray(b"\x05\x06\x07\x08"))
+    assert dev.read(0, 16) == words.tobytes() + bytes(range(1, 9))
+    assert isinstance(dev.read(0, 4), bytes)
+    with pytest.raises(InvalidArgument):
+        dev.write(16, [1, 2, 3, 4])

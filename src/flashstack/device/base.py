@@ -211,6 +211,10 @@ class FlashDevice:
         else:
             self.erase(off, n)
 
+    def copy(self, src_off: int, dst: "FlashDevice", dst_off: int, size: int, buf_size: int = 32) -> None:
+        """DEV-13 ``flash_copy`` from this device to ``dst`` (see :func:`copy`)."""
+        copy(self, src_off, dst, dst_off, size, buf_size)
+
     def close(self) -> None:
         """Release the device; afterwards it is not ready."""
 
