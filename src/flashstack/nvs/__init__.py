@@ -8,7 +8,10 @@
 """
 
 from .format import ATE_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, crc8_ccitt, data_crc
+from .scan import NVSScan, detect_nvs, looks_like_nvs, mount_copy, scan
+from .settings import NVSSettings
 from .store import NVSStore
 
 __all__ = ["ATE_SIZE", "ID_MARKER", "Ate", "Geometry", "NVSConfig", "crc8_ccitt", "data_crc",
-           "NVSStore"]
+           "NVSStore", "NVSScan", "NVSSettings", "detect_nvs", "looks_like_nvs", "mount_copy",
+           "scan"]

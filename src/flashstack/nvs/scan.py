@@ -15,7 +15,7 @@ from ..flash_map.area import FlashArea
 from .format import ID_MARKER, Ate, Geometry, data_crc
 
 __all__ = ["AteInfo", "SectorInfo", "NVSScan", "scan", "store_stats", "classify",
-           "looks_like_nvs", "detect_nvs"]
+           "looks_like_nvs", "detect_nvs", "mount_copy"]
 
 
 @dataclass
@@ -115,6 +115,16 @@ def _memory_copy(area) -> FlashArea:
                           explicit_erase=area.device.explicit_erase, name="scan-copy")
     dev.restore(area.read(0, area.size))
     return FlashArea(area.id, 0, area.size, dev, label=area.label, node_labels=area.node_labels)
+
+
+def mount_copy(area, sector_size: int | None = None, sector_count: int | None = None,
+               data_crc: bool = False, init_bad_region: bool = False):
+    """An :class:`NVSStore` mounted on an in-memory copy of ``area``: reads (history
+    included) without ever writing the real storage. Mount errors propagate."""
+    from .store import NVSStore
+    st = NVSStore(_memory_copy(area), sector_size, sector_count, data_crc, init_bad_region)
+    st.mount()
+    return st
 
 
 def classify(store) -> list[AteInfo]:

@@ -1,0 +1,369 @@
+"""``flashstack nvs``: Zephyr NVS (and Settings on it) in a partition of an image.
+
+Ids are decimal or 0x hex (0..0xfffe); with ``--settings`` a KEY is a setting name stored
+with Zephyr's Settings-on-NVS id scheme. Reading commands (read, list, dump, export) never
+write the image: they mount an in-memory copy. Geometry defaults: the sector size is the
+erase page at the partition start, the sector count fills the partition (with
+``--settings``: at most 8, Zephyr's CONFIG_SETTINGS_NVS_SECTOR_COUNT).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import InvalidArgument
+from .common import (INT, board_options, console, emit, fail, hexdump, json_option, open_board,
+                     parse_int, parse_value)
+
+
+@click.group()
+def nvs():
+    """Zephyr NVS stores: read, write, delete, list, dump, import, export.
+
+    PARTITION is a node label (storage_partition), a label property or an id.
+    KEY is an NVS id (decimal or 0x hex) or, with --settings, a setting name.
+
+    \b
+    Examples:
+      flashstack nvs write  --image img/ storage_partition 0x10 --data "hello"
+      flashstack nvs read   --image img/ storage_partition 16
+      flashstack nvs write  --image img/ storage_partition --settings bt/name --data dev1
+      flashstack nvs dump   --image img/ storage_partition --json
+      flashstack nvs export --image img/ storage_partition -o nvs.json
+    """
+
+
+def _geometry_options(fn):
+    fn = click.option("--data-crc", is_flag=True, help="Values carry a CRC-32 (CONFIG_NVS_DATA_CRC).")(fn)
+    fn = click.option("--sector-count", type=INT, help="NVS sectors (default: fill the partition).")(fn)
+    fn = click.option("--sector-size", type=INT, help="NVS sector size in bytes (default: erase page).")(fn)
+    return fn
+
+
+_settings_option = click.option("--settings", "use_settings", is_flag=True,
+                                help="Address values by Zephyr setting name (Settings on NVS).")
+
+
+def _geometry(area, sector_size, sector_count, use_settings):
+    if use_settings and sector_count is None:
+        from ..nvs.settings import settings_geometry
+        s, n = settings_geometry(area)
+        return sector_size or s, n
+    return sector_size, sector_count
+
+
+def _parse_id(text) -> int:
+    value = parse_int(text)
+    if not 0 <= value <= 0xFFFE:
+        raise InvalidArgument(f"NVS id {text!r} outside 0..0xfffe")
+    return value
+
+
+def _readonly_store(area, sector_size, sector_count, data_crc, use_settings):
+    from ..nvs import mount_copy
+    s, n = _geometry(area, sector_size, sector_count, use_settings)
+    return mount_copy(area, s, n, data_crc)
+
+
+def _writable_store(area, sector_size, sector_count, data_crc, use_settings, force):
+    from ..nvs import NVSStore, looks_like_nvs
+    if area.read_only:
+        if not force:
+            fail(f"partition {area.name} is read-only; pass --force to modify it anyway")
+        area = area.privileged()
+    s, n = _geometry(area, sector_size, sector_count, use_settings)
+    erased = area.read(0, area.size) == bytes([area.erased_val]) * area.size
+    if not (erased or force or looks_like_nvs(area, s)):
+        fail(f"partition {area.name} is neither erased nor Zephyr NVS (check --sector-size, "
+             "or pass --force to mount it anyway)")
+    st = NVSStore(area, s, n, data_crc)
+    st.mount()
+    return st
+
+
+def _settings(store):
+    from ..nvs import NVSSettings
+    s = NVSSettings(store)
+    s.init()
+    return s
+
+
+def _preview(value: bytes, width: int = 40) -> str:
+    try:
+        text = value.decode("utf-8")
+        if text.isprintable():
+            return repr(text) if len(text) <= width else repr(text[:width]) + "…"
+    except UnicodeDecodeError:
+        pass
+    h = value.hex(" ")
+    return h if len(h) <= width * 2 else h[:width * 2] + "…"
+
+
+def _ctx():
+    return click.get_current_context()
+
+
+# --- read ------------------------------------------------------------------------------
+@nvs.command("read", short_help="Print the value of an id or setting.")
+@board_options(image_required=True)
+@click.argument("partition")
+@click.argument("key")
+@_settings_option
+@click.option("--hist", "cnt", type=int, default=0, show_default=True,
+              help="History entry (0 = current value, 1 = the previous write, ...).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the raw value to this file.")
+@_geometry_options
+@json_option
+def read(board, include_dir, image, partition, key, use_settings, cnt, output, sector_size,
+         sector_count, data_crc, as_json):
+    """Read the value stored under KEY (an id, or a setting name with --settings)."""
+    with open_board(_ctx(), readonly=True) as ob:
+        area = ob.area(partition)
+        st = _readonly_store(area, sector_size, sector_count, data_crc, use_settings)
+        if use_settings:
+            value = _settings(st).get(key)
+            ident = {"name": key}
+        else:
+            value = st.read_hist(_parse_id(key), cnt)
+            ident = {"id": _parse_id(key), "hist": cnt}
+        name = area.name
+    if output:
+        with open(output, "wb") as f:
+            f.write(value)
+    result = {"partition": name, **ident, "length": len(value), "hex": value.hex()}
+
+    def render(_):
+        console.print(f"partition {name} {key}: {len(value)} bytes", soft_wrap=True)
+        if value:
+            click.echo(hexdump(value))
+    emit(result, as_json, render)
+
+
+# --- write / delete ----------------------------------------------------------------------
+_FORCE = click.option("--force", is_flag=True,
+                      help="Mount a partition that does not look like NVS, or a read-only one.")
+
+
+@nvs.command("write", short_help="Store a value under an id or setting name.")
+@board_options(image_required=True)
+@click.argument("partition")
+@click.argument("key")
+@_settings_option
+@click.option("--data", "text", metavar="TEXT", help="The value as UTF-8 text.")
+@click.option("--hex", "hex_", metavar="HEX", help='The value as hex ("01 02 03").')
+@click.option("--file", "file", metavar="PATH", help="The value from a file (- = stdin).")
+@_FORCE
+@_geometry_options
+@json_option
+def write(board, include_dir, image, partition, key, use_settings, text, hex_, file, force,
+          sector_size, sector_count, data_crc, as_json):
+    """Write a value (exactly one of --data, --hex, --file). An erased partition becomes a
+    fresh NVS store. An unchanged value writes nothing."""
+    value = parse_value(text=text, hex=hex_, file=file)
+    if not value:
+        fail("an empty value is a delete; use 'flashstack nvs delete'")
+    with open_board(_ctx(), readonly=False) as ob:
+        area = ob.area(partition)
+        st = _writable_store(area, sector_size, sector_count, data_crc, use_settings, force)
+        if use_settings:
+            _settings(st).save(key, value)
+            result = {"partition": area.name, "name": key, "written": len(value)}
+        else:
+            rc = st.write(_parse_id(key), value)
+            result = {"partition": area.name, "id": _parse_id(key), "written": rc}
+    emit(result, as_json, lambda r: console.print(
+        f"{key}: " + (f"wrote {r['written']} bytes" if r["written"] else "unchanged, nothing written")
+        + f" in {r['partition']}", soft_wrap=True))
+
+
+@nvs.command("delete", short_help="Delete an id or setting.")
+@board_options(image_required=True)
+@click.argument("partition")
+@click.argument("key")
+@_settings_option
+@_FORCE
+@_geometry_options
+@json_option
+def delete(board, include_dir, image, partition, key, use_settings, force, sector_size,
+           sector_count, data_crc, as_json):
+    """Delete KEY (no error when it does not exist)."""
+    with open_board(_ctx(), readonly=False) as ob:
+        area = ob.area(partition)
+        st = _writable_store(area, sector_size, sector_count, data_crc, use_settings, force)
+        if use_settings:
+            _settings(st).delete(key)
+            result = {"partition": area.name, "name": key, "deleted": True}
+        else:
+            st.delete(_parse_id(key))
+            result = {"partition": area.name, "id": _parse_id(key), "deleted": True}
+    emit(result, as_json, lambda r: console.print(f"{key}: deleted from {r['partition']}",
+                                                 soft_wrap=True))
+
+
+# --- list / export / import ------------------------------------------------------------------
+def _content(area, sector_size, sector_count, data_crc, use_settings) -> dict:
+    st = _readonly_store(area, sector_size, sector_count, data_crc, use_settings)
+    geometry = st.geo.to_dict()
+    if use_settings:
+        values = dict(_settings(st).items())
+        return {"partition": area.name, "format": "zephyr-settings-nvs", "geometry": geometry,
+                "settings": {k: v.hex() for k, v in sorted(values.items())}}
+    return {"partition": area.name, "format": "zephyr-nvs", "geometry": geometry,
+            "items": {f"{k:#06x}": v.hex() for k, v in st.items()}}
+
+
+@nvs.command("list", short_help="List live ids (or settings) with their values.")
+@board_options(image_required=True)
+@click.argument("partition")
+@_settings_option
+@_geometry_options
+@json_option
+def list_(board, include_dir, image, partition, use_settings, sector_size, sector_count,
+          data_crc, as_json):
+    """List every live id (or setting) with its length and a preview."""
+    from rich.table import Table
+    with open_board(_ctx(), readonly=True) as ob:
+        result = _content(ob.area(partition), sector_size, sector_count, data_crc, use_settings)
+
+    def render(r):
+        rows = r.get("settings") or r.get("items") or {}
+        table = Table(title=f"{r['partition']}: {len(rows)} "
+                            + ("settings" if use_settings else "ids"))
+        table.add_column("name" if use_settings else "id")
+        table.add_column("bytes", justify="right")
+        table.add_column("value")
+        for k, v in rows.items():
+            raw = bytes.fromhex(v)
+            table.add_row(k if use_settings else f"{k} ({int(k, 16)})", str(len(raw)), _preview(raw))
+        console.print(table)
+    emit(result, as_json, render)
+
+
+@nvs.command("export", short_help="Write the live content as JSON.")
+@board_options(image_required=True)
+@click.argument("partition")
+@_settings_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of stdout.")
+@_geometry_options
+def export(board, include_dir, image, partition, use_settings, output, sector_size,
+           sector_count, data_crc):
+    """Export ids (or settings) and values (hex) as JSON, the input format of 'nvs import'."""
+    with open_board(_ctx(), readonly=True) as ob:
+        result = _content(ob.area(partition), sector_size, sector_count, data_crc, use_settings)
+    text = json.dumps(result, indent=2)
+    if output:
+        with open(output, "w") as f:
+            f.write(text + "\n")
+        console.print(f"exported {len(result.get('items') or result.get('settings') or {})} "
+                      f"entries to {output}", soft_wrap=True)
+    else:
+        click.echo(text)
+
+
+def _value_of(key, v) -> bytes:
+    if isinstance(v, str):
+        return parse_value(hex=v)
+    if isinstance(v, dict) and len(v) == 1 and next(iter(v)) in ("hex", "text"):
+        return parse_value(hex=v["hex"]) if "hex" in v else v["text"].encode("utf-8")
+    raise InvalidArgument(f"import: value of {key!r} must be a hex string, {{'hex': ...}} "
+                          "or {'text': ...}")
+
+
+@nvs.command("import", short_help="Write ids or settings from a JSON file.")
+@board_options(image_required=True)
+@click.argument("partition")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_FORCE
+@_geometry_options
+@json_option
+def import_(board, include_dir, image, partition, file, force, sector_size, sector_count,
+            data_crc, as_json):
+    """Write every entry of FILE: {"items": {"<id>": "<hex>"}} and/or
+    {"settings": {"<name>": "<hex>"}} (values may also be {"text": "..."})."""
+    with open(file) as f:
+        try:
+            doc = json.load(f)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgument(f"{file}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    items = {_parse_id(k): _value_of(k, v) for k, v in (doc.get("items") or {}).items()}
+    named = {k: _value_of(k, v) for k, v in (doc.get("settings") or {}).items()}
+    if not items and not named:
+        fail(f"{file}: no 'items' or 'settings' to import")
+    with open_board(_ctx(), readonly=False) as ob:
+        area = ob.area(partition)
+        st = _writable_store(area, sector_size, sector_count, data_crc, bool(named), force)
+        written = sum(1 for k, v in items.items() if st.write(k, v))
+        if named:
+            s = _settings(st)
+            for k, v in named.items():
+                s.save(k, v)
+        result = {"partition": area.name, "items": len(items), "settings": len(named),
+                  "written": written + len(named)}
+    emit(result, as_json, lambda r: console.print(
+        f"imported {r['items']} ids and {r['settings']} settings into {r['partition']}",
+        soft_wrap=True))
+
+
+# --- dump -------------------------------------------------------------------------------
+@nvs.command("dump", short_help="Sectors, every ATE and a health verdict.")
+@board_options(image_required=True)
+@click.argument("partition")
+@_geometry_options
+@json_option
+def dump(board, include_dir, image, partition, sector_size, sector_count, data_crc, as_json):
+    """Analyse the partition without writing it: sectors (open/closed, gc_done), every ATE
+    (id, offset, length, CRC, valid/deleted/superseded/corrupt) and a verdict."""
+    from ..nvs import scan
+    with open_board(_ctx(), readonly=True) as ob:
+        area = ob.area(partition)
+        report = scan(area, sector_size, sector_count, data_crc)
+        name = area.name
+    result = {"partition": name, **report.to_dict()}
+    emit(result, as_json, lambda r: _render_dump(r))
+
+
+def _render_dump(r: dict) -> None:
+    from rich.table import Table
+    g = r["geometry"]
+    colour = {"healthy": "green", "empty": "green", "recoverable": "yellow"}.get(r["verdict"], "red")
+    console.print(f"partition {r['partition']}: Zephyr NVS, {g['sector_count']} x "
+                  f"{g['sector_size']} B sectors, write block {g['write_block_size']}"
+                  f"{', data CRC' if g['data_crc'] else ''}", soft_wrap=True)
+    console.print(f"verdict: [{colour}]{r['verdict']}[/]"
+                  + (f" ({r['mount_error']})" if r["mount_error"] else ""), soft_wrap=True)
+    if r["ate_wra"] is not None:
+        console.print(f"write sector {r['write_sector']}, ate_wra {r['ate_wra']:#x}, data_wra "
+                      f"{r['data_wra']:#x}, free {r['free_space']} B, {len(r['items'])} live ids",
+                      soft_wrap=True)
+    sectors = Table(title="sectors")
+    for col in ("#", "offset", "state", "close ATE", "gc_done", "valid", "deleted", "superseded",
+                "corrupt", "live bytes"):
+        sectors.add_column(col)
+    for s in r["sectors"]:
+        c = s["counts"]
+        sectors.add_row(str(s["index"]), f"{s['offset']:#x}",
+                        "erased" if s["erased"] else s["state"], s["close_ate"] or "-",
+                        "yes" if s["gc_done"] else "-", *(str(c.get(k, 0)) for k in
+                        ("valid", "deleted", "superseded", "corrupt")), str(s["data_bytes"]))
+    console.print(sectors)
+    ates = Table(title="ATEs " + ("in walk order (newest first)" if r["walk_order"] else "(raw)"))
+    for col in ("address", "kind", "id", "offset", "len", "CRC", "state"):
+        ates.add_column(col)
+    for a in r["ates"]:
+        crc = "ok" if a["crc_ok"] else "bad"
+        if a["data_crc_ok"] is False:
+            crc += " / data bad"
+        ates.add_row(f"{a['address']:#x}", a["kind"], f"{a['id']:#06x}", f"{a['offset']:#x}",
+                     str(a["len"]), crc, a["state"])
+    console.print(ates)
+    for note in r["mount_notes"] + r["notes"]:
+        console.print(f"note: {note}", soft_wrap=True)
+    for op in r["mount_operations"]:
+        console.print(f"mount would {op[0]} at {op[1]:#x}"
+                      + (f" {op[2]} bytes" if op[0] == "erase" else f": {op[2]}"), soft_wrap=True)
+    if r.get("settings"):
+        console.print(f"settings: {', '.join(sorted(r['settings']))}", soft_wrap=True)
