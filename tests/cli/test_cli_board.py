@@ -4,9 +4,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from flashstack.board import load_board
 
-DATA = Path(__file__).parent / "data"
+BOARDS = Path(__file__).parents[1] / "data" / "boards"  # Zephyr board set (tests/data)
 
 DEMO = [  # (id, node label, device, offset, size, read-only) -- the contract's default board
     (0, "boot_partition", "flash0", 0x0, 0x10000, True),
@@ -42,19 +44,75 @@ def test_show_table_has_every_partition_with_geometry(run):
     boot = next(l for l in out.splitlines() if " boot_partition " in l)
     assert "4 KiB" in boot                      # erase page of flash0
     assert "qspi0" in out and "0x90000000" in out  # external flash, memory-mapped
+    # the unpartitioned gap between boot and storage is shown, in flash order
+    lines = out.splitlines()
+    free = [l for l in lines if "(free)" in l]
+    assert len(free) == 1 and "0x10000" in free[0] and "0xe000 (56 KiB)" in free[0] and "0x1e000" in free[0]
+    assert lines.index(free[0]) == lines.index(boot) + 1
 
 
-def test_show_dts_file_matches_the_zephyr_table(run, tmp_path):
-    """A flattened Zephyr DTS: ids (not in file order), offsets, sizes, labels as Zephyr has them."""
-    dts = tmp_path / "qemu_x86.dts"
-    shutil.copy(DATA / "qemu_x86.dts", dts)
-    expected = json.loads((DATA / "qemu_x86.json").read_text())["partitions"]
-    got = run.json("board", "show", dts)["partitions"]
+def test_show_table_lists_disabled_partitions_after_the_map(run):
+    out = run("board", "show", BOARDS / "extra" / "native_sim_flash_map_test.dts").stdout
+    lines = out.splitlines()
+    storage = next(i for i, l in enumerate(lines) if " storage_partition " in l)
+    disabled = [i for i, l in enumerate(lines) if "(disabled)" in l]
+    assert len(disabled) == 6 and min(disabled) > storage
+    assert "disabled_a " in lines[disabled[0]] and "/disabled_flash@0" in lines[disabled[0]]
+
+
+ZEPHYR_BOARDS = ["nrf52840dk_nrf52840", "native_sim", "qemu_x86", "nucleo_f429zi", "rpi_pico"]
+
+
+def _check_against_zephyr_table(run, spec, name):
+    expected = json.loads((BOARDS / f"{name}.json").read_text())["partitions"]
+    got = run.json("board", "show", spec)["partitions"]
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
         assert {k: g[k] for k in e} == e
-    table = run("board", "show", dts).stdout
-    assert "eepromemu_partition" in table and "eeprom-emu" in table
+    table = run("board", "show", spec).stdout
+    for e in expected:
+        assert e["node_label"] in table and (e["label_property"] or "") in table
+
+
+@pytest.mark.parametrize("name", ZEPHYR_BOARDS)
+def test_show_builtin_real_board_matches_the_zephyr_table(run, name):
+    """Ids (qemu_x86: not in file order), offsets, sizes, labels and devicetree nodes exactly
+    as in the Zephyr-derived table, compared key by key on the --json output."""
+    _check_against_zephyr_table(run, name, name)
+
+
+@pytest.mark.parametrize("name", [n for n in ZEPHYR_BOARDS if n != "nucleo_f429zi"])
+def test_show_dts_path_matches_the_zephyr_table(run, tmp_path, name):
+    dts = tmp_path / f"{name}.dts"
+    shutil.copy(BOARDS / f"{name}.dts", dts)
+    _check_against_zephyr_table(run, dts, name)
+
+
+@pytest.mark.parametrize("name", ["qemu_x86", "native_sim"])
+def test_show_dtb_path_matches_the_zephyr_table(run, name):
+    _check_against_zephyr_table(run, BOARDS / "dtb" / f"{name}.dtb", name)
+
+
+def test_show_dts_without_page_layout_asks_for_a_chip(run, tmp_path):
+    """STM32F4 flash has non-uniform sectors the devicetree does not describe: no guessing."""
+    dts = tmp_path / "nucleo_f429zi.dts"
+    shutil.copy(BOARDS / "nucleo_f429zi.dts", dts)
+    line = run.error("board", "show", dts)
+    assert "nucleo_f429zi.dts" in line and "chip" in line
+
+
+def test_show_raw_dts_with_include_dirs(run):
+    raw = BOARDS / "raw" / "qemu_x86"
+    args = ["board", "show", raw / "boards/qemu/x86/qemu_x86.dts"]
+    for d in ("dts/common", "dts/x86", "dts", "include", "include/zephyr", "boards/qemu/x86"):
+        args += ["-I", raw / d]
+    expected = json.loads((BOARDS / "qemu_x86.json").read_text())["partitions"]
+    got = run.json(*args)["partitions"]
+    assert [(g["id"], g["node_label"], g["offset"], g["size"]) for g in got] == [
+        (e["id"], e["node_label"], e["offset"], e["size"]) for e in expected]
+    # without the include directories the preprocessor cannot find the headers: one line
+    line = run.error("board", "show", raw / "boards/qemu/x86/qemu_x86.dts")
+    assert "qemu_x86.dts" in line
 
 
 def test_show_unknown_board_is_one_error_line(run, tmp_path):

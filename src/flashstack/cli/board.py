@@ -54,6 +54,32 @@ def _table(title: str, columns, squeeze=("label", "chip", "erase pages")) -> Tab
     return t
 
 
+def _size(n: int, wide: bool) -> str:
+    return f"{n:#x} ({human_size(n)})" if wide else f"{n:#x}"
+
+
+def _layout_rows(b):
+    """Table rows in flash order: per device, partitions by offset with ``("free", (start,
+    end, device))`` rows for unpartitioned gaps; then ``("disabled", spec)`` rows (partitions
+    of disabled devicetree nodes, numbered by Zephyr but not in the map)."""
+    order = {d.name: i for i, d in enumerate(b.devices)}
+    by_dev = {d.name: [] for d in b.devices}
+    for p in b.partitions:
+        by_dev.setdefault(p.device, []).append(p)
+    for dev in sorted(by_dev, key=lambda n: order.get(n, len(order))):
+        cursor = 0
+        for p in sorted(by_dev[dev], key=lambda p: (p.offset, -p.size)):
+            if p.offset > cursor:
+                yield "free", (cursor, p.offset, dev)
+            yield "partition", p
+            cursor = max(cursor, p.end)
+        size = b.devices[order[dev]].size if dev in order else cursor
+        if cursor < size:
+            yield "free", (cursor, size, dev)
+    for p in b.disabled_partitions:
+        yield "disabled", p
+
+
 def render_board(b) -> None:
     """Print the device table and the partition table of board ``b`` (a Board)."""
     wide = console.width >= 120  # human-readable sizes only when they fit
@@ -62,7 +88,7 @@ def render_board(b) -> None:
         ("device", "left"), ("size", "right"), ("erase pages", "left"), ("write block", "right"),
         ("erase value", "right"), ("base address", "right"), ("chip", "left")))
     for d in b.devices:
-        dt.add_row(d.name, f"{d.size:#x} ({human_size(d.size)})" if wide else f"{d.size:#x}",
+        dt.add_row(d.name, _size(d.size, wide),
                    _layout_text(d), str(d.write_block_size), f"{d.erase_value:#04x}",
                    "-" if d.base_address is None else f"{d.base_address:#x}", d.chip or "-")
     console.print(dt)
@@ -72,15 +98,21 @@ def render_board(b) -> None:
         ("offset", "right"), ("size", "right"), ("end", "right"), ("ro", "center"),
         ("erase page", "right"), ("write block", "right")))
     unaligned = False
-    for p in b.partitions:
+    for kind, p in _layout_rows(b):
+        if kind == "free":
+            start, end, dev = p
+            pt.add_row("", Text("(free)", style="dim"), "", dev, f"{start:#x}",
+                       _size(end - start, wide), f"{end:#x}", "", "", "", style="dim")
+            continue
         d = devices.get(p.device)
-        pages, aligned = _erase_pages(d, p.offset, p.size) if d else ("?", True)
+        pages, aligned = _erase_pages(d, p.offset, p.size) if d else ("-", True)
         unaligned |= not aligned
-        pt.add_row("-" if p.id is None else str(p.id), partition_name(p), p.label or "", p.device,
-                   f"{p.offset:#x}", f"{p.size:#x} ({human_size(p.size)})" if wide else f"{p.size:#x}",
-                   f"{p.end:#x}", "ro" if p.read_only else "",
+        disabled = kind == "disabled"
+        pt.add_row("-" if p.id is None else str(p.id), partition_name(p), p.label or "",
+                   f"{p.device_node} (disabled)" if disabled else p.device,
+                   f"{p.offset:#x}", _size(p.size, wide), f"{p.end:#x}", "ro" if p.read_only else "",
                    Text(pages) if aligned else Text(pages + " !", style="yellow"),
-                   str(d.write_block_size) if d else "?")
+                   str(d.write_block_size) if d else "-", style="dim" if disabled else None)
     if unaligned:
         pt.caption, pt.caption_justify = "! not aligned to erase pages", "left"
     console.print(pt)

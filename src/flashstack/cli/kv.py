@@ -1,0 +1,290 @@
+"""``flashstack kv``: the AliOS-Things KV store of an image — get, set, del, list, dump,
+import, export.
+
+The store lives on ``--partition`` (a HAL partition name such as PARAMETER_2, or a flash-map
+partition name or id; default PARAMETER_2 of the board's HAL table, i.e. storage_partition).
+Reading commands (get, list, export, dump) mount an in-memory copy, so they never modify the
+image, even when mount would repair it; writing commands (set, del, import) mount the image
+itself.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import InvalidArgument, NotFound
+from .common import INT, board_options, console, emit, fail, json_option, load_board_from, parse_value
+
+
+def open_board(kw, readonly: bool):
+    """The board over ``--image``, its devices able to re-program a byte (the KV programs each
+    state byte up to three times, as NOR flash allows)."""
+    from ..image_info import image_paths
+    board = load_board_from(kw)
+    images = image_paths(board, kw["image"], must_exist=True)
+    return board.open(images=images, readonly=readonly, create=False, allow_double_writes=True)
+
+_GEOMETRY = [
+    click.option("--partition", "-p", "partition", default=None, metavar="P",
+                 help="HAL partition (PARAMETER_2) or flash-map partition name/id [default: PARAMETER_2]."),
+    click.option("--total-size", type=INT, default=8192, show_default=True, help="KV area size in bytes."),
+    click.option("--block-size", type=INT, default=4096, show_default=True,
+                 help="KV block size (a multiple of the erase page)."),
+    click.option("--max-key-len", type=INT, default=128, show_default=True),
+    click.option("--max-val-len", type=INT, default=512, show_default=True),
+    click.option("--align", type=click.Choice(["4", "8"]), default="4", show_default=True,
+                 help="Record alignment (8 for 64-bit targets)."),
+]
+
+
+def kv_options(fn):
+    for opt in reversed(_GEOMETRY):
+        fn = opt(fn)
+    return board_options(image_required=True)(fn)
+
+
+def _config(kw):
+    from ..kv import KVConfig
+    return KVConfig(total_size=kw["total_size"], block_size=kw["block_size"], max_key_len=kw["max_key_len"],
+                    max_val_len=kw["max_val_len"], align=int(kw["align"]))
+
+
+def _storage(ob, name):
+    """HAL partition view when ``name`` is a HAL partition of the board, else the flash area."""
+    from ..hal import hal_from_board
+    from ..hal.types import parse_partition
+    hal_value = None
+    try:
+        hal_value = parse_partition(name or "PARAMETER_2")
+    except InvalidArgument:
+        pass
+    if hal_value is not None and not (name or "").isdigit():
+        hal = hal_from_board(ob)
+        if hal_value in hal.table:
+            return hal.partition(hal_value)
+        if name is None:
+            fail(f"board {ob.board.name} has no HAL partition PARAMETER_2 (no storage_partition); "
+                 "pass --partition")
+    try:
+        return ob.area(name if not (name or "").isdigit() else int(name))
+    except NotFound as e:
+        fail(str(e))
+
+
+class _Session:
+    """An open board and the store on it (shadow copy for reading commands)."""
+
+    def __init__(self, kw, write: bool):
+        from ..kv import KVStore
+        from ..kv.store import shadow_area
+        self.ob = open_board(kw, readonly=not write)
+        try:
+            self.config = _config(kw)
+            storage = _storage(self.ob, kw["partition"])
+            self.name = getattr(storage, "name", "storage")
+            self.storage = storage
+            self.store = KVStore(storage if write else shadow_area(storage, self.config), self.config)
+            self.store.mount()
+        except BaseException:
+            self.ob.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.ob.close()
+
+
+def _text(value: bytes) -> str:
+    try:
+        t = value.decode("utf-8")
+        if t.isprintable():
+            return t
+    except UnicodeDecodeError:
+        pass
+    return value.hex(" ")
+
+
+def _key(k: bytes) -> str:
+    return k.decode("utf-8", "backslashreplace")
+
+
+@click.group()
+def kv():
+    """AliOS-Things KV store of an image (byte-compatible with the firmware).
+
+    \b
+    Examples:
+      flashstack kv set  --image img.bin wifi.ssid flashstack
+      flashstack kv set  --image img.bin cal --hex "01 02 03"
+      flashstack kv get  --image img.bin wifi.ssid
+      flashstack kv list --image img.bin --json
+      flashstack kv dump --image img.bin
+      flashstack kv import --image img.bin defaults.csv
+    """
+
+
+@kv.command("get")
+@kv_options
+@click.argument("key")
+@click.option("--hex", "as_hex", is_flag=True, help="Print the value as hex.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), help="Write the raw value to a file.")
+@json_option
+def get_cmd(key, as_hex, out, as_json, **kw):
+    """Print the value of KEY."""
+    with _Session(kw, write=False) as s:
+        value = s.store.get(key)
+    if out:
+        with open(out, "wb") as f:
+            f.write(value)
+    emit({"key": key, "length": len(value), "value_hex": value.hex(), "text": _text(value)}, as_json,
+         lambda o: click.echo(value.hex() if as_hex else _text(value)) if not out else None)
+
+
+@kv.command("set")
+@kv_options
+@click.argument("key")
+@click.argument("value", required=False)
+@click.option("--hex", "hex_value", metavar="HEX", help="Value as hex digits.")
+@click.option("--file", "file_value", type=click.Path(dir_okay=False), help="Value from a file ('-' = stdin).")
+@json_option
+def set_cmd(key, value, hex_value, file_value, as_json, **kw):
+    """Store VALUE (text), --hex or --file under KEY."""
+    data = parse_value(value, hex_value, file_value)
+    with _Session(kw, write=True) as s:
+        s.store.set(key, data)
+        st = s.store.stats()
+    emit({"key": key, "length": len(data), "write_pos": st["write_pos"], "free_bytes": st["free_bytes"]}, as_json,
+         lambda o: console.print(f"set [bold]{key}[/] ({len(data)} bytes) on {s.name}"))
+
+
+@kv.command("del")
+@kv_options
+@click.argument("key", required=False)
+@click.option("--prefix", default=None, help="Delete every key starting with PREFIX ('' = all).")
+@json_option
+def del_cmd(key, prefix, as_json, **kw):
+    """Delete KEY, or every key starting with --prefix."""
+    if (key is None) == (prefix is None):
+        fail("give a KEY or --prefix")
+    with _Session(kw, write=True) as s:
+        if prefix is not None:
+            n = s.store.delete_by_prefix(prefix)
+        else:
+            s.store.delete(key)
+            n = 1
+    emit({"deleted": n}, as_json, lambda o: console.print(f"deleted {n} key(s)"))
+
+
+@kv.command("list")
+@kv_options
+@json_option
+def list_cmd(as_json, **kw):
+    """List every live key (search order) with its length and a value preview."""
+    with _Session(kw, write=False) as s:
+        items = s.store.items()
+        st = s.store.stats()
+    rows = [{"key": _key(k), "length": len(v), "value_hex": v.hex(), "text": _text(v)} for k, v in items]
+
+    def render(_):
+        from rich.table import Table
+        t = Table(title=f"KV on {s.name}: {len(rows)} keys, {st['live_bytes']} bytes live, "
+                        f"{st['free_bytes']} free")
+        for col in ("key", "length", "value"):
+            t.add_column(col, justify="right" if col == "length" else "left")
+        for r in rows:
+            t.add_row(r["key"], str(r["length"]), r["text"][:60])
+        console.print(t)
+    emit({"partition": s.name, "items": rows, "stats": st}, as_json, render)
+
+
+@kv.command("dump")
+@kv_options
+@json_option
+def dump_cmd(as_json, **kw):
+    """Health report: blocks, records, duplicates, torn or corrupt areas, mount repairs, verdict.
+    Never writes the image."""
+    from ..kv.scan import scan
+    ob = open_board(kw, readonly=True)
+    try:
+        cfg = _config(kw)
+        storage = _storage(ob, kw["partition"])
+        report = scan(storage, cfg).to_dict()
+    finally:
+        ob.close()
+    report["partition"] = getattr(storage, "name", "storage")
+    emit(report, as_json, _render_dump)
+
+
+_VERDICT_STYLE = {"ok": "green", "recoverable": "yellow", "data loss": "red", "blank": "cyan"}
+
+
+def _render_dump(r):
+    from rich.table import Table
+    bt = Table(title=f"KV blocks on {r['partition']}")
+    for col in ("block", "offset", "state", "after mount", "records", "free", "live", "garbage"):
+        bt.add_column(col, justify="left" if col in ("state", "after mount") else "right")
+    for b in r["blocks"]:
+        bt.add_row(str(b["index"]), f"{b['offset']:#07x}", b["state"], b["state_after_mount"], str(b["records"]),
+                   str(b["free"]), str(b["live_bytes"]), str(b["garbage_bytes"]))
+    console.print(bt)
+    rt = Table(title="records")
+    for col in ("offset", "state", "key", "value", "len", "crc", "origin", "status"):
+        rt.add_column(col, justify="right" if col in ("offset", "len", "origin") else "left")
+    for x in r["records"]:
+        state = {0xEE: "NORMAL", 0x00: "DELETE"}.get(x["state"], f"{x['state']:#04x}")
+        crc = "ok" if x["crc_ok"] else "[red]BAD[/]"
+        status = x["status"] if x["status"] in ("live", "deleted") else f"[yellow]{x['status']}[/]"
+        rt.add_row(f"{x['pos']:#06x}", state, x["key"], x["value_preview"], str(x["val_len"]), crc,
+                   f"{x['origin']:#06x}" if x["origin"] else "-", status)
+    console.print(rt)
+    for c in r["corrupt"]:
+        console.print(f"[red]corrupt[/] {c['pos']:#06x}+{c['length']}: {c['why']}")
+    for k, pos in r["duplicates"].items():
+        console.print(f"[yellow]duplicate[/] key {k!r} at " + ", ".join(f"{p:#06x}" for p in pos))
+    for op in r["mount_ops"]:
+        what = f"erase {op['len']:#x}" if op["op"] == "E" else f"program {op['data']}"
+        console.print(f"mount would {what} at {op['pos']:#06x}: {op['why']}")
+    console.print(f"write position {r['write_pos']:#06x}, {r['live_keys']} live keys ({r['live_bytes']} bytes), "
+                  f"{r['free_bytes']} free, {r['reclaimable_bytes']} reclaimable"
+                  + (", GC would run at mount" if r["gc_would_run"] else ""))
+    for p in r["problems"]:
+        console.print(f"  - {p}")
+    style = _VERDICT_STYLE.get(r["verdict"], "white")
+    console.print(f"verdict: [bold {style}]{r['verdict']}[/]")
+
+
+@kv.command("import")
+@kv_options
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
+              help="Input format [default: from the extension].")
+@click.option("--clear", is_flag=True, help="Delete every existing key first.")
+@click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@json_option
+def import_cmd(file, fmt, clear, dry_run, as_json, **kw):
+    """Import FILE (CSV key,type,encoding,value or JSON). Every row is validated first (encoding,
+    ranges, key and value length, capacity); nothing is written if any row is bad."""
+    from ..kv.csvio import check_items, import_items, load_items
+    items = load_items(file, fmt)
+    with _Session(kw, write=not dry_run) as s:
+        plan = check_items(s.store, items, clear=clear) if dry_run else import_items(s.store, items, clear=clear)
+    emit(plan, as_json, lambda p: console.print(
+        f"{'checked' if dry_run else 'imported'} {p['items']} item(s), {p['record_bytes']} bytes of records "
+        f"(usable {p['usable_bytes']})"))
+
+
+@kv.command("export")
+@kv_options
+@click.argument("file", required=False, type=click.Path(dir_okay=False, writable=True))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
+              help="Output format [default: from the extension, else csv].")
+def export_cmd(file, fmt, **kw):
+    """Export every live item as CSV or JSON to FILE (stdout when omitted)."""
+    from ..kv.csvio import export_items
+    fmt = fmt or ("json" if file and file.endswith(".json") else "csv")
+    with _Session(kw, write=False) as s:
+        text = export_items(s.store, file, fmt)
+    if file is None:
+        click.echo(text, nl=False)
