@@ -13,6 +13,13 @@ from flashstack.cli.app import cli
 KF = 0x90000000
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Render tables at a fixed wide width, whatever the terminal or COLUMNS of the test run."""
+    from flashstack.cli import common
+    monkeypatch.setattr(common.console, "_width", 260)  # restored to its own value after
+
+
 @pytest.fixture
 def img(tmp_path):
     r = CliRunner().invoke(cli, ["image", "create", "-o", str(tmp_path / "img")])
