@@ -85,9 +85,10 @@ def storage_segments(storage) -> list:
     return [(0, storage.size, storage)]
 
 
-def validate_storage(config: KVConfig, storage) -> None:
-    """KV-1 rules against the storage: device write block 1, multi-program, erase value 0xFF,
-    KV area inside the storage, every block boundary on an erase-page boundary."""
+def validate_storage(config: KVConfig, storage, *, writing: bool = True) -> None:
+    """KV-1 rules against the storage: device write block 1, multi-program (only when
+    ``writing``; a read-only analysis does not program), erase value 0xFF, KV area inside the
+    storage, every block boundary on an erase-page boundary. InvalidArgument (EINVAL)."""
     name = getattr(storage, "name", "storage")
     if config.total_size > storage.size:
         raise InvalidArgument(f"KV on {name}: total_size {config.total_size:#x} exceeds the storage "
@@ -99,7 +100,7 @@ def validate_storage(config: KVConfig, storage) -> None:
         if p.write_block_size != 1:
             raise InvalidArgument(f"{where}: write block size {p.write_block_size}; the KV programs "
                                   "single state bytes and needs write block size 1")
-        if not p.caps.no_explicit_erase and not p.multi_program:
+        if writing and not p.caps.no_explicit_erase and not p.multi_program:
             raise InvalidArgument(f"{where}: device cannot re-program a byte (multi_program off, e.g. "
                                   "allow_double_writes=False); KV state bytes are programmed up to 3 times")
         if p.erase_value != 0xFF:

@@ -210,11 +210,13 @@ def _replay(store, cfg, items, *, clear: bool) -> int | None:
     """Index of the first item that finds no space on a copy of ``store`` (None: all fit)."""
     from ..device import SimulatedFlash
     from ..flash_map import FlashArea
-    from .store import KVStore
-    dev = SimulatedFlash(cfg.total_size, erase_page_size=cfg.block_size, allow_double_writes=True, name="plan")
+    from .store import KVStore, shadow_area
     if store is not None:
-        dev.restore(b"".join(store.storage.read(b * cfg.block_size, cfg.block_size) for b in range(cfg.blocks)))
-    shadow = KVStore(FlashArea(0, 0, cfg.total_size, dev), cfg)
+        area = shadow_area(store.storage, cfg)
+    else:
+        dev = SimulatedFlash(cfg.total_size, erase_page_size=cfg.block_size, allow_double_writes=True)
+        area = FlashArea(0, 0, cfg.total_size, dev)
+    shadow = KVStore(area, cfg)
     shadow.mount()
     if clear:
         shadow.delete_by_prefix("")

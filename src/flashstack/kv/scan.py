@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..device import SimulatedFlash
-from ..flash_map import FlashArea
 from . import format as fmt
 from .config import KVConfig
 
@@ -151,16 +149,15 @@ def scan(storage, config: KVConfig | None = None) -> ScanReport:
             report.blocks[-1].records = len(recs)
 
     # run the real mount on a private copy and watch what it does
-    from .store import KVStore
-    dev = SimulatedFlash(cfg.total_size, erase_page_size=B, allow_double_writes=True, name="scan")
-    dev.restore(image)
+    from .store import KVStore, shadow_area
+    area = shadow_area(storage, cfg)
     ops = []
 
     def trace(kind, pos, data, why):
         ops.append({"op": kind, "pos": pos, "len": data if kind == "E" else len(data),
                     "data": None if kind == "E" else bytes(data).hex(), "why": why})
 
-    shadow = KVStore(FlashArea(0, 0, cfg.total_size, dev), cfg, trace=trace)
+    shadow = KVStore(area, cfg, trace=trace)
     _mount_without_gc(shadow)
     report.mount_ops = ops
     report.gc_would_run = shadow.gc_pending

@@ -14,7 +14,7 @@ from ..errors import DeviceIOError, FlashError, InvalidArgument, NoSpace, NotFou
 from . import format as fmt
 from .config import KVConfig, validate_storage
 
-__all__ = ["KVStore"]
+__all__ = ["KVStore", "shadow_area"]
 
 _CLEAN, _USED, _DIRTY = fmt.BLK_STATE_CLEAN, fmt.BLK_STATE_USED, fmt.BLK_STATE_DIRTY
 _NO_SPACE = -1
@@ -592,3 +592,16 @@ class KVStore:
     def __repr__(self) -> str:
         return (f"KVStore({getattr(self.storage, 'name', 'storage')}, {self.N}x{self.B:#x}, "
                 f"{'mounted' if self.mounted else 'unmounted'})")
+
+
+def shadow_area(storage, config: KVConfig):
+    """An in-memory copy of the KV area of ``storage`` as a FlashArea (erase page = block size,
+    multi-program), for read-only analysis and dry runs that must never write the original."""
+    from ..device import SimulatedFlash
+    from ..flash_map import FlashArea
+    config.validate()
+    validate_storage(config, storage, writing=False)  # geometry of the real storage, not the copy
+    B = config.block_size
+    dev = SimulatedFlash(config.total_size, erase_page_size=B, allow_double_writes=True, name="shadow")
+    dev.restore(b"".join(storage.read(b * B, B) for b in range(config.blocks)))
+    return FlashArea(0, 0, config.total_size, dev, label="shadow")
