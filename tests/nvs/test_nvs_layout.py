@@ -201,3 +201,14 @@ def test_ram_like_device_same_content():
         assert st1.write(i % 13, v) == st2.write(i % 13, v)
     assert nor.snapshot() == ram.snapshot()
     assert not any(op.startswith("E") for op in ram.ops)
+
+
+def test_sector0_full_of_garbage_fails_like_the_reference():
+    """Every slot of write sector 0 written but none valid: the reference's packed pointer
+    wraps and its read outside the partition fails with EINVAL; nothing is written."""
+    dev = SimulatedFlash(3072, erase_page_size=1024, write_block_size=4)
+    dev.restore(b"\x00" * 1016 + b"\xff" * (3072 - 1016))
+    st = NVSStore(FlashArea(0, 0, 3072, dev, label="storage"))
+    with pytest.raises(InvalidArgument, match="outside the partition"):
+        st.mount()
+    assert not st.mounted and dev.stats.flash_write_calls == 0

@@ -201,7 +201,14 @@ class NVSStore(Walker):
         self.ate_wra = self.recover_last(s)
         self.data_wra = base
         # step 3: find the first erased slot, tracking where the data ends
-        while self.ate_wra >= self.data_wra and self.ate_wra >= base:
+        while True:
+            if self.ate_wra < base:
+                if s == 0:  # the packed pointer wraps to 0xFFFFFFF8: the reference reads there
+                    raise InvalidArgument(f"{self._name()}: every ATE slot of sector 0 is "
+                                          "written; recovery would read outside the partition")
+                break       # packed: offset 0xFFF8 of sector s-1, below data_wra
+            if self.ate_wra < self.data_wra:
+                break
             raw = self._read(self.ate_wra, 8)
             if raw == geo.erased_ate:
                 break
