@@ -81,3 +81,54 @@ def tear_bits(rng: random.Random, old: bytes, target: bytes) -> tuple[bytes, int
     a = int.from_bytes(old, "little")
     mask = rng.getrandbits(n * 8) & (a ^ int.from_bytes(target, "little"))
     return (a ^ mask).to_bytes(n, "little"), mask.bit_count()
+
+
+class StuckBits:
+    """Stuck bits of worn-out erase pages (DEV-39): ``pages`` maps a page index to
+    ``{device offset: mask of stuck bits}``. A stuck bit holds the programmed state, the
+    complement of the erase value's bit, whatever erase or program do. Positions come from
+    ``random.Random(seed)``, so a given workload always sticks the same bits."""
+
+    __slots__ = ("pages", "rng", "erase_value")
+
+    def __init__(self, erase_value: int, seed: int = 0):
+        self.pages: dict[int, dict[int, int]] = {}
+        self.rng = random.Random(seed)
+        self.erase_value = erase_value
+
+    def add(self, start_offset: int, size: int, index: int, count: int) -> None:
+        """Stick ``count`` new bits (not already stuck) in the page at ``start_offset``."""
+        stuck = self.pages.setdefault(index, {})
+        free = size * 8 - sum(m.bit_count() for m in stuck.values())
+        for _ in range(min(count, free)):
+            while True:
+                pos = self.rng.randrange(size * 8)
+                o, bit = start_offset + pos // 8, 1 << (pos % 8)
+                if not stuck.get(o, 0) & bit:
+                    stuck[o] = stuck.get(o, 0) | bit
+                    break
+
+    def count(self, index: int) -> int:
+        """Stuck bits in page ``index``."""
+        return sum(m.bit_count() for m in self.pages.get(index, {}).values())
+
+    def _in(self, start: int, end: int):
+        for page in self.pages.values():
+            for o, mask in page.items():
+                if start <= o < end:
+                    yield o, mask
+
+    def apply(self, buf, start: int, end: int) -> None:
+        """Force the stuck bits of ``[start, end)`` in ``buf`` to the programmed state."""
+        ff = self.erase_value == 0xFF
+        for o, mask in self._in(start, end):
+            buf[o] = (buf[o] & ~mask & 0xFF) if ff else (buf[o] | mask)
+
+    def unstuck(self, off: int, old) -> bytes:
+        """``old`` (the bytes at ``off``) with its stuck bits read as the erase value."""
+        b = bytearray(old)
+        ff = self.erase_value == 0xFF
+        for o, mask in self._in(off, off + len(b)):
+            i = o - off
+            b[i] = (b[i] | mask) if ff else (b[i] & ~mask & 0xFF)
+        return bytes(b)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import mmap
 import os
-import random
 from typing import Sequence
 
-from ..errors import (DeviceIOError, InvalidArgument, NoDevice, NotFound, NotSupported,
-                      PowerLoss, ReadOnlyBacking)
+from ..errors import (DeviceIOError, InvalidArgument, NoDevice, NotSupported, PowerLoss,
+                      ReadOnlyBacking)
 from .base import FlashCaps, FlashDevice, FlashParameters, PageLayout
-from .faults import Endurance, PowerCut, tear_bits
+from .backing import map_image
+from .faults import Endurance, PowerCut, StuckBits, tear_bits
 from .stats import FlashStats, FlashThresholds
 from .timing import ZEPHYR_SIM_TIMING, ChipTiming
 
@@ -120,14 +120,15 @@ class SimulatedFlash(FlashDevice):
         self._dead = False
         self._open = True
         self._halt = False  # dead or closed: one test on the hot path
-        self._stuck: dict[int, dict[int, int]] = {}  # page index -> {offset: mask of stuck bits}
-        self._wear_rng = random.Random(endurance.seed if endurance else 0)
+        self._stuck = StuckBits(erase_value, endurance.seed if endurance else 0)
         self._file = None
         self.path = None
         if backing is None:
             self._buf = bytearray(self._evb * self._size)
         else:
-            self._map_file(os.fspath(backing), create, readonly)
+            self.path = os.fspath(backing)
+            self._file, self._buf = map_image(self.path, self._size, erase_value, create=create,
+                                              readonly=readonly, device=name)
         self._mv = memoryview(self._buf)
 
     # --- configuration that the hot path caches --------------------------------------
@@ -179,28 +180,6 @@ class SimulatedFlash(FlashDevice):
         self._rmask = 0 if value else self._wmask
 
     # --- backing -----------------------------------------------------------------
-    def _map_file(self, path: str, create: bool, readonly: bool) -> None:
-        size = self._size
-        if not os.path.exists(path):
-            if not create or readonly:
-                raise NotFound(f"{self.name}: image file {path} does not exist")
-            with open(path, "wb") as f:
-                if self._ev == 0:
-                    f.truncate(size)
-                else:
-                    chunk = self._evb * min(size, 1 << 20)
-                    left = size
-                    while left:
-                        left -= f.write(chunk[:left])
-        actual = os.path.getsize(path)
-        if actual != size:
-            raise InvalidArgument(f"{self.name}: image file {path} has {actual} bytes, "
-                                  f"device has {size} bytes")
-        self._file = open(path, "rb" if readonly else "r+b")
-        access = mmap.ACCESS_READ if readonly else mmap.ACCESS_WRITE
-        self._buf = mmap.mmap(self._file.fileno(), size, access=access)
-        self.path = path
-
     def flush(self) -> None:
         """Sync a file-backed image to disk (no-op in memory or when closed)."""
         if self._open and isinstance(self._buf, mmap.mmap) and not self.readonly:
@@ -240,11 +219,11 @@ class SimulatedFlash(FlashDevice):
         if not self._open:
             raise NoDevice(f"{self.name}: restore on a closed device")
         if self.readonly:
-            raise ReadOnlyBacking(f"{self.name}: restore on read-only image {self.path}")
+            raise ReadOnlyBacking(f"{self.name}: restore on read-only image {self.path or 'in memory'}")
         if len(image) != self._size:
             raise InvalidArgument(f"{self.name}: restore of {len(image)} bytes into {self._size}")
         self._buf[:] = image
-        self._apply_stuck(0, self._size)
+        self._stuck.apply(self._buf, 0, self._size)
 
     # --- power cuts (§5) -------------------------------------------------------------
     def arm_power_cut(self, after: int | None, mode: str = "clean", tear: str = "prefix",
@@ -314,7 +293,8 @@ class SimulatedFlash(FlashDevice):
         if (off | n) & self._wmask:
             raise InvalidArgument(f"{self.name}: write at {off:#x} len {n} not aligned to "
                                   f"write block {self._wbs}")
-        raise ReadOnlyBacking(f"{self.name}: write at {off:#x} len {n} on read-only image {self.path}")
+        raise ReadOnlyBacking(f"{self.name}: write at {off:#x} len {n} on read-only image "
+                              f"{self.path or 'in memory'}")
 
     # --- read ----------------------------------------------------------------------------
     def read(self, off: int, n: int) -> bytes:
@@ -374,8 +354,8 @@ class SimulatedFlash(FlashDevice):
             if ups is None or off // ups != (end - 1) // ups or st.erase_cycles[off // ups] > rated:
                 self._wear_check_write(off, n)
         self._buf[off:end] = full
-        if self._stuck:
-            self._apply_stuck(off, end)
+        if self._stuck.pages:
+            self._stuck.apply(self._buf, off, end)
         st.bytes_written += n
         costs = self._page_costs
         if costs is not None:
@@ -391,7 +371,7 @@ class SimulatedFlash(FlashDevice):
         A range that only looks programmed because of stuck bits counts as erased (§6: writes
         still succeed in "stuck" mode; the stuck bits are forced again afterwards).
         """
-        programmed = self._programmed_blocks(self._unstuck(off, old) if self._stuck else old)
+        programmed = self._programmed_blocks(self._stuck.unstuck(off, old) if self._stuck.pages else old)
         if not programmed:
             return data
         st = self.stats
@@ -428,7 +408,7 @@ class SimulatedFlash(FlashDevice):
         if cut.mode == "torn":
             new, applied = cut.torn_write(bytes(old), bytes(full))
             self._buf[off:off + n] = new
-            self._apply_stuck(off, off + n)
+            self._stuck.apply(self._buf, off, off + n)
         self._died("write", off, n, applied,
                    f"{applied} {'byte(s) kept' if cut.tear == 'prefix' else 'bit(s) applied'}")
 
@@ -451,7 +431,8 @@ class SimulatedFlash(FlashDevice):
         if not lay.is_boundary(off) or not lay.is_boundary(off + n):
             raise InvalidArgument(f"{self.name}: erase at {off:#x} len {n:#x} is not on erase-page boundaries")
         if self.readonly:
-            raise ReadOnlyBacking(f"{self.name}: erase at {off:#x} len {n:#x} on read-only image {self.path}")
+            raise ReadOnlyBacking(f"{self.name}: erase at {off:#x} len {n:#x} on read-only image "
+                                  f"{self.path or 'in memory'}")
         st = self.stats
         st.flash_erase_calls += 1
         th = self.thresholds
@@ -466,9 +447,13 @@ class SimulatedFlash(FlashDevice):
         if self.endurance is not None:
             self._wear_check_erase(pages)
         self._buf[off:off + n] = self._evb * n
-        if self._stuck or (self.endurance is not None and self.endurance.mode == "stuck"):
-            self._add_stuck_bits(pages)
-            self._apply_stuck(off, off + n)
+        wear = self.endurance
+        if wear is not None and wear.mode == "stuck":  # DEV-39: new stuck bits in worn-out pages
+            for p in pages:
+                if cycles[p.index] > wear.rated_cycles:
+                    self._stuck.add(p.start_offset, p.size, p.index, wear.stuck_bits_per_erase)
+        if self._stuck.pages:
+            self._stuck.apply(self._buf, off, off + n)
         if self.timing is not None:
             st.flash_erase_time_us += self.timing.erase_us(p.size for p in pages)
 
@@ -489,77 +474,38 @@ class SimulatedFlash(FlashDevice):
             new, _ = tear_bits(cut.rng, bytes(self._buf[start:end]), self._evb * p.size)
             self._buf[start:end] = new
             self.stats.erase_cycles[p.index] += 1
-            self._apply_stuck(off, end)
+            self._stuck.apply(self._buf, off, end)
             applied = j + 1
         self._died("erase", off, n, applied, f"{applied} page(s) erased or partly erased")
 
     # --- endurance (§6) -----------------------------------------------------------------------
     def _wear_check_erase(self, pages) -> None:
         """DEV-38: in "eio" mode an erase touching a worn-out page fails, content unchanged."""
-        end = self.endurance
-        if end.mode != "eio":
+        wear = self.endurance
+        if wear.mode != "eio":
             return
         cycles = self.stats.erase_cycles
-        worn = [p for p in pages if cycles[p.index] > end.rated_cycles]
+        worn = [p for p in pages if cycles[p.index] > wear.rated_cycles]
         if worn:
             if self.timing is not None:  # DEV-44: wear failures reached the array
                 self.stats.flash_erase_time_us += self.timing.erase_us(p.size for p in pages)
             w = worn[0]
             raise DeviceIOError(f"{self.name}: erase of page {w.index} at {w.start_offset:#x} failed: "
-                                f"worn out ({cycles[w.index]} cycles, rated {end.rated_cycles})")
+                                f"worn out ({cycles[w.index]} cycles, rated {wear.rated_cycles})")
 
     def _wear_check_write(self, off: int, n: int) -> None:
         """DEV-38: in "eio" mode a write touching a worn-out page fails, nothing written."""
-        end = self.endurance
-        if end.mode != "eio":
+        wear = self.endurance
+        if wear.mode != "eio":
             return
         cycles = self.stats.erase_cycles
         lay = self.layout
         for i in range(lay.index_of(off), lay.index_of(off + n - 1) + 1):
-            if cycles[i] > end.rated_cycles:
+            if cycles[i] > wear.rated_cycles:
                 if self._timing is not None:
                     self.stats.flash_write_time_us += self._write_cost(off, n)
                 raise DeviceIOError(f"{self.name}: write at {off:#x} len {n} touches worn-out "
-                                    f"page {i} ({cycles[i]} cycles, rated {end.rated_cycles})")
-
-    def _add_stuck_bits(self, pages) -> None:
-        """DEV-39: each erase of a worn-out page adds new stuck bits at seeded positions."""
-        end = self.endurance
-        if end is None or end.mode != "stuck":
-            return
-        cycles = self.stats.erase_cycles
-        for p in pages:
-            if cycles[p.index] <= end.rated_cycles:
-                continue
-            stuck = self._stuck.setdefault(p.index, {})
-            free = p.size * 8 - sum(m.bit_count() for m in stuck.values())
-            for _ in range(min(end.stuck_bits_per_erase, free)):
-                while True:
-                    pos = self._wear_rng.randrange(p.size * 8)
-                    o, bit = p.start_offset + pos // 8, 1 << (pos % 8)
-                    if not stuck.get(o, 0) & bit:
-                        stuck[o] = stuck.get(o, 0) | bit
-                        break
-
-    def _apply_stuck(self, start: int, end: int) -> None:
-        """Force stuck bits in ``[start, end)`` to the programmed state (complement of erase value)."""
-        if not self._stuck:
-            return
-        buf = self._buf
-        for page in self._stuck.values():
-            for o, mask in page.items():
-                if start <= o < end:
-                    buf[o] = (buf[o] & ~mask & 0xFF) if self._ev == 0xFF else (buf[o] | mask)
-
-    def _unstuck(self, off: int, old) -> bytes:
-        """``old`` (bytes at ``off``) with stuck bits read as the erase value."""
-        b = bytearray(old)
-        end = off + len(b)
-        for page in self._stuck.values():
-            for o, mask in page.items():
-                if off <= o < end:
-                    b[o - off] = (b[o - off] | mask) if self._ev == 0xFF else (b[o - off] & ~mask & 0xFF)
-        return bytes(b)
+                                    f"page {i} ({cycles[i]} cycles, rated {wear.rated_cycles})")
 
     def wear_report(self) -> dict:
         """DEV-40: per page (index, offset, size, cycles, rated_cycles, worn_out, stuck_bits);
@@ -569,7 +515,7 @@ class SimulatedFlash(FlashDevice):
         pages = []
         for p in self.layout.pages():
             c = cycles[p.index]
-            stuck = sum(m.bit_count() for m in self._stuck.get(p.index, {}).values())
+            stuck = self._stuck.count(p.index)
             pages.append({"index": p.index, "offset": p.start_offset, "size": p.size, "cycles": c,
                           "rated_cycles": rated, "worn_out": rated is not None and c > rated,
                           "stuck_bits": stuck})
