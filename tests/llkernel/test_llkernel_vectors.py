@@ -90,9 +90,10 @@ class Replay:
             self.may_renumber[slot] = True
 
     def op_reboot(self, s, where):
-        self.store = _open(self.cfg)[2].__class__(
-            self.area, max_features=self.cfg["max_features"], ram_base=self.cfg["ram_buffer_address"],
-            ram_size=self.cfg["ram_buffer_size"], ram_align=self.cfg["ram_align"])
+        cfg = self.cfg  # a new store on the same flash: all RAM state dropped
+        self.store = FeatureStore(self.area, max_features=cfg["max_features"],
+                                  ram_base=cfg["ram_buffer_address"], ram_size=cfg["ram_buffer_size"],
+                                  ram_align=cfg["ram_align"])
         self.op_count(s, where)
 
     def op_allocate(self, s, where):
