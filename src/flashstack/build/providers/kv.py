@@ -2,23 +2,23 @@
 
 Keys: the KV configuration — ``block_size`` (default 4096), ``total_size`` (default: as many
 whole blocks as the partition holds, at most 255), ``max_key_len`` (128), ``max_val_len``
-(512), ``align`` (4) — and the items: ``csv`` and/or ``json`` files (read by
+(512), ``align`` (4) — and the items: ``csv`` and/or ``json`` files (the formats of
 :mod:`flashstack.kv.csvio`) and an inline ``[partitions.<label>.items]`` table whose values
 are strings or ``{hex|text|file|u8..u64|i8..i64 = ...}`` (see
-:func:`flashstack.build.manifest.decode_value`). Inline items come last, so they override
-file items with the same key.
+:func:`flashstack.build.manifest.decode_value`). Items are set in that order; a key given
+twice is an error.
 
-Every item is checked against the limits before anything is written; then the store is
-built on a scratch copy of the partition with :class:`flashstack.kv.store.KVStore`
-(mount, one ``set`` per item in order), which also proves the items fit (ENOSPC otherwise),
-and the result is copied into the build.
+The store is built on a scratch copy of the partition: :class:`flashstack.kv.store.KVStore`
+mounts it and :func:`flashstack.kv.csvio.import_items` validates every item (key and value
+limits, duplicates, capacity by replaying the import) before setting them; the result is
+then copied into the build.
 """
 
 from __future__ import annotations
 
 from ...errors import FlashError, PowerLoss
 from ...flash_map import FlashArea
-from ..manifest import ManifestError, decode_value
+from ..manifest import decode_value
 from .base import Options, Provider, copy_content, scratch_area
 
 __all__ = ["KVProvider"]
@@ -39,25 +39,26 @@ class KVProvider(Provider):
         self.json = o.file("json")
         inline = o.table("items") or {}
         o.finish()
-        self.items: list[tuple[bytes, bytes, str]] = []   # key, value, where it came from
-        for path, kind in ((self.csv, "csv"), (self.json, "json")):
+        self.items = []   # csvio.KVItem, in set order
+        for path in (self.csv, self.json):
             if path is not None:
-                self.items.extend((k, v, f"{kind} {path.name}") for k, v in self._read_items(path, kind))
+                self.items.extend(self._read_items(path))
+        from ...kv.csvio import KVItem
         for key, value in inline.items():
             where = entry.where(f"items.{key}")
-            self.items.append((key.encode("utf-8"), decode_value(value, where, entry.base_dir), "items"))
+            self.items.append(KVItem(key, decode_value(value, where, entry.base_dir), "inline", f"items.{key}"))
         self.scratch: FlashArea | None = None
         self.config = None
 
-    def _read_items(self, path, kind: str) -> list[tuple[bytes, bytes]]:
+    def _read_items(self, path) -> list:
         from ...kv import csvio  # store layer, imported when used
 
-        reader = csvio.read_csv if kind == "csv" else csvio.read_json
+        kind = "csv" if path == self.csv else "json"
         try:
-            items = reader(path)
+            return csvio.load_items(str(path), kind)
         except (ValueError, OSError) as exc:
-            raise self.fail(f"cannot read {path}: {exc}", kind) from None
-        return [(k.encode() if isinstance(k, str) else bytes(k), bytes(v)) for k, v in _pairs(items)]
+            msg = exc.strerror if isinstance(exc, FlashError) else str(exc)
+            raise self.fail(f"cannot read {path}: {msg}", kind) from None
 
     def _config(self, area: FlashArea):
         from ...kv.config import KVConfig
@@ -75,48 +76,20 @@ class KVProvider(Provider):
             raise self.fail(f"total_size {total:#x} exceeds the partition size {area.size:#x}", "total_size")
         return cfg
 
-    def _check_items(self, cfg) -> None:
-        problems = []
-        final: dict[bytes, bytes] = {}
-        for key, value, src in self.items:
-            name = key.decode("utf-8", "replace")
-            where = f"{self.where()} ({self.type}): item {name!r} from {src}"
-            if not key:
-                problems.append(f"{where}: empty key")
-            elif len(key) > cfg.max_key_len:
-                problems.append(f"{where}: key of {len(key)} bytes exceeds max_key_len {cfg.max_key_len}")
-            elif b"\xff" in key:
-                problems.append(f"{where}: key holds a 0xFF byte (refused by the store)")
-            if not value:
-                problems.append(f"{where}: empty value (the KV refuses length 0)")
-            elif len(value) > cfg.max_val_len:
-                problems.append(f"{where}: value of {len(value)} bytes exceeds max_val_len {cfg.max_val_len}")
-            final[key] = value
-        if problems:
-            raise ManifestError("; ".join(problems), problems)
-        need = sum(cfg.record_len(len(k), len(v)) for k, v in final.items())
-        room = (cfg.blocks - 1) * (cfg.block_size - 4)   # one block stays CLEAN for GC
-        if need > room:
-            raise self.fail(f"{len(final)} items need {need} bytes of records; the store of {cfg.blocks} "
-                            f"blocks of {cfg.block_size} holds at most {room} (one block is kept for "
-                            "garbage collection): over capacity")
-
     def check(self, area: FlashArea) -> None:
+        from ...kv import csvio
         from ...kv.store import KVStore
 
         cfg = self._config(area)
-        self._check_items(cfg)
         scratch = scratch_area(area)
         try:
             store = KVStore(scratch, cfg)
             store.mount()
-            for key, value, src in self.items:
-                store.set(key, value)
+            csvio.import_items(store, self.items)
         except PowerLoss:
             raise
         except FlashError as exc:
             raise self.fail(f"cannot build the store ({len(self.items)} items): {exc.strerror}") from None
-        self.stats = store.stats()
         self.keys = [k.decode("utf-8", "replace") for k in store.keys()]
         self.config, self.scratch = cfg, scratch
 
@@ -134,15 +107,3 @@ class KVProvider(Provider):
                 "csv": str(self.csv) if self.csv else None, "json": str(self.json) if self.json else None,
                 "keys": getattr(self, "keys", [])}
 
-
-def _pairs(items):
-    """(key, value) pairs from what csvio returns (a dict, or a list of pairs / objects)."""
-    if isinstance(items, dict):
-        return list(items.items())
-    out = []
-    for it in items:
-        if isinstance(it, tuple) and len(it) == 2:
-            out.append(it)
-        else:
-            out.append((it.key, it.value))
-    return out
