@@ -1,0 +1,104 @@
+"""``flashstack plan``: size a KV partition and predict its lifetime for a chip and a write pattern."""
+
+from __future__ import annotations
+
+import click
+
+from .common import console, emit, json_option, parse_int
+
+_STORE = click.Choice(["alios-kv", "zephyr-nvs"])
+
+
+def workload_options(fn):
+    """The write pattern shared by ``plan`` and ``wear``."""
+    for opt in reversed([
+        click.option("--store", type=_STORE, default="alios-kv", show_default=True,
+                     help="On-flash format: AliOS-Things KV or Zephyr NVS."),
+        click.option("--chip", default="w25q128jv", show_default=True,
+                     help="Chip key, part name or JEDEC id (geometry and rated cycles)."),
+        click.option("--keys", type=int, default=100, show_default=True, help="Live keys."),
+        click.option("--key-size", type=int, default=16, show_default=True, help="Key bytes (KV)."),
+        click.option("--value-size", type=int, default=32, show_default=True, help="Value bytes."),
+        click.option("--writes-per-day", type=float, default=1000, show_default=True,
+                     help="Updates per day over all keys."),
+        click.option("--samples", type=int, default=5000, show_default=True,
+                     help="Simulated updates per measured size (more = steadier figures)."),
+        click.option("--seed", type=int, default=0, show_default=True),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+def _workload(kw):
+    from ..plan import Workload
+    return Workload(keys=kw["keys"], key_size=kw["key_size"], value_size=kw["value_size"],
+                    writes_per_day=kw["writes_per_day"])
+
+
+def _fmt(x, spec=".2f"):
+    return "-" if x is None else format(x, spec)
+
+
+def _years(x):
+    return "-" if x is None else ("forever" if x == float("inf") else f"{x:,.1f}")
+
+
+@click.command("plan")
+@workload_options
+@click.option("--years", type=float, default=10, show_default=True, help="Required lifetime.")
+@click.option("--max-size", type=parse_int, default=None, metavar="BYTES",
+              help="Largest partition to consider (default 64 erase units).")
+@click.option("--unit-size", type=parse_int, default=None, metavar="BYTES",
+              help="KV block / NVS sector size (default: the chip's erase page, >= 4 KiB for AliOS KV).")
+@json_option
+def plan(as_json, years, max_size, unit_size, **kw):
+    """Find the smallest partition that holds the live set and lasts --years.
+
+    Each candidate size is measured, not estimated: the real store runs the write pattern on a
+    simulated chip, and the most-erased page's cycles per update give the lifetime.
+
+    \b
+    Example:
+      flashstack plan --store alios-kv --chip w25q128jv --keys 200 --writes-per-day 5000 --years 10
+    """
+    from rich.progress import Progress
+
+    from ..plan import plan as run_plan
+
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("measuring sizes", total=None)
+        report = run_plan(kw["store"], chip=kw["chip"], workload=_workload(kw), target_years=years,
+                          max_size=max_size, unit_size=unit_size, sample_writes=kw["samples"],
+                          seed=kw["seed"], progress=lambda d, t: bar.update(task, completed=d, total=t))
+    data = report.to_json()
+    for c in data["candidates"]:
+        c.pop("page_cycles", None)
+    if data["recommended"]:
+        data["recommended"].pop("page_cycles", None)
+    emit(data, as_json, lambda _: _render(report))
+
+
+def _render(report) -> None:
+    from rich.table import Table
+
+    w = report.workload
+    console.print(f"[bold]{report.store}[/] on {report.chip} (erase page {report.erase_page} B, "
+                  f"write block {report.write_block} B, rated {report.rated_cycles:,} cycles); "
+                  f"{w['keys']} keys of {w['key_size']}+{w['value_size']} B, "
+                  f"{w['writes_per_day']:,.0f} updates/day; {report.sample_writes} simulated updates per size")
+    t = Table(show_edge=False)
+    for col in ("size", "units", "fits", "write amp.", "erases/1000 writes", "wear max/mean", "lifetime (years)", ""):
+        t.add_column(col, justify="right")
+    for c in report.candidates:
+        ok = "[green]meets target[/]" if c.meets_target else (c.reason or "[yellow]short-lived[/]")
+        t.add_row(f"{c.size:#x}", f"{c.units} x {c.unit_size}", "yes" if c.fits else "no",
+                  _fmt(c.write_amplification), _fmt(c.erases_per_1000_writes, ".1f"),
+                  _fmt(c.wear_max_over_mean), _years(c.lifetime_years), ok)
+    console.print(t)
+    r = report.recommended
+    if r:
+        console.print(f"recommended: [bold]{r.size:#x}[/] bytes ({r.units} x {r.unit_size}), "
+                      f"about {_years(r.lifetime_years)} years at this rate")
+    else:
+        console.print(f"[red]no candidate lasts {report.target_years:g} years[/]: raise --max-size, "
+                      f"lower the write rate, or pick a chip with more endurance")

@@ -1,0 +1,45 @@
+"""``flashstack wear``: per-page wear of one store configuration under a write pattern."""
+
+from __future__ import annotations
+
+import click
+
+from .common import console, emit, json_option, parse_int
+from .plan import _workload, _years, workload_options
+
+
+@click.command("wear")
+@workload_options
+@click.option("--size", "size", type=parse_int, default=8192, show_default=True, metavar="BYTES",
+              help="Partition size.")
+@click.option("--unit-size", type=parse_int, default=4096, show_default=True, metavar="BYTES",
+              help="KV block / NVS sector size.")
+@json_option
+def wear(as_json, size, unit_size, **kw):
+    """Simulate the write pattern on one partition and show the erase count of every page.
+
+    \b
+    Example:
+      flashstack wear --store zephyr-nvs --size 0x3000 --unit-size 0x1000 --keys 20
+    """
+    from ..device import chips
+    from ..plan import measure
+
+    chip = chips.get(kw["chip"])
+    cand = measure(kw["store"], size // unit_size, unit_size, _workload(kw),
+                   write_block=chip.write_block_size, rated_cycles=chip.rated_cycles or 100_000,
+                   sample_writes=kw["samples"], seed=kw["seed"])
+    from dataclasses import asdict
+    emit(asdict(cand), as_json, lambda _: _render(cand, kw["samples"]))
+
+
+def _render(c, samples) -> None:
+    if not c.fits:
+        console.print(f"[red]does not fit[/]: {c.reason}")
+        return
+    top = max(c.page_cycles) or 1
+    for i, n in enumerate(c.page_cycles):
+        bar = "#" * max(1 if n else 0, round(40 * n / top))
+        console.print(f"page {i:3d} @ {i * c.unit_size:#08x}  {n:6d}  {bar}")
+    console.print(f"{samples} updates: {c.erases_per_1000_writes:.1f} erases per 1000 writes, "
+                  f"write amplification {c.write_amplification:.2f}, lifetime {_years(c.lifetime_years)} years")

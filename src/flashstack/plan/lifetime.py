@@ -1,0 +1,186 @@
+"""Measure write amplification and wear of a store under a workload; extrapolate lifetime.
+
+Method: on a fresh simulated partition of the candidate size, write every key once (the
+live set), zero the wear counters, then apply ``sample_writes`` updates to keys drawn
+uniformly (seeded). The most-erased page's cycles per update, times updates per day, gives
+days until that page reaches the chip's rated cycles. GC is part of the measured updates, so
+its erases and copies are counted; nothing is estimated from formulas.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+
+from ..device import SimulatedFlash
+from ..errors import FlashError, InvalidArgument, NoSpace
+from ..flash_map import FlashArea
+
+STORES = ("alios-kv", "zephyr-nvs")
+_DAYS_PER_YEAR = 365.25
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A steady write pattern: ``keys`` live keys of ``key_size`` + ``value_size`` bytes,
+    ``writes_per_day`` updates spread uniformly over the keys."""
+
+    keys: int = 100
+    key_size: int = 16
+    value_size: int = 32
+    writes_per_day: float = 1000.0
+
+    def check(self) -> None:
+        if self.keys < 1 or self.key_size < 1 or self.value_size < 0 or self.writes_per_day <= 0:
+            raise InvalidArgument(f"workload {self}: keys and key size must be >= 1, value size >= 0, "
+                                  f"writes per day > 0")
+
+    def key(self, i: int) -> bytes:
+        return f"k{i:0{self.key_size - 1}d}".encode()[-self.key_size:] if self.key_size > 1 else bytes([i % 256])
+
+    def value(self, i: int, version: int) -> bytes:
+        seed = f"{i}:{version}:".encode()
+        return (seed * (self.value_size // len(seed) + 1))[:self.value_size]
+
+
+@dataclass
+class Candidate:
+    """One measured partition size. Sizes in bytes; ``lifetime_years`` None when it does not fit."""
+
+    size: int
+    units: int
+    unit_size: int
+    fits: bool
+    reason: str = ""
+    write_amplification: float | None = None
+    erases_per_1000_writes: float | None = None
+    max_page_cycles_per_write: float | None = None
+    wear_max_over_mean: float | None = None
+    lifetime_years: float | None = None
+    meets_target: bool = False
+    page_cycles: list = field(default_factory=list, repr=False)
+
+
+@dataclass
+class PlanReport:
+    """The answer: every candidate measured and the smallest that meets capacity and lifetime."""
+
+    store: str
+    chip: str
+    erase_page: int
+    write_block: int
+    rated_cycles: int
+    workload: dict
+    target_years: float
+    sample_writes: int
+    candidates: list = field(default_factory=list)
+    recommended: Candidate | None = None
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["recommended"] = asdict(self.recommended) if self.recommended else None
+        return d
+
+
+def _open_store(store: str, area: FlashArea, unit_size: int):
+    if store == "alios-kv":
+        from ..kv import KVConfig, KVStore
+        cfg = KVConfig(total_size=area.size, block_size=unit_size)
+        s = KVStore(area, cfg)
+        s.mount()
+        return s.set
+    from ..nvs import NVSStore
+    s = NVSStore(area, sector_size=unit_size, sector_count=area.size // unit_size)
+    s.mount()
+    return lambda k, v: s.write(k, v)
+
+
+def _store_key(store: str, w: Workload, i: int):
+    return w.key(i) if store == "alios-kv" else i + 1  # NVS ids; 0xFFFF is reserved
+
+
+def measure(store: str, units: int, unit_size: int, workload: Workload, *, write_block: int = 1,
+            rated_cycles: int = 100_000, sample_writes: int = 5000, seed: int = 0,
+            target_years: float = 10.0) -> Candidate:
+    """Run ``workload`` on a fresh ``units`` x ``unit_size`` store and measure its wear.
+
+    ``store`` is "alios-kv" (``unit_size`` = KV block) or "zephyr-nvs" (sector). Errors from
+    the store's configuration checks (EINVAL) are reported as a non-fitting candidate.
+    """
+    if store not in STORES:
+        raise InvalidArgument(f"store {store!r}: choose one of {', '.join(STORES)}")
+    size = units * unit_size
+    cand = Candidate(size=size, units=units, unit_size=unit_size, fits=False)
+    dev = SimulatedFlash(size, erase_page_size=unit_size, write_block_size=write_block,
+                         allow_double_writes=(store == "alios-kv"), name="plan")
+    area = FlashArea(0, 0, size, dev, label="plan")
+    try:
+        put = _open_store(store, area, unit_size)
+        for i in range(workload.keys):
+            put(_store_key(store, workload, i), workload.value(i, 0))
+        dev.stats.reset()
+        dev.stats.reset_wear()
+        rng = random.Random(seed)
+        for n in range(1, sample_writes + 1):
+            i = rng.randrange(workload.keys)
+            put(_store_key(store, workload, i), workload.value(i, n))
+    except NoSpace as e:
+        cand.reason = f"live set does not fit: {e.strerror}"
+        return cand
+    except FlashError as e:
+        cand.reason = e.strerror
+        return cand
+    cycles = list(dev.stats.erase_cycles)
+    cand.page_cycles = cycles
+    # user payload per update: key + value for the KV; NVS addresses by 16-bit id, so the value
+    user_bytes = sample_writes * (workload.value_size + (workload.key_size if store == "alios-kv" else 0))
+    mean = sum(cycles) / len(cycles)
+    per_write = max(cycles) / sample_writes
+    cand.fits = True
+    cand.write_amplification = dev.stats.bytes_written / user_bytes if user_bytes else None
+    cand.erases_per_1000_writes = 1000 * dev.stats.flash_erase_calls / sample_writes
+    cand.max_page_cycles_per_write = per_write
+    cand.wear_max_over_mean = max(cycles) / mean if mean else None
+    if per_write:
+        days = rated_cycles / (per_write * workload.writes_per_day)
+        cand.lifetime_years = days / _DAYS_PER_YEAR
+    else:
+        cand.lifetime_years = float("inf")
+    cand.meets_target = cand.lifetime_years >= target_years
+    return cand
+
+
+def plan(store: str = "alios-kv", *, chip: str = "w25q128jv", workload: Workload | None = None,
+         target_years: float = 10.0, max_size: int | None = None, unit_size: int | None = None,
+         sample_writes: int = 5000, seed: int = 0, progress=None) -> PlanReport:
+    """Measure candidate partition sizes (2, 3, 4, 6, 8, ... units up to ``max_size`` bytes,
+    default 64 units) and recommend the smallest that holds the live set and lasts
+    ``target_years``. ``unit_size`` defaults to the chip's erase page (at least 4 KiB for the
+    AliOS KV, whose block must also hold one maximum item). ``progress(done, total)`` is called
+    after each candidate. Errors: LookupError (ENOENT) for an unknown chip, EINVAL for a bad
+    workload or store name.
+    """
+    from ..device import chips
+    workload = workload or Workload()
+    workload.check()
+    c = chips.get(chip)
+    page = min(s for _, s in c.layout)
+    unit = unit_size or (max(page, 4096) if store == "alios-kv" else page)
+    rated = c.rated_cycles or 100_000
+    limit_units = (max_size // unit) if max_size else 64
+    counts = [n for n in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 255) if n <= limit_units]
+    if not counts:
+        raise InvalidArgument(f"max size {max_size} holds fewer than 2 units of {unit} bytes")
+    report = PlanReport(store=store, chip=c.key, erase_page=page, write_block=c.write_block_size,
+                        rated_cycles=rated, workload=asdict(workload), target_years=target_years,
+                        sample_writes=sample_writes)
+    for done, n in enumerate(counts, 1):
+        cand = measure(store, n, unit, workload, write_block=c.write_block_size, rated_cycles=rated,
+                       sample_writes=sample_writes, seed=seed, target_years=target_years)
+        report.candidates.append(cand)
+        if progress:
+            progress(done, len(counts))
+        if cand.meets_target:
+            report.recommended = cand
+            break
+    return report
