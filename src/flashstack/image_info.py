@@ -23,7 +23,7 @@ from .errors import InvalidArgument, NotFound
 
 __all__ = ["AreaInfo", "area_info", "create_images", "image_paths", "map_info"]
 
-_FILE_SUFFIXES = (".bin", ".img", ".raw", ".hex", ".dump")
+_IMAGE_SUFFIXES = (".bin", ".img", ".raw", ".dump")
 
 
 def _device_names(board) -> list[str]:
@@ -34,8 +34,7 @@ def image_paths(board, target, must_exist: bool = True) -> dict[str, str]:
     """``{device_name: image_path}`` for ``target``: a mapping (returned as is, checked), a
     directory (``<device>.bin`` per device) or a single file (one-device boards only).
 
-    With ``must_exist=False`` (creation) a missing path is a file when it has a suffix such
-    as ``.bin`` and the board has one device, else a directory.
+    A path ending in ``/`` is a directory even when it does not exist yet.
     Errors: NotFound (ENOENT) for a missing image; InvalidArgument (EINVAL) for a single file
     given for a board with several devices, or a mapping naming unknown devices.
     """
@@ -48,17 +47,20 @@ def image_paths(board, target, must_exist: bool = True) -> dict[str, str]:
         paths = {k: os.fspath(v) for k, v in target.items()}
     else:
         text = os.fspath(target)
-        path = Path(text)
-        as_dir = path.is_dir() or text.endswith(("/", os.sep)) or (
-            not path.exists() and path.suffix.lower() not in _FILE_SUFFIXES)
-        if as_dir:
-            paths = {n: os.fspath(path / f"{n}.bin") for n in names}
-        elif len(names) == 1:
-            paths = {names[0]: text}
+        # The board's rule (Board.open): a directory, or any path of a several-device board,
+        # holds <device>.bin files; a one-device board's path is its image file. A trailing
+        # slash always means a directory.
+        if os.path.isdir(text) or text.endswith(("/", os.sep)) or len(names) > 1:
+            # ``-o demo.bin`` for a several-device board is a mistake, not a directory name
+            if os.path.isfile(text) or (not os.path.exists(text) and len(names) > 1
+                                        and text.lower().endswith(_IMAGE_SUFFIXES)):
+                raise InvalidArgument(
+                    f"board {board.name} has {len(names)} flash devices ({', '.join(names)}): "
+                    f"give a directory holding {', '.join(n + '.bin' for n in names)}, "
+                    f"not the file {text}")
+            paths = {n: os.path.join(text, f"{n}.bin") for n in names}
         else:
-            raise InvalidArgument(f"board {board.name} has {len(names)} flash devices "
-                                  f"({', '.join(names)}): give a directory holding "
-                                  f"{', '.join(n + '.bin' for n in names)}, not the file {text}")
+            paths = {names[0]: text}
     if must_exist:
         missing = [p for p in paths.values() if not os.path.isfile(p)]
         if missing:

@@ -1,10 +1,15 @@
-"""flashstack.image_info.area_info / map_info on flash maps built in code."""
+"""flashstack.image_info: area_info / map_info on flash maps built in code; image paths."""
 
 import hashlib
+import os
 
+import pytest
+
+from flashstack.board import load_board
 from flashstack.device import SimulatedFlash
+from flashstack.errors import InvalidArgument, NotFound
 from flashstack.flash_map import FlashArea, FlashMap
-from flashstack.image_info import area_info, map_info
+from flashstack.image_info import area_info, create_images, image_paths, map_info
 
 
 def _map(erase_value=0xFF, layout=None):
@@ -68,3 +73,36 @@ def test_erase_value_zero_and_non_uniform_pages():
     # storage 0x4000..0xC000 holds the 16 KiB pages at 0x4000 (used) and 0x8000 (erased)
     assert (i.pages, i.erased_pages) == (2, 1)
     assert i.to_json()["sha256"] == i.sha256
+
+
+# --- image_paths / create_images over real boards ------------------------------------------
+
+
+def test_image_paths_rules(tmp_path):
+    demo, sim = load_board("flashstack-demo"), load_board("native_sim")
+    d = tmp_path / "img"
+    assert image_paths(demo, d, must_exist=False) == {
+        "flash0": os.path.join(d, "flash0.bin"), "qspi0": os.path.join(d, "qspi0.bin")}
+    assert image_paths(sim, tmp_path / "sim.img", must_exist=False) == {"flash0": str(tmp_path / "sim.img")}
+    assert image_paths(sim, f"{d}/", must_exist=False) == {"flash0": os.path.join(f"{d}/", "flash0.bin")}
+    with pytest.raises(InvalidArgument, match="2 flash devices"):
+        image_paths(demo, tmp_path / "demo.bin", must_exist=False)
+    with pytest.raises(InvalidArgument, match="no device nope"):
+        image_paths(demo, {"nope": "x.bin"}, must_exist=False)
+    with pytest.raises(NotFound, match="image create"):
+        image_paths(demo, d)
+
+
+def test_create_images_is_all_or_nothing_about_existing_files(tmp_path):
+    demo = load_board("flashstack-demo")
+    paths = create_images(demo, tmp_path / "img")
+    assert {k: os.path.getsize(v) for k, v in paths.items()} == {"flash0": 1 << 20, "qspi0": 16 << 20}
+    os.remove(paths["qspi0"])
+    with open(paths["flash0"], "r+b") as f:
+        f.write(b"\x00")
+    with pytest.raises(FileExistsError):
+        create_images(demo, tmp_path / "img")
+    assert not os.path.exists(paths["qspi0"])                 # nothing written on refusal
+    create_images(demo, tmp_path / "img", overwrite=True)
+    with open(paths["flash0"], "rb") as f:
+        assert f.read(1) == b"\xff"
