@@ -26,7 +26,7 @@ def test_erased_area_is_empty_and_scan_never_writes():
     dev, a, _ = make()
     r = scan(a)
     assert r.verdict == "empty"
-    assert r.mount_operations == [["write", 1008, "ffff00000000ff5c"]]
+    assert r.mount_operations == ["P 1008: ff ff 00 00 00 00 ff 5c"]
     assert dev.snapshot() == b"\xff" * 3072
     assert dev.stats.flash_write_calls == 0 and dev.stats.flash_erase_calls == 0
     assert not looks_like_nvs(a)
@@ -70,7 +70,7 @@ def test_interrupted_gc_is_recoverable():
     assert dev.snapshot() == before
     assert r.verdict == "recoverable"
     assert any("without gc_done" in n for n in r.mount_notes)
-    assert r.mount_operations[0] == ["erase", 1024, 1024]
+    assert r.mount_operations[0] == "E 1024 1024"
     assert r.sectors[0].state == "closed" and r.sectors[0].close_ate == "valid"
 
 
@@ -88,6 +88,19 @@ def test_corrupt_ate_and_crc_errors_are_damaged():
     assert r.read_errors == {1: "EIO"}
     assert any(x.state == "corrupt" for x in r.ates)
     assert [x.data_crc_ok for x in r.ates if x.id == 1] == [False]
+
+
+def test_orphan_data_reported():
+    dev, a, st = make()
+    st.mount()
+    st.write(1, b"abc")
+    dev.arm_power_cut(after=2)                    # data lands, its ATE does not
+    with pytest.raises(PowerLoss):
+        st.write(2, b"orphan!!")
+    dev.power_restore()
+    r = scan(a)
+    assert r.orphan_data == [[4, 12]] and r.verdict == "recoverable"
+    assert r.mount_operations == [] and r.data_wra == 12
 
 
 def test_random_bytes_are_not_nvs():

@@ -362,8 +362,9 @@ def _render_dump(r: dict) -> None:
     console.print(ates)
     for note in r["mount_notes"] + r["notes"]:
         console.print(f"note: {note}", soft_wrap=True)
+    for start, end in r["orphan_data"]:
+        console.print(f"orphan data (no ATE) at {start:#x}..{end:#x}", soft_wrap=True)
     for op in r["mount_operations"]:
-        console.print(f"mount would {op[0]} at {op[1]:#x}"
-                      + (f" {op[2]} bytes" if op[0] == "erase" else f": {op[2]}"), soft_wrap=True)
+        console.print(f"mount would: {op}", soft_wrap=True)
     if r.get("settings"):
         console.print(f"settings: {', '.join(sorted(r['settings']))}", soft_wrap=True)

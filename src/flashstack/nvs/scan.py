@@ -67,8 +67,9 @@ class NVSScan:
     write_sector: int | None = None
     ate_wra: int | None = None
     data_wra: int | None = None
-    mount_operations: list = field(default_factory=list)
+    mount_operations: list = field(default_factory=list)  # spec §14 notation: "P off: bytes", "E off len"
     mount_notes: list = field(default_factory=list)
+    orphan_data: list = field(default_factory=list)       # [start, end) area offsets skipped by mount
     free_space: int | None = None
     items: dict = field(default_factory=dict)          # id -> value bytes (live)
     read_errors: dict = field(default_factory=dict)    # id -> errno name
@@ -93,11 +94,11 @@ class _RecordingFlash(SimulatedFlash):
         self.ops: list = []
 
     def write(self, off, data):
-        self.ops.append(("write", off, bytes(data).hex()))
+        self.ops.append(f"P {off}: {bytes(data).hex(' ')}")
         super().write(off, data)
 
     def erase(self, off, n):
-        self.ops.append(("erase", off, n))
+        self.ops.append(f"E {off} {n}")
         super().erase(off, n)
 
 
@@ -211,8 +212,8 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
     except FlashError as exc:
         err, errno_ = str(exc), exc.errno
     res = NVSScan(geo.to_dict(), "", err, errno_, sectors, [], walk_order=store.mounted,
-                  mount_operations=[list(op) for op in copy.device.ops],
-                  mount_notes=list(store.mount_notes))
+                  mount_operations=list(copy.device.ops), mount_notes=list(store.mount_notes),
+                  orphan_data=[list(r) for r in store.orphan_data])
     if store.mounted:
         _fill_mounted(res, store, geo)
     else:

@@ -48,6 +48,7 @@ class NVSStore(Walker):
         self.data_wra = 0
         self.index = Index()
         self.mount_notes: list[str] = []   # why the last mount wrote or erased (for scan())
+        self.orphan_data: list[tuple[int, int]] = []  # data without ATE skipped by the last mount
         self._mutating = False
 
     # ------------------------------------------------------------------ helpers
@@ -160,6 +161,7 @@ class NVSStore(Walker):
         self.failed = False
         self.index = Index()
         self.mount_notes = []
+        self.orphan_data = []
         self.geo = self._resolve_geometry()
         self._mutating = True
         try:
@@ -268,6 +270,7 @@ class NVSStore(Walker):
         needed = last // w + 1
         start = self.data_wra
         self.data_wra += min(needed, -(-gap // w)) * w
+        self.orphan_data.append((start, self.data_wra))
         self.mount_notes.append(f"orphan data (written without its ATE) at {start:#x}.."
                                 f"{self.data_wra:#x} skipped")
 
