@@ -93,6 +93,13 @@ class NVSModel(RuleBasedStateMachine):
     def content_matches(self):
         assert dict(self.store.items()) == self.model
 
+    @invariant()
+    def index_matches_a_fresh_walk(self):
+        kept = {i: list(self.store.index.history(i)) for i in self.store.index.ids()}
+        self.store.rebuild_index()
+        fresh = {i: list(self.store.index.history(i)) for i in self.store.index.ids()}
+        assert kept == fresh
+
 
 NVSModel.TestCase.settings = settings(max_examples=60, stateful_step_count=40, deadline=None,
                                       suppress_health_check=[HealthCheck.too_slow])
