@@ -22,7 +22,8 @@ def test_read_json_and_output_file(run, demo_img, tmp_path):
     run("flash", "write", "--image", demo_img, "storage", 0, "--data", "hello")   # label property
     res = run.json("flash", "read", "--image", demo_img, "1", 0, 8)                 # id
     assert res == {"partition": "storage_partition", "id": 1, "device": "flash0", "offset": 0,
-                   "device_offset": STORAGE, "length": 8, "hex": b"hello\xff\xff\xff".hex()}
+                   "device_offset": STORAGE, "address": STORAGE, "length": 8,
+                   "hex": b"hello\xff\xff\xff".hex()}
     run("flash", "read", "--image", demo_img, "storage_partition", 0, 0x2000, "-o", tmp_path / "st.bin")
     assert (tmp_path / "st.bin").read_bytes() == _flash0(demo_img)[STORAGE:STORAGE + 0x2000]
 
@@ -36,6 +37,9 @@ def test_second_device_lands_in_its_own_file(run, demo_img):
     src = demo_img.parent / "blob"
     src.write_bytes(bytes(range(256)))
     run("flash", "write", "--image", demo_img, "lfs_partition", "4K", "--file", src)
+    res = run.json("flash", "read", "--image", demo_img, "lfs_partition", "4K", 4)
+    assert (res["device"], res["device_offset"], res["address"], res["hex"]) == (
+        "qspi0", LFS + 4096, 0x90000000 + LFS + 4096, "00010203")
     qspi = (demo_img / "qspi0.bin").read_bytes()
     assert qspi[LFS + 4096:LFS + 4096 + 256] == bytes(range(256))
     assert _flash0(demo_img) == b"\xff" * (1 << 20)

@@ -35,8 +35,19 @@ def flash():
 
 
 def _where(area, off: int) -> str:
-    return (f"partition {area.name} (id {area.id}) offset {off:#x} = "
-            f"{area.device.name} {area.offset + off:#x}")
+    """``partition P (id N) offset O = dev D`` plus the absolute address when memory-mapped
+    elsewhere than the device offset (external QSPI, STM32 flash at 0x08000000)."""
+    text = f"partition {area.name} (id {area.id}) offset {off:#x} = {area.device.name} {area.offset + off:#x}"
+    if area.address is not None and area.address != area.offset:
+        text += f" (address {area.address + off:#x})"
+    return text
+
+
+def _place(area, off: int) -> dict:
+    """JSON fields naming where partition offset ``off`` is."""
+    return {"partition": area.name, "id": area.id, "device": area.device.name, "offset": off,
+            "device_offset": area.offset + off,
+            "address": None if area.address is None else area.address + off}
 
 
 @contextmanager
@@ -83,14 +94,11 @@ def read(board, include_dir, image, partition, offset, length, output, as_json):
             length = max(0, min(DEFAULT_READ_LENGTH, area.size - offset))
         with _naming(area, "read", offset):
             data = area.read(offset, length)
-        device, device_offset = area.device.name, area.offset + offset
         header = f"{_where(area, offset)}, {len(data)} bytes"
-        name, area_id = area.name, area.id
+        result = dict(_place(area, offset), length=len(data), hex=data.hex())
     if output:
         with open(output, "wb") as f:
             f.write(data)
-    result = {"partition": name, "id": area_id, "device": device, "offset": offset,
-              "device_offset": device_offset, "length": len(data), "hex": data.hex()}
 
     def render(_):
         console.print(header, soft_wrap=True)
@@ -127,8 +135,7 @@ def write(board, include_dir, image, partition, offset, text, hex_, file, force,
         with _naming(area, "write", offset):
             area.write(offset, data)
         where = _where(area, offset)
-        result = {"partition": area.name, "id": area.id, "device": area.device.name,
-                  "offset": offset, "device_offset": area.offset + offset, "written": len(data)}
+        result = dict(_place(area, offset), written=len(data))
     emit(result, as_json, lambda r: console.print(f"wrote {r['written']} bytes at {where}",
                                                  soft_wrap=True))
 
@@ -157,7 +164,6 @@ def erase(board, include_dir, image, partition, offset, length, force, as_json):
         with _naming(area, "erase", offset):
             area.erase(offset, length)
         where = _where(area, offset)
-        result = {"partition": area.name, "id": area.id, "device": area.device.name,
-                  "offset": offset, "device_offset": area.offset + offset, "erased": length}
+        result = dict(_place(area, offset), erased=length)
     emit(result, as_json, lambda r: console.print(f"erased {r['erased']} bytes at {where}",
                                                  soft_wrap=True))
