@@ -26,7 +26,7 @@ def _no_default_map():
 @pytest.fixture
 def qemu_map():
     """qemu_x86 + Zephyr's tests/subsys/storage/flash_map overlay: 1 MiB, 1 KiB pages, wbs 4."""
-    info = fm_data.load_quiet(DATA / "extra" / "qemu_x86_flash_map_test.dts")
+    info = fm_data.cached_info(str(DATA / "extra" / "qemu_x86_flash_map_test.dts"))
     devs = {d.name: d.create() for d in info.devices}
     return info.flash_map(devs)
 
@@ -34,7 +34,6 @@ def qemu_map():
 @pytest.fixture
 def stm32_map():
     """nucleo_f429zi: STM32F429xI non-uniform sectors, boot_partition read-only."""
-    info = fm_data.load_quiet(DATA / "nucleo_f429zi.dts",
-                                 device_settings=fm_data.SETTINGS["nucleo_f429zi"])
+    info = fm_data.cached_info(str(DATA / "nucleo_f429zi.dts"), "nucleo_f429zi")
     devs = {d.name: d.create() for d in info.devices}
     return info.flash_map(devs)

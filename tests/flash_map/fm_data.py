@@ -4,6 +4,7 @@ Imported as ``fm_data`` (tests/flash_map/conftest.py puts this folder on sys.pat
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import warnings
@@ -43,3 +44,9 @@ def load_quiet(path, include_dirs=(), **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return load_devicetree(path, include_dirs, **kw)
+
+
+@functools.lru_cache(maxsize=None)
+def cached_info(path: str, settings_key: str | None = None):
+    """Parsed once per session (the info is never mutated; devices are created per test)."""
+    return load_quiet(path, device_settings=SETTINGS.get(settings_key))

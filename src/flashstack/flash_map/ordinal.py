@@ -4,8 +4,9 @@ Model: zephyr scripts/dts/python-devicetree grutils.py (``Graph``, ``node_key``,
 strongly connected components) and edtlib's dependency graph, with the partition numbering
 of scripts/dts/gen_defines.py. Re-implemented from that description:
 
-* edges: node -> parent; node -> every node named by a phandle-typed property; node ->
-  its interrupt parent when it has ``interrupts``. ``/chosen`` and ``/aliases`` hold paths,
+* edges: node -> parent; node -> every node named by a phandle-typed property (except
+  ``interrupt-parent`` itself, which edtlib does not treat as a binding property); node ->
+  its (inherited) interrupt parent when it has ``interrupts``. ``/chosen`` and ``/aliases`` hold paths,
   not phandles, so they add no edge;
 * roots are the nodes nothing depends on, visited in ascending :func:`node_key`; each node's
   dependencies are visited in the same key order; a node is numbered once every node it
@@ -95,7 +96,9 @@ def dependency_graph(tree: DtTree) -> dict[DtNode, list[DtNode]]:
         deps[n]  # every node is in the graph
         if n.parent is not None:
             deps[n].add(n.parent)
-        for p in n.props.values():
+        for name, p in n.props.items():
+            if name == "interrupt-parent":
+                continue  # not a binding property in edtlib: only 'interrupts' adds that edge
             for target in p.refs:
                 deps[n].add(target)
         if "interrupts" in n.props:
