@@ -9,8 +9,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .common import (DEFAULT_BOARD, board_options, console, emit, human_size, json_option,
-                     partition_name)
+from .common import DEFAULT_BOARD, board_options, console, emit, human_size, json_option
 
 
 @click.group()
@@ -108,7 +107,7 @@ def render_board(b) -> None:
         pages, aligned = _erase_pages(d, p.offset, p.size) if d else ("-", True)
         unaligned |= not aligned
         disabled = kind == "disabled"
-        pt.add_row("-" if p.id is None else str(p.id), partition_name(p), p.label or "",
+        pt.add_row("-" if p.id is None else str(p.id), p.name, p.label or "",
                    f"{p.device_node} (disabled)" if disabled else p.device,
                    f"{p.offset:#x}", _size(p.size, wide), f"{p.end:#x}", "ro" if p.read_only else "",
                    Text(pages) if aligned else Text(pages + " !", style="yellow"),

@@ -15,15 +15,15 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from ..board import DEFAULT_BOARD  # re-exported: the --board default
 from ..errors import InvalidArgument
 
 __all__ = [
     "DEFAULT_BOARD", "CliError", "INT", "board_options", "console", "describe_error", "emit",
     "err_console", "fail", "hexdump", "human_size", "json_option", "load_board_from",
-    "open_board", "parse_int", "parse_value", "partition_name",
+    "open_board", "parse_int", "parse_value",
 ]
 
-DEFAULT_BOARD = "flashstack-demo"
 
 #: stdout console for rendered output (tables, summaries). rich looks up ``sys.stdout`` at
 #: print time, so click's test runner captures it too.
@@ -86,7 +86,7 @@ def parse_int(text: str | int) -> int:
     raw = str(text).strip().replace("_", "")
     low = raw.lower()
     scale = 1
-    for suffix in ("kib", "mib", "k", "m"):  # none of these letters is a hex digit run
+    for suffix in ("kib", "mib", "k", "m"):  # 'k', 'm' and 'i' are never hex digits
         if low.endswith(suffix):
             scale, low = _SUFFIXES[suffix], low[: -len(suffix)].strip()
             break
@@ -129,7 +129,7 @@ def parse_value(text: str | None = None, hex: str | None = None, file: str | Non
         try:
             return bytes.fromhex(digits)
         except ValueError:
-            raise InvalidArgument(f"--hex {hex!r}: not an even number of hex digits") from None
+            raise InvalidArgument(f"--hex {hex!r}: not whole bytes of hex digits") from None
     if file == "-":
         return sys.stdin.buffer.read()
     with open(file, "rb") as f:
@@ -137,12 +137,6 @@ def parse_value(text: str | None = None, hex: str | None = None, file: str | Non
 
 
 # --- output ------------------------------------------------------------------------
-def partition_name(p) -> str:
-    """The name users know a partition (PartitionSpec or FlashArea) by: first node label,
-    else label property, else ``id N`` (the rule of ``FlashArea.name``)."""
-    return p.node_labels[0] if p.node_labels else (p.label or f"id {p.id}")
-
-
 def human_size(n: int) -> str:
     """Exact short size: ``4096`` -> ``"4 KiB"``, ``1536`` -> ``"1.5 KiB"``,
     ``0x1fff00`` -> ``"2047.75 KiB"``, ``100`` -> ``"100 B"`` (never rounded)."""

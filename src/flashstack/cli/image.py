@@ -7,7 +7,7 @@ from rich.table import Table
 
 from ..image_info import create_images, map_info
 from .common import (board_options, console, emit, human_size, json_option, load_board_from,
-                     open_board, partition_name)
+                     open_board)
 
 
 @click.group()
@@ -60,7 +60,7 @@ def create(board, include_dir, output, force, as_json):
     paths = create_images(b, output, overwrite=force)
     result = {"board": b.name, "target": output, "devices": [
         {"device": d.name, "image": paths[d.name], "size": d.size, "erase_value": d.erase_value,
-         "partitions": [partition_name(p) for p in b.partitions if p.device == d.name]}
+         "partitions": [p.name for p in b.partitions if p.device == d.name]}
         for d in b.devices]}
     emit(result, as_json, _render_created)
 
