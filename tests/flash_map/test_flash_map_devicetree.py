@@ -276,10 +276,12 @@ def test_preprocessed_error_names_the_included_file(tmp_path, tool):
 def test_preprocessor_macros_and_detection(tmp_path, tool):
     """FM-26/27: a file with #define is preprocessed; DT_SIZE_K/M are predefined."""
     text = "#define PSIZE DT_SIZE_K(8)\n" + dts(nv_flash(
-        "p: partition@0 { reg = <0x0 PSIZE>; };\n q: partition@2000 { reg = <0x2000 (DT_SIZE_M(1) - 0x2000)>; };"))
+        "p: partition@0 { reg = <0x0 PSIZE>; };\n"
+        "q: partition@2000 { reg = <0x2000 (DT_SIZE_M(1) - 0x2000)>; };"))
     info = load_devicetree(write(tmp_path, text), preprocess_tool=tool)
     assert [(p.offset, p.size) for p in info.partitions] == [(0, 0x2000), (0x2000, 0xFE000)]
-    assert pp.needs_preprocessing("  #include <a.h>\n") and not pp.needs_preprocessing("#address-cells = <1>;")
+    assert pp.needs_preprocessing("  #include <a.h>\n")
+    assert not pp.needs_preprocessing("#address-cells = <1>;\n#interrupt-cells = <2>;")
 
 
 def test_missing_include_is_an_error(tmp_path):

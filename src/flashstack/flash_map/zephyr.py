@@ -77,7 +77,8 @@ def _in_bounds(fa: FlashArea, off: int, n: int) -> bool:
 
 # --- open / close ----------------------------------------------------------------------------
 
-def flash_area_open(id: int, *, flash_map: FlashMap | None = None) -> tuple[int, FlashArea | None]:  # noqa: A002
+def flash_area_open(id: int, *,  # noqa: A002 (C name)
+                    flash_map: FlashMap | None = None) -> tuple[int, FlashArea | None]:
     """``(0, fa)``; ``(-EACCES, None)`` without a map; ``(-ENOENT, None)`` for an unknown ID
     (IDs outside 0..255 never match); ``(-ENODEV, None)`` when the device is closed."""
     m = _map(flash_map)
