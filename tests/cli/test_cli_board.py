@@ -157,3 +157,7 @@ def test_unaligned_partitions_are_marked_and_warned_once_per_line(run):
     assert r.stderr == "" and "not aligned" not in r.stdout
     # board list stays quiet about alignment
     assert run("board", "list").stderr == ""
+
+
+def test_two_different_boards_is_a_usage_error(run):
+    assert "two boards" in run.error("board", "show", "rpi_pico", "--board", "native_sim", code=2)

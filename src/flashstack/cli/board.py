@@ -137,6 +137,8 @@ def show(spec, board, include_dir, as_json):
     """
     from ..board import load_board
 
+    if spec and board not in (DEFAULT_BOARD, spec):
+        raise click.UsageError(f"two boards given ({spec} and --board {board}); give one")
     b = load_board(spec or board, include_dirs=tuple(include_dir))
     emit(b.to_json() if as_json else b, as_json, render_board)
 

@@ -6,8 +6,8 @@ import click
 from rich.table import Table
 
 from ..image_info import create_images, map_info
-from .common import (board_options, console, emit, human_size, json_option, load_board_from,
-                     open_board)
+from .common import (DEFAULT_BOARD, board_options, console, emit, human_size, json_option,
+                     load_board_from, open_board)
 
 
 @click.group()
@@ -34,9 +34,9 @@ def _render_created(result) -> None:
         t.add_row(d["device"], d["image"], f"{d['size']:#x} ({human_size(d['size'])})",
                   f"{d['erase_value']:#04x}", ", ".join(d["partitions"]) or "-")
     console.print(t)
-    target = result["target"]
-    console.print(f"next: flashstack flash read --board {result['board']} --image {target} "
-                  f"<partition> 0 64", soft_wrap=True)
+    board = "" if result["board"] == DEFAULT_BOARD else f" --board {result['board']}"
+    console.print(f"next: flashstack flash read{board} --image {result['target']} <partition> 0 64",
+                  soft_wrap=True, markup=False)
 
 
 @image.command("create")
