@@ -154,3 +154,53 @@ def test_own_dtb_writer_round_trip(board):
         labels = {n.path: n.labels for n in tree.nodes()}
         for p in info.numbered():
             assert labels[p.path] == (list(p.node_labels) if kw.get("symbols", True) else [])
+
+
+# --- Zephyr's own edtlib as an oracle --------------------------------------------------------
+
+_BINDING_TYPES = {"NUM": "int", "NUMS": "array", "STRING": "string", "STRINGS": "string-array",
+                  "EMPTY": "boolean", "BYTES": "uint8-array", "PHANDLE": "phandle",
+                  "PHANDLES": "phandles"}
+_IMPLICIT = {"compatible", "status", "reg", "interrupts", "interrupt-parent", "phandle", "label",
+             "#address-cells", "#size-cells", "pinctrl-0", "pinctrl-names"}
+
+
+def _minimal_bindings(path, out_dir):
+    """Bindings edtlib needs to load a tree: interrupt-cells for every interrupt controller,
+    and, as the shared tables were made, the 'partition' phandle of zephyr,emu-eeprom and
+    zephyr,fstab,littlefs nodes (with their other properties declared by their DTS type)."""
+    import yaml
+    from devicetree import dtlib
+
+    bindings: dict = {}
+    for n in dtlib.DT(str(path)).node_iter():
+        if "compatible" not in n.props:
+            continue
+        compat = n.props["compatible"].to_strings()[0]
+        b = bindings.setdefault(compat, {"description": "test", "compatible": compat,
+                                         "properties": {}})
+        if "interrupt-controller" in n.props and "#interrupt-cells" in n.props:
+            b["interrupt-cells"] = [f"cell{i}" for i in range(n.props["#interrupt-cells"].to_num())]
+        if compat in ("zephyr,emu-eeprom", "zephyr,fstab,littlefs"):
+            for name, p in n.props.items():
+                if name not in _IMPLICIT and p.type.name in _BINDING_TYPES:
+                    b["properties"][name] = {"type": _BINDING_TYPES[p.type.name]}
+    for compat, b in bindings.items():
+        (out_dir / (compat.replace(",", "_") + ".yaml")).write_text(yaml.safe_dump(b))
+
+
+@pytest.mark.parametrize("path", [f"{b}.dts" for b in fm_data.BOARDS]
+                         + [f"extra/{b}.dts" for b in fm_data.EXTRA])
+def test_partition_ids_match_edtlib(path, tmp_path):
+    """gen_defines.py's rule applied to edtlib's dep_ordinal, independent of flashstack."""
+    from devicetree import edtlib
+
+    dts_path = fm_data.DATA / path
+    _minimal_bindings(dts_path, tmp_path)
+    edt = edtlib.EDT(str(dts_path), [str(tmp_path)])
+    want: dict = {}
+    for node in sorted(edt.nodes, key=lambda n: n.dep_ordinal):
+        if node.parent is not None and "fixed-partitions" in node.parent.compats:
+            want[node.path] = len(want)
+    tree = fm_data.load_quiet(dts_path, device_settings=fm_data.SETTINGS.get(path[:-4])).tree
+    assert {n.path: i for n, i in partition_ids(tree).items()} == want
