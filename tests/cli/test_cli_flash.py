@@ -107,3 +107,19 @@ def test_errors_are_one_line(run, demo_img, tmp_path):
 def test_usage_errors_exit_2(run, demo_img):
     assert "--image" in run.error("flash", "read", "storage_partition", 0, code=2)
     assert "OFFSET" in run.error("flash", "read", "--image", demo_img, "storage", "zz", code=2)
+
+
+def test_device_name_gives_raw_device_access(run, demo_img):
+    # the unpartitioned gap 0x10000..0x1e000 of flash0 is reachable through the device
+    line = run.error("flash", "write", "--image", demo_img, "flash0", 0x10000, "--hex", "5a")
+    assert "flash0" in line and "whole device" in line and "--force" in line
+    assert _flash0(demo_img)[0x10000] == 0xFF
+    run("flash", "write", "--image", demo_img, "flash0", 0x10000, "--hex", "5a", "--force")
+    assert _flash0(demo_img)[0x10000] == 0x5A
+    res = run.json("flash", "read", "--image", demo_img, "qspi0", LFS - 2, 4)
+    assert (res["partition"], res["device"], res["device_offset"], res["address"]) == (
+        None, "qspi0", LFS - 2, 0x90000000 + LFS - 2)
+    out = run("flash", "read", "--image", demo_img, "flash0", 0x10000, 1).stdout
+    assert out.startswith("device flash0 offset 0x10000, 1 bytes")
+    run("flash", "erase", "--image", demo_img, "flash0", 0x10000, "4K", "--force")
+    assert _flash0(demo_img) == b"\xff" * (1 << 20)

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 import click
 
-from ..errors import FlashError, PowerLoss
+from ..errors import FlashError, NotFound, PowerLoss
+from ..flash_map import FlashArea
 from .common import INT, board_options, console, emit, fail, hexdump, json_option, open_board, parse_value
 
 DEFAULT_READ_LENGTH = 256
@@ -24,7 +25,9 @@ def flash():
     """Low-level access to an image: read, write, erase by partition.
 
     PARTITION is a node label (storage_partition), a label property (storage)
-    or a partition id. OFFSET and LENGTH are partition-relative bytes.
+    or a partition id. OFFSET and LENGTH are partition-relative bytes. A device
+    name (flash0) instead means the whole device (raw access, device offsets;
+    write and erase then need --force).
 
     \b
     Examples:
@@ -34,10 +37,31 @@ def flash():
     """
 
 
+def _target(ob, name: str):
+    """The partition ``name``; or, when ``name`` is a device and no partition, the whole
+    device as a read-only area (raw access: modifying it takes --force)."""
+    try:
+        return ob.area(name)
+    except NotFound:
+        dev = ob.devices.get(name)
+        if dev is None:
+            raise
+        return FlashArea(None, 0, dev.size, dev, label=name, read_only=True,
+                         address=ob.board.device(name).base_address)
+
+
+def _is_device(area) -> bool:
+    return area.id is None and area.name == area.device.name and area.size == area.device.size
+
+
 def _where(area, off: int) -> str:
     """``partition P (id N) offset O = dev D`` plus the absolute address when memory-mapped
     elsewhere than the device offset (external QSPI, STM32 flash at 0x08000000)."""
-    text = f"partition {area.name} (id {area.id}) offset {off:#x} = {area.device.name} {area.offset + off:#x}"
+    if _is_device(area):
+        text = f"device {area.name} offset {off:#x}"
+    else:
+        ident = "" if area.id is None else f" (id {area.id})"
+        text = f"partition {area.name}{ident} offset {off:#x} = {area.device.name} {area.offset + off:#x}"
     if area.address is not None and area.address != area.offset:
         text += f" (address {area.address + off:#x})"
     return text
@@ -45,7 +69,8 @@ def _where(area, off: int) -> str:
 
 def _place(area, off: int) -> dict:
     """JSON fields naming where partition offset ``off`` is."""
-    return {"partition": area.name, "id": area.id, "device": area.device.name, "offset": off,
+    return {"partition": None if _is_device(area) else area.name, "id": area.id,
+            "device": area.device.name, "offset": off,
             "device_offset": area.offset + off,
             "address": None if area.address is None else area.address + off}
 
@@ -65,6 +90,9 @@ def _writable(area, force: bool):
     """The area to modify: refused for read-only partitions unless ``--force``."""
     if area.read_only:
         if not force:
+            if _is_device(area):
+                fail(f"{area.name} is a whole device (raw access across partitions); "
+                     f"pass --force to modify it")
             fail(f"partition {area.name} is read-only; pass --force to modify it anyway")
         return area.privileged()
     return area
@@ -89,7 +117,7 @@ def read(board, include_dir, image, partition, offset, length, output, as_json):
       flashstack flash read --image img/ boot_partition 0 0x10000 -o boot.bin
     """
     with open_board(click.get_current_context(), readonly=True) as ob:
-        area = ob.area(partition)
+        area = _target(ob, partition)
         if length is None:
             length = max(0, min(DEFAULT_READ_LENGTH, area.size - offset))
         with _naming(area, "read", offset):
@@ -131,7 +159,7 @@ def write(board, include_dir, image, partition, offset, text, hex_, file, force,
     """
     data = parse_value(text=text, hex=hex_, file=file)
     with open_board(click.get_current_context(), readonly=False) as ob:
-        area = _writable(ob.area(partition), force)
+        area = _writable(_target(ob, partition), force)
         with _naming(area, "write", offset):
             area.write(offset, data)
         where = _where(area, offset)
@@ -158,7 +186,7 @@ def erase(board, include_dir, image, partition, offset, length, force, as_json):
       flashstack flash erase --image img/ slot1_partition 0x1000 4K
     """
     with open_board(click.get_current_context(), readonly=False) as ob:
-        area = _writable(ob.area(partition), force)
+        area = _writable(_target(ob, partition), force)
         if length is None:
             length = area.size - offset
         with _naming(area, "erase", offset):
