@@ -138,37 +138,37 @@ class KVStore:
 
     # ------------------------------------------------------------------ traversal (§7)
     def _traverse(self, b: int, visit) -> None:
-        """Walk block ``b``; ``visit(pos, klen, vlen, crc, origin, rec_len)`` returns True to stop."""
+        """Walk block ``b`` (§7) over the window loaded by the caller (mount: the whole area;
+        GC: the block and the next one). ``visit(pos, klen, vlen, crc, origin, rec_len)`` returns
+        True to end the walk early."""
         B, HDR, total = self.B, self.HDR, self.total
         mk, mv = self.config.max_key_len, self.config.max_val_len
         amask = self._amask
         unpack = self._hdr.unpack_from
+        state = self.state
+        win, w0 = self._win, self._win_off
         end = b * B + B
         pos = b * B + fmt.BLK_HDR_SIZE
         while True:
-            win = self._win
-            if win is not None and self._win_off <= pos and pos + HDR <= self._win_off + len(win):
-                magic, st, crc, kl, vl, origin = unpack(win, pos - self._win_off)
-            else:
-                magic, st, crc, kl, vl, origin = unpack(self._read(pos, HDR))
-            if magic != fmt.ITEM_MAGIC:
+            magic, st, crc, kl, vl, origin = unpack(win, pos - w0)
+            if magic != 0x49:  # ITEM_MAGIC
                 if magic == 0xFF and st == 0xFF:
                     break
                 vl = 0xFFFF
-            if vl > mv or kl > mk or vl == 0 or kl == 0:
+            if vl > mv or kl > mk or not vl or not kl:
                 pos += HDR
-                self._dirty_mark(b)
+                if state[b] == _USED:
+                    self._set_block_state(b, _DIRTY)
             else:
-                n = (HDR + kl + vl + amask) & ~amask
-                if st == fmt.ITEM_STATE_NORMAL:
+                if st == 0xEE:  # ITEM_STATE_NORMAL
                     if pos + HDR + kl + vl > total:
                         return  # [fs] KV-7: record runs past the KV area; space[b] unchanged
-                    if visit(pos, kl, vl, crc, origin, n):
+                    if visit(pos, kl, vl, crc, origin, (HDR + kl + vl + amask) & ~amask):
                         return
-                else:
-                    self._dirty_mark(b)
-                pos += n
-            if not end > pos + HDR:
+                elif state[b] == _USED:
+                    self._set_block_state(b, _DIRTY)
+                pos += (HDR + kl + vl + amask) & ~amask
+            if pos + HDR >= end:
                 break
         self.space[b] = end - pos if end > pos else HDR
 
@@ -182,7 +182,6 @@ class KVStore:
             return
         self._reset_ram()
         self.failed = False
-        self._live: dict[int, tuple[bytes, int]] = {}
         try:
             self._load_window(0, self.N)
         except PowerLoss:
@@ -193,7 +192,6 @@ class KVStore:
             self._mount_blocks()
         finally:
             self._win = None
-        self._build_index()
         self.mounted = True
         if self.gc_pending:
             self._reason = "gc"
@@ -222,11 +220,11 @@ class KVStore:
                 self._set_block_state(b, _DIRTY)
             else:
                 self._reason = "unclean CLEAN block formatted"
-                self._drop_live(b)
+                self._drop_index(b)
                 self._format(b)
         if self.clean == 0:
             self._reason = "no CLEAN block: block 0 formatted"
-            self._drop_live(0)
+            self._drop_index(0)
             self._format(0)
         if self.clean == N:
             self.write_pos = fmt.BLK_HDR_SIZE
@@ -245,14 +243,21 @@ class KVStore:
         b = pos // self.B
         return self.space[b] if b < self.N else 0
 
-    def _drop_live(self, b: int) -> None:
+    def _drop_index(self, b: int) -> None:
+        """Forget the index entries of block ``b`` (mount formats it)."""
         lo, hi = b * self.B, (b + 1) * self.B
-        for p in [p for p in self._live if lo <= p < hi]:
-            del self._live[p]
+        for k in list(self.index):
+            kept = [c for c in self.index[k] if not lo <= c[0] < hi]
+            if kept:
+                self.index[k] = kept
+            else:
+                del self.index[k]
 
     def _recover(self, pos, kl, vl, crc, origin, n) -> bool:
-        HDR = self.HDR
-        data = self._read(pos + HDR, kl + vl)
+        """Mount's visitor (§8 ``recover``); runs with the whole KV area in the window."""
+        HDR, win, w0 = self.HDR, self._win, self._win_off
+        d = pos + HDR - w0
+        data = bytes(win[d:d + kl + vl])
         c = 0
         for x in data:
             c = _CRC[c ^ x]
@@ -262,31 +267,24 @@ class KVStore:
             self._reason = "torn record (CRC mismatch)" if c != crc else "torn record (key all 0xFF)"
             self._delete_at(pos)
             return False
-        self._live[pos] = (key, vl)
+        # blocks are walked in order, records in address order: appending keeps search order
+        lst = self.index.get(key)
+        if lst is None:
+            self.index[key] = [(pos, vl)]
+        else:
+            lst.append((pos, vl))
         if origin != 0 and origin != pos and origin + HDR + kl <= self.total:
-            o = self._read(origin, HDR + kl)
-            om, ost, _, okl, ovl, _ = self._hdr.unpack_from(o)
-            if om == fmt.ITEM_MAGIC and ost == fmt.ITEM_STATE_NORMAL and okl == kl and o[HDR:] == key:
+            om, ost, _, okl, ovl, _ = self._hdr.unpack_from(win, origin - w0)
+            o = origin + HDR - w0
+            if om == fmt.ITEM_MAGIC and ost == fmt.ITEM_STATE_NORMAL and okl == kl and win[o:o + kl] == key:
                 # [fs] §14.14: identical value = a GC copy, not an interrupted update
-                same = ovl == vl and origin + HDR + kl + vl <= self.total and \
-                    self._read(origin + HDR + kl, vl) == data[kl:]
+                same = ovl == vl and origin + HDR + kl + vl <= self.total and win[o + kl:o + kl + vl] == data[kl:]
                 if not same:
                     self._reason = f"interrupted update (newer record at {pos:#x})"
                     self._delete_at(origin)
-                    self._live.pop(origin, None)
+                    lst = self.index[key]
+                    lst[:] = [c for c in lst if c[0] != origin]
         return False
-
-    def _build_index(self) -> None:
-        index: dict[bytes, list[tuple[int, int]]] = {}
-        for p in sorted(self._live):
-            key, vl = self._live[p]
-            lst = index.get(key)
-            if lst is None:
-                index[key] = [(p, vl)]
-            else:
-                lst.append((p, vl))
-        self.index = index
-        del self._live
 
     def unmount(self) -> None:
         """``kv_deinit``: drop the RAM state (no flash operation)."""
