@@ -136,3 +136,20 @@ def test_failed_build_keeps_previous_output(project, tmp_path):
         build(bad, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]
+
+
+def test_overlapping_partitions_both_named(project, tmp_path):
+    board = ('name = "nested"\n[[devices]]\nname = "flash0"\nsize = 0x20000\nerase_page_size = 0x1000\n'
+             '[[partitions]]\nname = "whole"\noffset = 0x0\nsize = 0x10000\n'
+             '[[partitions]]\nname = "inner"\noffset = 0x4000\nsize = 0x4000\n')
+    m = project('board = "nested.toml"\n[partitions.whole]\ntype = "erased"\n[partitions.inner]\nfile = "a.bin"\n',
+                {"nested.toml": board, "a.bin": b"a"})
+    with pytest.warns(UserWarning):
+        _fails(m, tmp_path, "partition inner: overlaps partition whole (flash0 0x0+0x10000)")
+
+
+def test_llkernel_ram_exhausted_before_writing(project, tmp_path):
+    m = project('[partitions.kf_partition]\ntype = "llkernel"\nram_base = 0x20000000\nram_size = 4096\n'
+                '[[partitions.kf_partition.features]]\nfile = "a.fo"\nram_size = 3000\n'
+                '[[partitions.kf_partition.features]]\nfile = "a.fo"\nram_size = 3000\n', {"a.fo": b"\1" * 64})
+    _fails(m, tmp_path, "partition kf_partition, key 'features[1]' (llkernel): cannot install")

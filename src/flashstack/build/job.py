@@ -107,6 +107,7 @@ def plan_build(manifest: Manifest, board=None) -> BuildPlan:
             providers[key] = make_provider(entry)
         except ManifestError as exc:
             problems.extend(exc.problems)
+    problems.extend(_overlaps(manifest, board, chosen))
     for name in manifest.device_base:
         if name not in {d.name for d in board.devices}:
             problems.append(f"{manifest.source}: [devices.{name}]: board {board.name} has no device "
@@ -116,6 +117,20 @@ def plan_build(manifest: Manifest, board=None) -> BuildPlan:
     plan = BuildPlan(manifest=manifest, board=board)
     plan.partitions = [PlannedPartition(spec, providers.get(id(spec))) for spec in board.partitions]
     return plan
+
+
+def _overlaps(manifest: Manifest, board, chosen: dict) -> list[str]:
+    """Two manifest entries whose partitions share bytes (e.g. a partition and one of its
+    sub-partitions) would overwrite each other: refuse."""
+    specs = {id(p): p for p in board.partitions}
+    named = [(specs[k], e) for k, e in chosen.items()]
+    out = []
+    for i, (a, ea) in enumerate(named):
+        for b, eb in named[i + 1:]:
+            if a.device == b.device and a.offset < b.offset + b.size and b.offset < a.offset + a.size:
+                out.append(f"{eb.where()}: overlaps partition {ea.label} ({a.device} {a.offset:#x}+{a.size:#x}); "
+                           "give content to only one of them")
+    return out
 
 
 def _checked_area(ob, part: PlannedPartition):

@@ -13,6 +13,7 @@ Report dict (all offsets partition-relative): ``kind``, ``summary`` (one line), 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from .analysis import byte_summary, is_erased
@@ -87,6 +88,8 @@ def probe_unknown(v: PartitionView, hint: dict | None, details: bool) -> dict:
     stats = byte_summary(v.data, v.erase_value, v.erase_page)
     summary = (f"unknown data: first non-erased byte at {stats['first_non_erased']:#x}, "
                f"entropy {stats['entropy']:.2f} bits/byte")
+    if hint and hint.get("type") == "file" and hint.get("file"):
+        summary += f" (built from {Path(hint['file']).name})"
     return _report("unknown", summary, bytes=stats)
 
 
@@ -119,11 +122,8 @@ def identify(v: PartitionView, hint: dict | None = None, details: bool = False) 
     if kind in PROBES:
         order.remove(kind)
         order.insert(0, kind)
-    if kind != "erased" and "erased" in order and kind in PROBES:
-        # An empty store of the hinted kind reads as erased; let the hinted probe say so.
-        pass
     for k in order:
         report = PROBES[k](v, hint if k == kind else None, details)
         if report is not None:
             return report
-    return probe_unknown(v, hint, details)
+    return probe_unknown(v, hint if kind == "file" else None, details)

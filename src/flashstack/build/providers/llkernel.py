@@ -9,7 +9,8 @@ its ROM area) and ``ram_size`` (bytes of RAM, default 0).
 
 An empty region is the erased partition (LLKERNEL has no format step); the configuration is
 still validated. Features are installed through :meth:`flashstack.llkernel.FeatureStore.install`,
-in manifest order (slot 0 first).
+in manifest order (slot 0 first), on a scratch copy of the partition during the check;
+the result is copied into the build.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hashlib
 
 from ...errors import FlashError, PowerLoss
 from ...flash_map import FlashArea
-from .base import Options, Provider
+from .base import Options, Provider, copy_content, scratch_area
 
 __all__ = ["LLKernelProvider"]
 
@@ -58,6 +59,7 @@ class LLKernelProvider(Provider):
         o.finish()
         self.installed: list[dict] = []
         self.config: dict = {}
+        self.scratch: FlashArea | None = None
 
     def _store(self, area: FlashArea):
         from ...llkernel.store import FeatureStore  # store layer, imported when used
@@ -86,9 +88,17 @@ class LLKernelProvider(Provider):
             if f["ram_size"] > self.ram_size:
                 raise self.fail(f"ram_size {f['ram_size']} exceeds the RAM buffer of {self.ram_size}",
                                 f"features[{i}].ram_size")
+        # install on a scratch copy now, so RAM or slot exhaustion is found before writing
+        scratch = scratch_area(area)
+        self._install(self._store(scratch))
+        self.scratch = scratch
 
     def render(self, area: FlashArea) -> None:
-        store = self._store(area)
+        if self.scratch is None:
+            self.check(area)
+        copy_content(self.scratch, area, self.config["subsector_size"])
+
+    def _install(self, store) -> None:
         self.installed = []
         for i, f in enumerate(self.features):
             try:
