@@ -178,10 +178,17 @@ def test_memory_node_without_erase_block_size_needs_chip(tmp_path):
     assert info.devices[0].layout == ((16, 0x20000),)
 
 
-def test_chip_size_must_agree_with_devicetree(tmp_path):
+def test_chip_must_agree_with_devicetree(tmp_path):
     path = write(tmp_path, dts(nv_flash("p: partition@0 { reg = <0x0 0x8000>; };", ebs="")))
     with pytest.raises(InvalidArgument, match="differs"):
         load_devicetree(path, device_settings={"flash0": {"chip": "stm32f429xi"}})
+    path = write(tmp_path, dts(nv_flash("p: partition@0 { reg = <0x0 0x8000>; };",
+                                        ebs="erase-block-size = <2048>;")))
+    with pytest.raises(InvalidArgument, match="erase-block-size 2048 disagrees"):
+        load_devicetree(path, device_settings={"flash0": {"chip": "nrf52840"}})
+    ok = load_devicetree(path, device_settings={"flash0": {"chip": "nrf52840",
+                                                           "erase_page_size": 2048}})
+    assert ok.devices[0].layout == ((512, 2048),) and ok.devices[0].chip == "nrf52840"
 
 
 def nor(jedec: str, size_bits: int, status: str = "okay") -> str:

@@ -320,6 +320,10 @@ def _device_spec(device: DtNode, memory: DtNode, settings: Mapping, src: str, ta
         raise InvalidArgument(f"{where} {what} (compatible {', '.join(memory.compats) or 'none'}); "
                               "the board must give its chip or layout (flashstack does not guess)")
     size = sum(c * p for c, p in layout)
+    ebs = memory.num("erase-block-size") if nv else None
+    if ebs and "layout" not in s and "erase_page_size" not in s and layout != ((size // ebs, ebs),):
+        raise InvalidArgument(f"{where}: erase-block-size {ebs} disagrees with the "
+                              f"{'chip ' + chip.key if chip else 'layout'} pages {layout}")
     if dt_size is not None and dt_size != size:
         raise InvalidArgument(f"{where}: devicetree size {dt_size:#x} differs from the "
                               f"{'chip ' + chip.key if chip else 'layout'} size {size:#x}")
