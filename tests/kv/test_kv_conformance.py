@@ -332,3 +332,32 @@ def test_secure_level_2_redirects_and_level_0_refuses():
     with pytest.raises(NotSupported):
         s.secure_set("a", b"b")
     assert aos.aos_kv_secure_get("a", bytearray(4), 4, store=s) == (-errno.ENOSYS, 4)
+
+
+def test_storage_error_is_eio_and_store_fails():
+    dev = SimulatedFlash(8192, erase_page_size=4096, allow_double_writes=True)
+    s = KVStore(FlashArea(0, 0, 8192, dev), KVConfig())
+    s.mount()
+    s.set("a", b"1")
+    ro = KVStore(FlashArea(0, 0, 8192, dev, read_only=True), KVConfig())
+    ro.mount()  # nothing to repair: no write
+    assert ro.get("a") == b"1"
+    with pytest.raises(DeviceIOError) as ei:
+        ro.set("b", b"2")
+    assert ei.value.errno == errno.EIO and ei.value.__cause__ is not None
+    with pytest.raises(DeviceIOError, match="failed"):
+        ro.get("a")
+    assert aos.aos_kv_get("a", bytearray(4), 4, store=ro) == (-errno.EIO, 4)
+
+
+def test_power_cut_during_mount_then_mount_again():
+    dev, s, _ = make()
+    dev.arm_power_cut(after=3)  # inside the formatting of an erased image
+    with pytest.raises(PowerLoss):
+        s.mount()
+    dev.power_restore()
+    s.mount()
+    s.set("k", b"v")
+    s.unmount()
+    s.mount()
+    assert s.get("k") == b"v" and s.state.count(0xEE) == 1

@@ -86,9 +86,14 @@ class KVStore:
 
     def _load_window(self, first: int, end: int) -> None:
         """Cache blocks ``[first, end)`` for a traversal; read block by block (a span may
-        change partition at any block boundary)."""
+        change partition at any block boundary). Storage errors become EIO (KV-30)."""
         B = self.B
-        self._win = bytearray(b"".join(self.storage.read(b * B, B) for b in range(first, end)))
+        try:
+            self._win = bytearray(b"".join(self.storage.read(b * B, B) for b in range(first, end)))
+        except PowerLoss:
+            raise
+        except FlashError as e:
+            raise DeviceIOError(f"KV read of blocks {first}..{end - 1}: {e.strerror}") from e
         self._win_off = first * B
 
     def _refresh_window(self, off: int, n: int) -> None:
@@ -182,12 +187,7 @@ class KVStore:
             return
         self._reset_ram()
         self.failed = False
-        try:
-            self._load_window(0, self.N)
-        except PowerLoss:
-            raise
-        except FlashError as e:
-            raise DeviceIOError(f"KV mount: read of the KV area failed: {e.strerror}") from e
+        self._load_window(0, self.N)
         try:
             self._mount_blocks()
         finally:
