@@ -61,7 +61,10 @@ def test_export_import_round_trip(cli_run, nvs_img, tmp_path):
     cli_run("nvs", "write", "--image", nvs_img, "storage_partition", "1", "--data", "a")
     cli_run("nvs", "write", "--image", nvs_img, "storage_partition", "2", "--hex", "ff00")
     out = tmp_path / "nvs.json"
-    cli_run("nvs", "export", "--image", nvs_img, "storage_partition", "-o", out)
+    summary = cli_run.json("nvs", "export", "--image", nvs_img, "storage_partition", "-o", out)
+    assert summary == {"partition": "storage_partition", "file": str(out), "entries": 2}
+    assert json.loads(cli_run("nvs", "export", "--image", nvs_img, "storage_partition",
+                              "--json").stdout)["items"] == {"0x0001": "61", "0x0002": "ff00"}
     doc = json.loads(out.read_text())
     assert doc["format"] == "zephyr-nvs" and doc["items"] == {"0x0001": "61", "0x0002": "ff00"}
     doc["settings"] = {"net/host": {"text": "example.org"}}

@@ -249,19 +249,23 @@ def list_(board, include_dir, image, partition, use_settings, sector_size, secto
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of stdout.")
 @_geometry_options
+@json_option
 def export(board, include_dir, image, partition, use_settings, output, sector_size,
-           sector_count, data_crc):
-    """Export ids (or settings) and values (hex) as JSON, the input format of 'nvs import'."""
+           sector_count, data_crc, as_json):
+    """Export ids (or settings) and values (hex) as JSON, the input format of 'nvs import'.
+    Without -o the export itself is printed (JSON either way); with -o and --json a JSON
+    summary of the export is printed."""
     with open_board(_ctx(), readonly=True) as ob:
         result = _content(ob.area(partition), sector_size, sector_count, data_crc, use_settings)
     text = json.dumps(result, indent=2)
-    if output:
-        with open(output, "w") as f:
-            f.write(text + "\n")
-        console.print(f"exported {len(result.get('items') or result.get('settings') or {})} "
-                      f"entries to {output}", soft_wrap=True)
-    else:
+    if not output:
         click.echo(text)
+        return
+    with open(output, "w") as f:
+        f.write(text + "\n")
+    count = len(result.get("items") or result.get("settings") or {})
+    emit({"partition": result["partition"], "file": str(output), "entries": count}, as_json,
+         lambda r: console.print(f"exported {count} entries to {output}", soft_wrap=True))
 
 
 def _value_of(key, v) -> bytes:
