@@ -133,3 +133,17 @@ def test_inspect_with_explicit_board_without_record(built, tmp_path):
     assert report["record"] is False
     assert _by_name(report)["slot1_partition"]["kind"] == "mcuboot"
     assert "matches_build" not in _by_name(report)["slot1_partition"]
+
+
+def test_raw_devicetree_with_include_dirs(tmp_path):
+    """A manifest naming a raw (unpreprocessed) DTS with include dirs; inspect reloads the board
+    from the record, include dirs included."""
+    from pathlib import Path
+    manifest = Path(__file__).resolve().parents[1] / "data" / "build" / "native_sim_raw" / "manifest.toml"
+    result = build(manifest, tmp_path / "out")
+    assert result.record["board"] == "native_sim"
+    assert len(result.record["include_dirs"]) == 6
+    parts = _by_name(inspect_images([tmp_path / "out"]))
+    assert list(parts) == ["boot_partition", "slot0_partition", "slot1_partition", "scratch_partition",
+                           "storage_partition"]
+    assert parts["storage_partition"]["nvs"]["items"] == {"1": b"raw devicetree".hex()}
