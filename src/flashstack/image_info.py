@@ -21,7 +21,8 @@ from typing import Iterable
 
 from .errors import InvalidArgument, NotFound
 
-__all__ = ["AreaInfo", "area_info", "create_images", "image_paths", "map_info"]
+__all__ = ["AreaInfo", "area_info", "create_images", "free_ranges", "image_paths", "map_info",
+           "unpartitioned_info"]
 
 _IMAGE_SUFFIXES = (".bin", ".img", ".raw", ".dump")
 
@@ -160,3 +161,38 @@ def area_info(area, chunk: int = 64 * 1024) -> AreaInfo:
 def map_info(flash_map) -> list[AreaInfo]:
     """:func:`area_info` of every partition of ``flash_map``, in map order."""
     return [area_info(a) for a in flash_map]
+
+
+def free_ranges(extents, device_sizes: dict) -> list[tuple]:
+    """Ranges no partition covers: ``extents`` holds ``(device, offset, size)`` per partition
+    (nested and overlapping ones allowed); ``device_sizes`` maps each device key to its size
+    in bytes (extents on other devices are ignored). Returns ``(device, start, end)`` tuples
+    by device (``device_sizes`` order), then offset."""
+    by_dev: dict = {d: [] for d in device_sizes}
+    for dev, off, size in extents:
+        if dev in by_dev:
+            by_dev[dev].append((off, off + size))
+    out = []
+    for dev, spans in by_dev.items():
+        cursor = 0
+        for start, end in sorted(spans):
+            if start > cursor:
+                out.append((dev, cursor, start))
+            cursor = max(cursor, end)
+        if cursor < device_sizes.get(dev, cursor):
+            out.append((dev, cursor, device_sizes[dev]))
+    return out
+
+
+def unpartitioned_info(flash_map, devices) -> list[AreaInfo]:
+    """:class:`AreaInfo` (id None, named ``(free START..END)`` with device offsets) of every
+    range of ``devices`` (name -> device) that no partition of ``flash_map`` covers: data
+    there is outside the flash map."""
+    from .flash_map import FlashArea
+
+    by_obj = {id(d): name for name, d in devices.items()}
+    extents = [(by_obj.get(id(a.device)), a.offset, a.size) for a in flash_map]
+    sizes = {name: d.size for name, d in devices.items()}
+    return [area_info(FlashArea(None, start, end - start, devices[name],
+                                label=f"(free {start:#x}..{end:#x})"))
+            for name, start, end in free_ranges(extents, sizes)]

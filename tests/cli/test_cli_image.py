@@ -72,6 +72,18 @@ def test_info_after_writes(run, demo_img):
     table = run("image", "info", demo_img).stdout
     row = next(l for l in table.splitlines() if " storage_partition " in l)
     assert "used" in row and "0x1001" in row and st["sha256"][:16] in row and "1/2" in row
+    assert "outside every partition" not in table
+
+
+def test_info_reports_data_outside_the_partitions(run, demo_img):
+    res = run.json("image", "info", demo_img)
+    assert [(f["device"], f["device_offset"], f["size"], f["erased"]) for f in res["unpartitioned"]] == [
+        ("flash0", 0x10000, 0xE000, True)]
+    run("flash", "write", "--image", demo_img, "flash0", 0x10100, "--hex", "00 11", "--force")
+    (free,) = run.json("image", "info", demo_img)["unpartitioned"]
+    assert (free["erased"], free["first_used"], free["used_bytes"]) == (False, 0x100, 2)
+    table = run("image", "info", demo_img).stdout
+    assert "warning: data outside every partition: 2 programmed byte(s) in flash0 (free 0x10000..0x1e000)" in table
 
 
 def test_info_leaves_the_image_unchanged(run, demo_img):

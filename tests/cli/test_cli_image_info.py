@@ -9,7 +9,8 @@ from flashstack.board import load_board
 from flashstack.device import SimulatedFlash
 from flashstack.errors import InvalidArgument, NotFound
 from flashstack.flash_map import FlashArea, FlashMap
-from flashstack.image_info import area_info, create_images, image_paths, map_info
+from flashstack.image_info import (area_info, create_images, free_ranges, image_paths, map_info,
+                                   unpartitioned_info)
 
 
 def _map(erase_value=0xFF, layout=None):
@@ -106,3 +107,21 @@ def test_create_images_is_all_or_nothing_about_existing_files(tmp_path):
     create_images(demo, tmp_path / "img", overwrite=True)
     with open(paths["flash0"], "rb") as f:
         assert f.read(1) == b"\xff"
+
+
+def test_free_ranges_with_gaps_nesting_and_other_devices():
+    extents = [("a", 0x1000, 0x1000), ("a", 0x1000, 0x400), ("a", 0x1800, 0x1000),  # nested, overlap
+               ("a", 0x4000, 0x1000), ("b", 0, 0x100), ("x", 0, 0x10)]               # x: not a device
+    assert free_ranges(extents, {"a": 0x6000, "b": 0x100, "c": 0x200}) == [
+        ("a", 0x0, 0x1000), ("a", 0x2800, 0x4000), ("a", 0x5000, 0x6000), ("c", 0x0, 0x200)]
+
+
+def test_unpartitioned_info_finds_stray_data():
+    dev, fm = _map()
+    # _map covers 0..0xC000 and 0xC800..0x10000: the gap is 0xC000..0xC800
+    (gap,) = unpartitioned_info(fm, {"flash0": dev})
+    assert (gap.name, gap.id, gap.device_offset, gap.size, gap.erased) == (
+        "(free 0xc000..0xc800)", None, 0xC000, 0x800, True)
+    dev.write(0xC010, b"\x00\x00")
+    (gap,) = unpartitioned_info(fm, {"flash0": dev})
+    assert (gap.erased, gap.first_used, gap.used_bytes) == (False, 0x10, 2)

@@ -9,6 +9,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from ..image_info import free_ranges
 from .common import DEFAULT_BOARD, board_options, console, emit, human_size, json_option
 
 
@@ -61,20 +62,13 @@ def _layout_rows(b):
     """Table rows in flash order: per device, partitions by offset with ``("free", (start,
     end, device))`` rows for unpartitioned gaps; then ``("disabled", spec)`` rows (partitions
     of disabled devicetree nodes, numbered by Zephyr but not in the map)."""
-    order = {d.name: i for i, d in enumerate(b.devices)}
-    by_dev = {d.name: [] for d in b.devices}
-    for p in b.partitions:
-        by_dev.setdefault(p.device, []).append(p)
-    for dev in sorted(by_dev, key=lambda n: order.get(n, len(order))):
-        cursor = 0
-        for p in sorted(by_dev[dev], key=lambda p: (p.offset, -p.size)):
-            if p.offset > cursor:
-                yield "free", (cursor, p.offset, dev)
-            yield "partition", p
-            cursor = max(cursor, p.end)
-        size = b.devices[order[dev]].size if dev in order else cursor
-        if cursor < size:
-            yield "free", (cursor, size, dev)
+    sizes = {d.name: d.size for d in b.devices}
+    order = {name: i for i, name in enumerate(sizes)}
+    rows = [((order.get(p.device, len(order)), p.offset, -p.size), "partition", p) for p in b.partitions]
+    rows += [((order[dev], start, 0), "free", (start, end, dev)) for dev, start, end in
+             free_ranges([(p.device, p.offset, p.size) for p in b.partitions], sizes)]
+    for _, kind, item in sorted(rows, key=lambda r: r[0]):
+        yield kind, item
     for p in b.disabled_partitions:
         yield "disabled", p
 

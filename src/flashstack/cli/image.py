@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import click
+from rich import box
 from rich.table import Table
+from rich.text import Text
 
-from ..image_info import create_images, map_info
+from ..image_info import create_images, map_info, unpartitioned_info
 from .common import (DEFAULT_BOARD, board_options, console, emit, human_size, json_option,
                      load_board_from, open_board)
 
@@ -26,7 +28,8 @@ def image():
 
 
 def _render_created(result) -> None:
-    t = Table(title=f"board {result['board']}: erased images", title_justify="left")
+    t = Table(title=f"board {result['board']}: erased images", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False)
     for col, just in (("device", "left"), ("image", "left"), ("size", "right"),
                       ("erase value", "right"), ("partitions", "left")):
         t.add_column(col, justify=just)
@@ -66,12 +69,13 @@ def create(board, include_dir, output, force, as_json):
 
 
 def _render_info(result) -> None:
-    t = Table(title=f"board {result['board']}: image usage", title_justify="left")
+    t = Table(title=f"board {result['board']}: image usage", title_justify="left",
+              box=box.SIMPLE_HEAD, pad_edge=False)
     for col, just in (("id", "right"), ("partition", "left"), ("device", "left"), ("size", "right"),
                       ("state", "left"), ("first used", "right"), ("used end", "right"),
                       ("used bytes", "right"), ("erased pages", "right"), ("sha256", "left")):
         t.add_column(col, justify=just, no_wrap=col == "sha256")
-    for a in result["partitions"]:
+    for a in result["partitions"] + result["unpartitioned"]:
         state = "[green]erased[/green]" if a["erased"] else "[yellow]used[/yellow]"
         pct = 100.0 * a["used_bytes"] / a["size"] if a["size"] else 0.0
         t.add_row("-" if a["id"] is None else str(a["id"]), a["name"], a["device"],
@@ -79,8 +83,13 @@ def _render_info(result) -> None:
                   "-" if a["first_used"] is None else f"{a['first_used']:#x}",
                   "-" if a["erased"] else f"{a['used_end']:#x}",
                   f"{a['used_bytes']} ({pct:.1f}%)", f"{a['erased_pages']}/{a['pages']}",
-                  a["sha256"][:16] + "...")
+                  a["sha256"][:16] + "...", style="dim" if a["id"] is None and a["erased"] else None)
     console.print(t)
+    stray = [a for a in result["unpartitioned"] if not a["erased"]]
+    if stray:
+        n = sum(a["used_bytes"] for a in stray)
+        console.print(Text(f"warning: data outside every partition: {n} programmed byte(s) in "
+                           + ", ".join(f"{a['device']} {a['name']}" for a in stray), style="yellow"))
 
 
 @image.command("info")
@@ -93,7 +102,9 @@ def info(image_path, board, include_dir, as_json):
     For each partition: erased or used, first programmed byte and end of the
     last one (partition-relative), programmed bytes (bytes that differ from the
     erase value), fully erased erase pages, and the SHA-256 of the partition
-    (shortened in the table; complete with --json). The image is opened read-only.
+    (shortened in the table; complete with --json). Ranges outside every
+    partition are listed as (free), so stray data shows. The image is opened
+    read-only.
 
     \b
     Examples:
@@ -104,6 +115,8 @@ def info(image_path, board, include_dir, as_json):
     b = load_board_from(params)
     with open_board(params, readonly=True, board=b) as ob:
         infos = map_info(ob.flash_map)
+        free = unpartitioned_info(ob.flash_map, ob.devices)
         images = {name: getattr(dev, "path", None) for name, dev in ob.devices.items()}
-    result = {"board": b.name, "images": images, "partitions": [i.to_json() for i in infos]}
+    result = {"board": b.name, "images": images, "partitions": [i.to_json() for i in infos],
+              "unpartitioned": [i.to_json() for i in free]}
     emit(result, as_json, _render_info)
