@@ -115,3 +115,21 @@ def test_llkernel_boardless_scan_reports_slot_headers(name):
     assert [(s["slot_address"], s["rom_size"], s["ram_size"]) for s in used] == [
         (e[1], e[3], e[5]) for e in expected]
     assert all(s["offset"] == s["slot_address"] - case["config"]["kf_start"] for s in used)
+
+
+@pytest.mark.parametrize("name", vector_cases("zephyr-nvs"))
+def test_nvs_final_image_items(name):
+    """Zephyr NVS reference cases (vectors/zephyr-nvs): the sector size is detected and the
+    live ids and values are exactly the case's final ``expect_all``."""
+    case, image = load_vector("zephyr-nvs", name)
+    geo = case["geometry"]
+    dev = SimulatedFlash(len(image), erase_page_size=geo["erase_page_size"],
+                         write_block_size=geo["write_block_size"], allow_double_writes=True, name="dev")
+    dev.restore(image)
+    report = inspect_area(FlashArea(0, 0, len(image), dev, label="storage"))
+    assert report["kind"] == "zephyr-nvs"
+    assert report["nvs"]["config"]["sector_size"] == geo["sector_size"]
+    assert report["nvs"]["config"]["sector_count"] == geo["sector_count"]
+    expect = [s for s in case["steps"] if s["op"] == "expect_all"][-1]["items"]
+    assert report["nvs"]["items"] == expect
+    assert report["health"] in ("ok", "warning")
