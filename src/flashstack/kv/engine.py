@@ -1,0 +1,376 @@
+"""The KV engine: flash primitives, block traversal, mount recovery, space finding and
+garbage collection of the AliOS-Things KV (spec/alios-kv.md §5-§9, §11, §12).
+
+Upstream: AliOS-Things ``components/kv/src/kv.c`` @8690e33f ("version A"): ``kv_init``,
+``kv_block_format``, ``kv_state_set``, ``__item_recovery_cb``, ``kv_calc_position``,
+``__item_gc_cb``, ``kv_gc_task``. Every program and erase is one storage call, in the
+reference's order (KV-4, KV-6). Positions are bytes relative to the start of the KV area.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..errors import DeviceIOError, FlashError, PowerLoss
+from . import format as fmt
+from .config import KVConfig, validate_storage
+
+__all__ = ["KVEngine"]
+
+_CLEAN, _USED, _DIRTY = fmt.BLK_STATE_CLEAN, fmt.BLK_STATE_USED, fmt.BLK_STATE_DIRTY
+NO_SPACE = -1
+_B00 = b"\x00"
+_CRC = fmt._CRC8_TABLE
+
+
+class KVEngine:
+    """RAM state (§5) and the flash algorithms of the store; :class:`~flashstack.kv.KVStore`
+    adds the API. Construction validates the geometry (KV-1, EINVAL)."""
+
+    def __init__(self, storage, config: KVConfig | None = None, *, secure_key: Callable | None = None,
+                 secure_iv: Callable | None = None, trace: Callable | None = None):
+        self.config = config = config or KVConfig()
+        config.validate()
+        validate_storage(config, storage)
+        self.storage = storage
+        self.secure_key, self.secure_iv = secure_key, secure_iv
+        self.trace = trace
+        self.B = config.block_size
+        self.N = config.blocks
+        self.total = config.total_size
+        self.HDR = config.header_size
+        self._hdr = fmt.header_struct(config.pos32)
+        self._amask = config.align - 1
+        self.item_max_len = config.item_max_len
+        self.mounted = False
+        self.failed = False
+        self._reason = ""
+        self._win: bytearray | None = None
+        self._win_off = 0
+        self._reset_ram()
+
+    def _reset_ram(self) -> None:
+        self.state: list[int | None] = [None] * self.N
+        self.space: list[int] = [0] * self.N
+        self.clean = 0
+        self.write_pos = 0
+        self.gc_pending = False
+        self.index: dict[bytes, list[tuple[int, int]]] = {}
+
+    # ------------------------------------------------------------------ primitives
+    def _read(self, off: int, n: int) -> bytes:
+        win = self._win
+        if win is not None and self._win_off <= off and off + n <= self._win_off + len(win):
+            o = off - self._win_off
+            return bytes(win[o:o + n])
+        try:
+            return self.storage.read(off, n)
+        except PowerLoss:
+            raise
+        except FlashError as e:
+            raise DeviceIOError(f"KV read at {off:#x} len {n}: {e.strerror}") from e
+
+    def _fail(self, what: str, e: Exception):
+        self.failed = True
+        if isinstance(e, PowerLoss):
+            raise e
+        raise DeviceIOError(f"KV {what}: {getattr(e, 'strerror', e)}") from e
+
+    def _load_window(self, first: int, end: int) -> None:
+        """Cache blocks ``[first, end)`` for a traversal; read block by block (a span may
+        change partition at any block boundary). Storage errors become EIO (KV-30)."""
+        B = self.B
+        try:
+            self._win = bytearray(b"".join(self.storage.read(b * B, B) for b in range(first, end)))
+        except PowerLoss:
+            raise
+        except FlashError as e:
+            raise DeviceIOError(f"KV read of blocks {first}..{end - 1}: {e.strerror}") from e
+        self._win_off = first * B
+
+    def _refresh_window(self, off: int, n: int) -> None:
+        w0 = self._win_off
+        s, e = max(off, w0), min(off + n, w0 + len(self._win))
+        if s < e:
+            self._win[s - w0:e - w0] = self.storage.read(s, e - s)
+
+    def _prog(self, off: int, data: bytes) -> None:
+        if self.trace:
+            self.trace("P", off, data, self._reason)
+        try:
+            self.storage.write(off, data)
+        except OSError as e:  # every storage failure becomes EIO (KV-30); PowerLoss re-raised
+            self._fail(f"program at {off:#x} len {len(data)}", e)
+        if self._win is not None:
+            self._refresh_window(off, len(data))
+
+    def _format(self, b: int) -> None:
+        """format(b): one erase of the block, one program of the CLEAN header (KV-4)."""
+        off = b * self.B
+        if self.trace:
+            self.trace("E", off, self.B, self._reason)
+        try:
+            self.storage.erase(off, self.B)
+        except OSError as e:
+            self._fail(f"erase of block {b} at {off:#x}", e)
+        if self._win is not None:
+            self._refresh_window(off, self.B)
+        self._prog(off, fmt.BLOCK_HEADER_CLEAN)
+        self.state[b] = _CLEAN
+        self.space[b] = self.B - fmt.BLK_HDR_SIZE
+        self.clean += 1
+
+    def _set_block_state(self, b: int, s: int) -> None:
+        self._prog(b * self.B + fmt.STATE_OFFSET, bytes((s,)))
+        self.state[b] = s
+
+    def _dirty_mark(self, b: int) -> None:
+        if self.state[b] == _USED:
+            self._set_block_state(b, _DIRTY)
+
+    def _delete_at(self, pos: int) -> None:
+        """Delete record at ``pos``: state byte 00, then DIRTY marking of its block (KV-5)."""
+        self._prog(pos + fmt.STATE_OFFSET, _B00)
+        self._dirty_mark(pos // self.B)
+
+    # ------------------------------------------------------------------ traversal (§7)
+    def _traverse(self, b: int, visit) -> None:
+        """Walk block ``b`` (§7) over the window loaded by the caller (mount: the whole area;
+        GC: the block and the next one). ``visit(pos, klen, vlen, crc, origin, rec_len)`` returns
+        True to end the walk early."""
+        B, HDR, total = self.B, self.HDR, self.total
+        mk, mv = self.config.max_key_len, self.config.max_val_len
+        amask = self._amask
+        unpack = self._hdr.unpack_from
+        state = self.state
+        win, w0 = self._win, self._win_off
+        end = b * B + B
+        pos = b * B + fmt.BLK_HDR_SIZE
+        while True:
+            magic, st, crc, kl, vl, origin = unpack(win, pos - w0)
+            if magic != 0x49:  # ITEM_MAGIC
+                if magic == 0xFF and st == 0xFF:
+                    break
+                vl = 0xFFFF
+            if vl > mv or kl > mk or not vl or not kl:
+                pos += HDR
+                if state[b] == _USED:
+                    self._set_block_state(b, _DIRTY)
+            else:
+                if st == 0xEE:  # ITEM_STATE_NORMAL
+                    if pos + HDR + kl + vl > total:
+                        return  # [fs] KV-7: record runs past the KV area; space[b] unchanged
+                    if visit(pos, kl, vl, crc, origin, (HDR + kl + vl + amask) & ~amask):
+                        return
+                elif state[b] == _USED:
+                    self._set_block_state(b, _DIRTY)
+                pos += (HDR + kl + vl + amask) & ~amask
+            if pos + HDR >= end:
+                break
+        self.space[b] = end - pos if end > pos else HDR
+
+    # ------------------------------------------------------------------ mount (§8)
+    def mount(self) -> None:
+        """``kv_init``: recover the RAM state from flash, repair, run the pending GC (§8).
+
+        Does nothing when already mounted (KV-12). Errors: EIO (storage), PowerLoss.
+        """
+        if self.mounted and not self.failed:
+            return
+        self._reset_ram()
+        self.failed = False
+        self._load_window(0, self.N)
+        try:
+            self._mount_blocks()
+        finally:
+            self._win = None
+        self.mounted = True
+        if self.gc_pending:
+            self._reason = "gc"
+            self._gc()
+
+    def _mount_blocks(self) -> None:
+        B, N = self.B, self.N
+        unclean = []
+        for b in range(N):
+            h = self._read(b * B, fmt.BLK_HDR_SIZE)
+            if h[0] == fmt.BLK_MAGIC and h[1] in (_CLEAN, _USED, _DIRTY):
+                self.state[b] = h[1]
+                self._reason = "recover"
+                self._traverse(b, self._recover)
+                if h[1] == _CLEAN:
+                    if self.space[b] != B - fmt.BLK_HDR_SIZE:
+                        unclean.append(b)
+                    else:
+                        self.clean += 1
+            else:
+                self._reason = "invalid block header"
+                self._format(b)
+        for b in reversed(unclean):
+            if self.clean >= 1:
+                self._reason = "unclean CLEAN block kept"
+                self._set_block_state(b, _DIRTY)
+            else:
+                self._reason = "unclean CLEAN block formatted"
+                self._drop_index(b)
+                self._format(b)
+        if self.clean == 0:
+            self._reason = "no CLEAN block: block 0 formatted"
+            self._drop_index(0)
+            self._format(0)
+        if self.clean == N:
+            self.write_pos = fmt.BLK_HDR_SIZE
+            self._reason = "fresh store"
+            self._set_block_state(0, _USED)
+            self.clean -= 1
+        else:
+            for i in range(N):
+                if self.state[i] in (_USED, _DIRTY) and self.state[(i + 1) % N] == _CLEAN:
+                    self.write_pos = i * B + B - self.space[i]
+                    break
+        if self._space_at(self.write_pos) < self.item_max_len and self.clean < 2:
+            self.gc_pending = True
+
+    def _space_at(self, pos: int) -> int:
+        b = pos // self.B
+        return self.space[b] if b < self.N else 0
+
+    def _drop_index(self, b: int) -> None:
+        """Forget the index entries of block ``b`` (mount formats it)."""
+        lo, hi = b * self.B, (b + 1) * self.B
+        for k in list(self.index):
+            kept = [c for c in self.index[k] if not lo <= c[0] < hi]
+            if kept:
+                self.index[k] = kept
+            else:
+                del self.index[k]
+
+    def _recover(self, pos, kl, vl, crc, origin, n) -> bool:
+        """Mount's visitor (§8 ``recover``); runs with the whole KV area in the window."""
+        HDR, win, w0 = self.HDR, self._win, self._win_off
+        d = pos + HDR - w0
+        data = bytes(win[d:d + kl + vl])
+        c = 0
+        for x in data:
+            c = _CRC[c ^ x]
+        key = data[:kl]
+        if c != crc or key.count(0xFF) == kl:
+            # torn record; [fs] §14.15: an all-0xFF key is a torn header-only write, not a record
+            self._reason = "torn record (CRC mismatch)" if c != crc else "torn record (key all 0xFF)"
+            self._delete_at(pos)
+            return False
+        # blocks are walked in order, records in address order: appending keeps search order
+        lst = self.index.get(key)
+        if lst is None:
+            self.index[key] = [(pos, vl)]
+        else:
+            lst.append((pos, vl))
+        if origin != 0 and origin != pos and origin + HDR + kl <= self.total:
+            om, ost, _, okl, ovl, _ = self._hdr.unpack_from(win, origin - w0)
+            o = origin + HDR - w0
+            if om == fmt.ITEM_MAGIC and ost == fmt.ITEM_STATE_NORMAL and okl == kl and win[o:o + kl] == key:
+                # [fs] §14.14: identical value = a GC copy, not an interrupted update
+                same = ovl == vl and origin + HDR + kl + vl <= self.total and win[o + kl:o + kl + vl] == data[kl:]
+                if not same:
+                    self._reason = f"interrupted update (newer record at {pos:#x})"
+                    self._delete_at(origin)
+                    lst = self.index[key]
+                    lst[:] = [c for c in lst if c[0] != origin]
+        return False
+
+    def unmount(self) -> None:
+        """``kv_deinit``: drop the RAM state (no flash operation)."""
+        self.mounted = False
+        self.failed = False
+        self._reset_ram()
+
+    # ------------------------------------------------------------------ space (§9) and store
+    def _calc_position(self, n: int) -> int:
+        B, N = self.B, self.N
+        cur = self.write_pos // B
+        if cur < N and self.space[cur] > n:
+            if self.space[cur] - n < self.item_max_len and self.clean <= 1:
+                self.gc_pending = True
+            return self.write_pos
+        if N >= 3:
+            for j in range(1, N):
+                i = (cur + j) % N
+                if self.space[i] > n:
+                    if self.state[i] == _CLEAN and self.clean <= 1:
+                        continue  # [fs] KV-13: never take the last CLEAN block
+                    self.write_pos = i * B + B - self.space[i]
+                    if self.state[i] == _CLEAN:
+                        self._set_block_state(i, _USED)
+                        self.clean -= 1
+                    return self.write_pos
+        self.gc_pending = True
+        return NO_SPACE
+
+    def _store(self, rec: bytes) -> int:
+        n = len(rec)
+        p = self._calc_position(n)
+        if p == NO_SPACE:
+            return p
+        self._prog(p, rec)
+        self.write_pos = wp = p + n
+        b = wp // self.B
+        if b < self.N:
+            self.space[b] -= n
+        return p
+
+    # ------------------------------------------------------------------ GC (§11)
+    def _gc(self) -> None:
+        self.gc_pending = False
+        if self.clean == 0:
+            return
+        origin_pos = self.write_pos
+        B, N = self.B, self.N
+        d = self.state.index(_CLEAN)
+        self.write_pos = d * B + fmt.BLK_HDR_SIZE
+        ob = origin_pos // B
+        i = ob + 1
+        while True:
+            if i >= N:
+                i = 0
+            if self.state[i] == _DIRTY:
+                self._reason = f"gc: copy block {i} to block {d}"
+                self._load_window(i, min(N, i + 2))
+                try:
+                    self._traverse(i, self._gc_copy)
+                finally:
+                    self._win = None
+                self._reason = f"gc: reclaim block {i}"
+                self._format(i)
+                self._set_block_state(d, _USED)
+                self.clean -= 1
+                return
+            if i == ob:
+                break
+            i += 1
+        self.write_pos = origin_pos
+
+    def _gc_copy(self, pos, kl, vl, crc, origin, n) -> bool:
+        rec = self._read(pos, n)
+        dst = self.write_pos
+        self._prog(dst, rec)
+        self.write_pos = wp = dst + n
+        b = wp // self.B
+        if b < self.N:
+            self.space[b] -= n
+        key = rec[self.HDR:self.HDR + kl]
+        lst = self.index.get(key)
+        if lst:
+            for j, (p, v) in enumerate(lst):
+                if p == pos:
+                    lst[j] = (dst, v)
+                    if len(lst) > 1:
+                        lst.sort()
+                    break
+        return False
+
+    def _finish(self) -> None:
+        """KV-25: the GC made pending by this call runs before it returns."""
+        if self.gc_pending:
+            self._reason = "gc"
+            self._gc()
+
