@@ -12,7 +12,7 @@ import pytest
 from flashstack.device import SimulatedFlash
 from flashstack.errors import PowerLoss
 from flashstack.flash_map import FlashArea
-from flashstack.nvs import Ate, NVSStore
+from flashstack.nvs import NVSStore
 from flashstack.nvs.scan import detect_nvs, looks_like_nvs, scan
 
 

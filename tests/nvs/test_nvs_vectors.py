@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import hashlib
 
-import pytest
 
 from flashstack.device import SimulatedFlash
 from flashstack.errors import PowerLoss

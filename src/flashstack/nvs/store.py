@@ -197,7 +197,7 @@ class NVSStore(Walker):
 
     def _startup(self) -> None:
         geo = self.geo
-        S, N, A, W, F = geo.S, geo.N, geo.A, geo.W, geo.F
+        S, N, A, F = geo.S, geo.N, geo.A, geo.F
         s = self._find_write_sector()
         base = s * S
         self.ate_wra = self.recover_last(s)
