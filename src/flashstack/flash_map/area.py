@@ -156,8 +156,9 @@ class FlashArea:
                 f"+{self.size:#x}{ro})")
 
 
-def _nested(a: FlashArea, b: FlashArea) -> bool:
-    """One area is a devicetree descendant of the other (a sub-partition in its parent)."""
+def nested(a, b) -> bool:
+    """One partition (FlashArea or PartitionSpec) is a devicetree descendant of the other:
+    a sub-partition inside its parent, which is not an overlap."""
     if not a.path or not b.path:
         return False
     return b.path.startswith(a.path + "/") or a.path.startswith(b.path + "/")
@@ -207,7 +208,7 @@ class FlashMap:
         for i, a in enumerate(self.areas):
             for b in self.areas[i + 1:]:
                 if (a.device is b.device and a.offset < b.offset + b.size
-                        and b.offset < a.offset + a.size and not _nested(a, b)):
+                        and b.offset < a.offset + a.size and not nested(a, b)):
                     out.append((a, b))
         return out
 

@@ -222,30 +222,16 @@ def _partition_range(child: DtNode, src: str) -> tuple[int, int]:
 
 
 def _through_ranges(addr: int, sub: DtNode, src: str) -> int:
-    rng = sub.props.get("ranges")
-    if rng is None or not rng.value:
+    try:
+        entries = sub.ranges()
+    except InvalidArgument as e:
+        raise InvalidArgument(f"{src}: {e.strerror}") from None
+    if not entries:
         return addr  # absent or empty ranges: identity (FM-18)
-    cac, pac = sub.address_cells(), sub.parent.address_cells()
-    csc = sub.size_cells()
-    cells = rng.cells()
-    step = cac + pac + csc
-    if not step or len(cells) % step:
-        raise InvalidArgument(f"{src}: node {sub.path}: ranges has {len(cells)} cells, not a "
-                              f"multiple of {step}")
-    for i in range(0, len(cells), step):
-        c = _join(cells[i:i + cac])
-        p = _join(cells[i + cac:i + cac + pac])
-        ln = _join(cells[i + cac + pac:i + step])
+    for c, p, ln in entries:
         if c <= addr < c + ln:
             return p + addr - c
     raise InvalidArgument(f"{src}: node {sub.path}: child address {addr:#x} is outside its ranges")
-
-
-def _join(cells) -> int:
-    v = 0
-    for c in cells:
-        v = (v << 32) | c
-    return v
 
 
 # --- devices ---------------------------------------------------------------------------------

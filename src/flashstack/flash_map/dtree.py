@@ -87,10 +87,7 @@ class DtNode:
         p = self.props.get(name)
         if p is None:
             return None
-        v = 0
-        for c in p.cells():
-            v = (v << 32) | c
-        return v
+        return join_cells(p.cells())
 
     def address_cells(self) -> int:
         """``#address-cells`` of this node (for its children's ``reg``); default 2."""
@@ -118,8 +115,25 @@ class DtNode:
                                   f"#address-cells {ac} + #size-cells {sc}")
         out = []
         for i in range(0, len(cells), step):
-            out.append((_join(cells[i:i + ac]), _join(cells[i + ac:i + step]) if sc else None))
+            out.append((join_cells(cells[i:i + ac]), join_cells(cells[i + ac:i + step]) if sc else None))
         return out
+
+    def ranges(self) -> list[tuple[int, int, int]] | None:
+        """``ranges`` as ``(child address, parent address, length)`` triples, decoded with this
+        node's ``#address-cells``/``#size-cells`` and its parent's ``#address-cells``. None
+        when absent; ``[]`` for an empty ``ranges;`` (identity)."""
+        p = self.props.get("ranges")
+        if p is None:
+            return None
+        cac, csc = self.address_cells(), self.size_cells()
+        pac = self.parent.address_cells() if self.parent is not None else 2
+        cells = p.cells()
+        step = cac + pac + csc
+        if cells and (not step or len(cells) % step):
+            raise InvalidArgument(f"node {self.path}: ranges has {len(cells)} cells, not a "
+                                  f"multiple of {step}")
+        return [(join_cells(cells[i:i + cac]), join_cells(cells[i + cac:i + cac + pac]),
+                 join_cells(cells[i + cac + pac:i + step])) for i in range(0, len(cells), step)]
 
     def walk(self) -> Iterator["DtNode"]:
         """This node and its descendants in pre-order (file order of children)."""
@@ -131,7 +145,8 @@ class DtNode:
         return f"<DtNode {self.path}>"
 
 
-def _join(cells: list[int]) -> int:
+def join_cells(cells) -> int:
+    """Big-endian concatenation of 32-bit cells (multi-cell addresses and sizes)."""
     v = 0
     for c in cells:
         v = (v << 32) | c

@@ -40,34 +40,19 @@ def translated_unit_addr(node: DtNode) -> int | None:
 
 def _translate(addr: int, node: DtNode) -> int:
     parent = node.parent
-    while parent is not None and "ranges" in parent.props:
-        rng = parent.props["ranges"]
-        if not rng.value:
-            node, parent = parent, parent.parent
-            continue
-        child_ac = parent.address_cells()
-        parent_ac = parent.parent.address_cells() if parent.parent else 2
-        child_sc = parent.size_cells()
-        entry = child_ac + parent_ac + child_sc
-        cells = rng.cells()
-        for i in range(0, len(cells) - entry + 1, entry):
-            c_addr = _join(cells[i:i + child_ac])
-            p_addr = _join(cells[i + child_ac:i + child_ac + parent_ac])
-            length = _join(cells[i + child_ac + parent_ac:i + entry])
+    while parent is not None:
+        entries = parent.ranges()
+        if entries is None:
+            return addr  # no 'ranges': no translation
+        for c_addr, p_addr, length in entries:
             if c_addr <= addr < c_addr + length:
                 addr = p_addr + addr - c_addr
                 break
         else:
-            return addr  # outside every range: no translation
+            if entries:
+                return addr  # outside every range: no translation
         node, parent = parent, parent.parent
     return addr
-
-
-def _join(cells) -> int:
-    v = 0
-    for c in cells:
-        v = (v << 32) | c
-    return v
 
 
 def node_key(node: DtNode) -> tuple:

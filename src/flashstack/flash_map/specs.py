@@ -14,7 +14,7 @@ from typing import Mapping
 
 from ..device import FlashDevice, PageLayout
 from ..errors import InvalidArgument, NotFound
-from .area import FlashArea, FlashMap
+from .area import FlashArea, FlashMap, nested
 
 
 class PartitionWarning(UserWarning):
@@ -144,15 +144,9 @@ def check_partitions(partitions, devices: Mapping[str, DeviceSpec]) -> None:
     ps = list(partitions)
     for i, a in enumerate(ps):
         for b in ps[i + 1:]:
-            if a.device == b.device and a.offset < b.end and b.offset < a.end and not _nested(a, b):
+            if a.device == b.device and a.offset < b.end and b.offset < a.end and not nested(a, b):
                 warnings.warn(f"{_where(a)} and {_where(b)} overlap on device {a.device}",
                               PartitionWarning, stacklevel=3)
-
-
-def _nested(a: PartitionSpec, b: PartitionSpec) -> bool:
-    if not a.path or not b.path:
-        return False
-    return b.path.startswith(a.path + "/") or a.path.startswith(b.path + "/")
 
 
 def build_flash_map(partitions, devices: Mapping[str, FlashDevice], *, enforce_read_only=True,
