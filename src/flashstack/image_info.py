@@ -3,7 +3,8 @@
 :func:`image_paths` maps a board's flash devices to image files (one file for a one-device
 board, or ``<device>.bin`` files in a directory); :func:`create_images` writes erased images;
 :func:`area_info` / :func:`map_info` report, per partition: erased or not, the first and last
-programmed byte, programmed byte count, erased erase pages and the SHA-256.
+programmed byte, programmed byte count, erased erase pages and the SHA-256;
+:func:`unpartitioned_info` does the same for the ranges no partition covers (:func:`free_ranges`).
 
 Used by ``flashstack image`` and by ``inspect``. Standard library only; a board is used
 through its documented attributes (``board.name``, ``board.devices[i].name``,
@@ -13,6 +14,7 @@ name says ``device_offset``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from dataclasses import asdict, dataclass
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import InvalidArgument, NotFound
+from .flash_map import FlashArea
 
 __all__ = ["AreaInfo", "area_info", "create_images", "free_ranges", "image_paths", "map_info",
            "unpartitioned_info"]
@@ -80,7 +83,7 @@ def create_images(board, target, overwrite: bool = False) -> dict[str, str]:
     paths = image_paths(board, target, must_exist=False)
     existing = [p for p in paths.values() if os.path.exists(p)]
     if existing and not overwrite:
-        raise FileExistsError(17, "image exists (use --force to replace it with an erased one)",
+        raise FileExistsError(errno.EEXIST, "image exists (use --force to replace it with an erased one)",
                               existing[0])
     for p in existing:
         os.remove(p)
@@ -188,8 +191,6 @@ def unpartitioned_info(flash_map, devices) -> list[AreaInfo]:
     """:class:`AreaInfo` (id None, named ``(free START..END)`` with device offsets) of every
     range of ``devices`` (name -> device) that no partition of ``flash_map`` covers: data
     there is outside the flash map."""
-    from .flash_map import FlashArea
-
     by_obj = {id(d): name for name, d in devices.items()}
     extents = [(by_obj.get(id(a.device)), a.offset, a.size) for a in flash_map]
     sizes = {name: d.size for name, d in devices.items()}
