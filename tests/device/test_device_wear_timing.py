@@ -201,3 +201,15 @@ def test_timing_must_cover_every_page_size():
     t = ChipTiming(t_page_program_us=10, t_erase_us={16384: 1})
     with pytest.raises(InvalidArgument, match="no erase time"):
         SimulatedFlash(layout=[(4, 16384), (1, 65536)], timing=t)
+
+
+def test_thresholds_add_no_time_and_only_shortened_writes_are_counted_for_cuts():
+    dev = small(timing=ZEPHYR_SIM_TIMING)
+    dev.thresholds.max_write_calls = 1
+    dev.thresholds.max_len = 2
+    dev.arm_power_cut(after=None)
+    dev.write(0, b"\x00" * 4)  # shortened to 2 bytes: reaches the power-cut step
+    dev.write(8, b"\x00" * 4)  # dropped: does not
+    assert dev.read(0, 4) == b"\x00\x00\xff\xff" and dev.read(8, 4) == b"\xff" * 4
+    assert dev.ops_since_arm == 1
+    assert dev.stats.flash_write_time_us == 0 and dev.stats.bytes_written == 0

@@ -337,10 +337,12 @@ class SimulatedFlash(FlashDevice):
             full = data  # RAM-like overwrite; erased & data == data for either erase value
         else:
             full = self._double_write(off, n, old, data)
+        shortened = False
         th = self.thresholds
         if th.max_write_calls and st.flash_write_calls >= th.max_write_calls:
             if st.flash_write_calls > th.max_write_calls or not th.max_len:
                 return  # DEV-24: dropped, reported as success
+            shortened = True  # DEV-24: only max_len bytes land; no bytes_written, no time
             n = min(n, th.max_len)
             old, full, end = old[:n], full[:n], off + n
         cut = self._cut
@@ -356,6 +358,8 @@ class SimulatedFlash(FlashDevice):
         self._buf[off:end] = full
         if self._stuck.pages:
             self._stuck.apply(self._buf, off, end)
+        if shortened:
+            return
         st.bytes_written += n
         costs = self._page_costs
         if costs is not None:
