@@ -74,3 +74,12 @@ def examples_hex(tmp_path):
     manifest = Path(__file__).resolve().parents[2] / "examples" / "nucleo_f429zi" / "manifest.toml"
     build(manifest, tmp_path / "nucleo")
     return tmp_path / "nucleo" / "image.hex"
+
+
+def test_boardless_littlefs_pair_counted_once(demo_images):
+    pytest.importorskip("littlefs")
+    from flashstack.inspect import scan_image
+    report = scan_image(demo_images["qspi0"])
+    assert [(s["offset"], s["block_size"], s["block_count"], s["files"]) for s in report["littlefs"]] == [
+        (0x400000, 4096, 3072, 3)]
+    assert report["kv_stores"] == [] and report["llkernel_slots"] == []

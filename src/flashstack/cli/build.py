@@ -30,7 +30,7 @@ def build(manifest, out_dir, formats, check_only, as_json):
     \b
     Examples:
       flashstack build                                # the demo, into ./build/
-      flashstack build examples/nrf52840dk/manifest.toml -o out/
+      flashstack build examples/nrf52840dk_nrf52840/manifest.toml -o out/
       flashstack build my.toml --format hex --check   # validate only
     """
     from ..build import build as run_build

@@ -14,7 +14,7 @@ import struct
 from pathlib import Path
 
 from .analysis import byte_summary
-from .littlefs import find_superblock
+from .littlefs import find_superblock, summarize_littlefs
 from .mcuboot import IMAGE_MAGIC, parse_image
 from .stores import KV_STATES, LLK_REMOVED, LLK_USED, kv_block_header
 
@@ -107,8 +107,11 @@ def scan_image(data: bytes, step: int = 1024) -> dict:
     for off in range(0, len(data) - 44, step):
         if data[off + 8:off + 16] == b"littlefs":
             sb = find_superblock(data[off:])
-            if sb:
-                lfs.append({"offset": off, **{k: v for k, v in sb.items() if k != "found_at"}})
+            pair = lfs and lfs[-1]["offset"] + lfs[-1]["block_size"] == off   # second copy of the pair
+            if sb and not pair:
+                info = summarize_littlefs(data[off:], sb)
+                lfs.append({"offset": off, **{k: v for k, v in sb.items() if k != "found_at"},
+                            "files": info.get("files"), "used_blocks": info.get("used_blocks")})
         if int.from_bytes(data[off:off + 4], "little") == IMAGE_MAGIC:
             img = parse_image(data[off:])
             if img is not None:
