@@ -53,7 +53,7 @@ def write_dtb(tree: DtTree, *, symbols: bool = True, version: int = 17, nops: bo
     if symbols:
         sym = DtNode("__symbols__")
         for n in tree.nodes():
-            for lab in n.labels:
+            for lab in reversed(n.labels):  # newest first, as dtc writes them
                 from flashstack.flash_map.dtree import DtProp
                 sym.props[lab] = DtProp(lab, n.path.encode() + b"\0")
         extra.append(sym)

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+import fm_data
 from fm_data import BOARDS, DATA, RAW, SETTINGS, expected, load_quiet, raw_args
 
 KEYS = ["id", "node", "node_label", "node_labels", "label_property", "offset", "size",
@@ -92,3 +93,12 @@ def test_board_geometry_from_devicetree(board):
         assert dev.layout == ((4, 16384), (1, 65536), (7, 131072)) * 2
     for p in info.partitions:
         assert p.address == fd["reg"][0] + p.offset  # FM-23
+
+
+@pytest.mark.parametrize("name", fm_data.EXTRA)
+def test_extra_trees_same_from_dts_and_dtb(name):
+    """Every partition key (labels in source order included) agrees between DTS and DTB."""
+    a = load_quiet(DATA / "extra" / f"{name}.dts")
+    b = load_quiet(DATA / "dtb" / f"{name}.dtb")
+    assert [p.to_json() for p in a.numbered()] == [p.to_json() for p in b.numbered()]
+    assert a.devices == b.devices and a.chosen == b.chosen

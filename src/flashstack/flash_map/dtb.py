@@ -7,8 +7,8 @@ a strings block holding property names.
 
 A DTB keeps no syntax, so two facts are recovered from conventions:
 
-* node labels come only from ``/__symbols__`` (written by ``dtc -@``); without it every
-  node's ``labels`` is empty;
+* node labels come only from ``/__symbols__`` (written by ``dtc -@``, a node's labels newest
+  first; they are put back in source order); without it every node's ``labels`` is empty;
 * phandle-typed properties are recognised by name only, and only where their cells name
   existing phandles: ``interrupt-parent``, ``partition``, ``pinctrl-<n>`` and other plain
   phandle lists (:data:`PHANDLE_PROPS`), and phandle-with-arguments arrays whose argument
@@ -133,6 +133,10 @@ def _finish(root: DtNode) -> None:
             target = by_path.get(prop.string())
             if target is not None:
                 target.labels.append(label)
+        # dtc keeps a node's labels newest first (and writes them so): restore source order,
+        # so that the first label is the one the source gave first, as in the DTS reader.
+        for n in by_path.values():
+            n.labels.reverse()
     for hidden in _HIDDEN:
         root.children.pop(hidden, None)
     phandles = {}
