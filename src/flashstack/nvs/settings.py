@@ -102,7 +102,9 @@ class NVSSettings:
             except NotFound:
                 free_id = name_id   # scanning down: the lowest free id wins
                 continue
-            except FlashError:
+            except PowerLoss:
+                raise
+            except FlashError:      # another read error: skip this id, as the reference
                 continue
             if stored is not None and stored.encode("utf-8", "surrogateescape") == raw_name:
                 found = name_id
