@@ -73,6 +73,14 @@ def test_to_json_matches_shared_table(board):
     assert {d["name"] for d in j["devices"]} == {p["device"] for p in j["partitions"]}
 
 
+def test_builtin_boards_are_independent_copies():
+    a = load_board("nrf52840dk_nrf52840")
+    a.partitions.clear()
+    a.chosen.clear()
+    b = load_board("nrf52840dk_nrf52840")
+    assert len(b.partitions) == 4 and b.chosen
+
+
 def test_builtin_real_boards_geometry():
     nucleo = load_board("nucleo_f429zi")
     assert nucleo.devices[0].chip == "stm32f429xi"

@@ -35,6 +35,8 @@ Any other top-level table (``[hal]`` for the AliOS HAL partition table, …) is 
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import tomllib
 from importlib import resources
@@ -81,14 +83,32 @@ def load_board(spec=None, include_dirs=(), *, device_settings=None) -> Board:
         return spec
     spec = os.fspath(spec)
     if spec in BUILTIN_BOARDS:
-        path = builtin_path(spec)
-        board = _load_path(path, include_dirs, device_settings)
-        board.name = spec
-        return board
+        if include_dirs or device_settings:
+            board = _load_path(builtin_path(spec), include_dirs, device_settings)
+            board.name = spec
+            return board
+        if spec not in _BUILTIN_CACHE:  # package data does not change: parse once
+            board = _load_path(builtin_path(spec), (), None)
+            board.name = spec
+            _BUILTIN_CACHE[spec] = board
+        return _copy(_BUILTIN_CACHE[spec])
     if not os.path.exists(spec):
         raise NotFound(f"board {spec!r}: neither a built-in board ({', '.join(BUILTIN_BOARDS)}) "
                        "nor an existing file")
     return _load_path(spec, include_dirs, device_settings)
+
+
+_BUILTIN_CACHE: dict = {}
+
+
+def _copy(board: Board) -> Board:
+    """A copy that callers may modify (specs are frozen; lists and dicts are copied)."""
+    return dataclasses.replace(
+        board, devices=list(board.devices), partitions=list(board.partitions),
+        disabled_partitions=list(board.disabled_partitions), chosen=dict(board.chosen),
+        chosen_flash=dict(board.chosen_flash), extra=copy.deepcopy(board.extra),
+        flash_devices=copy.deepcopy(board.flash_devices), node_status=copy.copy(board.node_status),
+        hal_partitions=copy.copy(board.hal_partitions))
 
 
 def _load_path(path: str, include_dirs, device_settings) -> Board:
