@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from pathlib import Path
 
 from .analysis import byte_summary
 from .littlefs import find_superblock, summarize_littlefs
 from .mcuboot import IMAGE_MAGIC, parse_image
-from .stores import KV_STATES, LLK_REMOVED, LLK_USED, kv_block_header
+from .stores import LLK_REMOVED, LLK_USED, kv_block_header
 
 __all__ = ["scan_image", "scan_file"]
 
