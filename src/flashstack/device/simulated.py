@@ -355,7 +355,7 @@ class SimulatedFlash(FlashDevice):
             ups = self._ups
             if ups is None or off // ups != (end - 1) // ups or st.erase_cycles[off // ups] > rated:
                 self._wear_check_write(off, n)
-        self._buf[off:end] = full
+        self._mv[off:end] = full  # memoryview slice assignment: cheaper than bytearray's
         if self._stuck.pages:
             self._stuck.apply(self._buf, off, end)
         if shortened:
