@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import io
 import pickle
+import struct
 
 __all__ = ["Frozen", "freeze", "thaw"]
 
@@ -33,6 +34,8 @@ class _Pickler(pickle.Pickler):
         self._pinned = pinned
 
     def persistent_id(self, obj):
+        if type(obj) is struct.Struct:  # immutable, not picklable: rebuilt from its format
+            return ("struct", obj.format)
         return self._pinned.get(id(obj))
 
 
@@ -58,5 +61,5 @@ def thaw(frozen: Frozen, pinned: list):
         memo = {id(o): o for o in pinned}
         return copy.deepcopy(frozen.copy, memo)
     up = pickle.Unpickler(io.BytesIO(frozen.blob))
-    up.persistent_load = pinned.__getitem__
+    up.persistent_load = lambda pid: struct.Struct(pid[1]) if type(pid) is tuple else pinned[pid]
     return up.load()

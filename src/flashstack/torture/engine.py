@@ -13,6 +13,8 @@ point and tear mode and merged in that order, so they are the same for any numbe
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 import shlex
 import time
@@ -101,11 +103,14 @@ class Plan:
         if not 1 <= index <= self.total:
             raise InvalidArgument(f"cut {index} outside 1..{self.total} (the run has {self.total} "
                                   f"flash operations)")
-        for step, n in enumerate(self.counts):
-            if index <= n:
-                return step, index
-            index -= n
-        raise AssertionError("unreachable")
+        ends = self._ends()
+        step = bisect.bisect_left(ends, index)
+        return step, index - (ends[step - 1] if step else 0)
+
+    def _ends(self) -> list:
+        if getattr(self, "_cum", None) is None or len(self._cum) != len(self.counts):
+            self._cum = list(itertools.accumulate(self.counts))
+        return self._cum
 
 
 @dataclass
@@ -134,6 +139,7 @@ class CutOutcome:
     notes: list
     gc_checked: bool
     power_loss: str = ""
+    reused: bool = False  # verdict taken from an earlier cut of the step with the same image
     image_before: bytes = b""
     image_cut: bytes = b""
     image_mounted: bytes = b""
@@ -148,9 +154,11 @@ class ChunkResult:
     failed: Counter = field(default_factory=Counter)
     notes: Counter = field(default_factory=Counter)
     gc_checked: int = 0
+    reused: int = 0
     failures: list = field(default_factory=list)
 
     def merge(self, other: "ChunkResult") -> None:
+        self.reused += other.reused
         self.tried.update(other.tried)
         self.failed.update(other.failed)
         self.notes.update(other.notes)
@@ -161,6 +169,7 @@ class ChunkResult:
         self.tried[out.tear] += 1
         self.notes.update(out.notes)
         self.gc_checked += out.gc_checked
+        self.reused += out.reused
         if out.violations:
             self.failed[out.tear] += 1
             self.failures.append(Failure(out.index, out.tear, out.step, out.k, describe_op(out.op),
@@ -203,8 +212,10 @@ class Runner:
         after = self.target.model_apply(before, op, result)
         image_after = self.dev.snapshot()
         outs = []
+        seen: dict = {}  # identical post-cut images of this step are checked once
         for index, k, tear in cuts:
-            out = self._cut(op, image, frozen, before, after, index, k, tear, keep)
+            out = self._cut(op, image, frozen, before, after, index, k, tear, keep,
+                            None if keep else seen)
             outs.append(out)
             if on_cut is not None:
                 on_cut(out)
@@ -213,7 +224,7 @@ class Runner:
         self.step += 1
         return outs
 
-    def _cut(self, op, image, frozen, before, after, index, k, tear, keep) -> CutOutcome:
+    def _cut(self, op, image, frozen, before, after, index, k, tear, keep, seen=None) -> CutOutcome:
         dev, t = self.dev, self.target
         dev.restore(image)
         store = thaw(frozen, self.pinned)
@@ -240,13 +251,31 @@ class Runner:
             out.violations.append(f"step finished before its flash operation {k}: operation count "
                                   "differs from the counting run (nondeterministic store?)")
             return out
+        if seen is not None:
+            # Remount and checks read nothing but this image (and the step's fixed models), so
+            # a cut that leaves the same bytes as an earlier cut of the step (a clean cut, a
+            # torn write that kept nothing) has the same verdict.
+            key = (dev.snapshot(), _gc_selected(self.campaign, index, tear))
+            prev = seen.get(key)
+            if prev is not None:
+                out.violations, out.notes, out.gc_checked = list(prev[0]), list(prev[1]), prev[2]
+                out.reused = True
+                return out
+            self._check(out, op, before, after, index, tear, keep)
+            seen[key] = (out.violations, out.notes, out.gc_checked)
+            return out
+        self._check(out, op, before, after, index, tear, keep)
+        return out
+
+    def _check(self, out: CutOutcome, op, before, after, index, tear, keep) -> None:
+        t, dev = self.target, self.dev
         try:
             remounted = t.mount(self.area)
         except PowerLoss:
             raise
         except Exception as exc:  # any failure to mount is the finding itself
             out.violations.append(f"mount after the cut failed: {type(exc).__name__}: {exc}")
-            return out
+            return
         if keep:
             out.store, out.image_mounted = remounted, dev.snapshot()
         try:
@@ -260,7 +289,6 @@ class Runner:
             raise
         except Exception as exc:
             out.violations.append(f"checking the remounted store raised {type(exc).__name__}: {exc}")
-        return out
 
 
 def plan(campaign: Campaign) -> Plan:
@@ -352,6 +380,7 @@ class Report:
     failures: list
     notes: dict
     gc_checked: int
+    reused: int
     run_violations: list
     elapsed_s: float
     jobs: int
@@ -377,6 +406,7 @@ class Report:
             "tears": list(c.tears), "gc_check": c.gc_check, "steps": self.steps,
             "flash_ops": self.flash_ops, "points": self.points, "cuts": self.cuts,
             "tried": dict(self.tried), "failed": dict(self.failed), "gc_checked": self.gc_checked,
+            "images_checked": self.cuts - self.reused,
             "notes": dict(self.notes), "run_violations": list(self.run_violations),
             "failures": [asdict(f) for f in self.failures], "ok": self.ok,
             "elapsed_s": round(self.elapsed_s, 3), "cuts_per_s": round(self.cuts_per_s, 1),
@@ -424,5 +454,5 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
     for f in res.failures:
         f.reproducer = reproducer(campaign, f.index, f.tear)
     return Report(campaign, len(p.steps), p.total, len(points), dict(res.tried), dict(res.failed),
-                  res.failures, dict(sorted(res.notes.items())), res.gc_checked, p.violations,
+                  res.failures, dict(sorted(res.notes.items())), res.gc_checked, res.reused, p.violations,
                   time.perf_counter() - t0, jobs if scheduler is None else 0, executor)

@@ -8,7 +8,8 @@ The model is a plain dict ``key -> value``. After a cut inside operation *op*, w
   a delete or prefix delete: each key old or deleted; keys *op* does not touch: unchanged;
   no key appears from nowhere);
 - the store's own structure check (e.g. no duplicate live keys) is clean;
-- then, on the selected cuts, the store accepts writes through a full GC cycle (every erase
+- then, on the selected cuts, a deeper structure check (the store's ``scan()``) is clean and
+  the store accepts writes through a full GC cycle (every erase
   page of the partition erased at least once) and still holds every key, before and after
   one more remount.
 """
@@ -75,8 +76,14 @@ class DictTarget(Target):
             self.kv_delete(store, key)
 
     def structure(self, store) -> list:
-        """Violations of the store's own structure (e.g. duplicate live keys); [] by default."""
+        """Violations of the store's own structure (e.g. duplicate live keys); [] by default.
+        Checked on every cut, so it should be cheap."""
         return []
+
+    def deep_structure(self, store) -> list:
+        """A thorough structure check (e.g. the store's read-only ``scan()``), run with the
+        GC exercise; defaults to :meth:`structure`."""
+        return self.structure(store)
 
     # --- operations and model -------------------------------------------------------------
     def apply_op(self, store, op: tuple):
@@ -121,6 +128,9 @@ class DictTarget(Target):
     def exercise(self, store, area, observed: dict) -> list:
         """Write until every erase page of the partition was erased once more, then check
         that the contents survived (live, and after a remount)."""
+        deep = self.deep_structure(store)
+        if deep:
+            return deep
         dev = area.device
         pages = [p.index for p in area.erase_pages()]
         base = [dev.stats.erase_cycles[i] for i in pages]

@@ -1,0 +1,90 @@
+"""Target: Zephyr NVS (:class:`flashstack.nvs.NVSStore`, spec/zephyr-nvs.md).
+
+Ids are the keys of the model; a delete of a missing id is a no-op (``nvs_delete`` returns
+0). The device refuses double writes, so "no write lands on a write block that is not
+erased" (NVS-28) is checked by the device itself on every cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..kvlike import DictTarget
+from ..target import Geometry
+from ..workloads import DictSpace, dict_workload
+
+__all__ = ["NVSTarget"]
+
+
+def _default_geometry() -> Geometry:
+    # 3 sectors of 1 KiB, 4-byte write blocks (a typical Zephyr SoC flash).
+    return Geometry.uniform(3 * 1024, 1024, write_block_size=4)
+
+
+def _id(i: int) -> int:
+    return i + 1
+
+
+@dataclass(frozen=True)
+class NVSTarget(DictTarget):
+    """NVS on ``geometry`` (default 3 x 1 KiB sectors, write block 4); ``sector_size`` /
+    ``sector_count`` (default: erase page / whole partition) and ``data_crc`` as NVSStore."""
+
+    kind = "nvs"
+    what = "id"
+    geometry: Geometry = field(default_factory=_default_geometry)
+    sector_size: int | None = None
+    sector_count: int | None = None
+    data_crc: bool = False
+    board: str | None = None
+    partition: str | None = None
+    churn_key = 0x7FFE
+    churn_size = 200
+
+    @classmethod
+    def from_board(cls, board: str, partition: str, **kw) -> "NVSTarget":
+        return cls(geometry=Geometry.from_board(board, partition), board=board, partition=partition, **kw)
+
+    def open(self, area):
+        from ...nvs import NVSStore
+        return NVSStore(area, self.sector_size, self.sector_count, self.data_crc)
+
+    def mount(self, area):
+        store = self.open(area)
+        store.mount()
+        return store
+
+    def observe(self, store) -> dict:
+        return dict(store.items())
+
+    def kv_set(self, store, key, value) -> None:
+        store.write(key, value)
+
+    def kv_delete(self, store, key) -> None:
+        store.delete(key)
+
+    def max_value(self) -> int:
+        s = self.sector_size or self.geometry.layout[0][1]
+        a = max(8, self.geometry.write_block_size)
+        return s - 4 * a - (4 if self.data_crc else 0)
+
+    def workload(self, name: str, ops: int, seed: int) -> list:
+        return dict_workload(name, ops, seed, DictSpace(_id, self.max_value()))
+
+    def dump(self, area) -> str:
+        import json
+        from ...nvs.scan import scan
+        report = scan(area, self.sector_size, self.sector_count, self.data_crc)
+        return json.dumps(report.to_dict(), indent=2, default=str)
+
+    def cli_args(self) -> list:
+        args = [self.kind]
+        if self.board is not None:
+            args += ["--board", self.board, "--partition", str(self.partition)]
+        if self.sector_size is not None:
+            args += ["--sector-size", str(self.sector_size)]
+        if self.sector_count is not None:
+            args += ["--sector-count", str(self.sector_count)]
+        if self.data_crc:
+            args += ["--data-crc"]
+        return args
