@@ -364,6 +364,8 @@ def reproducer(campaign: Campaign, index: int, tear: str) -> str:
     args = ["flashstack", "torture", "replay", *campaign.target.cli_args(),
             "--workload", campaign.workload, "--ops", str(campaign.ops), "--seed", str(campaign.seed),
             "--cut", str(index), "--tear", tear]
+    if campaign.gc_check < 1.0:
+        args += ["--gc-check", str(campaign.gc_check)]
     return " ".join(shlex.quote(a) for a in args)
 
 
