@@ -63,7 +63,11 @@ def test_inspect_json_partition_details(tmp_path):
     assert bytes.fromhex(part["kv"]["items"]["device.serial"]) == b"FS-000001"
     assert "scan" in part["kv"]
     r = _run("inspect", "build", "-p", "storage_partition", "--details", cwd=tmp_path)
-    assert "device.serial" in r.stdout and "FS-000001" in r.stdout and "USED" in r.stdout
+    assert "device.serial" in r.stdout and "FS-000001" in r.stdout
+    # the KV layer's own dump view follows: blocks, records, verdict
+    assert "KV blocks on storage_partition" in r.stdout and "verdict: ok" in r.stdout
+    r = _run("inspect", "build", "-p", "kf_partition", "--details", cwd=tmp_path)
+    assert "kf_partition: KF 0x90000000+0x400000, 16 slots of 0x40000, 0 used" in r.stdout
 
 
 def test_inspect_errors(tmp_path):

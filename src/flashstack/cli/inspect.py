@@ -85,13 +85,7 @@ def _details(p: dict) -> None:
             text = raw.decode("ascii") if raw.isascii() and raw.decode("ascii").isprintable() else value
             t.add_row(key, text)
         console.print(t)
-        b = Table(title="blocks", title_justify="left")
-        for col in ("block", "state", "used", "free", "live", "dead"):
-            b.add_column(col)
-        for blk in kv["stats"]["blocks"]:
-            b.add_row(str(blk["index"]), blk["state"], str(blk["used"]), str(blk["free"]),
-                      str(blk["live"]), str(blk["dead"]))
-        console.print(b)
+        _layer_dump("kv", p, kv.get("scan"))
     elif kind == "llkernel":
         t = Table(title="features", title_justify="left")
         for col in ("index", "slot", "handle", "rom", "rom size", "ram", "ram size"):
@@ -100,6 +94,7 @@ def _details(p: dict) -> None:
             t.add_row(str(f["index"]), str(f["slot"]), f"{f['handle']:#x}", f"{f['rom_address']:#x}",
                       str(f["rom_size"]), f"{f['ram_address']:#x}", str(f["ram_size"]))
         console.print(t)
+        _layer_dump("feature", p, p["llkernel"].get("scan"))
     elif kind == "zephyr-nvs":
         nvs = p["nvs"]
         t = Table(title="NVS ids", title_justify="left")
@@ -115,6 +110,7 @@ def _details(p: dict) -> None:
             for name, v in nvs["settings"].items():
                 s.add_row(name, v)
             console.print(s)
+        _layer_dump("nvs", p, nvs.get("scan"))
     elif kind == "littlefs":
         t = Table(title="files", title_justify="left")
         t.add_column("path")
@@ -132,6 +128,17 @@ def _details(p: dict) -> None:
     elif kind == "unknown":
         for k, v in p["bytes"].items():
             console.print(f"{k}: {v}")
+
+
+def _layer_dump(command: str, p: dict, scan: dict | None) -> None:
+    """The store layer's own dump view (``flashstack kv|feature|nvs dump``) of the scan that
+    inspect ran, so both commands show a store the same way."""
+    if scan is None:
+        return
+    import importlib
+    render = getattr(importlib.import_module(f"flashstack.cli.{command}"), "_render_dump", None)
+    if render is not None:
+        render({"partition": p["partition"], **scan})
 
 
 def _render_scan(report: dict) -> None:
