@@ -63,8 +63,7 @@ class PartitionEntry:
 
     def path(self, value: str) -> Path:
         """A manifest-relative path (absolute paths are kept)."""
-        p = Path(os.path.expanduser(value))
-        return p if p.is_absolute() else self.base_dir / p
+        return _rel(self.base_dir, value)
 
 
 @dataclass
@@ -122,8 +121,10 @@ def parse_manifest(raw: dict, source: str = "<manifest>", base_dir: str | os.Pat
 
 
 def _rel(base_dir: Path, value: str) -> Path:
+    """``value`` relative to the manifest folder, made absolute (a build record that names it
+    must work from any working directory)."""
     p = Path(os.path.expanduser(value))
-    return p if p.is_absolute() else base_dir / p
+    return p if p.is_absolute() else (base_dir / p).absolute()
 
 
 def _resolve_board(board: str, base_dir: Path) -> str:
