@@ -155,7 +155,7 @@ def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
             except PowerLoss:
                 raise
             except FlashError as exc:
-                problems.append(f"{part.provider.where()} ({part.provider.type}): {exc.strerror} [{errno_name(exc.errno)}]")
+                problems.append(_flash_problem(part, exc))
         if problems:
             raise ManifestError("; ".join(problems), problems)
         described = {}
@@ -167,10 +167,15 @@ def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
             except (ManifestError, PowerLoss):
                 raise
             except FlashError as exc:
-                raise ManifestError(f"{part.provider.where()} ({part.provider.type}): {exc.strerror} [{errno_name(exc.errno)}]") from exc
+                raise ManifestError(_flash_problem(part, exc)) from exc
             described[part.label] = part.provider.describe()
         images = {name: dev.snapshot() for name, dev in ob.devices.items()}
     return images, described
+
+
+def _flash_problem(part: PlannedPartition, exc: FlashError) -> str:
+    """A store/device error raised while checking or rendering, named by manifest entry."""
+    return f"{part.provider.where()} ({part.provider.type}): {exc.strerror} [{errno_name(exc.errno)}]"
 
 
 def _sha(data: bytes) -> str:
