@@ -119,3 +119,12 @@ def test_littlefs_options(project, tmp_path):
     m = project('[partitions.slot1_partition]\ntype = "littlefs"\ndir = "fs"\nblock_size = 6144\n')
     with pytest.raises(ManifestError, match="block size 6144 is not a multiple of the erase page 4096"):
         build(m, None)
+
+
+def test_settings_default_geometry_is_zephyrs(project, tmp_path):
+    """settings = true without geometry keys: Zephyr's Settings backend defaults (first sector,
+    at most 8 sectors), here 8 of the 32 sectors of a 128 KiB partition."""
+    m = project('[partitions.scratch_partition]\ntype = "zephyr-nvs"\nsettings = true\n'
+                '[partitions.scratch_partition.items]\n"a/b" = "c"\n')
+    result = build(m, None)
+    assert result.record["partitions"][4]["content"]["config"]["sector_count"] == 8

@@ -83,3 +83,10 @@ def test_boardless_littlefs_pair_counted_once(demo_images):
     assert [(s["offset"], s["block_size"], s["block_count"], s["files"]) for s in report["littlefs"]] == [
         (0x400000, 4096, 3072, 3)]
     assert report["kv_stores"] == [] and report["llkernel_slots"] == []
+
+
+def test_empty_hex_is_an_error(tmp_path):
+    path = tmp_path / "empty.hex"
+    path.write_text(":00000001FF\n")
+    with pytest.raises(InvalidArgument, match="holds no data"):
+        scan_file(path)

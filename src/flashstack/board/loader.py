@@ -39,6 +39,7 @@ import copy
 import dataclasses
 import os
 import tomllib
+import warnings
 from importlib import resources
 
 from ..errors import InvalidArgument, NotFound
@@ -88,10 +89,15 @@ def load_board(spec=None, include_dirs=(), *, device_settings=None) -> Board:
             board.name = spec
             return board
         if spec not in _BUILTIN_CACHE:  # package data does not change: parse once
-            board = _load_path(builtin_path(spec), (), None)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                board = _load_path(builtin_path(spec), (), None)
             board.name = spec
-            _BUILTIN_CACHE[spec] = board
-        return _copy(_BUILTIN_CACHE[spec])
+            _BUILTIN_CACHE[spec] = (board, [(w.message, w.category) for w in caught])
+        board, caught = _BUILTIN_CACHE[spec]
+        for message, category in caught:  # every load reports the board's warnings
+            warnings.warn(message, category, stacklevel=2)
+        return _copy(board)
     if not os.path.exists(spec):
         raise NotFound(f"board {spec!r}: neither a built-in board ({', '.join(BUILTIN_BOARDS)}) "
                        "nor an existing file")

@@ -32,7 +32,7 @@ def _render_created(result) -> None:
               box=box.SIMPLE_HEAD, pad_edge=False)
     for col, just in (("device", "left"), ("image", "left"), ("size", "right"),
                       ("erase value", "right"), ("partitions", "left")):
-        t.add_column(col, justify=just)
+        t.add_column(col, justify=just, no_wrap=col != "partitions")  # paths stay whole
     for d in result["devices"]:
         t.add_row(d["device"], d["image"], f"{d['size']:#x} ({human_size(d['size'])})",
                   f"{d['erase_value']:#04x}", ", ".join(d["partitions"]) or "-")

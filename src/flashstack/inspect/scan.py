@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from ..errors import InvalidArgument
 from .analysis import byte_summary
 from .littlefs import find_superblock, summarize_littlefs
 from .mcuboot import IMAGE_MAGIC, parse_image
@@ -139,6 +140,8 @@ def scan_file(path) -> dict:
     raw, segments = read_image_file(path)
     base = 0
     if raw is None:
+        if not segments:
+            raise InvalidArgument(f"{path}: Intel HEX file holds no data")
         base = min(a for a, _ in segments)
         end = max(a + len(d) for a, d in segments)
         buf = bytearray(b"\xff" * (end - base))

@@ -320,6 +320,8 @@ class KVEngine:
 
     # ------------------------------------------------------------------ GC (§11)
     def _gc(self) -> None:
+        """``kv_gc_task`` (§11): copy the live records of the first DIRTY block after the write
+        block (the write block itself last) to the lowest CLEAN block, then format the victim."""
         self.gc_pending = False
         if self.clean == 0:
             return
@@ -328,10 +330,8 @@ class KVEngine:
         d = self.state.index(_CLEAN)
         self.write_pos = d * B + fmt.BLK_HDR_SIZE
         ob = origin_pos // B
-        i = ob + 1
-        while True:
-            if i >= N:
-                i = 0
+        for step in range(1, N + 1):  # each block once, the write block last
+            i = (ob + step) % N
             if self.state[i] == _DIRTY:
                 self._reason = f"gc: copy block {i} to block {d}"
                 self._load_window(i, min(N, i + 2))
@@ -344,9 +344,6 @@ class KVEngine:
                 self._set_block_state(d, _USED)
                 self.clean -= 1
                 return
-            if i == ob:
-                break
-            i += 1
         self.write_pos = origin_pos
 
     def _gc_copy(self, pos, kl, vl, crc, origin, n) -> bool:

@@ -44,9 +44,10 @@ def _dask(fn: Callable, campaign, chunks: list, scheduler: str) -> Iterator:
         raise NotSupported("--scheduler needs Dask distributed: pip install 'flashstack[dask]'") from exc
     client = Client(scheduler, set_as_default=False)
     try:
-        remote = client.scatter(campaign, broadcast=True)
-        futures = [client.submit(fn, remote, chunk, pure=False) for chunk in chunks]
-        for fut in dask_completed(futures):
-            yield fut.result()
+        with client.as_current():
+            remote = client.scatter(campaign, broadcast=True)
+            futures = [client.submit(fn, remote, chunk, pure=False) for chunk in chunks]
+            for fut in dask_completed(futures):
+                yield fut.result()
     finally:
         client.close()

@@ -1,7 +1,9 @@
 """``zephyr-nvs`` partition content: a Zephyr NVS store (optionally Zephyr Settings on it).
 
 Keys: ``sector_size`` (default the partition's erase page), ``sector_count`` (default as
-many sectors as fit), ``data_crc`` (false), ``settings`` (false) and an ``items`` table.
+many sectors as fit; with ``settings`` and neither key given, Zephyr's Settings defaults:
+the first sector, at most 8 sectors), ``data_crc`` (false), ``settings`` (false) and an
+``items`` table.
 Without ``settings`` the item keys are NVS ids, decimal or ``0x`` hex, 0..0xFFFE; with
 ``settings = true`` they are setting names (``"app/mode"``) saved with Zephyr's Settings id
 scheme (:mod:`flashstack.nvs.settings`). Values as in
@@ -60,6 +62,12 @@ class NVSProvider(Provider):
         return value
 
     def _geometry(self, area: FlashArea) -> tuple[int, int]:
+        if self.settings and self.sector_size is None and self.sector_count is None:
+            from ...nvs.settings import settings_geometry
+            try:   # Zephyr's Settings backend defaults: first sector x 1, at most 8 sectors
+                return settings_geometry(area)
+            except FlashError as exc:
+                raise self.fail(exc.strerror, "sector_size") from None
         pages = {p.size for p in area.erase_pages()}
         sector = self.sector_size or (pages.pop() if len(pages) == 1 else None)
         if sector is None:
