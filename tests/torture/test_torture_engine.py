@@ -1,0 +1,166 @@
+"""The campaign engine on a store written for the tests: a crash-safe append log (must pass
+every cut) and the same log with a planted defect (must fail, with a working reproducer)."""
+
+import shlex
+from collections import Counter
+
+import pytest
+
+from flashstack.errors import InvalidArgument, NotFound
+from flashstack.torture import Campaign, Geometry, plan, replay, run_campaign
+from flashstack.torture.checkpoint import freeze, thaw
+from flashstack.torture.engine import select_points
+
+
+def test_safe_log_store_survives_every_cut_in_every_mode(logkv):
+    c = Campaign(logkv.SAFE, workload="mixed", ops=200, seed=3)
+    r = run_campaign(c, jobs=1)
+    assert r.ok, r.failures[:3]
+    assert r.points == r.flash_ops > 200
+    assert r.tried == {"clean": r.flash_ops, "prefix": r.flash_ops, "bits": r.flash_ops}
+    assert r.gc_checked == r.cuts  # gc_check=1.0: the GC exercise ran after every cut
+    assert r.reused < r.cuts
+
+
+def test_hotkey_storm_compacts_and_survives(logkv):
+    c = Campaign(logkv.SAFE, workload="hotkey", ops=150, seed=1)
+    p = plan(c)
+    assert max(p.counts) > 3  # some steps compact: several flash operations in one step
+    r = run_campaign(c, jobs=1)
+    assert r.ok, r.failures[:3]
+
+
+def test_planted_defect_is_caught_with_a_reproducer_that_replays_it(logkv):
+    c = Campaign(logkv.DEFECTIVE, workload="mixed", ops=120, seed=5)
+    r = run_campaign(c, jobs=1)
+    assert not r.ok
+    assert set(r.failed) == {"clean", "prefix", "bits"}
+    first = r.failures[0]
+    assert "holds neither its old nor its new value" in first.violations[0]
+    assert "found absent" in first.violations[0]
+    assert first.op.startswith("set ")
+    # the failing cut is the record write that follows the early tombstone (op 2 of the step)
+    assert first.k == 2
+    args = shlex.split(first.reproducer)
+    assert args[:4] == ["flashstack", "torture", "replay", "custom"]
+    assert args[args.index("--cut") + 1] == str(first.index)
+    assert args[args.index("--target") + 1] == "torture_logkv:DEFECTIVE"
+    again = replay(c, first.index, first.tear)
+    assert again.violations == first.violations
+    assert (again.step, again.k) == (first.step, first.k)
+    # the safe store at the same cut is fine: the finding is the defect, not the harness
+    safe = replay(Campaign(logkv.SAFE, workload="mixed", ops=120, seed=5), first.index, first.tear)
+    assert safe.ok
+
+
+def test_replay_saves_images_around_the_cut(logkv, tmp_path):
+    c = Campaign(logkv.DEFECTIVE, workload="mixed", ops=120, seed=5)
+    f = run_campaign(c, jobs=1, ).failures[0]
+    res = replay(c, f.index, "clean", save=tmp_path)
+    before, after = (tmp_path / "before.bin").read_bytes(), (tmp_path / "after.bin").read_bytes()
+    assert before == after  # a clean cut applies nothing
+    assert (tmp_path / "remounted.bin").read_bytes() == res.image_mounted
+    torn = replay(c, f.index, "prefix", save=tmp_path / "torn")
+    diff = [i for i, (a, b) in enumerate(zip(torn.image_before, torn.image_cut)) if a != b]
+    assert torn.image_before == before
+    if diff:  # the torn prefix lands inside the interrupted write only
+        lo = int(torn.power_loss.split(" at ")[1].split()[0], 16)
+        assert lo <= diff[0] and diff[-1] < lo + int(torn.power_loss.split(" len ")[1].split()[0])
+    assert "sector headers" in res.dump
+
+
+def test_cost_per_cut_does_not_grow_with_its_position(logkv):
+    calls = Counter()
+
+    class Counting(type(logkv.SAFE)):
+        def apply(self, store, area, op):
+            calls[op[0] in ("mount", "reboot")] += 1
+            return super().apply(store, area, op)
+
+    c = Campaign(Counting(), workload="mixed", ops=80, seed=2, tears=("clean",), gc_check=0.0)
+    r = run_campaign(c, jobs=1)
+    # one counting run + one uncut run through the steps + exactly one step replay per cut
+    assert sum(calls.values()) == 2 * r.steps + r.cuts
+
+
+def test_results_do_not_depend_on_jobs(logkv):
+    c = Campaign(logkv.DEFECTIVE, workload="mixed", ops=60, seed=9, gc_check=0.5)
+    one = run_campaign(c, jobs=1)
+    two = run_campaign(c, jobs=2)
+    assert two.executor == "processes"
+    assert (one.tried, one.failed, one.notes, one.gc_checked) == (two.tried, two.failed, two.notes,
+                                                                  two.gc_checked)
+    assert [(f.index, f.tear, f.violations) for f in one.failures] == \
+           [(f.index, f.tear, f.violations) for f in two.failures]
+
+
+def test_dask_local_cluster_gives_the_same_results(logkv):
+    distributed = pytest.importorskip("distributed")
+    c = Campaign(logkv.DEFECTIVE, workload="mixed", ops=40, seed=4, tears=("clean", "bits"))
+    local = run_campaign(c, jobs=1)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = run_campaign(c, jobs=2, scheduler=cluster.scheduler_address)
+    assert remote.executor.startswith("dask:")
+    assert [(f.index, f.tear, f.violations) for f in local.failures] == \
+           [(f.index, f.tear, f.violations) for f in remote.failures]
+    assert local.tried == remote.tried
+
+
+def test_sampled_cuts_are_seeded_and_cover_every_tear(logkv):
+    c = Campaign(logkv.SAFE, workload="mixed", ops=100, seed=1, cuts=25, tears=("prefix", "bits"))
+    p = plan(c)
+    pts = select_points(p, c)
+    assert len(pts) == 25 and pts == sorted(set(pts)) and pts == select_points(plan(c), c)
+    assert all(1 <= i <= p.total for i in pts)
+    r = run_campaign(c, jobs=1)
+    assert r.tried == {"prefix": 25, "bits": 25}
+    assert r.ok
+
+
+def test_plan_locates_cut_points(logkv):
+    p = plan(Campaign(logkv.SAFE, workload="mixed", ops=30, seed=1))
+    assert p.locate(1) == (0, 1)  # mount of the erased partition is step 0
+    step, k = p.locate(p.total)
+    assert step == len(p.counts) - 1 - next(i for i, n in enumerate(reversed(p.counts)) if n)
+    assert k == p.counts[step]
+    with pytest.raises(InvalidArgument, match="outside 1.."):
+        p.locate(p.total + 1)
+
+
+def test_campaign_validation(logkv):
+    with pytest.raises(InvalidArgument, match="tear modes"):
+        Campaign(logkv.SAFE, tears=("partial",))
+    with pytest.raises(InvalidArgument, match="gc_check"):
+        Campaign(logkv.SAFE, gc_check=2.0)
+    with pytest.raises(InvalidArgument, match="unknown workload"):
+        Campaign(logkv.SAFE, workload="nope").steps()
+    with pytest.raises(InvalidArgument, match="unknown parameter"):
+        Campaign(logkv.SAFE, workload="mixed:colour=3").steps()
+    steps = Campaign(logkv.SAFE, workload="mixed:keys=2,delete=0,prefix=0,reboot=0", ops=50).steps()
+    assert {s[1] for s in steps[1:]} <= {"a/k00", "b/k01"} and {s[0] for s in steps[1:]} == {"set"}
+
+
+def test_checkpoint_is_independent_and_shares_the_flash(logkv):
+    dev, area = logkv.SAFE.build()
+    store = logkv.SAFE.mount(area)
+    store.set(b"k", b"v1")
+    frozen = freeze(store, [dev, area])
+    copy = thaw(frozen, [dev, area])
+    assert copy is not store and copy.area is area and copy.live == {b"k": b"v1"}
+    copy.live[b"k"] = b"changed"
+    assert store.live[b"k"] == b"v1"
+    store.unpicklable = lambda: None  # falls back to a deep copy, still sharing the flash
+    again = thaw(freeze(store, [dev, area]), [dev, area])
+    assert again.area is area and again.live == {b"k": b"v1"} and again is not store
+
+
+def test_geometry_from_board_and_slicing():
+    g = Geometry.from_board("flashstack-demo", "storage_partition")
+    assert (g.size, g.layout, g.label) == (8192, ((2, 4096),), "storage_partition")
+    dev, area = Geometry.from_board("flashstack-demo", "kf_partition").build()
+    assert area.address == 0x90000000 and area.size == 0x400000
+    with pytest.raises(NotFound):
+        Geometry.from_board("flashstack-demo", "no_such_partition")
+    with pytest.raises(InvalidArgument, match="multiple of erase page"):
+        Geometry.uniform(3000, 1024)

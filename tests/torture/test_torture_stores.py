@@ -1,0 +1,102 @@
+"""Campaigns against the real stores: AliOS KV, Zephyr NVS, Settings on NVS, LLKERNEL
+feature storage. The exhaustive ones (every cut, three tear modes) are marked slow and run
+on two worker processes; the GC-cycle exercise runs after every cut."""
+
+import pytest
+
+from flashstack.torture import Campaign, run_campaign
+from flashstack.torture.targets.kv import KVTarget
+from flashstack.torture.targets.llkernel import FeatureTarget
+from flashstack.torture.targets.nvs import NVSTarget
+from flashstack.torture.targets.settings import SettingsTarget
+
+
+def _summary(r):
+    return [(f.reproducer, f.violations[:2]) for f in r.failures[:5]] + r.run_violations[:3]
+
+
+@pytest.mark.slow
+def test_nvs_3x1k_exhaustive_500_ops_zero_failures():
+    c = Campaign(NVSTarget(), workload="mixed", ops=500, seed=0)
+    r = run_campaign(c, jobs=2)
+    assert r.ok, _summary(r)
+    assert r.points == r.flash_ops and r.cuts == 3 * r.flash_ops and r.gc_checked == r.cuts
+
+
+@pytest.mark.slow
+def test_feature_region_64k_exhaustive_20_ops_zero_failures():
+    c = Campaign(FeatureTarget(), workload="churn", ops=20, seed=0)
+    r = run_campaign(c, jobs=2)
+    assert r.ok, _summary(r)
+    assert r.cuts == 3 * r.flash_ops and r.flash_ops > 100
+    # interrupted installs are reported by outcome; incomplete content is the common one
+    assert r.notes.get("install interrupted: listed, content incomplete", 0) > 0
+    assert sum(n for k, n in r.notes.items() if k.startswith("free interrupted")) > 0
+
+
+@pytest.mark.slow
+def test_kv_8k_exhaustive_500_ops_clean_cuts_zero_failures():
+    # atomic flash operations (a cut applies nothing of the operation in flight)
+    c = Campaign(KVTarget(), workload="mixed", ops=500, seed=0, tears=("clean",))
+    r = run_campaign(c, jobs=2)
+    assert r.ok, _summary(r)
+    assert r.cuts == r.flash_ops and r.gc_checked == r.cuts
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "AliOS KV findings reported by the torture campaign: a torn 1-byte block-state program "
+    "(bits tear) leaves an invalid state and mount formats a block full of live records; a torn "
+    "record whose CRC-8 matches by chance (1 in 256) is accepted at mount. Reproducers in the "
+    "campaign report (flashstack torture kv --tear prefix,bits)."))
+def test_kv_8k_exhaustive_500_ops_torn_cuts_zero_failures():
+    c = Campaign(KVTarget(), workload="mixed", ops=500, seed=0, tears=("prefix", "bits"))
+    r = run_campaign(c, jobs=2)
+    assert r.ok, _summary(r)
+
+
+def test_kv_hotkey_storm_sampled_cuts():
+    c = Campaign(KVTarget(), workload="hotkey", ops=300, seed=4, cuts=150, tears=("clean",))
+    r = run_campaign(c, jobs=1)
+    assert r.ok, _summary(r)
+    assert r.tried == {"clean": 150}
+
+
+def test_kv_fill_to_capacity_hits_enospc_and_survives_clean_cuts():
+    t = KVTarget()
+    c = Campaign(t, workload="fill", ops=120, seed=1, cuts=120, tears=("clean",), gc_check=0.25)
+    steps = c.steps()
+    # the uncut run really reaches capacity: some sets are refused
+    from flashstack.torture import engine
+    r0 = engine.Runner(c)
+    results = [r0.advance() for _ in steps]
+    assert "ENOSPC" in results
+    r = run_campaign(c, jobs=1)
+    assert r.ok, _summary(r)
+
+
+def test_kv_on_a_board_partition():
+    t = KVTarget.from_board("flashstack-demo", "storage_partition")
+    assert t.cli_args() == ["kv", "--board", "flashstack-demo", "--partition", "storage_partition"]
+    r = run_campaign(Campaign(t, workload="mixed", ops=80, seed=2, cuts=60, tears=("clean",)), jobs=1)
+    assert r.ok, _summary(r)
+
+
+def test_nvs_hotkey_sampled_all_tears():
+    c = Campaign(NVSTarget(), workload="hotkey", ops=300, seed=3, cuts=120)
+    r = run_campaign(c, jobs=1)
+    assert r.ok, _summary(r)
+
+
+def test_settings_on_nvs_sampled_all_tears():
+    c = Campaign(SettingsTarget(), workload="mixed", ops=150, seed=1, cuts=80, gc_check=0.25)
+    r = run_campaign(c, jobs=1)
+    assert r.ok, _summary(r)
+    assert r.cuts == 240
+
+
+def test_feature_churn_sampled_with_reboots():
+    c = Campaign(FeatureTarget(), workload="churn:reboot=0.2", ops=12, seed=7, cuts=150)
+    assert ("reboot",) in c.steps()
+    r = run_campaign(c, jobs=1)
+    assert r.ok, _summary(r)
