@@ -4,6 +4,7 @@ from this checkout, then ``flashstack build`` with no arguments (slow: installs 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,13 @@ def test_fresh_venv_flashstack_build(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     bindir = venv / ("Scripts" if sys.platform == "win32" else "bin")
-    pip = subprocess.run([str(bindir / "python"), "-m", "pip", "install", "-q", f"{REPO}[all]"],
+    # install from a copy of the sources, so the build leaves nothing in the checkout
+    src = tmp_path / "flashstack-src"
+    shutil.copytree(REPO / "src", src / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (REPO / name).is_file():
+            shutil.copy(REPO / name, src / name)
+    pip = subprocess.run([str(bindir / "python"), "-m", "pip", "install", "-q", f"{src}[all]"],
                          capture_output=True, text=True, timeout=600)
     assert pip.returncode == 0, pip.stderr[-3000:]
     work = tmp_path / "work"
