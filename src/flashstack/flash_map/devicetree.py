@@ -121,7 +121,7 @@ def extract(tree: DtTree, device_settings: Mapping | None = None) -> DevicetreeI
     src = tree.source
     ids = partition_ids(tree)
     info = DevicetreeInfo(source=src, tree=tree)
-    raw = []  # (node, top fixed-partitions node, memory node, device node, offset, size, enabled)
+    raw = []  # (partition node, memory node, MTD device node, offset, size, enabled)
     for parts in tree.nodes():
         if not _is_parts(parts):
             continue
