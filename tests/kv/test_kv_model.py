@@ -1,7 +1,12 @@
-"""Model-based test: KVStore against a dict, with reinit and random power cuts (clean and
-torn) through the device's fault injection. After every reboot each key holds its last
-acknowledged value, or for the interrupted operation its old or new value; no key has two
-live copies; the store's content equals a fresh mount of the image."""
+"""Model-based test: KVStore against a dict, with reinit and random power cuts through the
+device's fault injection: clean cuts and torn writes keeping a prefix of any length. After every
+reboot each key holds its last acknowledged value, or for the interrupted operation its old or
+new value; with 2 blocks no key has two live copies; the content equals a fresh mount.
+
+Not covered, by design of the on-flash format (spec §14 item 13): a write torn bit by bit
+(``tear="bits"``) can leave programmed bytes after a 0xFF header that the traversal takes for
+the end of data; the reference then programs the next record over them. ``scan()`` reports
+such areas (test_kv_scan)."""
 
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, event, settings
@@ -20,11 +25,16 @@ OPS = st.one_of(st.tuples(st.just("set"), KEYS, VALUES), st.tuples(st.just("dele
 
 
 class KVMachine(RuleBasedStateMachine):
-    @initialize(blocks=st.sampled_from([2, 3, 4]))
-    def setup(self, blocks):
-        size = blocks * 4096
+    # (blocks, block size, align): 16-bit positions with 4- and 8-byte alignment, and a 64 KiB
+    # store whose 32-bit positions give 10-byte item headers
+    @initialize(geometry=st.sampled_from([(2, 4096, 4), (3, 4096, 4), (4, 4096, 4), (2, 4096, 8),
+                                          (4, 16384, 4)]))
+    def setup(self, geometry):
+        blocks, block, align = geometry
+        size = blocks * block
         self.dev = SimulatedFlash(size, erase_page_size=4096, allow_double_writes=True)
-        self.store = KVStore(FlashArea(0, 0, size, self.dev), KVConfig(total_size=size))
+        self.store = KVStore(FlashArea(0, 0, size, self.dev),
+                             KVConfig(total_size=size, block_size=block, align=align))
         self.store.mount()
         self.model: dict[bytes, bytes] = {}
         self.cuts = 0
@@ -66,7 +76,7 @@ class KVMachine(RuleBasedStateMachine):
 
     @rule(op=OPS, after=st.integers(1, 3))
     def clean_cut(self, op, after):
-        self.power_cut(op, after, None, False, 0)
+        self.power_cut(op, after, None)
 
     @rule()
     def reinit(self):
@@ -74,17 +84,16 @@ class KVMachine(RuleBasedStateMachine):
         self.store.mount()
         assert dict(self.store.items()) == self.model
 
-    @rule(op=OPS, after=st.one_of(st.integers(1, 3), st.integers(1, 40)), torn=st.one_of(st.none(), st.integers(0, 40)),
-          bits=st.booleans(), seed=st.integers(0, 1000))
-    def power_cut(self, op, after, torn, bits, seed):
+    @rule(op=OPS, after=st.one_of(st.integers(1, 3), st.integers(1, 40)),
+          torn=st.one_of(st.none(), st.integers(0, 40), st.integers(0, 700)))
+    def power_cut(self, op, after, torn):
         old = dict(self.model)
         new = dict(old)
         self._apply(new, op)
         if torn is None:
             self.dev.arm_power_cut(after=after, mode="clean")
         else:
-            self.dev.arm_power_cut(after=after, mode="torn", tear="bits" if bits else "prefix",
-                                   keep=None if bits else torn, seed=seed)
+            self.dev.arm_power_cut(after=after, mode="torn", tear="prefix", keep=torn)
         try:
             self._run(op)
             acknowledged = True

@@ -65,3 +65,15 @@ def test_corrupt_header_and_invalid_block():
     assert r.corrupt and r.corrupt[0]["pos"] == 16
     assert r.blocks[1].state == "INVALID" and r.verdict == "data loss"
     assert any(op["op"] == "E" and op["pos"] == 4096 for op in r.mount_ops)
+
+
+def test_bit_torn_write_leaves_non_erased_tail():
+    dev, area, s = _store()
+    s.mount()
+    s.set("a", b"1")
+    img = bytearray(dev.snapshot())
+    img[0x30:0x34] = b"\x12\x34\x56\x78"  # programmed bytes behind the end of data (0xFF header at 0x10)
+    dev.restore(bytes(img))
+    r = scan(area)
+    tail = [c for c in r.corrupt if "non-erased" in c["why"]]
+    assert tail and tail[0]["pos"] == 0x30 and r.verdict == "recoverable"

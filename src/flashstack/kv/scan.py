@@ -95,6 +95,12 @@ def _walk(image: bytes, cfg: KVConfig, b: int, report: ScanReport) -> list[Recor
         magic, st, crc, kl, vl, origin = hdr.unpack_from(image, pos)
         if magic != fmt.ITEM_MAGIC:
             if magic == 0xFF and st == 0xFF:
+                tail = image[pos:end]
+                if tail.count(0xFF) != len(tail):
+                    first = pos + next(i for i, x in enumerate(tail) if x != 0xFF)
+                    report.corrupt.append({"pos": first, "length": end - first,
+                                           "why": "non-erased bytes after the end of data (torn write): "
+                                                  "records written here would be corrupted"})
                 break
             vl = 0xFFFF
         if vl > cfg.max_val_len or kl > cfg.max_key_len or vl == 0 or kl == 0:
