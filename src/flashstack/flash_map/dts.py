@@ -87,14 +87,25 @@ def _convert(dt) -> DtNode:
             p = n.props[name]
             t = dp.type
             if t in ref_types:
-                refs = []
-                for pos, mtype, _ref in dp._markers:  # dtlib keeps reference markers here
-                    if mtype == 1:  # _MarkerType.PHANDLE
-                        ph = int.from_bytes(dp.value[pos:pos + 4], "big")
-                        target = dt.phandle2node.get(ph)
-                        if target is not None:
-                            refs.append(mapping[id(target)])
-                p.refs = tuple(refs)
+                p.refs = tuple(mapping[id(target)] for target in _phandle_targets(dt, dp, dtlib))
             elif t == dtlib.Type.PATH:
                 p.path_ref = mapping[id(dp.to_path())]
     return root
+
+
+def _phandle_targets(dt, dp, dtlib) -> list:
+    """Nodes named by the phandle cells of a PHANDLE / PHANDLES / PHANDLES_AND_NUMS property,
+    in cell order. dtlib records where each ``&label`` cell sits in its (private) markers;
+    without them, fall back to the public accessors of the two plain types."""
+    markers = getattr(dp, "_markers", None)
+    if markers is None:
+        if dp.type == dtlib.Type.PHANDLE:
+            return [dp.to_node()]
+        return dp.to_nodes() if dp.type == dtlib.Type.PHANDLES else []
+    out = []
+    for pos, mtype, _ref in markers:
+        if int(mtype) == 1:  # _MarkerType.PHANDLE
+            target = dt.phandle2node.get(int.from_bytes(dp.value[pos:pos + 4], "big"))
+            if target is not None:
+                out.append(target)
+    return out
