@@ -69,21 +69,17 @@ def probe_kv(v: PartitionView, hint: dict | None, details: bool) -> dict | None:
     cfg, source = _kv_config(v, hint)
     if cfg is None:
         return None
+    from ..kv.scan import scan as kv_scan
     from ..kv.store import KVStore
 
     problems, warnings = [], []
     scan = None
     try:
-        from ..kv.scan import scan as kv_scan
-    except ImportError:   # scan() is optional for this report: the summary needs only mount
-        kv_scan = None
-    if kv_scan is not None:
-        try:
-            scan = kv_scan(v.area, cfg)
-        except PowerLoss:
-            raise
-        except FlashError as exc:
-            warnings.append(f"scan failed: {exc}")
+        scan = kv_scan(v.area, cfg)   # read-only: blocks, records, duplicates, repairs, verdict
+    except PowerLoss:
+        raise
+    except FlashError as exc:
+        warnings.append(f"scan failed: {exc}")
     try:
         store = KVStore(v.area, cfg)
         store.mount()
@@ -105,6 +101,10 @@ def probe_kv(v: PartitionView, hint: dict | None, details: bool) -> dict | None:
     summary = (f"AliOS KV: {len(items)} keys in {cfg.blocks} blocks of {cfg.block_size} "
                f"({', '.join(f'{n} {s}' for s, n in sorted(states.items()))}); live {stats['live_bytes']} B, "
                f"garbage {garbage} B, free {free} B")
+    if health.get("verdict") not in (None, "ok"):
+        figures = [f"{health[k]} {k.replace('_', ' ')}" for k in ("crc_failures", "torn", "duplicates")
+                   if health.get(k)]
+        summary += f"; {health['verdict']}" + (f" ({', '.join(figures)})" if figures else "")
     out = {"config": {"total_size": cfg.total_size, "block_size": cfg.block_size,
                       "max_key_len": cfg.max_key_len, "max_val_len": cfg.max_val_len,
                       "align": cfg.align, "source": source},
