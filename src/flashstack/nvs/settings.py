@@ -169,8 +169,10 @@ class NVSSettings:
         return iter(out)
 
     def items(self) -> dict[str, bytes]:
-        """All settings as a dict (read-only: no clean-up writes)."""
-        return decode_settings(dict(self.store.items())) or {}
+        """The settings ``load()`` would report, as a dict, without its clean-up writes."""
+        content = dict(self.store.items())
+        content[NAMECNT_ID] = struct.pack("<H", self.last_name_id)
+        return decode_settings(content) or {}
 
     def _try(self, nvs_id: int, buf_len: int):
         """``(length, bytes)`` or None for any read error (the reference tests ``rc <= 0``)."""
@@ -183,15 +185,17 @@ class NVSSettings:
 
 
 def decode_settings(items: dict[int, bytes]) -> dict[str, bytes] | None:
-    """Settings names -> values from live NVS content (id -> bytes), without writing; None
-    when the ids do not look like Settings (no name/value pair and no 0x8000 counter)."""
-    last = items.get(NAMECNT_ID)
+    """The settings a Zephyr device would load from live NVS content (id -> bytes), without
+    writing: name ids 0x8001..``last_name_id`` (the u16 at 0x8000) holding both a name and a
+    value. None when the ids do not look like Settings (no counter and no pair)."""
+    raw_last = items.get(NAMECNT_ID)
+    last = struct.unpack("<H", raw_last[:2])[0] if raw_last and len(raw_last) >= 2 else NAMECNT_ID
     pairs = {}
-    for name_id in range(NAMECNT_ID + 1, _FIRST_FREE_LIMIT):
-        name = items.get(name_id)
+    for name_id in sorted((i for i in items if NAMECNT_ID < i <= last), reverse=True):
+        name = items[name_id]
         value = items.get(name_id + NAME_ID_OFFSET)
-        if name is not None and value is not None and 0 < len(name) <= NAME_MAX:
+        if value is not None and 0 < len(name) <= NAME_MAX:
             pairs[name.decode("utf-8", "surrogateescape")] = value
-    if not pairs and (last is None or len(last) != 2):
+    if not pairs and raw_last is None:
         return None
     return pairs
