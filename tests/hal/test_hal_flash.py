@@ -195,3 +195,20 @@ def test_builtin_demo_board_maps_storage_partition():
     rows, _ = hal_partitions_from_board(board)
     p2 = next(r for r in rows if r.partition == P2)
     assert p2.info.partition_start_addr == 0x1E000 and p2.info.partition_length == 0x2000
+
+
+def test_linuxhost_roundtrip(tmp_path, hal):
+    from flashstack.hal import export_linuxhost, import_linuxhost
+    hal.write(P2, 0, b"kv-data")
+    paths = export_linuxhost(hal, str(tmp_path))
+    assert (tmp_path / "aos_partition_6.bin").read_bytes()[:7] == b"kv-data"
+    assert len(paths) == len(hal.table)
+    (tmp_path / "aos_partition_0.bin").write_bytes(b"boot")  # short file: padded with 0xFF
+    fresh = mk3060_hal()
+    loaded = import_linuxhost(fresh, str(tmp_path))
+    assert HAL_PARTITION_BOOTLOADER in loaded and P2 in loaded
+    assert fresh.read(HAL_PARTITION_BOOTLOADER, 0, 6) == b"boot\xff\xff"
+    assert fresh.read(P2, 0, 7) == b"kv-data"
+    (tmp_path / "aos_partition_6.bin").write_bytes(b"x" * 0x1001)
+    with pytest.raises(InvalidArgument, match="aos_partition_6.bin"):
+        import_linuxhost(mk3060_hal(), str(tmp_path))

@@ -79,7 +79,9 @@ class HalFlash:
     def _get(self, p: int) -> HalLogicPartition:
         info = self.table.get(int(p)) if isinstance(p, int) else None
         if info is None:
-            raise NotFound(f"HAL partition {p!r} is not in the board's hal_partitions table")
+            name = self._pname(int(p)) if isinstance(p, int) else repr(p)
+            raise NotFound(f"HAL partition {name} is not in the board's hal_partitions table "
+                           f"(present: {', '.join(self._pname(q) for q in sorted(self.table)) or 'none'})")
         return info
 
     def _check_bounds(self, p: int, info: HalLogicPartition, off: int, n: int) -> None:

@@ -1,0 +1,58 @@
+"""AliOS linuxhost partition files (spec/alios-hal.md §7, HAL-15).
+
+AliOS runs its flash HAL on Linux with one file per partition, ``aos_partition_<pno>.bin``
+(or ``aos_partition_<pid>_<pno>.bin``), created empty and grown on write (upstream
+``platform/mcu/linux/main/hw.c`` @042d34cd). These functions move partition contents between a
+:class:`HalFlash` and such a directory. Import writes through the flash map's privileged path
+(HAL-5), so read-only partitions (bootloaders) can be filled too.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import InvalidArgument
+from .flash import HalFlash
+
+__all__ = ["linuxhost_name", "export_linuxhost", "import_linuxhost"]
+
+
+def linuxhost_name(partition: int, pid: int | None = None) -> str:
+    """``aos_partition_<pno>.bin`` or ``aos_partition_<pid>_<pno>.bin``."""
+    return f"aos_partition_{partition}.bin" if pid is None else f"aos_partition_{pid}_{partition}.bin"
+
+
+def export_linuxhost(hal: HalFlash, directory: str, pid: int | None = None) -> list[str]:
+    """Write every partition of ``hal`` to ``directory`` (full partition length); returns the paths."""
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for p, area in sorted(hal.areas.items()):
+        path = os.path.join(directory, linuxhost_name(p, pid))
+        with open(path, "wb") as f:
+            f.write(area.read(0, area.size))
+        paths.append(path)
+    return paths
+
+
+def import_linuxhost(hal: HalFlash, directory: str, pid: int | None = None) -> list[int]:
+    """Load every ``aos_partition_*`` file of ``directory`` that names a partition of ``hal``.
+
+    A file shorter than its partition is padded with 0xFF; a longer one is refused (EINVAL naming
+    the file) before anything is written. The covering erase pages are erased, then the data
+    programmed. Returns the partitions loaded.
+    """
+    plan = []
+    for p, area in sorted(hal.areas.items()):
+        path = os.path.join(directory, linuxhost_name(p, pid))
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) > area.size:
+            raise InvalidArgument(f"{path}: {len(data)} bytes, partition {hal._pname(p)} has {area.size}")
+        plan.append((p, area, data + b"\xff" * (area.size - len(data))))
+    for p, area, data in plan:
+        priv = area.privileged()
+        priv.flatten(0, area.size)
+        priv.write(0, data)
+    return [p for p, _, _ in plan]
