@@ -31,13 +31,18 @@ def build(live_ids: int, seed: int = 1) -> NVSStore:
 
 
 def walk_read(st: NVSStore, id_: int) -> bytes:
-    """The reference's lookup: first valid ATE of ``id_`` in walk order, then its data."""
+    """The reference's lookup: step ATE by ATE (one 8-byte flash read each, ``nvs_prev_ate``)
+    from ``ate_wra`` to the first valid ATE of ``id_``, then read its data."""
     geo = st.geo
-    for addr, raw in st.walk():
+    pos = st.ate_wra
+    while True:
+        raw, nxt = st.step(pos)
         a = Ate.unpack(raw)
         if a.id == id_ and geo.valid(a):
-            return st.area.read(addr - addr % geo.S + a.offset, a.len)
-    raise LookupError(id_)
+            return st.area.read(pos - pos % geo.S + a.offset, a.len)
+        if nxt == st.ate_wra:
+            raise LookupError(id_)
+        pos = nxt
 
 
 def per_read(fn, st, ids, rounds) -> tuple[float, float]:

@@ -64,15 +64,17 @@ class Walker:
             pos -= geo.A
         return best
 
-    def step(self, pos: int) -> tuple[bytes, int]:
-        """``nvs_prev_ate``: the 8 bytes at ``pos`` and the next position of the walk."""
+    def step(self, pos: int, read=None) -> tuple[bytes, int]:
+        """``nvs_prev_ate``: the 8 bytes at ``pos`` and the next position of the walk.
+        ``read(off, n)`` defaults to the store's flash read."""
         geo = self.geo
-        raw = self._read(pos, 8)
+        read = read or self._read
+        raw = read(pos, 8)
         nxt = pos + geo.A
         if nxt % geo.S != geo.L:
             return raw, nxt
         prev_sector = (nxt // geo.S - 1) % geo.N
-        craw = self._read(prev_sector * geo.S + geo.L, 8)
+        craw = read(prev_sector * geo.S + geo.L, 8)
         if craw == geo.erased_ate:
             return raw, self.ate_wra
         close = Ate.unpack(craw)
@@ -83,14 +85,24 @@ class Walker:
     def walk(self) -> Iterator[tuple[int, bytes]]:
         """Every slot the reference visits from ``ate_wra``, in order: ``(address, 8 bytes)``.
 
-        A guard stops after ``N + 1`` sector changes (the reference would loop forever on a
-        ring without an open sector; mount never leaves one).
+        Each sector is read from flash once per walk. A guard stops after ``N + 1`` sector
+        changes (the reference would loop forever on a ring without an open sector; mount
+        never leaves one).
         """
         geo = self.geo
+        sectors: dict[int, bytes] = {}
+
+        def read(off: int, n: int) -> bytes:
+            s, o = divmod(off, geo.S)
+            blob = sectors.get(s)
+            if blob is None:
+                blob = sectors[s] = self._read(s * geo.S, geo.S)
+            return blob[o:o + n]
+
         start = pos = self.ate_wra
         jumps = 0
         while True:
-            raw, nxt = self.step(pos)
+            raw, nxt = self.step(pos, read)
             yield pos, raw
             if nxt == start:
                 return
