@@ -89,3 +89,32 @@ def test_build_flash_map_from_specs():
     with pytest.warns(PartitionWarning):
         from flashstack.flash_map import check_partitions
         check_partitions([PartitionSpec(0, "x", ("x",), 0x10, 0x100, device="f0")], {"f0": d})
+
+
+# --- FM-2 bounds rule as a property ---------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from flashstack.flash_map import zephyr as z  # noqa: E402
+
+_DEV = SimulatedFlash(0x4000, erase_page_size=0x1000, name="prop")
+_DEV.write(0x1000, bytes(range(256)) * 16)
+_FA = FlashArea(0, 0x1000, 0x1000, _DEV, node_labels=("p",))
+_edge = st.sampled_from([-(2**64), -1, 0, 1, 0xFFF, 0x1000, 0x1001, 2**64 - 1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(off=st.one_of(_edge, st.integers(-0x2000, 0x2000)),
+       n=st.one_of(_edge, st.integers(-16, 0x1100)))
+def test_read_bounds_rule(off, n):
+    ok = off >= 0 and n >= 0 and off + n <= _FA.size
+    buf = bytearray(max(0, min(n, 0x1100)))
+    rc = z.flash_area_read(_FA, off, buf, n)
+    if not ok:
+        assert rc == -errno.EINVAL
+        with pytest.raises(InvalidArgument):
+            _FA.read(off, n)
+    elif n <= len(buf):
+        assert rc == 0 and bytes(buf[:n]) == (bytes(range(256)) * 16)[off:off + n]
+        assert _FA.read(off, n) == bytes(buf[:n])
