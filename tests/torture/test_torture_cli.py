@@ -60,3 +60,15 @@ def test_bad_arguments_are_one_line_errors():
     assert res.exit_code == 1 and "outside 1.." in res.output
     res = CliRunner().invoke(cli, ["torture", "custom", "--target", "no_such_module:X"])
     assert res.exit_code == 1 and "cannot import" in res.output
+
+
+def test_geometry_option_round_trips_through_the_reproducer():
+    res = run("torture", "nvs", "-g", "4096:1024:8", "--data-crc", "--ops", "30", "--cuts", "10", "-j", "1",
+              "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["target_args"] == ["nvs", "--geometry", "4096:1024:8", "--data-crc"]
+    res = CliRunner().invoke(cli, ["torture", "kv", "-g", "0x3000:0x1000", "--board", "flashstack-demo"])
+    assert res.exit_code == 1 and "exclude each other" in res.output
+    res = CliRunner().invoke(cli, ["torture", "kv", "-g", "12k"])
+    assert res.exit_code == 1 and "SIZE:PAGE" in res.output

@@ -52,6 +52,9 @@ def _target_options(kind: str):
                                   "--partition is given]."),
                 click.option("--partition", "-p", default=None, metavar="P",
                              help=f"Partition of the board [{_DEFAULTS[kind][2]} when --board is given]."),
+                click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB]",
+                             help="Without a board: partition size, erase page and write block "
+                                  "in bytes (e.g. 0x3000:0x400:4)."),
                 *opts]
 
     def deco(fn):
@@ -75,9 +78,13 @@ def build_target(kind: str, kw: dict):
     elif kind == "llkernel":
         extra = {"max_features": kw["max_features"], "ram_base": kw["ram_base"], "ram_size": kw["ram_size"]}
     cls = target_class(kind)
-    board, part = kw.get("board"), kw.get("partition")
+    board, part, geo = kw.get("board"), kw.get("partition"), kw.get("geometry")
     if board is None and part is None:
+        if geo is not None:
+            extra["geometry"] = cls().geometry.with_spec(geo)
         return cls(**extra)
+    if geo is not None:
+        raise InvalidArgument("--geometry and --board/--partition exclude each other")
     return cls.from_board(board or DEFAULT_BOARD, part or _DEFAULTS[kind][2], **extra)
 
 

@@ -9,14 +9,14 @@ must never hold a device, an area or a store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from ..device import SimulatedFlash
 from ..errors import InvalidArgument, NotFound
 from ..flash_map import FlashArea
 
-__all__ = ["Geometry", "Target", "CheckOutcome", "describe_op"]
+__all__ = ["Geometry", "Target", "CheckOutcome", "describe_op", "location_args"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,25 @@ class Geometry:
         if page < 1 or size % page:
             raise InvalidArgument(f"geometry: size {size} is not a multiple of erase page {page}")
         return cls(size=size, layout=((size // page, page),), **kw)
+
+    def spec(self) -> str:
+        """``SIZE:PAGE:WRITE_BLOCK`` of a uniform geometry (the CLI's ``--geometry``)."""
+        if len(self.layout) != 1:
+            raise InvalidArgument(f"geometry with pages {self.layout} is not uniform")
+        return f"{self.size}:{self.layout[0][1]}:{self.write_block_size}"
+
+    def with_spec(self, text: str) -> "Geometry":
+        """This geometry resized to ``SIZE:PAGE[:WRITE_BLOCK]`` (decimal or 0x hex); EINVAL."""
+        parts = text.split(":")
+        try:
+            nums = [int(x, 0) for x in parts]
+        except ValueError:
+            nums = []
+        if len(nums) not in (2, 3):
+            raise InvalidArgument(f"geometry {text!r}: expected SIZE:PAGE[:WRITE_BLOCK]")
+        g = Geometry.uniform(nums[0], nums[1])
+        return replace(self, size=g.size, layout=g.layout,
+                       write_block_size=nums[2] if len(nums) == 3 else self.write_block_size)
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
         """A fresh erased device holding exactly this partition, and the area over all of it."""
@@ -120,6 +139,17 @@ def describe_op(op: tuple) -> str:
         else:
             parts.append(repr(x) if isinstance(x, str) and x is not op[0] else str(x))
     return " ".join(parts)
+
+
+def location_args(target, default: Geometry) -> list:
+    """CLI arguments that rebuild ``target``'s flash: ``--board/--partition`` when it came from
+    a board, ``--geometry`` when it differs from ``default``, else nothing."""
+    if getattr(target, "board", None) is not None:
+        return ["--board", target.board, "--partition", str(target.partition)]
+    g = target.geometry
+    if (g.size, g.layout, g.write_block_size) != (default.size, default.layout, default.write_block_size):
+        return ["--geometry", g.spec()]
+    return []
 
 
 class Target:

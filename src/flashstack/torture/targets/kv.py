@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..kvlike import DictTarget
-from ..target import Geometry
+from ..target import Geometry, location_args
 from ..workloads import DictSpace, dict_workload
 
 __all__ = ["KVTarget"]
@@ -90,9 +90,7 @@ class KVTarget(DictTarget):
         return json.dumps(report.to_dict(), indent=2, default=str)
 
     def cli_args(self) -> list:
-        args = ["kv"]
-        if self.board is not None:
-            args += ["--board", self.board, "--partition", str(self.partition)]
+        args = ["kv"] + location_args(self, type(self)().geometry)
         if self.block_size != 4096:
             args += ["--block-size", str(self.block_size)]
         if self.total_size is not None:

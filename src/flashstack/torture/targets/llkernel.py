@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..target import CheckOutcome, Geometry, Target
+from ..target import CheckOutcome, Geometry, Target, location_args
 from ..workloads import feature_content, feature_workload
 
 __all__ = ["FeatureTarget"]
@@ -191,9 +191,7 @@ class FeatureTarget(Target):
         return json.dumps(report.to_json(), indent=2, default=str)
 
     def cli_args(self) -> list:
-        args = [self.kind]
-        if self.board is not None:
-            args += ["--board", self.board, "--partition", str(self.partition)]
+        args = [self.kind] + location_args(self, type(self)().geometry)
         if self.max_features != 4:
             args += ["--max-features", str(self.max_features)]
         return args

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..kvlike import DictTarget
-from ..target import Geometry
+from ..target import Geometry, location_args
 from ..workloads import DictSpace, dict_workload
 
 __all__ = ["NVSTarget"]
@@ -78,9 +78,7 @@ class NVSTarget(DictTarget):
         return json.dumps(report.to_dict(), indent=2, default=str)
 
     def cli_args(self) -> list:
-        args = [self.kind]
-        if self.board is not None:
-            args += ["--board", self.board, "--partition", str(self.partition)]
+        args = [self.kind] + location_args(self, type(self)().geometry)
         if self.sector_size is not None:
             args += ["--sector-size", str(self.sector_size)]
         if self.sector_count is not None:
