@@ -185,7 +185,8 @@ def _render(report) -> None:
     total_f = sum(report.failed.values())
     t.add_row("[bold]total[/]", f"[bold]{report.cuts}[/]", f"[bold red]{total_f}[/]" if total_f else "[bold]0[/]")
     console.print(t)
-    gc = ("every cut" if c.gc_check >= 1 else f"a seeded {c.gc_check:.0%} sample of cuts")
+    gc = ("every cut" if c.gc_check >= 1 else "no cut" if c.gc_check <= 0
+          else f"a seeded {c.gc_check:.0%} sample of cuts")
     console.print(f"{report.cuts_per_s:,.0f} cuts/s ({report.elapsed_s:.1f} s, {report.executor}"
                   f"{f', {report.jobs} job' + ('s' if report.jobs > 1 else '') if report.jobs else ''}); distinct post-cut images "
                   f"checked {report.cuts - report.reused}; GC-cycle exercise on {gc} "

@@ -33,6 +33,7 @@ __all__ = ["TEARS", "Campaign", "Plan", "Failure", "CutOutcome", "ChunkResult", 
 TEARS = {"clean": ("clean", "prefix"), "prefix": ("torn", "prefix"), "bits": ("torn", "bits")}
 _TEAR_ORDER = {name: i for i, name in enumerate(TEARS)}
 _MASK = 0xFFFFFFFF
+_MIN_PARALLEL = 1000  # cuts; below this, spawning workers costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -420,7 +421,8 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
                  progress: Callable[[int, int], None] | None = None) -> Report:
     """Run ``campaign``: plan, then every selected cut in every tear mode.
 
-    ``jobs`` local worker processes (spawn; None = all cores; 1 = in this process);
+    ``jobs`` local worker processes (spawn; None = all cores, or this process for campaigns
+    of fewer than 1000 cuts; 1 = in this process);
     ``scheduler`` the address of a Dask scheduler (extra ``dask``) to run on instead.
     ``progress(done, total)`` is called as cuts complete. Results do not depend on ``jobs``.
     """
@@ -431,7 +433,9 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
     points = select_points(p, campaign)
     groups = _by_step(p, points, campaign.tears)
     total = sum(len(v) for v in groups.values())
-    jobs = cpu_count() if jobs is None else max(1, int(jobs))
+    if jobs is None:  # all cores, unless the campaign is too short to pay for process starts
+        jobs = cpu_count() if total >= _MIN_PARALLEL else 1
+    jobs = max(1, int(jobs))
     res = ChunkResult()
     if progress:
         progress(0, total)
