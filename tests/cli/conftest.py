@@ -36,6 +36,15 @@ class Cli:
         return r.output
 
 
+@pytest.fixture(autouse=True)
+def _wide_plain_output(monkeypatch):
+    """Tables one row per line whatever the CI terminal says (COLUMNS), as for a pipe."""
+    from flashstack.cli import common
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(common.console, "width", 200)
+
+
 @pytest.fixture
 def run():
     return Cli()
