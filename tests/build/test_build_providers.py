@@ -128,3 +128,23 @@ def test_settings_default_geometry_is_zephyrs(project, tmp_path):
                 '[partitions.scratch_partition.items]\n"a/b" = "c"\n')
     result = build(m, None)
     assert result.record["partitions"][4]["content"]["config"]["sector_count"] == 8
+
+
+def test_read_only_partition_needs_the_privileged_view(project):
+    """The build writes a read-only partition only through FlashArea.privileged(): the plain
+    area of the same board refuses the write (EACCES)."""
+    from flashstack.board import load_board
+    from flashstack.build import load_manifest
+    from flashstack.build.providers import make_provider
+    from flashstack.errors import AccessDenied
+
+    m = load_manifest(project('[partitions.boot_partition]\nfile = "b.bin"\n', {"b.bin": b"\x01" * 16}))
+    provider = make_provider(m.partitions[0])
+    with load_board("flashstack-demo").open() as ob:
+        area = ob.area("boot_partition")
+        assert area.read_only
+        provider.check(area)
+        with pytest.raises(AccessDenied):
+            provider.render(area)
+        provider.render(area.privileged())
+        assert area.read(0, 16) == b"\x01" * 16
