@@ -213,4 +213,8 @@ class Target:
         return ""
 
     def cli_args(self) -> list:
-        return [self.kind]
+        """Arguments after ``flashstack torture [replay]``. The default names the class
+        (``custom --target module:Class``), right for targets built with default parameters;
+        a parameterised target overrides this (e.g. to name a module-level instance)."""
+        cls = type(self)
+        return ["custom", "--target", f"{cls.__module__}:{cls.__qualname__}"]
