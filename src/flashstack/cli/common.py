@@ -224,11 +224,12 @@ def load_board_from(ctx_or_kwargs):
     return load_board(p.get("board") or DEFAULT_BOARD, include_dirs=tuple(p.get("include_dir") or ()))
 
 
-def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, board=None):
-    """Load the board and open its devices over ``--image`` (in memory when no image).
-
-    ``create=False`` (the default) refuses a missing image file rather than silently making an
-    erased one; ``image create`` passes True. Returns an OpenBoard (a context manager).
+def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, board=None,
+               **sim_kwargs):
+    """Load the board (or use ``board``) and open its devices over ``--image`` (in memory
+    when no image). ``create=False`` (the default) refuses a missing image file rather than
+    silently making an erased one. ``sim_kwargs`` go to every SimulatedFlash (e.g.
+    ``allow_double_writes=True``). Returns an OpenBoard (a context manager).
     """
     from ..image_info import image_paths
 
@@ -236,4 +237,4 @@ def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, boar
     board = board if board is not None else load_board_from(p)
     image = p.get("image")
     images = None if image is None else image_paths(board, image, must_exist=not create)
-    return board.open(images=images, readonly=readonly, create=create)
+    return board.open(images=images, readonly=readonly, create=create, **sim_kwargs)
