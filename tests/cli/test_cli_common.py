@@ -71,3 +71,21 @@ def test_hexdump_non_printable_bytes_are_dots():
 def test_human_size():
     assert [human_size(n) for n in (100, 4096, 1536, 1 << 20, 12 << 20, 3 << 30)] == [
         "100 B", "4 KiB", "1.5 KiB", "1 MiB", "12 MiB", "3 GiB"]
+
+
+def test_open_board_refuses_missing_images_and_passes_device_options(tmp_path):
+    from flashstack.cli.common import open_board
+    from flashstack.errors import DeviceIOError, NotFound
+
+    kw = {"board": "flashstack-demo", "include_dir": (), "image": str(tmp_path / "img")}
+    with pytest.raises(NotFound, match="image create"):
+        open_board(kw)
+    with open_board(kw, create=True) as ob:
+        ob.area("storage_partition").write(0, b"\xf0")
+        with pytest.raises(DeviceIOError):
+            ob.area("storage_partition").write(0, b"\x0f")
+    with open_board(kw, allow_double_writes=True) as ob:
+        ob.area("storage_partition").write(0, b"\x0f")       # NOR AND: 0xf0 & 0x0f
+        assert ob.area("storage_partition").read(0, 1) == b"\x00"
+    with open_board({"board": "native_sim"}) as ob:           # no image: in memory
+        assert ob.area("storage_partition").read(0, 2) == b"\xff\xff"
