@@ -29,8 +29,10 @@ class KVStore(KVEngine):
 
     ``trace`` (optional) is called as ``trace(kind, pos, data_or_len, reason)`` for every
     program (``"P"``) and erase (``"E"``) the store issues.
-    """
 
+    Upstream: AliOS-Things ``components/kv/src/kv.c`` @8690e33f (``kv_item_set``,
+    ``kv_item_get``, ``kv_item_delete``, ``kv_item_delete_by_prefix``) and ``kv_secure.c``.
+    """
 
     # ------------------------------------------------------------------ argument rules (§10.1)
     def _check(self) -> None:
