@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import click
 
-from .common import INT, board_options, console, emit, hexdump, json_option, load_board_from
+from .common import INT, board_options, console, emit, hexdump, json_option, load_board_from, open_board
 
 
 def _hal(kw, readonly=True):
     from ..hal import hal_from_board
-    from ..image_info import image_paths
-    board = load_board_from(kw)
-    images = None if kw.get("image") is None else image_paths(board, kw["image"], must_exist=True)
-    ob = board.open(images=images, readonly=readonly, create=False, allow_double_writes=True)
+    ob = open_board(kw, readonly=readonly, allow_double_writes=True)
     try:
         return ob, hal_from_board(ob)
     except BaseException:

@@ -13,16 +13,14 @@ from __future__ import annotations
 import click
 
 from ..errors import InvalidArgument, NotFound
-from .common import INT, board_options, console, emit, fail, json_option, load_board_from, parse_value
+from . import common
+from .common import INT, board_options, console, emit, fail, json_option, parse_value
 
 
 def open_board(kw, readonly: bool):
     """The board over ``--image``, its devices able to re-program a byte (the KV programs each
     state byte up to three times, as NOR flash allows)."""
-    from ..image_info import image_paths
-    board = load_board_from(kw)
-    images = image_paths(board, kw["image"], must_exist=True)
-    return board.open(images=images, readonly=readonly, create=False, allow_double_writes=True)
+    return common.open_board(kw, readonly=readonly, allow_double_writes=True)
 
 _GEOMETRY = [
     click.option("--partition", "-p", "partition", default=None, metavar="P",
