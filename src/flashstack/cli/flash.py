@@ -129,7 +129,7 @@ def read(board, include_dir, image, partition, offset, length, output, as_json):
             f.write(data)
 
     def render(_):
-        console.print(header, soft_wrap=True)
+        console.print(header, soft_wrap=True, markup=False)
         if data:
             click.echo(hexdump(data, offset))
     emit(result, as_json, render)
@@ -165,7 +165,7 @@ def write(board, include_dir, image, partition, offset, text, hex_, file, force,
         where = _where(area, offset)
         result = dict(_place(area, offset), written=len(data))
     emit(result, as_json, lambda r: console.print(f"wrote {r['written']} bytes at {where}",
-                                                 soft_wrap=True))
+                                                 soft_wrap=True, markup=False))
 
 
 @flash.command("erase", short_help="Erase pages of a partition.")
@@ -194,4 +194,4 @@ def erase(board, include_dir, image, partition, offset, length, force, as_json):
         where = _where(area, offset)
         result = dict(_place(area, offset), erased=length)
     emit(result, as_json, lambda r: console.print(f"erased {r['erased']} bytes at {where}",
-                                                 soft_wrap=True))
+                                                 soft_wrap=True, markup=False))
