@@ -14,6 +14,7 @@ point and tear mode and merged in that order, so they are the same for any numbe
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import random
 import shlex
@@ -256,7 +257,8 @@ class Runner:
             # Remount and checks read nothing but this image (and the step's fixed models), so
             # a cut that leaves the same bytes as an earlier cut of the step (a clean cut, a
             # torn write that kept nothing) has the same verdict.
-            key = (dev.snapshot(), _gc_selected(self.campaign, index, tear))
+            key = (hashlib.blake2b(dev.snapshot(), digest_size=16).digest(),
+                   _gc_selected(self.campaign, index, tear))
             prev = seen.get(key)
             if prev is not None:
                 out.violations, out.notes, out.gc_checked = list(prev[0]), list(prev[1]), prev[2]
