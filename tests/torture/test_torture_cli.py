@@ -72,3 +72,10 @@ def test_geometry_option_round_trips_through_the_reproducer():
     assert res.exit_code == 1 and "exclude each other" in res.output
     res = CliRunner().invoke(cli, ["torture", "kv", "-g", "12k"])
     assert res.exit_code == 1 and "SIZE:PAGE" in res.output
+
+
+def test_workloads_are_listed_with_their_parameters():
+    doc = json.loads(run("torture", "workloads", "--json").output)
+    assert set(doc) == {"mixed", "hotkey", "fill", "churn"}
+    assert doc["mixed"]["parameters"]["delete"] == 0.15 and doc["churn"]["targets"] == "llkernel"
+    assert "hot" in run("torture", "workloads").output

@@ -251,6 +251,22 @@ def torture():
     """
 
 
+@torture.command("workloads")
+@json_option
+def workloads(as_json):
+    """List the workloads and their parameters (defaults)."""
+    from ..torture import DICT_WORKLOADS, FEATURE_WORKLOADS
+    doc = {name: {"targets": targets, "description": desc, "parameters": params}
+           for table, targets in ((DICT_WORKLOADS, "kv, nvs, settings, custom"), (FEATURE_WORKLOADS, "llkernel"))
+           for name, (desc, params) in table.items()}
+
+    def render(_):
+        for name, d in doc.items():
+            console.print(f"[bold]{name}[/] ({d['targets']}): {d['description']}")
+            console.print("    " + ", ".join(f"{k}={v}" for k, v in d["parameters"].items()), markup=False)
+    emit(doc, as_json, render)
+
+
 @torture.group()
 def replay():
     """Replay one cut: images before/after it (--save DIR), the store's dump and the verdict."""
