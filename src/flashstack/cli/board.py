@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..image_info import free_ranges
-from .common import DEFAULT_BOARD, board_options, console, emit, human_size, json_option
+from .common import (DEFAULT_BOARD, add_plain_row, board_options, console, emit, human_size,
+                     json_option)
 
 
 @click.group()
@@ -81,7 +82,7 @@ def render_board(b) -> None:
         ("device", "left"), ("size", "right"), ("erase pages", "left"), ("write block", "right"),
         ("erase value", "right"), ("base address", "right"), ("chip", "left")))
     for d in b.devices:
-        dt.add_row(d.name, _size(d.size, wide),
+        add_plain_row(dt, d.name, _size(d.size, wide),
                    _layout_text(d), str(d.write_block_size), f"{d.erase_value:#04x}",
                    "-" if d.base_address is None else f"{d.base_address:#x}", d.chip or "-")
     console.print(dt)
@@ -94,14 +95,14 @@ def render_board(b) -> None:
     for kind, p in _layout_rows(b):
         if kind == "free":
             start, end, dev = p
-            pt.add_row("", Text("(free)", style="dim"), "", dev, f"{start:#x}",
+            add_plain_row(pt, "", Text("(free)", style="dim"), "", dev, f"{start:#x}",
                        _size(end - start, wide), f"{end:#x}", "", "", "", style="dim")
             continue
         d = devices.get(p.device)
         pages, aligned = _erase_pages(d, p.offset, p.size) if d else ("-", True)
         unaligned |= not aligned
         disabled = kind == "disabled"
-        pt.add_row("-" if p.id is None else str(p.id), p.name, p.label or "",
+        add_plain_row(pt, "-" if p.id is None else str(p.id), p.name, p.label or "",
                    f"{p.device_node} (disabled)" if disabled else p.device,
                    f"{p.offset:#x}", _size(p.size, wide), f"{p.end:#x}", "ro" if p.read_only else "",
                    Text(pages) if aligned else Text(pages + " !", style="yellow"),
@@ -169,10 +170,11 @@ def _render_list(rows) -> None:
         t.add_column(col)
     for r in rows:
         if "error" in r:
-            t.add_row(r["name"], Text(f"unavailable: {r['error']}", style="red"), "")
+            add_plain_row(t, r["name"], Text(f"unavailable: {r['error']}", style="red"), "")
             continue
         devs = ", ".join(f"{d['name']} ({human_size(d['size'])})" for d in r["devices"])
-        t.add_row(r["name"] + (" (default)" if r["default"] else ""), devs, str(r["partitions"]))
+        add_plain_row(t, r["name"] + (" (default)" if r["default"] else ""), devs,
+                      str(r["partitions"]))
     console.print(t)
 
 

@@ -19,7 +19,7 @@ from ..board import DEFAULT_BOARD  # re-exported: the --board default
 from ..errors import InvalidArgument
 
 __all__ = [
-    "DEFAULT_BOARD", "CliError", "INT", "board_options", "console", "describe_error", "emit",
+    "DEFAULT_BOARD", "CliError", "INT", "add_plain_row", "board_options", "console", "describe_error", "emit",
     "err_console", "fail", "hexdump", "human_size", "json_option", "load_board_from",
     "open_board", "parse_int", "parse_value",
 ]
@@ -172,6 +172,12 @@ def hexdump(data: bytes, base_offset: int = 0, width: int = 16) -> str:
         lines.append(f"{base_offset + i:08x}  {hexpart}  |{text}|")
     lines.append(f"{base_offset + len(data):08x}")
     return "\n".join(lines)
+
+
+def add_plain_row(table, *cells, style=None) -> None:
+    """``table.add_row`` with every ``str`` cell taken literally (names from devicetrees and
+    files are data, not rich markup)."""
+    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), style=style)
 
 
 def emit(obj: Any, as_json: bool, render_fn: Callable[[Any], None]) -> None:

@@ -8,8 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..image_info import create_images, map_info, unpartitioned_info
-from .common import (DEFAULT_BOARD, board_options, console, emit, human_size, json_option,
-                     load_board_from, open_board)
+from .common import (DEFAULT_BOARD, add_plain_row, board_options, console, emit, human_size,
+                     json_option, load_board_from, open_board)
 
 
 @click.group()
@@ -34,7 +34,7 @@ def _render_created(result) -> None:
                       ("erase value", "right"), ("partitions", "left")):
         t.add_column(col, justify=just, no_wrap=col != "partitions")  # paths stay whole
     for d in result["devices"]:
-        t.add_row(d["device"], d["image"], f"{d['size']:#x} ({human_size(d['size'])})",
+        add_plain_row(t, d["device"], d["image"], f"{d['size']:#x} ({human_size(d['size'])})",
                   f"{d['erase_value']:#04x}", ", ".join(d["partitions"]) or "-")
     console.print(t)
     board = "" if result["board"] == DEFAULT_BOARD else f" --board {result['board']}"
@@ -76,9 +76,9 @@ def _render_info(result) -> None:
                       ("used bytes", "right"), ("erased pages", "right"), ("sha256", "left")):
         t.add_column(col, justify=just, no_wrap=col == "sha256")
     for a in result["partitions"] + result["unpartitioned"]:
-        state = "[green]erased[/green]" if a["erased"] else "[yellow]used[/yellow]"
+        state = Text("erased", style="green") if a["erased"] else Text("used", style="yellow")
         pct = 100.0 * a["used_bytes"] / a["size"] if a["size"] else 0.0
-        t.add_row("-" if a["id"] is None else str(a["id"]), a["name"], a["device"],
+        add_plain_row(t, "-" if a["id"] is None else str(a["id"]), a["name"], a["device"],
                   human_size(a["size"]), state,
                   "-" if a["first_used"] is None else f"{a['first_used']:#x}",
                   "-" if a["erased"] else f"{a['used_end']:#x}",
