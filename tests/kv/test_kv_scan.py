@@ -77,3 +77,28 @@ def test_bit_torn_write_leaves_non_erased_tail():
     r = scan(area)
     tail = [c for c in r.corrupt if "non-erased" in c["why"]]
     assert tail and tail[0]["pos"] == 0x30 and r.verdict == "recoverable"
+
+
+def test_gc_would_run_after_a_cut_before_gc():
+    dev, area, s = _store()
+    s.mount()
+    reasons = []
+    s.trace = lambda kind, pos, data, why: reasons.append(why)
+    i = 0
+    while True:  # find the update that runs a GC
+        image = dev.snapshot()
+        reasons.clear()
+        s.set("hot", bytes([i % 250 + 1]) * 60)
+        i += 1
+        if any(r.startswith("gc") for r in reasons):
+            break
+    first_gc = next(n for n, r in enumerate(reasons) if r.startswith("gc"))
+    dev.restore(image)
+    s2 = KVStore(area, KVConfig())
+    s2.mount()
+    dev.arm_power_cut(after=first_gc + 1)  # the update's own operations done, GC not started
+    with pytest.raises(PowerLoss):
+        s2.set("hot", bytes([(i - 1) % 250 + 1]) * 60)
+    dev.power_restore()
+    r = scan(area)
+    assert r.gc_would_run and not any(op["why"].startswith("gc") for op in r.mount_ops)

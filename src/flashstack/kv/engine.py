@@ -170,10 +170,11 @@ class KVEngine:
         self.space[b] = end - pos if end > pos else HDR
 
     # ------------------------------------------------------------------ mount (§8)
-    def mount(self) -> None:
+    def mount(self, *, run_gc: bool = True) -> None:
         """``kv_init``: recover the RAM state from flash, repair, run the pending GC (§8).
 
-        Does nothing when already mounted (KV-12). Errors: EIO (storage), PowerLoss.
+        Does nothing when already mounted (KV-12). ``run_gc=False`` (analysis only) leaves a GC
+        that mount would run pending in ``gc_pending``. Errors: EIO (storage), PowerLoss.
         """
         if self.mounted and not self.failed:
             return
@@ -185,7 +186,7 @@ class KVEngine:
         finally:
             self._win = None
         self.mounted = True
-        if self.gc_pending:
+        if self.gc_pending and run_gc:
             self._reason = "gc"
             self._gc()
 
@@ -293,6 +294,7 @@ class KVEngine:
                 self.gc_pending = True
             return self.write_pos
         if N >= 3:
+            cur = min(cur, N - 1)  # a write position at the very end of the area
             for j in range(1, N):
                 i = (cur + j) % N
                 if self.space[i] > n:

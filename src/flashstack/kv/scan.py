@@ -164,7 +164,7 @@ def scan(storage, config: KVConfig | None = None) -> ScanReport:
                     "data": None if kind == "E" else bytes(data).hex(), "why": why})
 
     shadow = KVStore(area, cfg, trace=trace)
-    _mount_without_gc(shadow)
+    shadow.mount(run_gc=False)  # report the GC mount would run, without running it
     report.mount_ops = ops
     report.gc_would_run = shadow.gc_pending
     _classify(report, shadow, ops, cfg)
@@ -181,16 +181,6 @@ def scan(storage, config: KVConfig | None = None) -> ScanReport:
         blk.state_after_mount = info["state"]
     _verdict(report)
     return report
-
-
-def _mount_without_gc(store) -> None:
-    """Mount, but stop before the GC a mount may run (reported as ``gc_would_run``)."""
-    gc = store._gc
-    store._gc = lambda: None
-    try:
-        store.mount()  # the no-op GC leaves gc_pending as mount computed it
-    finally:
-        store._gc = gc
 
 
 def _classify(report: ScanReport, shadow, ops, cfg) -> None:
