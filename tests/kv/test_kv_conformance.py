@@ -300,6 +300,10 @@ def test_kv_on_hal_span_of_mk3060():
     assert hal.read(HAL_PARTITION_PARAMETER_2, 0, 4) == bytes.fromhex("4BCC0000")
     with pytest.raises(InvalidArgument, match="exceeds the storage"):
         open_kv(hal)  # PARAMETER_2 alone is only 4 KiB
+    # MK3060 build: CONFIG_AOS_KV_PTN=6, SECOND_PTN=7, PTN_SIZE=4096, BUFFER_SIZE=8192
+    s3 = open_kv(hal, KVConfig(span=(HAL_PARTITION_PARAMETER_2, HAL_PARTITION_PARAMETER_3, 4096)))
+    s3.mount()
+    assert s3.get("wifi") == b"ssid"
 
 
 KEY32 = bytes(range(32))

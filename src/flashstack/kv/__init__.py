@@ -21,6 +21,8 @@ def scan(storage, config: KVConfig | None = None):
 
 
 def open_kv(hal, config: KVConfig | None = None, **kwargs) -> KVStore:
-    """A store on HAL partition ``config.partition`` (default PARAMETER_2) of ``hal`` (not mounted)."""
+    """A store (not mounted) on HAL partition ``config.partition`` (default PARAMETER_2) of
+    ``hal``, or on ``hal.span(*config.span)`` in multi-partition mode."""
     config = config or KVConfig()
-    return KVStore(hal.partition(config.partition), config, **kwargs)
+    storage = hal.span(*config.span) if config.span else hal.partition(config.partition)
+    return KVStore(storage, config, **kwargs)

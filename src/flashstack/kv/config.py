@@ -21,7 +21,8 @@ class KVConfig:
     ``partition`` is the HAL partition (default ``HAL_PARTITION_PARAMETER_2`` = 6) used when the
     store is opened through a HAL; ``total_size`` (8192) a multiple of ``block_size`` (4096, a
     power of two); ``max_key_len`` 1..255 (128); ``max_val_len`` 1..65535 (512); ``align`` 4 or 8;
-    ``secure_level`` 0 (off), 1 or 2.
+    ``secure_level`` 0 (off), 1 or 2; ``span`` = ``(first, second, ptn_size)`` selects the HAL
+    multi-partition mode (``CONFIG_AOS_KV_MULTIPTN_MODE``, spec/alios-hal.md §6).
     """
 
     total_size: int = 8192
@@ -31,6 +32,7 @@ class KVConfig:
     align: int = 4
     secure_level: int = 0
     partition: int = 6
+    span: tuple | None = None
 
     # --- derived ----------------------------------------------------------------
     @property
@@ -71,6 +73,9 @@ class KVConfig:
             bad(f"max_val_len {self.max_val_len} outside 1..65535")
         if self.align not in (4, 8):
             bad(f"align {self.align} must be 4 or 8")
+        if self.span is not None and (len(self.span) != 3 or self.span[2] % B):
+            bad(f"span {self.span!r} must be (first, second, ptn_size) with ptn_size a multiple of "
+                f"block_size {B}")
         if self.secure_level not in (0, 1, 2):
             bad(f"secure_level {self.secure_level} must be 0, 1 or 2")
         if align_up(self.item_max_len, self.align) >= B - 4:
