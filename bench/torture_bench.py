@@ -54,6 +54,10 @@ def main() -> None:
     rows.append((f"kv 8K, no GC exercise, {a.jobs} jobs", par))
     rows.append(("kv 8K, GC exercise every cut", one_gc))
     rows.append((f"kv 8K, GC exercise every cut, {a.jobs} jobs", par_gc))
+    long = Campaign(KVTarget(), workload="hotkey", ops=4 * a.ops, seed=a.seed, gc_check=0.0)
+    one_l, par_l = measure(long, 1), measure(long, a.jobs)
+    rows.append((f"kv 8K hotkey x{4 * a.ops}, no GC exercise", one_l))
+    rows.append((f"kv 8K hotkey x{4 * a.ops}, {a.jobs} jobs", par_l))
     rows.append(("nvs 3x1K, no GC exercise", measure(Campaign(NVSTarget(), ops=a.ops, seed=a.seed,
                                                               gc_check=0.0), 1)))
     rows.append(("llkernel 64K, 20 ops", measure(Campaign(FeatureTarget(), workload="churn", ops=20,
@@ -66,7 +70,8 @@ def main() -> None:
         print(f"{name:42} {m['cuts']:6d} {m['images']:6d} {m['failures']:5d} {m['wall']:7.2f} "
               f"{per_core:11.0f} {per_core / TARGET:7.2f} {cpu_rate:10.0f} {cpu_rate / TARGET:7.2f}")
     print()
-    for name, x, y in (("no GC exercise", one, par), ("GC exercise every cut", one_gc, par_gc)):
+    for name, x, y in (("no GC exercise", one, par), ("GC exercise every cut", one_gc, par_gc),
+                       (f"hotkey x{4 * a.ops}, no GC exercise", one_l, par_l)):
         speedup = x["wall"] / y["wall"]
         cpu_bound = a.jobs * x["cpu"] / y["cpu"]  # what the speed-up is on idle cores
         print(f"speed-up with {a.jobs} jobs (kv 8K, {name}): wall {speedup:.2f}x, "

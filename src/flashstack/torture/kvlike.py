@@ -22,6 +22,7 @@ from .target import CheckOutcome, Target
 __all__ = ["DictTarget", "check_dict", "show_value"]
 
 _ABSENT = object()
+_PATTERN = bytes(range(256)) * 260  # churn values: slices of a rotating byte ramp (<= 65 KiB)
 
 
 def show_value(v) -> str:
@@ -139,7 +140,8 @@ class DictTarget(Target):
         for n in range(self.exercise_limit):
             if all(dev.stats.erase_cycles[i] > b for i, b in zip(pages, base)):
                 break
-            value = bytes([(n * 37 + j) & 0xFF for j in range(self.churn_size)])
+            start = n * 37 % 256  # a different value every write
+            value = _PATTERN[start:start + self.churn_size]
             try:
                 self.kv_set(store, key, value)
                 expected[key] = value
