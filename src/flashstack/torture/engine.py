@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable
 
 from ..errors import InvalidArgument, PowerLoss
-from .checkpoint import freeze, thaw
+from .checkpoint import Frozen, freeze, thaw
 from .target import Target, describe_op
 
 __all__ = ["TEARS", "Campaign", "Plan", "Failure", "CutOutcome", "ChunkResult", "Report",
@@ -191,6 +191,20 @@ class Runner:
         self.model = self.target.initial_model()
         self.step = 0
 
+    def checkpoint(self) -> tuple | None:
+        """``(step, image, store pickle, model)`` to resume from in another process, or None
+        when the store only deep-copies (its checkpoint cannot leave this process)."""
+        frozen = freeze(self.store, self.pinned)
+        if frozen.blob is None and frozen.copy is not None:
+            return None
+        return (self.step, self.dev.snapshot(), frozen.blob, self.model)
+
+    def resume(self, cp: tuple) -> None:
+        """Continue from :meth:`checkpoint` (taken by a Runner of the same campaign)."""
+        self.step, image, blob, self.model = cp
+        self.dev.restore(image)
+        self.store = thaw(Frozen(blob), self.pinned)
+
     def advance(self):
         """Run the next step uncut; returns its result."""
         op = self.steps[self.step]
@@ -352,10 +366,13 @@ def _chunks(groups: dict[int, list], n: int) -> list[dict[int, list]]:
     return chunks
 
 
-def run_chunk(campaign: Campaign, groups: dict[int, list]) -> ChunkResult:
-    """Worker entry point: run the cuts of ``groups`` (step -> [(index, k, tear)])."""
+def run_chunk(campaign: Campaign, groups: dict[int, list], start: tuple | None = None) -> ChunkResult:
+    """Worker entry point: run the cuts of ``groups`` (step -> [(index, k, tear)]), from the
+    checkpoint ``start`` (:meth:`Runner.checkpoint`) or else from step 0."""
     res = ChunkResult()
     r = Runner(campaign)
+    if start is not None:
+        r.resume(start)
     for step in sorted(groups):
         r.run_to(step)
         r.cut_step(groups[step], on_cut=res.add)
@@ -454,7 +471,14 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
     else:
         executor = f"dask:{scheduler}" if scheduler else "processes"
         chunks = _chunks(groups, jobs * 4)
-        for part in execute(run_chunk, campaign, chunks, jobs, scheduler):
+        # one pass here hands each chunk the state before its first step: no worker replays
+        # the workload prefix
+        r = Runner(campaign, p.steps)
+        tasks = []
+        for chunk in chunks:
+            r.run_to(min(chunk))
+            tasks.append((chunk, r.checkpoint()))
+        for part in execute(run_chunk, campaign, tasks, jobs, scheduler):
             res.merge(part)
             if progress:
                 progress(sum(res.tried.values()), total)

@@ -25,19 +25,19 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def execute(fn: Callable, campaign, chunks: list, jobs: int, scheduler: str | None) -> Iterator:
-    """Yield ``fn(campaign, chunk)`` for every chunk, in completion order."""
+def execute(fn: Callable, campaign, tasks: list, jobs: int, scheduler: str | None) -> Iterator:
+    """Yield ``fn(campaign, *task)`` for every task (a tuple), in completion order."""
     if scheduler is not None:
-        yield from _dask(fn, campaign, chunks, scheduler)
+        yield from _dask(fn, campaign, tasks, scheduler)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)) or 1, mp_context=ctx) as pool:
-        futures = [pool.submit(fn, campaign, chunk) for chunk in chunks]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)) or 1, mp_context=ctx) as pool:
+        futures = [pool.submit(fn, campaign, *task) for task in tasks]
         for fut in as_completed(futures):
             yield fut.result()
 
 
-def _dask(fn: Callable, campaign, chunks: list, scheduler: str) -> Iterator:
+def _dask(fn: Callable, campaign, tasks: list, scheduler: str) -> Iterator:
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError as exc:  # optional extra
@@ -46,7 +46,7 @@ def _dask(fn: Callable, campaign, chunks: list, scheduler: str) -> Iterator:
     try:
         with client.as_current():
             remote = client.scatter(campaign, broadcast=True)
-            futures = [client.submit(fn, remote, chunk, pure=False) for chunk in chunks]
+            futures = [client.submit(fn, remote, *task, pure=False) for task in tasks]
             for fut in dask_completed(futures):
                 yield fut.result()
     finally:
