@@ -225,6 +225,16 @@ def test_limits_and_argument_rules():
     s.set("k" * 128, b"v" * 512)
     with pytest.raises(InvalidArgument):
         s.set("k" * 129, b"v")
+    # as the reference's kv_item_get/kv_item_delete: an over-long key is simply not found
+    with pytest.raises(NotFound, match="longer than max_key_len"):
+        s.get("k" * 129)
+    assert aos.aos_kv_del("k" * 129, store=s) == -errno.ENOENT
+    assert aos.aos_kv_del_by_prefix("k" * 129, store=s) == 0 and s.get("k" * 128) == b"v" * 512
+    for bad in ("", "a\0b"):
+        with pytest.raises(InvalidArgument):
+            s.get(bad)
+    with pytest.raises(NotFound):
+        s.get(b"\xffkey")
     with pytest.raises(InvalidArgument):
         s.set("k", b"v" * 513)
     for bad in ("", "a\0b", b"\xffkey"):

@@ -85,16 +85,18 @@ class Harness:
     def model_rc(self, op: dict) -> tuple[int, bytes | None]:
         kind, key = op["op"], op.get("key", "")
         kb = key.encode()
-        bad_key = not kb or len(kb) > self.store.config.max_key_len
+        # set refuses empty and over-long keys; lookups refuse the empty key (fixed defect) and
+        # simply do not find an over-long one (as the reference)
         if kind == "set":
             n = len(op["value_hex"]) // 2
-            return (-errno.EINVAL if bad_key or not 1 <= n <= self.store.config.max_val_len else 0), None
+            bad = not kb or len(kb) > self.store.config.max_key_len or not 1 <= n <= self.store.config.max_val_len
+            return (-errno.EINVAL if bad else 0), None
         if kind == "get":
-            if bad_key:
+            if not kb:
                 return -errno.EINVAL, None
             return (0, self.model[key]) if key in self.model else (-errno.ENOENT, None)
         if kind == "delete":
-            return (-errno.EINVAL if bad_key else 0 if key in self.model else -errno.ENOENT), None
+            return (-errno.EINVAL if not kb else 0 if key in self.model else -errno.ENOENT), None
         return 0, None
 
     def live(self) -> dict[str, bytes]:

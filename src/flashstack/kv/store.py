@@ -41,7 +41,10 @@ class KVStore(KVEngine):
         if self.failed:
             raise DeviceIOError("KV store failed after a storage error or power loss; mount again")
 
-    def _key(self, key, what: str = "key", allow_empty: bool = False) -> bytes:
+    def _key(self, key, what: str = "key", *, for_set: bool = False, allow_empty: bool = False) -> bytes:
+        """KV-16 key rules. A set refuses keys longer than ``max_key_len`` and keys holding a
+        0xFF byte (§14 item 15); a lookup (get, delete, prefix) of a longer key simply finds
+        nothing, as in the reference (``kv_item_get``/``kv_item_delete`` do not check the length)."""
         if isinstance(key, str):
             k = key.encode("utf-8")
         elif isinstance(key, (bytes, bytearray, memoryview)):
@@ -50,14 +53,21 @@ class KVStore(KVEngine):
             raise InvalidArgument(f"KV {what} must be str or bytes, not {type(key).__name__}")
         if not k and not allow_empty:
             raise InvalidArgument(f"KV {what} is empty")
-        if len(k) > self.config.max_key_len:
-            raise InvalidArgument(f"KV {what} {k[:32]!r}... is {len(k)} bytes; max_key_len is "
-                                  f"{self.config.max_key_len}")
         if 0 in k:
             raise InvalidArgument(f"KV {what} {k!r} contains a NUL byte")
-        if 0xFF in k and what == "key":
-            raise InvalidArgument(f"KV key {k!r} contains a 0xFF byte (reserved: torn records)")
+        if for_set:
+            if len(k) > self.config.max_key_len:
+                raise InvalidArgument(f"KV {what} {k[:32]!r}... is {len(k)} bytes; max_key_len is "
+                                      f"{self.config.max_key_len}")
+            if 0xFF in k:
+                raise InvalidArgument(f"KV key {k!r} contains a 0xFF byte (reserved: torn records)")
         return k
+
+    def _missing(self, k: bytes) -> str:
+        if len(k) > self.config.max_key_len:
+            return (f"KV key {k[:32]!r}... not found: {len(k)} bytes, longer than max_key_len "
+                    f"{self.config.max_key_len}")
+        return f"KV key {k!r} not found"
 
     def _value(self, key: bytes, value) -> bytes:
         if isinstance(value, str):
@@ -75,7 +85,7 @@ class KVStore(KVEngine):
         Errors: EINVAL (arguments), ENOSPC (no room after GC and one retry), EIO, PowerLoss.
         """
         self._check()
-        k = self._key(key)
+        k = self._key(key, for_set=True)
         v = self._value(k, value)
         if self.config.secure_level >= 2:
             v = self._crypt(k, v)
@@ -115,7 +125,8 @@ class KVStore(KVEngine):
     def get(self, key) -> bytes:
         """``kv_item_get``: the value of the first live copy (never writes flash; CRC not checked).
 
-        Errors: EINVAL, ENOENT, EIO.
+        Errors: EINVAL (empty key, NUL byte), ENOENT (no such key; also a key longer than
+        ``max_key_len``, as the reference, which does not check the length here), EIO.
         """
         self._check()
         k = self._key(key)
@@ -125,17 +136,18 @@ class KVStore(KVEngine):
     def _get_raw(self, k: bytes) -> bytes:
         copies = self.index.get(k)
         if not copies:
-            raise NotFound(f"KV key {k!r} not found")
+            raise NotFound(self._missing(k))
         p, vl = copies[0]
         return self._read(p + self.HDR + len(k), vl)
 
     def delete(self, key) -> None:
-        """``kv_item_delete``: delete every live copy of ``key`` (KV-17). EINVAL, ENOENT, EIO."""
+        """``kv_item_delete``: delete every live copy of ``key`` (KV-17). EINVAL (empty key, NUL),
+        ENOENT (no such key, over-long keys included), EIO."""
         self._check()
         k = self._key(key)
         copies = self.index.get(k)
         if not copies:
-            raise NotFound(f"KV key {k!r} not found")
+            raise NotFound(self._missing(k))
         self._reason = f"delete {k!r}"
         del self.index[k]
         for p, _ in copies:
@@ -173,7 +185,7 @@ class KVStore(KVEngine):
         """
         self._check()
         self._secure_enabled()
-        k = self._key(key)
+        k = self._key(key, for_set=True)
         self._set_raw(k, self._crypt(k, self._value(k, value)))
 
     def secure_get(self, key) -> bytes:
