@@ -9,11 +9,13 @@ or key involved. Seed-named functions turn these into ``-errno`` return codes;
 from __future__ import annotations
 
 import errno as _errno
+from typing import Any, Callable
 
 __all__ = [
     "FlashError", "InvalidArgument", "NotFound", "AccessDenied", "NoSpace",
     "DeviceIOError", "NoDevice", "NotSupported", "ReadOnlyBacking",
     "IntegrityError", "NoMemory", "PowerLoss", "error_for", "errno_name",
+    "call_with_errno", "to_return_code",
 ]
 
 
@@ -115,3 +117,23 @@ def error_for(code: int, message: str) -> FlashError:
     """The exception class for ``code`` (positive or negative errno), built with ``message``."""
     code = abs(code)
     return _BY_ERRNO.get(code, FlashError)(message, code)
+
+
+def call_with_errno(fn: Callable[..., Any], *args, **kwargs) -> tuple[int, Any]:
+    """Run ``fn(*args, **kwargs)`` for a seed function: ``(0, result)``, or ``(-errno, None)``
+    when it raises a :class:`FlashError` (``-EIO`` if the error carries no errno).
+
+    :class:`PowerLoss` propagates untouched (DEV-35); any other exception too.
+    """
+    try:
+        return 0, fn(*args, **kwargs)
+    except PowerLoss:
+        raise
+    except FlashError as exc:
+        return -(exc.errno or _errno.EIO), None
+
+
+def to_return_code(fn: Callable[..., Any], *args, **kwargs) -> int:
+    """Run ``fn(*args, **kwargs)``: 0 on success (its result is dropped), ``-errno`` for a
+    :class:`FlashError`; :class:`PowerLoss` propagates (see :func:`call_with_errno`)."""
+    return call_with_errno(fn, *args, **kwargs)[0]

@@ -95,3 +95,21 @@ def test_power_loss_propagates_from_every_mutating_seed(dev):
         with pytest.raises(PowerLoss):
             call()
         assert dev.dead
+
+
+def test_return_code_helpers_map_errors_and_let_power_loss_through():
+    from flashstack.errors import NoSpace, call_with_errno, error_for, to_return_code
+
+    def boom(exc):
+        raise exc
+
+    assert call_with_errno(lambda a, b=0: a + b, 2, b=3) == (0, 5)
+    assert to_return_code(lambda: 7) == 0                      # result dropped
+    assert call_with_errno(boom, NoSpace("p: full")) == (-28, None)
+    assert to_return_code(boom, error_for(0, "no errno")) == -5  # never 0 for a failure
+    with pytest.raises(PowerLoss):
+        to_return_code(boom, PowerLoss())
+    with pytest.raises(PowerLoss):
+        call_with_errno(boom, PowerLoss())
+    with pytest.raises(KeyError):                               # not a FlashError: untouched
+        to_return_code(boom, KeyError("x"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 from typing import Callable
 
-from ..errors import FlashError, PowerLoss
+from ..errors import call_with_errno, to_return_code
 from .base import FlashDevice, FlashParameters, PageInfo, copy
 from .base import flash_params_get_erase_cap as _erase_cap
 
@@ -22,18 +22,8 @@ __all__ = ["flash_read", "flash_write", "flash_erase", "flash_fill", "flash_flat
            "flash_get_page_count", "flash_page_foreach"]
 
 
-def _rc(fn: Callable, *args) -> int:
-    """Run ``fn(*args)``: 0 on success, ``-errno`` for a FlashError; PowerLoss propagates."""
-    try:
-        fn(*args)
-    except PowerLoss:
-        raise
-    except FlashError as e:
-        return -e.errno
-    return 0
-
-
-def _nbytes(buf) -> int | None:
+def buffer_nbytes(buf) -> int | None:
+    """Size in bytes of a bytes-like ``buf`` (any buffer-protocol object), None otherwise."""
     try:
         return memoryview(buf).nbytes
     except TypeError:
@@ -45,13 +35,13 @@ def flash_read(dev: FlashDevice, offset: int, data, len: int) -> int:  # noqa: A
 
     Returns 0, -EINVAL (range, alignment, buffer too small or not writable), -ENODEV.
     """
-    size = _nbytes(data)
+    size = buffer_nbytes(data)
     if size is None or size < len or len < 0 or memoryview(data).readonly:
         return -errno.EINVAL
 
     def run():
         memoryview(data).cast("B")[:len] = dev.read(offset, len)
-    return _rc(run)
+    return to_return_code(run)
 
 
 def flash_write(dev: FlashDevice, offset: int, data, len: int) -> int:  # noqa: A002
@@ -60,35 +50,35 @@ def flash_write(dev: FlashDevice, offset: int, data, len: int) -> int:  # noqa: 
     Returns 0, -EINVAL (range, alignment, ``data`` shorter than ``len``), -EIO (double write,
     worn out), -EROFS, -ENODEV.
     """
-    size = _nbytes(data)
+    size = buffer_nbytes(data)
     if size is None or size < len or len < 0:
         return -errno.EINVAL
-    return _rc(dev.write, offset, memoryview(data).cast("B")[:len].tobytes())
+    return to_return_code(dev.write, offset, memoryview(data).cast("B")[:len].tobytes())
 
 
 def flash_erase(dev: FlashDevice, offset: int, size: int) -> int:
     """Erase ``[offset, offset+size)``. Returns 0, -EINVAL, -ENOSYS, -EIO, -EROFS, -ENODEV."""
-    return _rc(dev.erase, offset, size)
+    return to_return_code(dev.erase, offset, size)
 
 
 def flash_fill(dev: FlashDevice, val: int, offset: int, size: int) -> int:
     """Write ``val`` over ``[offset, offset+size)`` (DEV-11). Returns 0 or the first error."""
-    return _rc(dev.fill, val, offset, size)
+    return to_return_code(dev.fill, val, offset, size)
 
 
 def flash_flatten(dev: FlashDevice, offset: int, size: int) -> int:
     """Erase, or fill with the erase value on RAM-like devices (DEV-12). 0 or -errno."""
-    return _rc(dev.flatten, offset, size)
+    return to_return_code(dev.flatten, offset, size)
 
 
 def flash_copy(src_dev: FlashDevice, src_offset: int, dst_dev: FlashDevice, dst_offset: int,
                size: int, buf, buf_size: int) -> int:
     """Copy ``size`` bytes between devices via a scratch buffer ``buf`` of >= ``buf_size``
     bytes (DEV-13). Returns 0, -EINVAL, -ENODEV, or the first read/write error."""
-    n = _nbytes(buf)
+    n = buffer_nbytes(buf)
     if n is None or (buf_size > 0 and n < buf_size):
         return -errno.EINVAL
-    return _rc(copy, src_dev, src_offset, dst_dev, dst_offset, size, buf_size)
+    return to_return_code(copy, src_dev, src_offset, dst_dev, dst_offset, size, buf_size)
 
 
 def flash_get_parameters(dev: FlashDevice) -> FlashParameters:
@@ -113,22 +103,12 @@ def flash_get_size(dev: FlashDevice) -> tuple[int, int]:
 
 def flash_get_page_info_by_offs(dev: FlashDevice, offs: int) -> tuple[int, PageInfo | None]:
     """``(0, page containing offs)`` or ``(-EINVAL, None)`` outside the device."""
-    try:
-        return 0, dev.layout.by_offset(offs)
-    except PowerLoss:
-        raise
-    except FlashError as e:
-        return -e.errno, None
+    return call_with_errno(dev.layout.by_offset, offs)
 
 
 def flash_get_page_info_by_idx(dev: FlashDevice, idx: int) -> tuple[int, PageInfo | None]:
     """``(0, page idx)`` or ``(-EINVAL, None)`` for an index outside ``0..count-1``."""
-    try:
-        return 0, dev.layout.by_index(idx)
-    except PowerLoss:
-        raise
-    except FlashError as e:
-        return -e.errno, None
+    return call_with_errno(dev.layout.by_index, idx)
 
 
 def flash_get_page_count(dev: FlashDevice) -> int:

@@ -19,8 +19,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Callable
 
-from ..device.zephyr import flash_read
-from ..errors import AccessDenied, FlashError, NotFound, PowerLoss
+from ..device.zephyr import buffer_nbytes, flash_read
+from ..errors import AccessDenied, NotFound, to_return_code
 from .area import FlashArea, FlashMap, FlashSector
 
 __all__ = [
@@ -51,23 +51,6 @@ def get_default_map() -> FlashMap | None:
 
 def _map(flash_map: FlashMap | None) -> FlashMap | None:
     return flash_map if flash_map is not None else _default_map
-
-
-def _rc(fn: Callable, *args) -> int:
-    try:
-        fn(*args)
-    except PowerLoss:
-        raise
-    except FlashError as e:
-        return -e.errno
-    return 0
-
-
-def _nbytes(buf) -> int | None:
-    try:
-        return memoryview(buf).nbytes
-    except TypeError:
-        return None
 
 
 def _in_bounds(fa: FlashArea, off: int, n: int) -> bool:
@@ -103,7 +86,7 @@ def flash_area_read(fa: FlashArea, off: int, dst, len: int) -> int:  # noqa: A00
     else ``flash_read`` of the device at ``fa.offset + off`` and its code."""
     if not _in_bounds(fa, off, len):
         return -errno.EINVAL
-    n = _nbytes(dst)
+    n = buffer_nbytes(dst)
     if n is None or n < len:
         return -errno.EINVAL
     return flash_read(fa.device, fa.offset + off, dst, len)
@@ -114,24 +97,24 @@ def flash_area_write(fa: FlashArea, off: int, src, len: int) -> int:  # noqa: A0
     enforced), else the device's code."""
     if not _in_bounds(fa, off, len):
         return -errno.EINVAL
-    n = _nbytes(src)
+    n = buffer_nbytes(src)
     if n is None or n < len:
         return -errno.EINVAL
-    return _rc(fa.write, off, memoryview(src).cast("B")[:len].tobytes())
+    return to_return_code(fa.write, off, memoryview(src).cast("B")[:len].tobytes())
 
 
 def flash_area_erase(fa: FlashArea, off: int, len: int) -> int:  # noqa: A002
     """Erase ``[off, off+len)``: -EINVAL, -EACCES, else the device's code."""
     if not _in_bounds(fa, off, len):
         return -errno.EINVAL
-    return _rc(fa.erase, off, len)
+    return to_return_code(fa.erase, off, len)
 
 
 def flash_area_flatten(fa: FlashArea, off: int, len: int) -> int:  # noqa: A002
     """Erase, or fill with the erase value on RAM-like devices: -EINVAL, -EACCES, device code."""
     if not _in_bounds(fa, off, len):
         return -errno.EINVAL
-    return _rc(fa.flatten, off, len)
+    return to_return_code(fa.flatten, off, len)
 
 
 def flash_area_copy(src_fa: FlashArea, src_off: int, dst_fa: FlashArea, dst_off: int, len: int,  # noqa: A002
@@ -140,10 +123,10 @@ def flash_area_copy(src_fa: FlashArea, src_off: int, dst_fa: FlashArea, dst_off:
     is shorter than ``buf_size``); -EACCES for a read-only destination; else ``flash_copy``."""
     if not (_in_bounds(src_fa, src_off, len) and _in_bounds(dst_fa, dst_off, len)):
         return -errno.EINVAL
-    n = _nbytes(buf)
+    n = buffer_nbytes(buf)
     if n is None or (buf_size > 0 and n < buf_size):
         return -errno.EINVAL
-    return _rc(src_fa.copy_to, dst_fa, src_off, dst_off, len, buf_size)
+    return to_return_code(src_fa.copy_to, dst_fa, src_off, dst_off, len, buf_size)
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -234,7 +217,7 @@ def flash_area_check_int_sha256(fa: FlashArea | None, fac: FlashAreaCheck | None
         return -errno.EINVAL
     if fac.clen == 0 or fac.rblen <= 0:
         return -errno.EINVAL
-    n = _nbytes(fac.rbuf)
+    n = buffer_nbytes(fac.rbuf)
     if n is None or n < fac.rblen or not _in_bounds(fa, fac.off, fac.clen):
         return -errno.EINVAL
     h = hashlib.sha256()

@@ -7,9 +7,10 @@ length or ``-errno`` (Linux numbering of the host's ``errno``); ``PowerLoss`` pr
 
 from __future__ import annotations
 
+import builtins
 import errno as _errno
 
-from ..errors import FlashError, PowerLoss
+from ..errors import call_with_errno
 from ..flash_map.area import FlashArea
 from .store import NVSStore
 
@@ -64,13 +65,9 @@ class NvsFs:
 
 
 def _call(fn, *args) -> int:
-    try:
-        rc = fn(*args)
-    except PowerLoss:
-        raise
-    except FlashError as exc:
-        return -exc.errno
-    return 0 if rc is None else rc
+    """The store call's result as the return code (0 for None), or -errno."""
+    rc, result = call_with_errno(fn, *args)
+    return rc or (0 if result is None else result)
 
 
 def nvs_mount(fs: NvsFs) -> int:
@@ -115,19 +112,13 @@ def nvs_read_hist(fs: NvsFs, id: int, data, len: int, cnt: int) -> int:
         return -_errno.EACCES
     if len < 0 or (len > 0 and (data is None or memoryview(data).nbytes < len)):
         return -_errno.EINVAL
-    try:
-        vlen, got = st.read_entry(id, cnt, len)
-    except PowerLoss:
-        raise
-    except FlashError as exc:
-        return -exc.errno
+    rc, entry = call_with_errno(st.read_entry, id, cnt, len)
+    if rc:
+        return rc
+    vlen, got = entry
     if got:
-        memoryview(data)[:_nbytes(got)] = got
+        memoryview(data)[:builtins.len(got)] = got
     return vlen
-
-
-def _nbytes(b) -> int:
-    return b.__len__()
 
 
 def nvs_read(fs: NvsFs, id: int, data, len: int) -> int:
