@@ -94,6 +94,14 @@ def test_results_do_not_depend_on_jobs(logkv):
            [(f.index, f.tear, f.violations) for f in two.failures]
 
 
+def test_stores_that_only_deep_copy_run_in_parallel_too(logkv):
+    c = Campaign(logkv.UNPICKLABLE, workload="mixed", ops=40, seed=9, tears=("clean", "prefix"))
+    one, two = run_campaign(c, jobs=1), run_campaign(c, jobs=2)
+    assert one.failures and two.executor == "processes"
+    assert [(f.index, f.tear, f.violations) for f in one.failures] == \
+           [(f.index, f.tear, f.violations) for f in two.failures]
+
+
 def test_dask_local_cluster_gives_the_same_results(logkv):
     distributed = pytest.importorskip("distributed")
     c = Campaign(logkv.DEFECTIVE, workload="mixed", ops=40, seed=4, tears=("clean", "bits"))

@@ -170,5 +170,19 @@ class LogKVTarget(DictTarget):
         return ["custom", "--target", f"torture_logkv:{'DEFECTIVE' if self.defect else 'SAFE'}"]
 
 
+@dataclass(frozen=True)
+class UnpicklableLogKVTarget(LogKVTarget):
+    """The safe store holding a lambda: its RAM checkpoints fall back to deep copies."""
+
+    def mount(self, area):
+        store = super().mount(area)
+        store.hook = lambda: None
+        return store
+
+    def cli_args(self) -> list:
+        return ["custom", "--target", "torture_logkv:UNPICKLABLE"]
+
+
 SAFE = LogKVTarget()
 DEFECTIVE = LogKVTarget(defect=True)
+UNPICKLABLE = UnpicklableLogKVTarget(defect=True)
