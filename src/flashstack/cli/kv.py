@@ -114,12 +114,12 @@ def kv():
 
     \b
     Examples:
-      flashstack kv set  --image img.bin wifi.ssid flashstack
-      flashstack kv set  --image img.bin cal --hex "01 02 03"
-      flashstack kv get  --image img.bin wifi.ssid
-      flashstack kv list --image img.bin --json
-      flashstack kv dump --image img.bin
-      flashstack kv import --image img.bin defaults.csv
+      flashstack kv set  --image img/ wifi.ssid flashstack
+      flashstack kv set  --image img/ cal --hex "01 02 03"
+      flashstack kv get  --image img/ wifi.ssid
+      flashstack kv list --image img/ --json
+      flashstack kv dump --image img/
+      flashstack kv import --image img/ defaults.csv
     """
 
 
@@ -149,6 +149,8 @@ def get_cmd(key, as_hex, out, as_json, **kw):
 @json_option
 def set_cmd(key, value, hex_value, file_value, as_json, **kw):
     """Store VALUE (text), --hex or --file under KEY."""
+    if sum(x is not None for x in (value, hex_value, file_value)) != 1:
+        fail("give exactly one of VALUE (text), --hex HEX or --file FILE")
     data = parse_value(value, hex_value, file_value)
     with _Session(kw, write=True) as s:
         s.store.set(key, data)
