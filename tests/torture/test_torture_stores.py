@@ -100,3 +100,12 @@ def test_feature_churn_sampled_with_reboots():
     assert ("reboot",) in c.steps()
     r = run_campaign(c, jobs=1)
     assert r.ok, _summary(r)
+
+
+def test_kv_through_the_alios_flash_hal():
+    t = KVTarget(hal=True)
+    dev, area = t.build()
+    assert type(t.mount(area).storage).__name__ == "HalPartitionView"
+    assert t.cli_args() == ["kv", "--hal"]
+    r = run_campaign(Campaign(t, workload="hotkey", ops=150, seed=6, cuts=80, tears=("clean",)), jobs=1)
+    assert r.ok, _summary(r)

@@ -32,7 +32,8 @@ def _key(i: int) -> str:
 @dataclass(frozen=True)
 class KVTarget(DictTarget):
     """AliOS KV on ``geometry`` (default 8 KiB, 2 x 4 KiB blocks); ``block_size`` and
-    ``total_size`` (default: the whole partition) as :class:`flashstack.kv.KVConfig`.
+    ``total_size`` (default: the whole partition) as :class:`flashstack.kv.KVConfig`; ``hal``
+    puts the store on a HAL partition view instead of the flash area.
     ``board``/``partition`` only name where the geometry came from (for reproducers)."""
 
     kind = "kv"
@@ -41,6 +42,7 @@ class KVTarget(DictTarget):
     total_size: int | None = None
     board: str | None = None
     partition: str | None = None
+    hal: bool = False
     churn_size = 480
 
     @classmethod
@@ -52,9 +54,18 @@ class KVTarget(DictTarget):
         from ...kv import KVConfig
         return KVConfig(total_size=self.total_size or self.geometry.size, block_size=self.block_size)
 
+    def storage(self, area):
+        """The area itself, or with ``hal`` its HAL partition view: a fresh one-row HAL table
+        (PARAMETER_2 over the whole area) per boot, as the firmware's ``hal_flash_*`` layer."""
+        if not self.hal:
+            return area
+        from ...hal import PAR_OPT_READ_EN, PAR_OPT_WRITE_EN, HalFlash, HalLogicPartition
+        row = HalLogicPartition(0, "PARAMETER2", area.offset, area.size, PAR_OPT_READ_EN | PAR_OPT_WRITE_EN)
+        return HalFlash({6: row}, {0: (area.device, 0)}).partition(6)
+
     def mount(self, area):
         from ...kv import KVStore
-        store = KVStore(area, self.config())
+        store = KVStore(self.storage(area), self.config())
         store.mount()
         return store
 
@@ -85,7 +96,7 @@ class KVTarget(DictTarget):
 
     def dump(self, area) -> str:
         from ...kv import scan
-        report = scan(area, self.config())
+        report = scan(self.storage(area), self.config())
         import json
         return json.dumps(report.to_dict(), indent=2, default=str)
 
@@ -95,4 +106,6 @@ class KVTarget(DictTarget):
             args += ["--block-size", str(self.block_size)]
         if self.total_size is not None:
             args += ["--total-size", str(self.total_size)]
+        if self.hal:
+            args += ["--hal"]
         return args
