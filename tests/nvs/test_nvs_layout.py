@@ -11,22 +11,7 @@ from flashstack.device import SimulatedFlash
 from flashstack.errors import FlashError, InvalidArgument, PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.nvs import Ate, NVSStore, crc8_ccitt
-
-
-class Recorder(SimulatedFlash):
-    """SimulatedFlash that logs writes (``P off hex``) and erases (``E off len``)."""
-
-    def __init__(self, *a, **k):
-        super().__init__(*a, **k)
-        self.ops: list[str] = []
-
-    def write(self, off, data):
-        self.ops.append(f"P {off}: {bytes(data).hex(' ')}")
-        super().write(off, data)
-
-    def erase(self, off, n):
-        self.ops.append(f"E {off} {n}")
-        super().erase(off, n)
+from flashstack.nvs.scan import RecordingFlash as Recorder  # logs "P off: hex" / "E off len"
 
 
 def recorded_store(S=1024, N=3, W=4, data_crc=False, E=0xFF, explicit=True):

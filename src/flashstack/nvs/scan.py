@@ -14,7 +14,7 @@ from ..errors import FlashError
 from ..flash_map.area import FlashArea
 from .format import ID_MARKER, Ate, Geometry, data_crc
 
-__all__ = ["AteInfo", "SectorInfo", "NVSScan", "scan", "store_stats", "classify",
+__all__ = ["RecordingFlash", "AteInfo", "SectorInfo", "NVSScan", "scan", "store_stats", "classify",
            "looks_like_nvs", "detect_nvs", "mount_copy"]
 
 
@@ -86,8 +86,10 @@ class NVSScan:
         return d
 
 
-class _RecordingFlash(SimulatedFlash):
-    """In-memory copy that logs every write and erase (area offsets) instead of hiding them."""
+class RecordingFlash(SimulatedFlash):
+    """A :class:`SimulatedFlash` that logs every write (``"P off: hex bytes"``) and erase
+    (``"E off len"``) in ``ops``, in spec §14 notation with device offsets; the scan's mount
+    runs on one so the operations it would perform are shown instead of hidden."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,7 +113,7 @@ def _memory_copy(area) -> FlashArea:
             runs.append([1, p.size])
     if sum(c * s for c, s in runs) != area.size:
         runs = [[1, area.size]]
-    dev = _RecordingFlash(layout=[tuple(r) for r in runs], write_block_size=area.align,
+    dev = RecordingFlash(layout=[tuple(r) for r in runs], write_block_size=area.align,
                           erase_value=area.erased_val, allow_double_writes=True,
                           explicit_erase=area.device.explicit_erase, name="scan-copy")
     dev.restore(area.read(0, area.size))
