@@ -172,3 +172,18 @@ def test_geometry_from_board_and_slicing():
         Geometry.from_board("flashstack-demo", "no_such_partition")
     with pytest.raises(InvalidArgument, match="multiple of erase page"):
         Geometry.uniform(3000, 1024)
+
+
+def test_a_store_that_fails_uncut_is_reported_and_the_steps_before_are_cut(logkv):
+    class Crashing(type(logkv.SAFE)):
+        def kv_set(self, store, key, value):
+            if key == "b/k03":
+                raise RuntimeError("store bug")
+            super().kv_set(store, key, value)
+
+    c = Campaign(Crashing(), workload="mixed:keys=6", ops=60, seed=1, tears=("clean",), gc_check=0.0)
+    r = run_campaign(c, jobs=1)
+    assert not r.ok and len(r.run_violations) == 1
+    assert "raised RuntimeError: store bug" in r.run_violations[0]
+    crashed = int(r.run_violations[0].split()[1])
+    assert r.steps == crashed and r.cuts == r.flash_ops > 0 and not r.failures

@@ -17,14 +17,14 @@ import bisect
 import hashlib
 import itertools
 import random
-import shlex
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from ..errors import InvalidArgument, PowerLoss
 from .checkpoint import Frozen, freeze, thaw
+from .report import Failure, Report, reproducer
 from .target import Target, describe_op
 
 __all__ = ["TEARS", "Campaign", "Plan", "Failure", "CutOutcome", "ChunkResult", "Report",
@@ -113,19 +113,6 @@ class Plan:
         if getattr(self, "_cum", None) is None or len(self._cum) != len(self.counts):
             self._cum = list(itertools.accumulate(self.counts))
         return self._cum
-
-
-@dataclass
-class Failure:
-    """One cut whose remounted store broke an invariant."""
-
-    index: int
-    tear: str
-    step: int
-    k: int
-    op: str
-    violations: list
-    reproducer: str = ""
 
 
 @dataclass
@@ -322,8 +309,8 @@ def plan(campaign: Campaign) -> Plan:
         except PowerLoss:
             raise
         except Exception as exc:
+            # the uncut run itself failed: report it; only the steps before it are cut
             violations.append(f"step {r.step} ({describe_op(op)}) raised {type(exc).__name__}: {exc}")
-            counts.append(r.dev.ops_since_arm - last)
             break
         counts.append(r.dev.ops_since_arm - last)
         last = r.dev.ops_since_arm
@@ -331,7 +318,7 @@ def plan(campaign: Campaign) -> Plan:
             violations.extend(f"after step {r.step - 1}: {v}" for v in
                               r.target.check_state(r.store, r.model))
     r.dev.disarm()
-    return Plan(r.steps, counts, violations)
+    return Plan(r.steps[:len(counts)], counts, violations)
 
 
 def select_points(p: Plan, campaign: Campaign) -> list[int]:
@@ -377,63 +364,6 @@ def run_chunk(campaign: Campaign, groups: dict[int, list], start: tuple | None =
         r.run_to(step)
         r.cut_step(groups[step], on_cut=res.add)
     return res
-
-
-def reproducer(campaign: Campaign, index: int, tear: str) -> str:
-    """The one-line command that replays cut ``index`` in mode ``tear``."""
-    args = ["flashstack", "torture", "replay", *campaign.target.cli_args(),
-            "--workload", campaign.workload, "--ops", str(campaign.ops), "--seed", str(campaign.seed),
-            "--cut", str(index), "--tear", tear]
-    if campaign.gc_check < 1.0:
-        args += ["--gc-check", str(campaign.gc_check)]
-    return " ".join(shlex.quote(a) for a in args)
-
-
-@dataclass
-class Report:
-    """Outcome of a campaign. ``failures`` are sorted by cut point and tear mode."""
-
-    campaign: Campaign
-    steps: int
-    flash_ops: int
-    points: int
-    tried: dict
-    failed: dict
-    failures: list
-    notes: dict
-    gc_checked: int
-    reused: int
-    run_violations: list
-    elapsed_s: float
-    jobs: int
-    executor: str
-
-    @property
-    def cuts(self) -> int:
-        return sum(self.tried.values())
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures and not self.run_violations
-
-    @property
-    def cuts_per_s(self) -> float:
-        return self.cuts / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    def to_json(self) -> dict:
-        c = self.campaign
-        return {
-            "target": c.target.kind, "target_args": c.target.cli_args(), "workload": c.workload,
-            "ops": c.ops, "seed": c.seed, "cuts_selection": "all" if c.cuts is None else c.cuts,
-            "tears": list(c.tears), "gc_check": c.gc_check, "steps": self.steps,
-            "flash_ops": self.flash_ops, "points": self.points, "cuts": self.cuts,
-            "tried": dict(self.tried), "failed": dict(self.failed), "gc_checked": self.gc_checked,
-            "images_checked": self.cuts - self.reused,
-            "notes": dict(self.notes), "run_violations": list(self.run_violations),
-            "failures": [asdict(f) for f in self.failures], "ok": self.ok,
-            "elapsed_s": round(self.elapsed_s, 3), "cuts_per_s": round(self.cuts_per_s, 1),
-            "jobs": self.jobs, "executor": self.executor,
-        }
 
 
 def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None = None,
