@@ -10,6 +10,7 @@ keyword-only ``store=``. ``PowerLoss`` propagates.
 
 from __future__ import annotations
 
+from ..errors import NoDevice
 from .header import LLKERNEL_ERROR, LLKERNEL_OK, to_int32
 from .store import FeatureStore
 
@@ -43,7 +44,6 @@ def get_default_store() -> FeatureStore | None:
 def _store(store: FeatureStore | None) -> FeatureStore:
     s = store if store is not None else _default
     if s is None:
-        from ..errors import NoDevice
         raise NoDevice("LLKERNEL: no default FeatureStore; call set_default_store() or pass store=")
     return s
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from ..device import SimulatedFlash
-from ..errors import FlashError
+from ..errors import FlashError, errno_name
 from ..flash_map.area import FlashArea
 from .format import ID_MARKER, Ate, Geometry, data_crc
 
@@ -240,7 +240,6 @@ def _fill_mounted(res: NVSScan, store, geo: Geometry) -> None:
         try:
             res.items[id_] = store.read(id_)
         except FlashError as exc:
-            from ..errors import errno_name
             res.read_errors[id_] = errno_name(exc.errno)
     if res.marker_id_data:
         res.notes.append("values stored under the reserved id 0xFFFF (reference quirk)")

@@ -9,6 +9,7 @@ id 0x8000 holds ``last_name_id`` (u16 LE). Ids below 0x8000 stay free for direct
 
 from __future__ import annotations
 
+import errno
 import struct
 from typing import Iterator
 
@@ -33,7 +34,6 @@ def settings_geometry(area, sector_size_mult: int = 1, sector_count: int = 8) ->
     first = area.sectors()[0].fs_size
     size = sector_size_mult * first
     if size > 0xFFFF:
-        import errno
         raise InvalidArgument(f"partition {area.name}: settings sector size {size} > 0xffff",
                               errno.EDOM)
     return size, min(sector_count, area.size // size)
