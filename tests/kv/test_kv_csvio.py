@@ -115,3 +115,24 @@ def test_json_forms():
     assert [(i.key, i.value) for i in parse_json(json.dumps(flat))] == [("a", b"x"), ("b", b"\x01\x02")]
     with pytest.raises(InvalidArgument, match="items\\[0\\]"):
         parse_json(json.dumps({"items": [{"key": "a"}]}))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+KEYS = st.one_of(st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FF), min_size=1, max_size=20),
+                 st.text(st.sampled_from('#", \n'), min_size=1, max_size=4).map(lambda t: "#" + t))
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=st.dictionaries(KEYS, st.binary(min_size=1, max_size=64), max_size=12),
+       fmt=st.sampled_from(["csv", "json"]))
+def test_export_import_roundtrip_property(tmp_path_factory, items, fmt):
+    dev, s = _store()
+    for k, v in items.items():
+        s.set(k, v)
+    path = tmp_path_factory.mktemp("rt") / f"x.{fmt}"
+    export_items(s, str(path), fmt)
+    dev2, s2 = _store()
+    import_items(s2, load_items(str(path)))
+    assert dict(s2.items()) == dict(s.items())

@@ -88,14 +88,27 @@ def _decode(encoding: str, text: str, *, base_dir: str | None, is_file: bool) ->
     raise ValueError(f"unknown encoding {encoding!r} (known: {', '.join(TEXT_ENCODINGS + tuple(INT_ENCODINGS))})")
 
 
+def _without_comments(text: str):
+    """The physical lines of ``text`` with ``#`` comment lines blanked (line numbers kept). A line
+    is a comment only outside a quoted field, so a quoted key ``"#name"`` is data."""
+    in_quote = False
+    for line in io.StringIO(text, newline=""):  # the line breaks csv knows (not U+0085 etc.)
+        if not in_quote and line.lstrip().startswith("#"):
+            yield "\n"
+            continue
+        if line.count('"') % 2:
+            in_quote = not in_quote
+        yield line
+
+
 def parse_csv(text: str, *, source: str = "<csv>", base_dir: str | None = None) -> list[KVItem]:
     """Items of a CSV text; InvalidArgument (EINVAL) naming every bad row."""
     items, errors = [], []
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(_without_comments(text))
     header = None
     for row in reader:
         line = reader.line_num
-        if not row or (row[0].lstrip().startswith("#")) or all(not c.strip() for c in row):
+        if not row or all(not c.strip() for c in row):
             continue
         if header is None:
             header = [c.strip().lower() for c in row]
@@ -157,7 +170,7 @@ def parse_json(text: str, *, source: str = "<json>", base_dir: str | None = None
 
 def load_items(path: str, fmt: str | None = None) -> list[KVItem]:
     """Items of a CSV or JSON file (format from ``fmt`` or the extension; CSV otherwise)."""
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", newline="") as f:  # keep \r inside quoted CSV fields
         text = f.read()
     kind = (fmt or os.path.splitext(path)[1].lstrip(".") or "csv").lower()
     base = os.path.dirname(os.path.abspath(path))
@@ -254,10 +267,12 @@ def items_to_csv(pairs) -> str:
     """CSV text for ``(key, value)`` pairs (string when printable, else base64)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)  # keys that look like comments
     w.writerow(["key", "type", "encoding", "value"])
     for k, v in pairs:
         enc, text = _export_encoding(v)
-        w.writerow([k.decode("utf-8", "backslashreplace") if isinstance(k, bytes) else k, "data", enc, text])
+        key = k.decode("utf-8", "backslashreplace") if isinstance(k, bytes) else k
+        (quoted if key.lstrip().startswith("#") else w).writerow([key, "data", enc, text])
     return out.getvalue()
 
 
@@ -274,6 +289,6 @@ def export_items(store, path: str | None = None, fmt: str = "csv") -> str:
     """Every live item of ``store`` as CSV or JSON text; written to ``path`` when given."""
     text = items_to_json(store.items()) if fmt == "json" else items_to_csv(store.items())
     if path is not None:
-        with open(path, "w", encoding="utf-8") as f:
+        with open(path, "w", encoding="utf-8", newline="") as f:
             f.write(text)
     return text
