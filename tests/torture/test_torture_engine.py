@@ -48,6 +48,8 @@ def test_planted_defect_is_caught_with_a_reproducer_that_replays_it(logkv):
     again = replay(c, first.index, first.tear)
     assert again.violations == first.violations
     assert (again.step, again.k) == (first.step, first.k)
+    for f in r.failures[1:12]:  # every reproducer replays its own verdict
+        assert replay(c, f.index, f.tear).violations == f.violations
     # the safe store at the same cut is fine: the finding is the defect, not the harness
     safe = replay(Campaign(logkv.SAFE, workload="mixed", ops=120, seed=5), first.index, first.tear)
     assert safe.ok
