@@ -137,46 +137,61 @@ class FlashDevice:
 
     # --- operations (subclass) -------------------------------------------------
     def read(self, off: int, n: int) -> bytes:
+        """``n`` bytes at device offset ``off`` (Zephyr ``flash_read``). EINVAL out of range,
+        ENODEV when closed."""
         raise NotImplementedError
 
     def write(self, off: int, data) -> None:
+        """Program the bytes-like ``data`` at device offset ``off`` (``flash_write``). EINVAL
+        (range, write-block alignment), EROFS, ENODEV, EIO."""
         raise NotImplementedError
 
     def erase(self, off: int, n: int) -> None:
+        """Erase ``[off, off+n)``, both ends on erase-page boundaries (``flash_erase``).
+        EINVAL, ENOSYS (no erase), EROFS, ENODEV, EIO."""
         raise NotImplementedError
 
     @property
     def is_ready(self) -> bool:
+        """``device_is_ready``: False once closed (operations then raise ENODEV)."""
         return True
 
     # --- geometry ---------------------------------------------------------------
     @property
     def size(self) -> int:
+        """Total size in bytes (sum of the erase pages)."""
         return self.layout.size
 
     @property
     def write_block_size(self) -> int:
+        """Write block in bytes: offsets and lengths of a write are multiples of it."""
         return self.parameters.write_block_size
 
     @property
     def erase_value(self) -> int:
+        """Byte value of erased flash (0xFF for NOR)."""
         return self.parameters.erase_value
 
     @property
     def explicit_erase(self) -> bool:
+        """True unless the device is RAM-like (``FLASH_ERASE_C_EXPLICIT`` capability)."""
         return not self.parameters.caps.no_explicit_erase
 
     @property
     def page_count(self) -> int:
+        """Number of erase pages."""
         return self.layout.page_count
 
     def page_info_by_offset(self, off: int) -> PageInfo:
+        """The erase page containing device offset ``off``; EINVAL outside the device."""
         return self.layout.by_offset(off)
 
     def page_info_by_index(self, idx: int) -> PageInfo:
+        """Erase page number ``idx`` (0-based); EINVAL outside ``0..page_count-1``."""
         return self.layout.by_index(idx)
 
     def pages(self) -> Iterator[PageInfo]:
+        """Every erase page, ascending offset."""
         return self.layout.pages()
 
     def page_foreach(self, cb: Callable[[PageInfo, object], bool], data=None) -> None:

@@ -51,6 +51,7 @@ class Chip:
 
     @property
     def jedec_hex(self) -> str | None:
+        """JEDEC ID as lowercase hex (``"ef4018"``), None when unknown."""
         return self.jedec.hex() if self.jedec is not None else None
 
 

@@ -55,6 +55,7 @@ class PowerCut:
         self.count = 0
 
     def describe(self) -> str:
+        """Short mode name for reports: ``"clean"``, ``"torn/prefix"`` or ``"torn/bits"``."""
         return self.mode if self.mode == "clean" else f"torn/{self.tear}"
 
     def torn_write(self, old: bytes, full: bytes) -> tuple[bytes, int]:

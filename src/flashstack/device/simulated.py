@@ -200,6 +200,7 @@ class SimulatedFlash(FlashDevice):
 
     @property
     def is_ready(self) -> bool:
+        """False after :meth:`close` (operations raise ENODEV)."""
         return self._open
 
     # --- image access without counting -----------------------------------------------
@@ -251,6 +252,7 @@ class SimulatedFlash(FlashDevice):
 
     @property
     def dead(self) -> bool:
+        """True from a power cut until :meth:`power_restore`: operations raise PowerLoss."""
         return self._dead
 
     @property

@@ -110,6 +110,7 @@ class FlashArea:
 
     @property
     def erased_val(self) -> int:
+        """Erase value of the device (``flash_area_erased_val``), e.g. 0xFF."""
         return self.device.erase_value
 
     def privileged(self) -> "FlashArea":

@@ -46,6 +46,7 @@ def set_default_map(m: FlashMap | None) -> None:
 
 
 def get_default_map() -> FlashMap | None:
+    """The map set by :func:`set_default_map`, or None."""
     return _default_map
 
 
@@ -147,6 +148,7 @@ def flash_area_has_driver(fa: FlashArea) -> int:
 
 
 def flash_area_get_device(fa: FlashArea):
+    """The area's flash device (None for an area without one)."""
     return fa.device
 
 
@@ -263,10 +265,12 @@ def FIXED_PARTITION_OFFSET(node_label: str, *, flash_map: FlashMap | None = None
 
 
 def FIXED_PARTITION_SIZE(node_label: str, *, flash_map: FlashMap | None = None) -> int:
+    """Size of the partition in bytes."""
     return FIXED_PARTITION(node_label, flash_map=flash_map).size
 
 
 def FIXED_PARTITION_DEVICE(node_label: str, *, flash_map: FlashMap | None = None):
+    """The flash device holding the partition."""
     return FIXED_PARTITION(node_label, flash_map=flash_map).device
 
 

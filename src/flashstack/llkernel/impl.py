@@ -38,6 +38,7 @@ def set_default_store(store: FeatureStore | None) -> None:
 
 
 def get_default_store() -> FeatureStore | None:
+    """The store set by :func:`set_default_store`, or None."""
     return _default
 
 

@@ -98,10 +98,12 @@ class FeatureStore:
 
     @property
     def kf_start(self) -> int:
+        """Absolute address of the KF region (``config.kf_start``)."""
         return self.config.kf_start
 
     @property
     def slot_size(self) -> int:
+        """Bytes per Feature slot (``config.slot_size``)."""
         return self.config.slot_size
 
     # --- scan, count, handles -------------------------------------------------------------------

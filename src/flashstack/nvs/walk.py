@@ -28,17 +28,21 @@ class Index:
         self._hist.setdefault(ate.id, []).append((addr, ate))
 
     def newest(self, id: int) -> tuple[int, Ate] | None:
+        """``(slot address, Ate)`` of the newest valid ATE of ``id``, or None."""
         h = self._hist.get(id)
         return h[-1] if h else None
 
     def newest_addr(self, id: int) -> int | None:
+        """Slot address of the newest valid ATE of ``id``, or None."""
         h = self._hist.get(id)
         return h[-1][0] if h else None
 
     def history(self, id: int) -> list[tuple[int, Ate]]:
+        """Every valid ``(slot address, Ate)`` of ``id``, oldest first (empty if unknown)."""
         return self._hist.get(id, [])
 
     def ids(self) -> list[int]:
+        """Ids with at least one valid ATE, in the order they were first recorded."""
         return list(self._hist)
 
 

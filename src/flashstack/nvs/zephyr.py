@@ -40,6 +40,7 @@ class NvsFs:
 
     @property
     def ready(self) -> bool:
+        """``fs->ready``: True after a successful :func:`nvs_mount`, until a failed mount or :func:`nvs_clear`."""
         return self.store is not None and self.store.mounted
 
     def _packed(self, pos: int) -> int:
@@ -48,10 +49,12 @@ class NvsFs:
 
     @property
     def ate_wra(self) -> int:
+        """Next ATE slot, packed ``(sector << 16) | offset`` (0 before a mount)."""
         return self._packed(self.store.ate_wra) if self.store and self.store.geo else 0
 
     @property
     def data_wra(self) -> int:
+        """Next data byte, packed ``(sector << 16) | offset`` (0 before a mount)."""
         return self._packed(self.store.data_wra) if self.store and self.store.geo else 0
 
     def _area(self) -> FlashArea:
