@@ -8,16 +8,11 @@ format helpers, :func:`scan` (read-only analysis) and the ``aos_kv_*`` seed func
 from .aos import get_default_store, set_default_store
 from .config import KVConfig
 from .format import crc8, encode_record
+from .scan import ScanReport, scan  # binds the function over the submodule attribute
 from .store import KVStore
 
 __all__ = ["KVStore", "KVConfig", "crc8", "encode_record", "set_default_store", "get_default_store",
-           "scan", "open_kv"]
-
-
-def scan(storage, config: KVConfig | None = None):
-    """Read-only analysis of a KV image (KV-32); see :mod:`flashstack.kv.scan`."""
-    from .scan import scan as _scan
-    return _scan(storage, config)
+           "scan", "ScanReport", "open_kv"]
 
 
 def open_kv(hal, config: KVConfig | None = None, **kwargs) -> KVStore:
