@@ -102,3 +102,11 @@ def test_gc_would_run_after_a_cut_before_gc():
     dev.power_restore()
     r = scan(area)
     assert r.gc_would_run and not any(op["why"].startswith("gc") for op in r.mount_ops)
+
+
+def test_package_scan_is_the_function_after_submodule_import():
+    import importlib
+
+    import flashstack.kv as kv
+    importlib.import_module("flashstack.kv.scan")
+    assert callable(kv.scan) and kv.scan is importlib.import_module("flashstack.kv.scan").scan
