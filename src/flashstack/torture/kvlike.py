@@ -47,8 +47,16 @@ def check_dict(observed: dict, before: dict, after: dict, what: str = "key") -> 
                        f"expected {show_value(b)}, found {show_value(o)}")
         else:
             out.append(f"{what} {k!r} holds neither its old nor its new value: old {show_value(b)}, "
-                       f"new {show_value(a)}, found {show_value(o)}")
+                       f"new {show_value(a)}, found {show_value(o)}{_first_diff(o, a)}")
     return out
+
+
+def _first_diff(found, new) -> str:
+    """Where a found value first departs from the new one (a torn value keeps a prefix)."""
+    if not isinstance(found, (bytes, bytearray)) or not isinstance(new, (bytes, bytearray)):
+        return ""
+    n = next((i for i, (x, y) in enumerate(zip(found, new)) if x != y), min(len(found), len(new)))
+    return f" (equal to the new value up to byte {n})" if n else ""
 
 
 class DictTarget(Target):
