@@ -65,9 +65,9 @@ def test_replay_saves_images_around_the_cut(logkv, tmp_path):
     torn = replay(c, f.index, "prefix", save=tmp_path / "torn")
     diff = [i for i, (a, b) in enumerate(zip(torn.image_before, torn.image_cut)) if a != b]
     assert torn.image_before == before
-    if diff:  # the torn prefix lands inside the interrupted write only
-        lo = int(torn.power_loss.split(" at ")[1].split()[0], 16)
-        assert lo <= diff[0] and diff[-1] < lo + int(torn.power_loss.split(" len ")[1].split()[0])
+    kind, lo, n = torn.cut_at
+    assert kind == "write" and n > 0
+    assert all(lo <= i < lo + n for i in diff)  # the torn prefix lands inside the interrupted write
     assert "sector headers" in res.dump
 
 

@@ -128,6 +128,7 @@ class CutOutcome:
     notes: list
     gc_checked: bool
     power_loss: str = ""
+    cut_at: tuple = ()  # (kind, offset, length) of the interrupted operation, partition-relative
     reused: bool = False  # verdict taken from an earlier cut of the step with the same image
     image_before: bytes = b""
     image_cut: bytes = b""
@@ -243,7 +244,8 @@ class Runner:
         finally:
             dev.power_restore()
         out = CutOutcome(index, tear, self.step, k, op, [], [], False,
-                         power_loss=str(loss) if loss else "")
+                         power_loss=str(loss) if loss else "",
+                         cut_at=(loss.kind, loss.offset - self.area.offset, loss.length) if loss else ())
         if other is not None:
             out.violations.append(f"the cut operation raised {type(other).__name__}: {other} "
                                   "instead of PowerLoss")

@@ -21,7 +21,8 @@ __all__ = ["ReplayResult", "replay"]
 
 @dataclass
 class ReplayResult:
-    """One replayed cut. Images are the partition's bytes (partition-relative offset 0)."""
+    """One replayed cut. Images are the partition's bytes (partition-relative offset 0);
+    ``cut_at`` is ``(kind, offset, length)`` of the interrupted write or erase."""
 
     index: int
     tear: str
@@ -29,6 +30,7 @@ class ReplayResult:
     k: int
     op: str
     power_loss: str
+    cut_at: tuple
     violations: list
     notes: list
     image_before: bytes
@@ -44,8 +46,8 @@ class ReplayResult:
 
     def to_json(self) -> dict:
         return {"cut": self.index, "tear": self.tear, "step": self.step, "k": self.k, "op": self.op,
-                "power_loss": self.power_loss, "violations": self.violations, "notes": self.notes,
-                "ok": self.ok, "reproducer": self.reproducer, "saved": self.saved, "dump": self.dump}
+                "power_loss": self.power_loss, "cut_at": list(self.cut_at), "violations": self.violations,
+                "notes": self.notes, "ok": self.ok, "reproducer": self.reproducer, "saved": self.saved, "dump": self.dump}
 
 
 def replay(campaign: Campaign, index: int, tear: str, save: str | os.PathLike | None = None) -> ReplayResult:
@@ -75,7 +77,7 @@ def replay(campaign: Campaign, index: int, tear: str, save: str | os.PathLike | 
         dump = campaign.target.dump(area)
     except Exception as exc:  # the dump must not hide the finding
         dump = f"(dump failed: {type(exc).__name__}: {exc})"
-    res = ReplayResult(index, tear, step, k, describe_op(op), out.power_loss, out.violations,
+    res = ReplayResult(index, tear, step, k, describe_op(op), out.power_loss, out.cut_at, out.violations,
                        out.notes, pre.image_cut, out.image_cut, out.image_mounted, dump,
                        reproducer(campaign, index, tear), {})
     if save is not None:
