@@ -279,7 +279,7 @@ def test_llkernel_scan_without_ram_base_and_allocate_refused(region):
 def test_llkernel_scan_anomalies(region):
     dev, area, s = region(10 * SUB, max_features=4)          # slot = 2 subsectors, 2 left over
     a = s.install(b"\x01" * 100, 256).handle
-    b = s.install(b"\x02" * 100, 256).handle
+    s.install(b"\x02" * 100, 256)                          # slot 1
     # slot 2: a header with ROM outside its slot and RAM overlapping Feature a
     bad = FeatureHeader(USED_MAGIC, 1, KF + 2 * s.slot_size + 32, 3 * s.slot_size, RAM + 128, 64, 9)
     dev.erase(2 * s.slot_size, SUB)

@@ -139,8 +139,9 @@ class NVSStore(Walker):
         """Program ``ate`` at ``ate_wra`` and move ``ate_wra`` down one slot; index it."""
         slot = self.ate_wra
         self.ate_wra -= self.geo.A
-        self._program(slot, ate.pack())
-        self.index.add(slot, Ate.unpack(ate.pack()))
+        raw = ate.pack()
+        self._program(slot, raw)
+        self.index.add(slot, Ate.unpack(raw))  # indexed as stored, CRC included
 
     def _erase_sector(self, s: int) -> None:
         """One flatten of the sector, then verify (ENXIO on a byte != erase value)."""
