@@ -97,3 +97,16 @@ def test_llkernel_fo_from_gcc_object(tmp_path):
     assert fo.rom_upper == sum(s.size + max(s.align, 1) - 1 for s in rom_secs if s.size)
     assert fo.ram == 80 and fo.code_chunk == by[".rodata"].size
     assert any(s.kind == "metadata" and s.name.startswith(".rela") for s in fo.sections)
+
+
+def test_llkernel_fo_rom_image_is_rom_sections_aligned_in_file_order(tmp_path, make_fo):
+    from flashstack.llkernel.fo import read_fo, rom_image
+    secs = [(".rodata", 1, 0x6, 3000, 16), (".soar.rel", 0x70000000, 0, 100, 4),
+            (".bss.soar.feature", 8, 0x3, 300, 8), (".rodata.microej.resources", 1, 0x2, 500, 64)]
+    path = make_fo(tmp_path / "small.fo", secs)
+    pattern = lambda n: bytes(i & 0xFF for i in range(n))  # noqa: E731 (the writer's content)
+    want = pattern(3000) + b"\0" * (-3000 % 64) + pattern(500)
+    assert rom_image(path) == want
+    size, rom = read_fo(path, chunk_size=1000)
+    assert rom == want and size == size_fo(path, chunk_size=1000)
+    assert size.rom <= len(rom) <= size.rom_upper and size.chunk_too_large

@@ -100,8 +100,7 @@ def _read_input(path: str, ram: int | None) -> tuple[bytes, int, dict]:
     with open(path, "rb") as f:
         head = f.read(4)
     if fo.is_elf(head):
-        size = fo.size_fo(path)
-        rom = fo.rom_image(path)
+        size, rom = fo.read_fo(path)
         return rom, size.ram_upper if ram is None else ram, {"fo": size.to_json()}
     with open(path, "rb") as f:
         return f.read(), 0 if ram is None else ram, {}

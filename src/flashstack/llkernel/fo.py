@@ -20,7 +20,7 @@ from .config import DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE
 from .header import HEADER_SIZE
 from .ram import place_ram
 
-__all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "size_fo", "rom_image", "is_elf",
+__all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "size_fo", "rom_image", "read_fo", "is_elf",
            "slot_size_for", "largest_n", "plan_fit"]
 
 #: ``com.microej.soar.kernel.featurecodechunk.size`` default.
@@ -128,24 +128,49 @@ def size_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK) ->
     Raises NotSupported (ENOSYS) when pyelftools (extra ``elf``) is missing, InvalidArgument
     (EINVAL) naming the file when it is not a readable ELF file, OSError when it cannot be opened.
     """
+    return _read_elf(path, chunk_size, with_rom=False)[0]
+
+
+def rom_image(path: str | os.PathLike) -> bytes:
+    """The ROM sections' bytes of a ``.fo`` in file order, each at its alignment (0x00 padding).
+
+    This is the *unrelocated* content (the Core Engine relocates code chunk by chunk while
+    installing); its length lies between :attr:`FoSize.rom` and :attr:`FoSize.rom_upper`, so
+    it reserves a realistic ROM area. Errors as :func:`size_fo`.
+    """
+    return _read_elf(path, DEFAULT_CODE_CHUNK, with_rom=True)[1]
+
+
+def read_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK) -> tuple[FoSize, bytes]:
+    """:func:`size_fo` and :func:`rom_image` of ``path`` from one read of the file."""
+    return _read_elf(path, chunk_size, with_rom=True)
+
+
+def _read_elf(path, chunk_size: int, with_rom: bool) -> tuple[FoSize, bytes]:
+    """One pass over the sections: their sizes and, when ``with_rom``, the ROM image."""
     ELFError, ELFFile = _elf_modules()
     path = os.fspath(path)
+    sections: list[FoSection] = []
+    rom = bytearray()
     with open(path, "rb") as f:
         try:
             elf = ELFFile(f)
-            sections = []
             for sec in elf.iter_sections():
-                if sec.header["sh_type"] == "SHT_NULL":
+                h = sec.header
+                t = h["sh_type"]
+                if t == "SHT_NULL":
                     continue
-                t = sec.header["sh_type"]
-                flags = int(sec.header["sh_flags"])
-                sections.append(FoSection(sec.name, _classify(t, flags),
-                                          t if isinstance(t, str) else f"{int(t):#x}",
-                                          flags, int(sec.header["sh_size"]),
-                                          int(sec.header["sh_addralign"])))
-            return FoSize(path, sections, elf.elfclass, elf.little_endian, chunk_size)
+                flags, align = int(h["sh_flags"]), int(h["sh_addralign"])
+                kind = _classify(t, flags)
+                sections.append(FoSection(sec.name, kind, t if isinstance(t, str) else f"{int(t):#x}",
+                                          flags, int(h["sh_size"]), align))
+                if with_rom and kind == "rom":
+                    rom.extend(b"\0" * (-len(rom) % max(align, 1)))
+                    rom.extend(sec.data())
+            size = FoSize(path, sections, elf.elfclass, elf.little_endian, chunk_size)
         except (ELFError, ValueError) as exc:
             raise InvalidArgument(f"{path}: not a readable ELF (.fo) file: {exc}") from None
+    return size, bytes(rom)
 
 
 def _elf_modules():
@@ -160,31 +185,6 @@ def _elf_modules():
 def is_elf(data: bytes) -> bool:
     """True when ``data`` starts with the ELF magic."""
     return data[:4] == b"\x7fELF"
-
-
-def rom_image(path: str | os.PathLike) -> bytes:
-    """The ROM sections' bytes of a ``.fo`` in file order, each at its alignment (0x00 padding).
-
-    This is the *unrelocated* content (the Core Engine relocates code chunk by chunk while
-    installing); its length lies between :attr:`FoSize.rom` and :attr:`FoSize.rom_upper`, so
-    it reserves a realistic ROM area. Errors as :func:`size_fo`.
-    """
-    ELFError, ELFFile = _elf_modules()
-    path = os.fspath(path)
-    out = bytearray()
-    with open(path, "rb") as f:
-        try:
-            for sec in ELFFile(f).iter_sections():
-                h = sec.header
-                if sec.header["sh_type"] == "SHT_NULL" or \
-                        _classify(h["sh_type"], int(h["sh_flags"])) != "rom":
-                    continue
-                align = max(int(h["sh_addralign"]), 1)
-                out.extend(b"\0" * (-len(out) % align))
-                out.extend(sec.data())
-        except (ELFError, ValueError) as exc:
-            raise InvalidArgument(f"{path}: not a readable ELF (.fo) file: {exc}") from None
-    return bytes(out)
 
 
 def slot_size_for(kf_size: int, n: int, subsector: int = 4096) -> int:
