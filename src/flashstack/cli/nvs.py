@@ -127,8 +127,8 @@ def read(board, include_dir, image, partition, key, use_settings, cnt, output, s
             value = _settings(st).get(key)
             ident = {"name": key}
         else:
-            value = st.read_hist(_parse_id(key), cnt)
             ident = {"id": _parse_id(key), "hist": cnt}
+            value = st.read_hist(ident["id"], cnt)
         name = area.name
     if output:
         with open(output, "wb") as f:
@@ -172,8 +172,8 @@ def write(board, include_dir, image, partition, key, use_settings, text, hex_, f
             _settings(st).save(key, value)
             result = {"partition": area.name, "name": key, "written": len(value)}
         else:
-            rc = st.write(_parse_id(key), value)
-            result = {"partition": area.name, "id": _parse_id(key), "written": rc}
+            nvs_id = _parse_id(key)
+            result = {"partition": area.name, "id": nvs_id, "written": st.write(nvs_id, value)}
     emit(result, as_json, lambda r: console.print(
         f"{key}: " + (f"wrote {r['written']} bytes" if r["written"] else "unchanged, nothing written")
         + f" in {r['partition']}", soft_wrap=True))
@@ -197,8 +197,9 @@ def delete(board, include_dir, image, partition, key, use_settings, force, secto
             _settings(st).delete(key)
             result = {"partition": area.name, "name": key, "deleted": True}
         else:
-            st.delete(_parse_id(key))
-            result = {"partition": area.name, "id": _parse_id(key), "deleted": True}
+            nvs_id = _parse_id(key)
+            st.delete(nvs_id)
+            result = {"partition": area.name, "id": nvs_id, "deleted": True}
     emit(result, as_json, lambda r: console.print(f"{key}: deleted from {r['partition']}",
                                                  soft_wrap=True))
 
@@ -327,7 +328,7 @@ def dump(board, include_dir, image, partition, sector_size, sector_count, data_c
         report = scan(area, sector_size, sector_count, data_crc)
         name = area.name
     result = {"partition": name, **report.to_dict()}
-    emit(result, as_json, lambda r: _render_dump(r))
+    emit(result, as_json, _render_dump)
 
 
 def _render_dump(r: dict) -> None:
