@@ -50,6 +50,11 @@ class KVTarget(DictTarget):
         geo = Geometry.from_board(board, partition, allow_double_writes=True)
         return cls(geometry=geo, board=board, partition=partition, **kw)
 
+    def gc_cycle_done(self, erased: list) -> bool:
+        # GC reclaims one DIRTY block per run and never moves a block of cold live records
+        # (spec §11, §14 wear note): a full cycle is a partition's worth of block erases.
+        return sum(erased) >= len(erased)
+
     def config(self):
         from ...kv import KVConfig
         return KVConfig(total_size=self.total_size or self.geometry.size, block_size=self.block_size)
