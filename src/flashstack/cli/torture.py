@@ -190,7 +190,7 @@ def _render(report) -> None:
           else f"a seeded {c.gc_check:.0%} sample of cuts")
     console.print(f"{report.cuts_per_s:,.0f} cuts/s ({report.elapsed_s:.1f} s, {report.executor}"
                   f"{f', {report.jobs} job' + ('s' if report.jobs > 1 else '') if report.jobs else ''}); distinct post-cut images "
-                  f"checked {report.cuts - report.reused}; GC-cycle exercise on {gc} "
+                  f"checked {report.cuts - report.reused}; {c.target.exercise_name} on {gc} "
                   f"({report.gc_checked} run)")
     for note, n in report.notes.items():
         console.print(f"  note: {note}: {n}")

@@ -66,6 +66,7 @@ class DictTarget(Target):
     exercise; ``exercise_limit`` bounds its writes."""
 
     what = "key"
+    exercise_name = "GC-cycle exercise"
     churn_key: object = "__torture_gc__"
     churn_size: int = 256
     exercise_limit: int = 400

@@ -175,6 +175,7 @@ class Target:
     """
 
     kind = "custom"
+    exercise_name = "post-cut exercise"  # what :meth:`exercise` does, for reports
     geometry: Geometry
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:

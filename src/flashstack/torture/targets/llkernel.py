@@ -37,6 +37,7 @@ class FeatureTarget(Target):
     slots and a RAM buffer ``ram_base`` + ``ram_size`` aligned to ``ram_align``."""
 
     kind = "llkernel"
+    exercise_name = "install/free exercise"
     geometry: Geometry = field(default_factory=_default_geometry)
     max_features: int = 4
     ram_base: int = 0x20010000
