@@ -189,3 +189,28 @@ def test_a_store_that_fails_uncut_is_reported_and_the_steps_before_are_cut(logkv
     assert "raised RuntimeError: store bug" in r.run_violations[0]
     crashed = int(r.run_violations[0].split()[1])
     assert r.steps == crashed and r.cuts == r.flash_ops > 0 and not r.failures
+
+
+def test_layout_slicing_of_non_uniform_flash():
+    from flashstack.torture.target import _slice_layout
+    runs = ((4, 16384), (1, 65536), (7, 131072))
+    assert _slice_layout(runs, 0, 0x20000) == ((4, 16384), (1, 65536))
+    assert _slice_layout(runs, 0x8000, 0x38000) == ((2, 16384), (1, 65536), (1, 131072))
+    with pytest.raises(InvalidArgument, match="whole erase pages"):
+        _slice_layout(runs, 0x1000, 0x4000)
+    g = Geometry.from_board("nucleo_f429zi", "scratch_partition")
+    assert g.layout == ((1, 131072),) and g.size == 0x20000
+
+
+def test_load_target_accepts_instances_and_factories_only(logkv):
+    from flashstack.torture.targets import load_target, target_class
+    assert load_target("torture_logkv:DEFECTIVE") is logkv.DEFECTIVE
+    assert load_target("torture_logkv:LogKVTarget") == logkv.SAFE  # a class is instantiated
+    with pytest.raises(InvalidArgument, match="not a flashstack.torture.Target"):
+        load_target("torture_logkv:HDR")
+    with pytest.raises(InvalidArgument, match="MODULE:ATTRIBUTE"):
+        load_target("torture_logkv")
+    with pytest.raises(InvalidArgument, match="no attribute"):
+        load_target("torture_logkv:Nope")
+    with pytest.raises(InvalidArgument, match="unknown torture target"):
+        target_class("littlefs")
