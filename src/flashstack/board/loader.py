@@ -195,12 +195,9 @@ def _device_from_table(d: dict, path: str, i: int) -> DeviceSpec:
     if "chip" in d:
         from ..device import chips
         try:
-            chip = chips.get(d["chip"])
-        except LookupError:
-            try:
-                chip = chips.lookup(d["chip"])
-            except LookupError as e:
-                raise NotFound(f"{where}: unknown chip {d['chip']!r}: {e}") from None
+            chip = chips.lookup(d["chip"])  # built-in table, then spiflash (extra 'chips')
+        except LookupError as e:
+            raise NotFound(f"{where}: unknown chip {d['chip']!r}: {e}") from None
     if "layout" in d:
         layout = tuple(tuple(r) for r in d["layout"])
     elif "erase_page_size" in d:

@@ -260,14 +260,6 @@ def _settings_for(settings: Mapping, device: DtNode, memory: DtNode, default_nam
     return {}
 
 
-def _chip(key):
-    from ..device import chips
-    try:
-        return chips.get(key)
-    except LookupError:
-        return chips.lookup(key)  # spiflash database (extra 'chips'); LookupError if unknown
-
-
 def _device_spec(device: DtNode, memory: DtNode, settings: Mapping, src: str, taken: set) -> DeviceSpec:
     """FM-21..FM-23: geometry of one MTD device node."""
     default_name = _device_name(device, memory, taken)
@@ -329,8 +321,10 @@ def _device_spec(device: DtNode, memory: DtNode, settings: Mapping, src: str, ta
 
 
 def _lookup_chip(key, where: str):
+    """Built-in chip table, then the spiflash database (extra 'chips'); NotFound naming ``where``."""
+    from ..device import chips
     try:
-        return _chip(key)
+        return chips.lookup(key)
     except LookupError as e:
         shown = key.hex() if isinstance(key, (bytes, bytearray)) else key
         raise NotFound(f"{where}: chip {shown!r} not found: {e}") from None
