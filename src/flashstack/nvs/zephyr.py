@@ -92,12 +92,18 @@ def nvs_clear(fs: NvsFs) -> int:
     return -_errno.EACCES if st is None else _call(st.clear)
 
 
+def _bad_length(data, n: int) -> bool:
+    """EINVAL rule of the seed functions: ``n < 0``, or ``n > 0`` bytes that ``data`` (None or
+    bytes-like) does not hold."""
+    return n < 0 or (n > 0 and (data is None or memoryview(data).nbytes < n))
+
+
 def nvs_write(fs: NvsFs, id: int, data, len: int) -> int:
     """Write ``data[:len]``; ``len`` on success, 0 if nothing was written, else -errno."""
     st = _store(fs)
     if st is None:
         return -_errno.EACCES
-    if len < 0 or (len > 0 and (data is None or memoryview(data).nbytes < len)):
+    if _bad_length(data, len):
         return -_errno.EINVAL
     return _call(st.write, id, bytes(memoryview(data)[:len]) if len else b"")
 
@@ -113,7 +119,7 @@ def nvs_read_hist(fs: NvsFs, id: int, data, len: int, cnt: int) -> int:
     st = _store(fs)
     if st is None:
         return -_errno.EACCES
-    if len < 0 or (len > 0 and (data is None or memoryview(data).nbytes < len)):
+    if _bad_length(data, len):
         return -_errno.EINVAL
     rc, entry = call_with_errno(st.read_entry, id, cnt, len)
     if rc:
