@@ -214,3 +214,19 @@ def test_load_target_accepts_instances_and_factories_only(logkv):
         load_target("torture_logkv:Nope")
     with pytest.raises(InvalidArgument, match="unknown torture target"):
         target_class("littlefs")
+
+
+def test_uncut_run_checks_every_step_and_progress_is_reported(logkv):
+    class Forgetful(type(logkv.SAFE)):
+        def kv_set(self, store, key, value):
+            super().kv_set(store, key, value)
+            if key == "a/k04":
+                store.live.pop(key.encode())  # acknowledged, then not readable
+
+    r = run_campaign(Campaign(Forgetful(), workload="mixed:keys=6", ops=40, seed=1, cuts=3), jobs=1)
+    assert any("'a/k04' changed" in v for v in r.run_violations)
+    seen = []
+    run_campaign(Campaign(logkv.SAFE, workload="mixed", ops=40, seed=1), jobs=1,
+                 progress=lambda done, total: seen.append((done, total)))
+    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] > 0
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -298,8 +298,8 @@ class Runner:
 
 
 def plan(campaign: Campaign) -> Plan:
-    """Run the workload uncut, counting flash operations per step and checking each step's
-    result against the model (violations of the uncut run are reported, not raised)."""
+    """Run the workload uncut, counting flash operations per step and checking the store
+    against the model after every step (violations of the uncut run are reported, not raised)."""
     r = Runner(campaign)
     counts, violations = [], []
     r.dev.arm_power_cut(None)
@@ -316,9 +316,9 @@ def plan(campaign: Campaign) -> Plan:
             break
         counts.append(r.dev.ops_since_arm - last)
         last = r.dev.ops_since_arm
-        if op[0] in ("reboot", "mount") or r.step == len(r.steps):
-            violations.extend(f"after step {r.step - 1}: {v}" for v in
-                              r.target.check_state(r.store, r.model))
+        # every acknowledged operation reads back at once (not only after a remount)
+        violations.extend(f"after step {r.step - 1} ({describe_op(op)}): {v}" for v in
+                          r.target.check_state(r.store, r.model))
     r.dev.disarm()
     return Plan(r.steps[:len(counts)], counts, violations)
 
