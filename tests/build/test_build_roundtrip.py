@@ -136,10 +136,11 @@ def test_inspect_with_explicit_board_without_record(built, tmp_path):
 
 
 def test_raw_devicetree_with_include_dirs(tmp_path):
-    """A manifest naming a raw (unpreprocessed) DTS with include dirs; inspect reloads the board
-    from the record, include dirs included."""
+    """A manifest naming a raw (unpreprocessed) DTS with include dirs (the Zephyr tree in
+    tests/data/boards/raw/native_sim); inspect reloads the board from the record, include dirs
+    included."""
     from pathlib import Path
-    manifest = Path(__file__).resolve().parents[1] / "data" / "build" / "native_sim_raw" / "manifest.toml"
+    manifest = Path(__file__).resolve().parents[1] / "data" / "build" / "native_sim_raw.toml"
     result = build(manifest, tmp_path / "out")
     assert result.record["board"] == "native_sim"
     assert len(result.record["include_dirs"]) == 6
