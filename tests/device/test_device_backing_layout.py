@@ -197,3 +197,17 @@ def test_write_accepts_any_bytes_like():
     assert isinstance(dev.read(0, 4), bytes)
     with pytest.raises(InvalidArgument):
         dev.write(16, [1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("layout,words", [([], "layout is empty"), ([(0, 1024)], "count and size"),
+                                          ([(2, 1030)], "not a multiple of write block size 4")])
+def test_bad_layout_errors_name_the_device(layout, words):
+    with pytest.raises(InvalidArgument, match=f"^qspi9: .*{words}") as ei:
+        SimulatedFlash(layout=layout, write_block_size=4, name="qspi9")
+    assert ei.value.errno == errno.EINVAL
+
+
+def test_bad_device_spec_layout_names_the_device():
+    from flashstack.flash_map import DeviceSpec
+    with pytest.raises(InvalidArgument, match="^device qspi9: erase page size 1030 is not a multiple"):
+        DeviceSpec("qspi9", 2060, ((2, 1030),), write_block_size=4)

@@ -85,7 +85,10 @@ class SimulatedFlash(FlashDevice):
             if erase_page_size < 1 or size % erase_page_size:
                 raise InvalidArgument(f"{name}: size {size} is not a multiple of erase page {erase_page_size}")
             layout = [(size // erase_page_size, erase_page_size)]
-        self.layout = PageLayout(layout, wbs)
+        try:
+            self.layout = PageLayout(layout, wbs)
+        except InvalidArgument as e:  # name the device in the message
+            raise InvalidArgument(f"{name}: {e.strerror}") from None
         if size is not None and size != self.layout.size:
             raise InvalidArgument(f"{name}: size {size} differs from layout total {self.layout.size}")
         if fill_buffer_size < 1:

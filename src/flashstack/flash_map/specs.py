@@ -45,8 +45,10 @@ class DeviceSpec:
         if not layout or total != self.size:
             raise InvalidArgument(f"device {self.name}: layout {layout} covers {total:#x} bytes, "
                                   f"size is {self.size:#x}")
-        # Raises EINVAL for page sizes that are not write-block multiples (DEV-4).
-        PageLayout(layout, self.write_block_size)
+        try:  # EINVAL for page sizes that are not write-block multiples (DEV-4)
+            PageLayout(layout, self.write_block_size)
+        except InvalidArgument as e:
+            raise InvalidArgument(f"device {self.name}: {e.strerror}") from None
 
     @property
     def page_layout(self) -> PageLayout:
