@@ -28,3 +28,13 @@ def project(tmp_path):
         manifest.write_text(text)
         return manifest
     return make
+
+
+@pytest.fixture(autouse=True)
+def _wide_plain_output(monkeypatch):
+    """Tables one row per line whatever the CI terminal says (pytest-xdist workers get
+    COLUMNS=80), as for a pipe."""
+    from flashstack.cli import common
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(common.console, "width", 200)
