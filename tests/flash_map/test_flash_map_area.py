@@ -77,6 +77,14 @@ def test_copy_between_devices_and_sectors(dev):
     assert a.align == 4 and a.erased_val == 0xFF
 
 
+def test_page_runs_of_an_area():
+    mixed = SimulatedFlash(layout=[(2, 0x400), (1, 0x800), (2, 0x400)], name="m")
+    assert FlashArea(0, 0x400, 0x1000, mixed).page_runs() == [(1, 0x400), (1, 0x800), (1, 0x400)]
+    assert FlashArea(0, 0, 0x1800, mixed).page_runs() == [(2, 0x400), (1, 0x800), (2, 0x400)]
+    assert FlashArea(0, 0x200, 0x600, mixed).page_runs() == [(1, 0x600)]  # not on page boundaries
+    assert FlashArea(0, 0x800, 0x400, mixed).page_runs() == [(1, 0x400)]  # ends inside a page
+
+
 def test_build_flash_map_from_specs():
     d = DeviceSpec("f0", 0x4000, ((4, 0x1000),), write_block_size=4, base_address=0x1000_0000)
     parts = [PartitionSpec(1, "b", ("b",), 0x1000, 0x1000, device="f0", address=0x1000_1000),

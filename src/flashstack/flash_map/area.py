@@ -132,6 +132,20 @@ class FlashArea:
         return [p for p in self.device.layout.pages(self.offset, self.offset + self.size)
                 if p.start_offset >= self.offset]
 
+    def page_runs(self) -> list[tuple[int, int]]:
+        """The area's erase pages as ``(count, page bytes)`` runs: the layout of a device holding
+        only this partition (in-memory copies). ``[(1, size)]`` when the partition does not
+        start and end on erase-page boundaries."""
+        runs: list[list[int]] = []
+        for p in self.erase_pages():
+            if runs and runs[-1][1] == p.size:
+                runs[-1][0] += 1
+            else:
+                runs.append([1, p.size])
+        if sum(c * s for c, s in runs) != self.size:
+            return [(1, self.size)]
+        return [(c, s) for c, s in runs]
+
     # --- integrity ---------------------------------------------------------------
     def sha256(self, off: int = 0, n: int | None = None, chunk: int = 4096) -> bytes:
         """SHA-256 of ``[off, off+n)`` (whole partition by default), read in ``chunk`` bytes."""

@@ -105,15 +105,8 @@ class RecordingFlash(SimulatedFlash):
 
 
 def _memory_copy(area) -> FlashArea:
-    runs: list[list[int]] = []
-    for p in area.erase_pages():
-        if runs and runs[-1][1] == p.size:
-            runs[-1][0] += 1
-        else:
-            runs.append([1, p.size])
-    if sum(c * s for c, s in runs) != area.size:
-        runs = [[1, area.size]]
-    dev = RecordingFlash(layout=[tuple(r) for r in runs], write_block_size=area.align,
+    """A recording in-memory copy of ``area`` (same pages, write block, erase value)."""
+    dev = RecordingFlash(layout=area.page_runs(), write_block_size=area.align,
                           erase_value=area.erased_val, allow_double_writes=True,
                           explicit_erase=area.device.explicit_erase, name="scan-copy")
     dev.restore(area.read(0, area.size))
