@@ -79,3 +79,15 @@ def test_workloads_are_listed_with_their_parameters():
     assert set(doc) == {"mixed", "hotkey", "fill", "churn"}
     assert doc["mixed"]["parameters"]["delete"] == 0.15 and doc["churn"]["targets"] == "llkernel"
     assert "hot" in run("torture", "workloads").output
+
+
+def test_scheduler_option_runs_on_a_dask_cluster():
+    import pytest
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        res = run("torture", "nvs", "--ops", "20", "--cuts", "15", "--scheduler", cluster.scheduler_address,
+                  "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output[res.output.index("{"):])
+    assert doc["executor"].startswith("dask:") and doc["cuts"] == 45 and doc["ok"]
