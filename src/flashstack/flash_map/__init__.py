@@ -17,4 +17,4 @@ def __getattr__(name):  # devicetree input loads on first use
     if name in ("load_devicetree", "flash_map_from_devicetree"):
         from . import devicetree
         return getattr(devicetree, name)
-    raise AttributeError(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
