@@ -172,6 +172,8 @@ def test_geometry_from_board_and_slicing():
     assert area.address == 0x90000000 and area.size == 0x400000
     with pytest.raises(NotFound):
         Geometry.from_board("flashstack-demo", "no_such_partition")
+    hal = Geometry.from_board("flashstack-demo", "PARAMETER_2")  # the AliOS HAL name of the KV area
+    assert (hal.size, hal.layout, hal.address) == (g.size, g.layout, g.address)
     with pytest.raises(InvalidArgument, match="multiple of erase page"):
         Geometry.uniform(3000, 1024)
 

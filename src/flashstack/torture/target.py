@@ -77,8 +77,9 @@ class Geometry:
     @classmethod
     def from_board(cls, board: str, partition: str | int, **kw) -> "Geometry":
         """The geometry of ``partition`` on ``board`` (a name or file, see
-        :func:`flashstack.board.load_board`); extra keywords override fields (e.g.
-        ``allow_double_writes``). NotFound (ENOENT) for an unknown partition."""
+        :func:`flashstack.board.load_board`): a flash-map partition (node label, label or id)
+        or an AliOS HAL partition of the board (``PARAMETER_2``). Extra keywords override
+        fields (e.g. ``allow_double_writes``). NotFound (ENOENT) for an unknown partition."""
         from ..board import load_board
 
         b = load_board(board)
@@ -88,16 +89,37 @@ class Geometry:
                     or (isinstance(partition, str) and partition.isdigit() and p.id == int(partition)):
                 part = p
                 break
-        if part is None:
-            raise NotFound(f"board {b.name}: no partition {partition!r}")
-        dev = next(d for d in b.devices if d.name == part.device)
-        runs = _slice_layout(dev.layout, part.offset, part.size)
-        label = (tuple(part.node_labels or ()) or (part.label or f"id {part.id}",))[0]
-        fields = dict(size=part.size, layout=runs, write_block_size=dev.write_block_size,
+        if part is not None:
+            dev = next(d for d in b.devices if d.name == part.device)
+            off, size, address, area_id = part.offset, part.size, part.address, part.id
+            label = (tuple(part.node_labels or ()) or (part.label or f"id {part.id}",))[0]
+        else:
+            row = _hal_row(b, partition)
+            dev = next(d for d in b.devices if d.name == row.device)
+            address, size = row.info.partition_start_addr, row.info.partition_length
+            off, area_id, label = address - (dev.base_address or 0), 0, str(partition)
+        runs = _slice_layout(dev.layout, off, size)
+        fields = dict(size=size, layout=runs, write_block_size=dev.write_block_size,
                       erase_value=dev.erase_value, program_page_size=dev.program_page_size or 256,
-                      address=part.address, label=label, area_id=part.id)
+                      address=address, label=label, area_id=area_id)
         fields.update(kw)
         return cls(**fields)
+
+
+def _hal_row(board, name):
+    """The AliOS HAL partition row ``name`` (e.g. ``PARAMETER_2``) of ``board``; NotFound when
+    it is neither a flash-map partition nor a HAL partition of the board."""
+    from ..hal.board import hal_partitions_from_board
+    from ..hal.types import parse_partition
+    try:
+        rows, generation = hal_partitions_from_board(board)
+        value = parse_partition(name, generation)
+    except InvalidArgument:
+        raise NotFound(f"board {board.name}: no partition {name!r}") from None
+    for r in rows:
+        if r.partition == value:
+            return r
+    raise NotFound(f"board {board.name}: no partition {name!r} (nor HAL partition)")
 
 
 def _slice_layout(runs: Sequence[tuple[int, int]], off: int, size: int) -> tuple:
