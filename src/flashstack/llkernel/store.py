@@ -131,15 +131,23 @@ class FeatureStore:
             return None
         return slot
 
+    def _used_header(self, handle: int) -> FeatureHeader | None:
+        """The header at ``handle`` when it is the start of a USED slot (one header read)."""
+        slot = self.config.slot_of(handle)
+        if slot is None:
+            return None
+        h = self._header(slot)
+        return h if h.used else None
+
     def feature_address_rom(self, handle: int) -> int | None:
         """``getFeatureAddressROM``: stored ROM address of a USED slot start, else None (LLK-13)."""
-        slot = self._used_slot(handle)
-        return None if slot is None else self._header(slot).rom_address
+        h = self._used_header(handle)
+        return None if h is None else h.rom_address
 
     def feature_address_ram(self, handle: int) -> int | None:
         """``getFeatureAddressRAM``: stored RAM address of a USED slot start, else None (LLK-13)."""
-        slot = self._used_slot(handle)
-        return None if slot is None else self._header(slot).ram_address
+        h = self._used_header(handle)
+        return None if h is None else h.ram_address
 
     # --- allocate / free ------------------------------------------------------------------------
     def allocate_feature(self, size_rom: int, size_ram: int) -> int | None:
