@@ -42,6 +42,7 @@ class KVEngine:
         self._hdr = fmt.header_struct(config.pos32)
         self._amask = config.align - 1
         self.item_max_len = config.item_max_len
+        self._erased = b"\xff" * self.B
         self.mounted = False
         self.failed = False
         self._reason = ""
@@ -150,6 +151,9 @@ class KVEngine:
             magic, st, crc, kl, vl, origin = unpack(win, pos - w0)
             if magic != 0x49:  # ITEM_MAGIC
                 if magic == 0xFF and st == 0xFF:
+                    if win[pos - w0:end - w0] != self._erased[:end - pos]:
+                        self._false_end(b, pos)  # [fs] programmed bytes behind an FF FF "header"
+                        return
                     break
                 vl = 0xFFFF
             if vl > mv or kl > mk or not vl or not kl:
@@ -168,6 +172,16 @@ class KVEngine:
             if pos + HDR >= end:
                 break
         self.space[b] = end - pos if end > pos else HDR
+
+    def _false_end(self, b: int, pos: int) -> None:
+        """[fs] The walk of block ``b`` met an all-0xFF header at ``pos`` but the rest of the block
+        is not erased (a record torn at bit level): the block is full (``space`` = HDR, the
+        reference's value for a walk that ran to the end, too small for any record) and DIRTY, so
+        nothing is ever programmed over those bytes and GC reclaims the block."""
+        self.space[b] = self.HDR
+        if self.state[b] == _USED:
+            self._reason = f"torn record: programmed bytes after the end of data at {pos:#x}"
+            self._set_block_state(b, _DIRTY)
 
     # ------------------------------------------------------------------ mount (§8)
     def mount(self, *, run_gc: bool = True) -> None:
@@ -195,18 +209,25 @@ class KVEngine:
         unclean = []
         for b in range(N):
             h = self._read(b * B, fmt.BLK_HDR_SIZE)
-            if h[0] == fmt.BLK_MAGIC and h[1] in (_CLEAN, _USED, _DIRTY):
-                self.state[b] = h[1]
-                self._reason = "recover"
-                self._traverse(b, self._recover)
-                if h[1] == _CLEAN:
-                    if self.space[b] != B - fmt.BLK_HDR_SIZE:
-                        unclean.append(b)
-                    else:
-                        self.clean += 1
-            else:
+            st, torn = fmt.read_block_state(h)
+            if st is None:
                 self._reason = "invalid block header"
                 self._format(b)
+                continue
+            if torn and st == _DIRTY:  # [fs] heal a torn state byte: 44 only clears bits
+                self._reason = f"torn block state {h[1]:#04x} read as DIRTY"
+                self._set_block_state(b, _DIRTY)
+            self.state[b] = st
+            self._reason = "recover"
+            self._traverse(b, self._recover)
+            if st == _CLEAN:
+                if self.space[b] != B - fmt.BLK_HDR_SIZE:
+                    unclean.append(b)  # a torn CLEAN->USED byte included: 44 heals it
+                elif torn:  # [fs] empty: finish the cut CLEAN->USED program
+                    self._reason = f"torn block state {h[1]:#04x} of an empty block read as USED"
+                    self._set_block_state(b, _USED)
+                else:
+                    self.clean += 1
         for b in reversed(unclean):
             if self.clean >= 1:
                 self._reason = "unclean CLEAN block kept"
@@ -255,9 +276,10 @@ class KVEngine:
         for x in data:
             c = _CRC[c ^ x]
         key = data[:kl]
-        if c != crc or key.count(0xFF) == kl:
-            # torn record; [fs] §14.15: an all-0xFF key is a torn header-only write, not a record
-            self._reason = "torn record (CRC mismatch)" if c != crc else "torn record (key all 0xFF)"
+        if c != crc or 0xFF in key:
+            # torn record; [fs] §14.15 extended: set refuses keys holding 0xFF, so such a key is the
+            # erased tail of a prefix-torn write whose CRC-8 matched by chance
+            self._reason = "torn record (CRC mismatch)" if c != crc else "torn record (key holds 0xFF)"
             self._delete_at(pos)
             return False
         # blocks are walked in order, records in address order: appending keeps search order

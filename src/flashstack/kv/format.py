@@ -13,6 +13,7 @@ __all__ = [
     "BLK_MAGIC", "ITEM_MAGIC", "BLK_STATE_CLEAN", "BLK_STATE_USED", "BLK_STATE_DIRTY",
     "ITEM_STATE_NORMAL", "ITEM_STATE_DELETE", "BLK_HDR_SIZE", "STATE_OFFSET", "BLOCK_HEADER_CLEAN",
     "crc8", "align_up", "item_header_size", "encode_record", "decode_header", "BLOCK_STATE_NAMES",
+    "read_block_state",
 ]
 
 BLK_MAGIC = 0x4B            # 'K'
@@ -78,3 +79,41 @@ def encode_record(key: bytes, value: bytes, origin: int, *, pos32: bool, align: 
 def decode_header(data, pos32: bool) -> tuple[int, int, int, int, int, int]:
     """``(magic, state, crc, key_len, val_len, origin_off)`` from the first header bytes of ``data``."""
     return header_struct(pos32).unpack_from(data)
+
+
+# Reserved bytes (header offsets 2..3) a block header holds unless an erase was cut: ``00 00``
+# after a format, ``00 FF`` / ``FF FF`` when the format's 4-byte header program was cut after 3 /
+# 2 bytes. A cut erase sets random bits of all four bytes, so any other pair means "partly erased".
+_RESERVED_UNERASED = (b"\x00\x00", b"\x00\xff", b"\xff\xff")
+
+
+def _partial(x: int, frm: int, to: int) -> bool:
+    """``x`` lies strictly between ``frm`` and ``to`` of the bit-clearing program ``frm -> to``:
+    it kept every 0 bit of ``frm``, kept every 1 bit of ``to``, and is neither endpoint."""
+    return x & frm == x and x & to == to and x not in (frm, to)
+
+
+def read_block_state(header) -> tuple[int | None, bool]:
+    """How mount reads a 4-byte block header: ``(state, torn)``.
+
+    ``state`` is CLEAN, USED or DIRTY, or None for an invalid header (mount formats the block).
+    ``torn`` is True when the state byte is not a legal state but a 1-byte state program cut
+    at bit level **[fs]** (the reference formats such a block): between CLEAN and USED
+    (``EC``/``CE``) it reads CLEAN, so mount takes the KV-11 path (holds data: unclean; empty:
+    mount completes the program to USED); any other byte between CLEAN or USED and DIRTY reads
+    DIRTY. A torn state byte needs reserved bytes a cut erase would not leave (see
+    ``_RESERVED_UNERASED``): a partly erased header stays invalid. Reasoning in
+    :mod:`flashstack.kv.engine`.
+    """
+    if header[0] != BLK_MAGIC:
+        return None, False
+    st = header[1]
+    if st in BLOCK_STATE_NAMES:
+        return st, False
+    if bytes(header[2:4]) not in _RESERVED_UNERASED:
+        return None, False
+    if _partial(st, BLK_STATE_CLEAN, BLK_STATE_USED):
+        return BLK_STATE_CLEAN, True
+    if _partial(st, BLK_STATE_USED, BLK_STATE_DIRTY) or _partial(st, BLK_STATE_CLEAN, BLK_STATE_DIRTY):
+        return BLK_STATE_DIRTY, True
+    return None, False

@@ -145,10 +145,19 @@ def scan(storage, config: KVConfig | None = None) -> ScanReport:
     valid = []
     for b in range(N):
         magic, state = image[b * B], image[b * B + 1]
-        name = fmt.BLOCK_STATE_NAMES.get(state, "INVALID") if magic == fmt.BLK_MAGIC else (
-            "ERASED" if image[b * B:b * B + 4] == b"\xff" * 4 else "INVALID")
+        reading, torn = fmt.read_block_state(image[b * B:b * B + 4])
+        if torn:
+            name = "TORN"
+        elif reading is not None:
+            name = fmt.BLOCK_STATE_NAMES[reading]
+        else:
+            name = "ERASED" if image[b * B:b * B + 4] == b"\xff" * 4 else "INVALID"
         report.blocks.append(BlockInfo(b, b * B, magic, name, state))
-        if magic == fmt.BLK_MAGIC and state in fmt.BLOCK_STATE_NAMES:
+        if torn:
+            report.problems.append(
+                f"block {b}: state byte {state:#04x} is a 1-byte state program cut at bit level; mount reads "
+                f"it as {fmt.BLOCK_STATE_NAMES[reading]} and rewrites it (see state_after_mount)")
+        if reading is not None:
             valid.append(b)
             recs = _walk(image, cfg, b, report)
             report.records.extend(recs)
