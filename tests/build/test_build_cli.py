@@ -90,3 +90,17 @@ def test_inspect_boardless_raw_image(tmp_path):
     assert [m["offset"] for m in rep["mcuboot"]] == [0x20000]
     r = _run("inspect", dump)
     assert "no board" in r.stdout and "AliOS KV stores" in r.stdout and "0x1e000" in r.stdout
+
+
+def test_inspect_one_image_of_two_devices(tmp_path):
+    """`inspect build/flash0.bin`: the qspi0 partitions are "absent", neither erased nor CHANGED."""
+    assert _run("build", "-f", "bin", cwd=tmp_path).exit_code == 0
+    r = _run("inspect", "build/flash0.bin", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "note: no image for device qspi0: its partitions are not inspected" in r.stdout
+    rows = {line.split("│")[1].strip(): line for line in r.stdout.splitlines() if line.count("│") > 2}
+    for name in ("kf_partition", "lfs_partition"):
+        cells = [c.strip() for c in rows[name].split("│")[1:-1]]
+        assert cells[4:] == ["absent", "no image for device qspi0", "-"], cells
+    assert "erased" not in r.stdout.split("kf_partition")[1] and "CHANGED" not in r.stdout
+    assert [c.strip() for c in rows["storage_partition"].split("│")[1:-1]][-1] == "yes"

@@ -26,12 +26,30 @@ def test_raw_by_name_order_and_padding(tmp_path, demo_images):
     assert any("dump.bin" in n and "erased" in n for n in notes)
 
 
-def test_missing_device_is_erased_and_noted(tmp_path, demo_images):
+def test_missing_device_is_absent_and_noted(tmp_path, demo_images):
+    """One dump of a two-device board: the other device's partitions are "absent", never
+    "erased", and not compared with the build record."""
     (tmp_path / "flash0.bin").write_bytes(demo_images["flash0"])
     report = inspect_images([tmp_path / "flash0.bin"], board="flashstack-demo")
-    assert "no image for device qspi0: treated as erased" in report["notes"]
-    kinds = {p["partition"]: p["kind"] for p in report["partitions"]}
-    assert kinds["storage_partition"] == "alios-kv" and kinds["lfs_partition"] == "erased"
+    assert "no image for device qspi0: its partitions are not inspected" in report["notes"]
+    assert list(report["images"]) == ["flash0"]
+    parts = {p["partition"]: p for p in report["partitions"]}
+    assert parts["storage_partition"]["kind"] == "alios-kv"
+    for name in ("kf_partition", "lfs_partition"):
+        assert parts[name]["kind"] == "absent" and parts[name]["sha256"] is None
+        assert parts[name]["summary"] == "no image for device qspi0"
+
+
+def test_missing_device_is_not_compared_with_the_record(tmp_path, demo_images):
+    out = tmp_path / "build"
+    build(None, out)
+    (out / "qspi0.bin").unlink()
+    images, notes = load_images(load_board("flashstack-demo"), [out])
+    assert list(images) == ["flash0"] and any("qspi0" in n for n in notes)
+    parts = {p["partition"]: p for p in inspect_images([out / "flash0.bin"])["partitions"]}
+    assert parts["storage_partition"]["matches_build"] is True
+    assert parts["lfs_partition"]["kind"] == "absent" and "matches_build" not in parts["lfs_partition"]
+    assert parts["kf_partition"]["kind"] == "absent" and "matches_build" not in parts["kf_partition"]
 
 
 def test_image_errors(tmp_path, demo_images):

@@ -9,7 +9,8 @@ from .common import console, emit, fail, human_size, json_option
 
 __all__ = ["inspect"]
 
-_HEALTH = {"ok": "green", "warning": "yellow", "error": "red"}
+#: health -> colour; "unknown" is a partition of a device that got no image (kind absent)
+_HEALTH = {"ok": "green", "warning": "yellow", "error": "red", "unknown": "dim"}
 
 
 @click.command("inspect")
@@ -29,7 +30,8 @@ def inspect(images, board, include_dir, record, partition, details, as_json):
 
     IMAGES are raw images (one per device, or <device>.bin in a folder) or Intel
     HEX files. Kinds: erased, MCUboot image, AliOS KV, Zephyr NVS (+ Settings),
-    LLKERNEL KF region, littlefs, unknown data.
+    LLKERNEL KF region, littlefs, unknown data; "absent" for the partitions of a
+    device no image was given for (not read, not compared with build.json).
 
     \b
     Examples:

@@ -74,8 +74,9 @@ def load_images(board, paths, device_base: dict | None = None) -> tuple[dict[str
     Raw files named ``<device>.bin`` go to that device, other raw files to the remaining
     devices in board order; HEX data goes to the device whose absolute window holds it
     (``device_base`` overrides the board's base addresses). Short images are padded with the
-    erase value, missing devices are erased (both noted); a raw file larger than its device or
-    HEX data outside every device is an error (EINVAL).
+    erase value (noted). A device without any image is left out of the dict (noted): nothing
+    is known about its contents, so it is not taken for erased. A raw file larger than its
+    device or HEX data outside every device is an error (EINVAL).
     """
     devices = {d.name: d for d in board.devices}
     images: dict[str, bytearray] = {}
@@ -98,10 +99,9 @@ def load_images(board, paths, device_base: dict | None = None) -> tuple[dict[str
             raise InvalidArgument(f"{path}: more images than devices on board {board.name} "
                                   f"({', '.join(devices)})")
         images[free[0]] = _fit(devices[free[0]], raw, path, notes)
-    for name, d in devices.items():
+    for name in devices:
         if name not in images:
-            notes.append(f"no image for device {name}: treated as erased")
-            images[name] = bytearray([d.erase_value]) * d.size
+            notes.append(f"no image for device {name}: its partitions are not inspected")
     return {k: bytes(v) for k, v in images.items()}, notes
 
 
@@ -153,8 +153,10 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
     board spec string, or None to take it from the build record).
 
     Returns ``{"board", "images", "notes", "partitions": [report, ...]}``; with
-    ``partition`` only that partition (and ``details`` adds the full dump). Without a board
-    and record, a single image is scanned boardless (:func:`flashstack.inspect.scan.scan_image`).
+    ``partition`` only that partition (and ``details`` adds the full dump). A partition on a
+    device that got no image is reported as kind ``"absent"`` (health ``"unknown"``,
+    ``sha256`` None, no ``matches_build``). Without a board and record, a single image is
+    scanned boardless (:func:`flashstack.inspect.scan.scan_image`).
     """
     paths = [Path(p) for p in paths]
     if not paths:
@@ -188,6 +190,9 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
         if partition is not None:
             areas = [ob.flash_map.find(partition)]
         for area in areas:
+            if area.device.name not in images:
+                reports.append(_absent(area))
+                continue
             entry = built.get(_label(area))
             report = inspect_area(area.privileged(), (entry or {}).get("content"), details)
             if entry is not None:
@@ -197,6 +202,15 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
     return {"board": board.name, "record": bool(record), "notes": notes,
             "images": {n: {"size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in images.items()},
             "partitions": reports}
+
+
+def _absent(area) -> dict:
+    """The report of a partition whose device has no image: kind ``absent``, no contents, no
+    hash and no comparison with the build record (nothing was read)."""
+    return {"partition": area.name, "id": area.id, "device": area.device.name, "offset": area.offset,
+            "size": area.size, "address": area.address, "read_only": area.read_only, "sha256": None,
+            "kind": "absent", "summary": f"no image for device {area.device.name}", "health": "unknown",
+            "problems": []}
 
 
 def _label(area) -> str:
