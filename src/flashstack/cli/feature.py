@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from ..llkernel.config import DEFAULT_MAX_FEATURES, DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE
+from ..llkernel.fo import DEFAULT_CODE_CHUNK
 from .common import (INT, board_options, console, emit, fail, human_size, json_option,
                      load_board_from, open_board)
 
@@ -19,15 +21,15 @@ def _store_options(fn):
     opts = [
         click.option("--partition", "-p", default=DEFAULT_PARTITION, show_default=True,
                      help="KF partition (node label, label or id)."),
-        click.option("--max-features", "-n", type=INT, default=16, show_default=True,
+        click.option("--max-features", "-n", type=INT, default=DEFAULT_MAX_FEATURES, show_default=True,
                      help="N, the number of slots (Kernel option dynamicfeatures.max)."),
         click.option("--base", type=INT, default=None,
                      help="Absolute address of the KF region (default: the partition's address)."),
         click.option("--ram-base", type=INT, default=None,
                      help="Link address of the Kernel RAM buffer (needed to install)."),
-        click.option("--ram-buffer-size", type=INT, default=102_400, show_default=True,
+        click.option("--ram-buffer-size", type=INT, default=DEFAULT_RAM_SIZE, show_default=True,
                      help="Size of the Kernel RAM buffer."),
-        click.option("--ram-align", type=INT, default=256, show_default=True,
+        click.option("--ram-align", type=INT, default=DEFAULT_RAM_ALIGN, show_default=True,
                      help="Alignment of Feature RAM areas."),
     ]
     for opt in reversed(opts):
@@ -232,10 +234,10 @@ def _render_size(o):
               help="KF partition of the board whose size is used.")
 @click.option("--kf-size", type=INT, default=None, help="KF region size (overrides the partition).")
 @click.option("--subsector", type=INT, default=None, help="Erase unit (default: the partition's).")
-@click.option("--max-features", "-n", type=INT, default=16, show_default=True)
-@click.option("--ram-buffer-size", type=INT, default=102_400, show_default=True)
-@click.option("--ram-align", type=INT, default=256, show_default=True)
-@click.option("--chunk-size", type=INT, default=65_536, show_default=True,
+@click.option("--max-features", "-n", type=INT, default=DEFAULT_MAX_FEATURES, show_default=True)
+@click.option("--ram-buffer-size", type=INT, default=DEFAULT_RAM_SIZE, show_default=True)
+@click.option("--ram-align", type=INT, default=DEFAULT_RAM_ALIGN, show_default=True)
+@click.option("--chunk-size", type=INT, default=DEFAULT_CODE_CHUNK, show_default=True,
               help="Kernel code chunk size (featurecodechunk.size).")
 @json_option
 def size(files, partition, kf_size, subsector, max_features, ram_buffer_size, ram_align, chunk_size,
