@@ -59,9 +59,14 @@ class FlashArea:
                 f"(partition size {self.size:#x})")
 
     # --- checks ----------------------------------------------------------------
+    def in_bounds(self, off: int, n: int) -> bool:
+        """FM-2 bounds rule with Python integers (no overflow): ``0 <= off``, ``0 <= n``,
+        ``off + n <= size`` (partition-relative bytes)."""
+        return off >= 0 and n >= 0 and off + n <= self.size
+
     def check_range(self, what: str, off: int, n: int) -> None:
         """FM-2 bounds rule; raises InvalidArgument (EINVAL) naming the partition."""
-        if off < 0 or n < 0 or off + n > self.size:
+        if not self.in_bounds(off, n):
             raise InvalidArgument(self._where(what, off, n) + ": out of bounds")
 
     def _check_writable(self, what: str, off: int, n: int) -> None:

@@ -54,11 +54,6 @@ def _map(flash_map: FlashMap | None) -> FlashMap | None:
     return flash_map if flash_map is not None else _default_map
 
 
-def _in_bounds(fa: FlashArea, off: int, n: int) -> bool:
-    """FM-2 with Python integers (no overflow): off >= 0, n >= 0, off + n <= size."""
-    return off >= 0 and n >= 0 and off + n <= fa.size
-
-
 # --- open / close ----------------------------------------------------------------------------
 
 def flash_area_open(id: int, *,  # noqa: A002 (C name)
@@ -85,7 +80,7 @@ def flash_area_close(fa: FlashArea | None) -> None:
 def flash_area_read(fa: FlashArea, off: int, dst, len: int) -> int:  # noqa: A002
     """Read ``len`` bytes at ``off`` into ``dst``. -EINVAL out of bounds or ``dst`` too short;
     else ``flash_read`` of the device at ``fa.offset + off`` and its code."""
-    if not _in_bounds(fa, off, len):
+    if not fa.in_bounds(off, len):
         return -errno.EINVAL
     n = buffer_nbytes(dst)
     if n is None or n < len:
@@ -96,7 +91,7 @@ def flash_area_read(fa: FlashArea, off: int, dst, len: int) -> int:  # noqa: A00
 def flash_area_write(fa: FlashArea, off: int, src, len: int) -> int:  # noqa: A002
     """Program ``src[:len]`` at ``off``. -EINVAL (bounds, ``src`` short), -EACCES (read-only
     enforced), else the device's code."""
-    if not _in_bounds(fa, off, len):
+    if not fa.in_bounds(off, len):
         return -errno.EINVAL
     n = buffer_nbytes(src)
     if n is None or n < len:
@@ -106,14 +101,14 @@ def flash_area_write(fa: FlashArea, off: int, src, len: int) -> int:  # noqa: A0
 
 def flash_area_erase(fa: FlashArea, off: int, len: int) -> int:  # noqa: A002
     """Erase ``[off, off+len)``: -EINVAL, -EACCES, else the device's code."""
-    if not _in_bounds(fa, off, len):
+    if not fa.in_bounds(off, len):
         return -errno.EINVAL
     return to_return_code(fa.erase, off, len)
 
 
 def flash_area_flatten(fa: FlashArea, off: int, len: int) -> int:  # noqa: A002
     """Erase, or fill with the erase value on RAM-like devices: -EINVAL, -EACCES, device code."""
-    if not _in_bounds(fa, off, len):
+    if not fa.in_bounds(off, len):
         return -errno.EINVAL
     return to_return_code(fa.flatten, off, len)
 
@@ -122,7 +117,7 @@ def flash_area_copy(src_fa: FlashArea, src_off: int, dst_fa: FlashArea, dst_off:
                     buf, buf_size: int) -> int:
     """Zephyr 4.1 ``flash_area_copy``: -EINVAL unless both ranges are in bounds (or ``buf``
     is shorter than ``buf_size``); -EACCES for a read-only destination; else ``flash_copy``."""
-    if not (_in_bounds(src_fa, src_off, len) and _in_bounds(dst_fa, dst_off, len)):
+    if not (src_fa.in_bounds(src_off, len) and dst_fa.in_bounds(dst_off, len)):
         return -errno.EINVAL
     n = buffer_nbytes(buf)
     if n is None or (buf_size > 0 and n < buf_size):
@@ -220,7 +215,7 @@ def flash_area_check_int_sha256(fa: FlashArea | None, fac: FlashAreaCheck | None
     if fac.clen == 0 or fac.rblen <= 0:
         return -errno.EINVAL
     n = buffer_nbytes(fac.rbuf)
-    if n is None or n < fac.rblen or not _in_bounds(fa, fac.off, fac.clen):
+    if n is None or n < fac.rblen or not fa.in_bounds(fac.off, fac.clen):
         return -errno.EINVAL
     h = hashlib.sha256()
     view = memoryview(fac.rbuf).cast("B")
