@@ -139,12 +139,14 @@ class OpenBoard:
         return self.flash_map.find(name)
 
     def device(self, name: str):
+        """The live device named ``name``; NotFound (ENOENT) otherwise."""
         try:
             return self.devices[name]
         except KeyError:
             raise NotFound(f"board {self.board.name}: no device {name!r}") from None
 
     def close(self) -> None:
+        """Close every device (file-backed images are flushed); idempotent."""
         for d in self.devices.values():
             d.close()
 

@@ -40,6 +40,7 @@ class DtProp:
         return self.value.rstrip(b"\0").decode("utf-8", "replace").split("\0")
 
     def string(self) -> str:
+        """The first string of the value ("" when empty)."""
         s = self.strings()
         return s[0] if s else ""
 
@@ -57,6 +58,7 @@ class DtNode:
 
     @property
     def path(self) -> str:
+        """Full node path (``/soc/flash@0/partitions/partition@0``)."""
         if self.parent is None:
             return "/"
         pp = self.parent.path
@@ -69,11 +71,13 @@ class DtNode:
 
     @property
     def compats(self) -> list[str]:
+        """The ``compatible`` strings (empty list when absent)."""
         p = self.props.get("compatible")
         return p.strings() if p else []
 
     @property
     def status(self) -> str | None:
+        """The ``status`` string, or None when absent (= enabled)."""
         p = self.props.get("status")
         return p.string() if p else None
 
@@ -169,11 +173,14 @@ class DtTree:
                 self.labels.setdefault(lab, n)
 
     def nodes(self) -> Iterator[DtNode]:
+        """Every node in pre-order from the root (children in file order)."""
         return self.root.walk()
 
     def get(self, path: str) -> DtNode | None:
+        """The node at the full ``path``, or None."""
         return self.by_path.get(path)
 
     @property
     def chosen(self) -> DtNode | None:
+        """The ``/chosen`` node, or None."""
         return self.by_path.get("/chosen")

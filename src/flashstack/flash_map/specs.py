@@ -52,6 +52,7 @@ class DeviceSpec:
 
     @property
     def page_layout(self) -> PageLayout:
+        """The :class:`PageLayout` of ``layout`` (device-relative page offsets)."""
         return PageLayout(self.layout, self.write_block_size)
 
     def create(self, backing=None, *, readonly: bool = False, create: bool = True, **sim_kwargs):
@@ -68,6 +69,7 @@ class DeviceSpec:
         return SimulatedFlash(**kw)
 
     def to_json(self) -> dict:
+        """Every field as JSON data (``layout`` as lists)."""
         return {"name": self.name, "size": self.size, "layout": [list(r) for r in self.layout],
                 "write_block_size": self.write_block_size, "erase_value": self.erase_value,
                 "program_page_size": self.program_page_size, "base_address": self.base_address,
@@ -97,6 +99,7 @@ class PartitionSpec:
 
     @property
     def node_label(self) -> str | None:
+        """The first devicetree node label, or None."""
         return self.node_labels[0] if self.node_labels else None
 
     @property
@@ -106,6 +109,7 @@ class PartitionSpec:
 
     @property
     def end(self) -> int:
+        """Device offset one past the partition (``offset + size``)."""
         return self.offset + self.size
 
     def to_json(self) -> dict:

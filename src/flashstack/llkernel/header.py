@@ -100,10 +100,12 @@ class FeatureHeader:
 
     @property
     def state(self) -> str:
+        """:func:`status_state` of the status word."""
         return status_state(self.status)
 
     @property
     def used(self) -> bool:
+        """The status word is the USED magic."""
         return self.status == USED_MAGIC
 
     def fields(self) -> dict:

@@ -47,6 +47,7 @@ class SlotReport:
 
     @property
     def state(self) -> str:
+        """``"used"``, ``"removed"``, ``"erased"`` or ``"other"`` (from the status word)."""
         return self.header.state
 
     def to_json(self) -> dict:
@@ -68,13 +69,16 @@ class ScanReport:
 
     @property
     def used(self) -> list:
+        """The USED slot reports, in slot order."""
         return [s for s in self.slots if s.state == "used"]
 
     @property
     def count(self) -> int:
+        """Number of USED slots (what ``getAllocatedFeaturesCount`` reports)."""
         return len(self.used)
 
     def all_anomalies(self) -> list:
+        """Slot anomalies in slot order, then region-level ones."""
         return [a for s in self.slots for a in s.anomalies] + list(self.anomalies)
 
     def to_json(self) -> dict:

@@ -72,6 +72,7 @@ class Ate(NamedTuple):
 
     @property
     def crc_ok(self) -> bool:
+        """The stored CRC-8 matches the first 7 bytes (True when no CRC was given)."""
         return self.crc8 == crc8_ccitt(self.pack()[:7]) if self.crc8 is not None else True
 
 
@@ -122,6 +123,7 @@ class Geometry:
 
     @property
     def erased_ate(self) -> bytes:
+        """An erased 8-byte ATE slot (erase value everywhere)."""
         return bytes([self.E]) * ATE_SIZE
 
     def al(self, x: int) -> int:
@@ -140,9 +142,11 @@ class Geometry:
                 and (self.S - a.offset) % self.A == 0)
 
     def is_gc_done(self, a: Ate) -> bool:
+        """A valid gc_done ATE: id 0xFFFF, length 0 (§4.4)."""
         return a.id == ID_MARKER and a.len == 0 and self.valid(a)
 
     def to_dict(self) -> dict:
+        """The geometry for reports; sizes in bytes."""
         return {"sector_size": self.S, "sector_count": self.N, "write_block_size": self.W,
                 "erase_value": self.E, "data_crc": bool(self.C), "ate_size": self.A,
                 "max_value_size": self.maxlen}
