@@ -5,6 +5,52 @@ Upstream: AliOS-Things ``components/kv/src/kv.c`` @8690e33f ("version A"): ``kv_
 ``kv_block_format``, ``kv_state_set``, ``__item_recovery_cb``, ``kv_calc_position``,
 ``__item_gc_cb``, ``kv_gc_task``. Every program and erase is one storage call, in the
 reference's order (KV-4, KV-6). Positions are bytes relative to the start of the KV area.
+
+Power loss below byte granularity **[fs]**. The reference's recovery assumes that a 1-byte state
+program is atomic and that a torn record leaves erased bytes behind its kept prefix; NOR flash cut
+mid-program can leave any subset of the bits it was clearing. Those states are unreachable with
+clean or prefix-torn cuts, so the readings below change nothing the reference vectors can see:
+
+* Torn block-state byte (:func:`flashstack.kv.format.read_block_state`). The store programs a
+  block state in four ways: the format header ``FF -> EE`` (after an erase), ``EE -> CC``
+  (GC's final ``set_block_state(d, USED)``, the block scan taking a CLEAN block, a fresh store's
+  block 0), ``CC -> 44`` (DIRTY marking) and ``EE -> 44`` (mount's unclean marking). A byte
+  strictly between the two ends of one of them, under magic ``K``, is read as:
+
+  - between USED and DIRTY (``4C``, ``C4``) or between CLEAN and DIRTY (``46 4E 64 66 6C 6E C6
+    E4 E6``, plus the two below): **DIRTY**, and mount programs ``44`` at once (it only clears
+    bits). Safe because DIRTY never drops a record: GC copies every NORMAL record before it
+    reclaims the block. A torn ``EE -> 44`` may also stop at ``CC``, a legal USED block whose
+    records are kept just the same.
+  - between CLEAN and USED (``EC``, ``CE``): **CLEAN**, i.e. the KV-11 path. Holding data, it is
+    a GC destination whose USED program was cut after the victim was formatted (or a torn
+    unclean marking), so a CLEAN block exists and mount marks it DIRTY (``44`` heals the byte)
+    and keeps every copy, exactly as for the clean cut before that program. Empty, it is a
+    fresh store's block 0 or a block the scan had just taken: mount completes the program
+    (``CC``); the block is what the uncut program would have left.
+  - between ``FF`` and CLEAN (``FE``, ``EF``) and every other byte: invalid, formatted as the
+    reference does; such a block was just erased by the format being cut and holds nothing.
+
+* Partly erased block. A cut erase sets a random subset of the block's 0 bits, header included.
+  If magic and state happened to survive (about 3 in 1024 cut erases), the GC victim would read
+  as a valid block of garbage; with no CLEAN block left, mount would then format the unclean GC
+  destination holding the only good copies. The reserved header bytes give the erase away: the
+  format programs ``00 00`` and a prefix-torn header program leaves ``00 FF`` or ``FF FF``, while
+  a cut erase leaves any other pair with probability 1 - 3/65536. Such a header is invalid,
+  whatever its state byte, and the block is formatted: every erase the store issues is of a
+  block whose live records already exist elsewhere (GC victim after its copies, or a block mount
+  formats anyway), so formatting it again loses nothing.
+
+  A heal that is itself cut leaves a byte between the reading and the old byte, which reads the
+  same way again, so recovery stays idempotent.
+* False end of data: a record torn at bit level can hold an all-0xFF "header" among its
+  programmed bytes, where the traversal stops. Mount compares the rest of the block with erased
+  bytes (one compare per block); if anything is programmed there, the block is full (``space``
+  = HDR, too small for any record) and DIRTY-marked, so no record is ever AND-ed over those
+  bytes and GC reclaims the block. With an erased rest, nothing changes.
+* A NORMAL record whose key holds a 0xFF byte is torn (spec §14 item 15, extended from
+  all-0xFF keys): set refuses such keys, so only the erased tail of a torn write looks like one.
+* Known limit, not fixed (a torn value whose CRC-8 matches by chance): see :mod:`flashstack.kv`.
 """
 
 from __future__ import annotations

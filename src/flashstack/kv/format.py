@@ -101,17 +101,15 @@ def read_block_state(header) -> tuple[int | None, bool]:
     at bit level **[fs]** (the reference formats such a block): between CLEAN and USED
     (``EC``/``CE``) it reads CLEAN, so mount takes the KV-11 path (holds data: unclean; empty:
     mount completes the program to USED); any other byte between CLEAN or USED and DIRTY reads
-    DIRTY. A torn state byte needs reserved bytes a cut erase would not leave (see
-    ``_RESERVED_UNERASED``): a partly erased header stays invalid. Reasoning in
-    :mod:`flashstack.kv.engine`.
+    DIRTY. **[fs]** A header whose reserved bytes are not ``00 00`` (or ``00 FF`` / ``FF FF``,
+    a format header program cut after 3 / 2 bytes) was partly erased by a cut erase and is
+    invalid, whatever its state byte. Reasoning in :mod:`flashstack.kv.engine`.
     """
-    if header[0] != BLK_MAGIC:
-        return None, False
+    if header[0] != BLK_MAGIC or bytes(header[2:4]) not in _RESERVED_UNERASED:
+        return None, False  # no magic, or a partly erased header (cut erase): format the block
     st = header[1]
     if st in BLOCK_STATE_NAMES:
         return st, False
-    if bytes(header[2:4]) not in _RESERVED_UNERASED:
-        return None, False
     if _partial(st, BLK_STATE_CLEAN, BLK_STATE_USED):
         return BLK_STATE_CLEAN, True
     if _partial(st, BLK_STATE_USED, BLK_STATE_DIRTY) or _partial(st, BLK_STATE_CLEAN, BLK_STATE_DIRTY):
