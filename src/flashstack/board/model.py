@@ -15,6 +15,7 @@ from typing import Mapping
 
 from ..errors import InvalidArgument, NotFound
 from ..flash_map import DeviceSpec, FlashArea, FlashMap, PartitionSpec, build_flash_map
+from ..flash_map.specs import in_id_order
 
 
 @dataclass
@@ -62,9 +63,7 @@ class Board:
         read_only, device_node, memory_node) plus ``device`` and ``address``, in ID order (then
         partitions without ID); ``flash_devices``, ``chosen``, ``node_status`` as in those
         tables; ``devices`` with the full geometry."""
-        parts = self.partitions + self.disabled_partitions
-        with_id = sorted((p for p in parts if p.id is not None), key=lambda p: p.id)
-        ordered = with_id + [p for p in parts if p.id is None]
+        ordered = in_id_order(self.partitions + self.disabled_partitions)
         return {
             "board": self.name,
             "source": self.source,

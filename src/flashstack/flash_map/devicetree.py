@@ -36,7 +36,7 @@ from ..errors import InvalidArgument, NotFound
 from .dtb import is_dtb, read_dtb
 from .dtree import DtNode, DtTree
 from .ordinal import partition_ids
-from .specs import DeviceSpec, PartitionSpec, build_flash_map, check_partitions
+from .specs import DeviceSpec, PartitionSpec, build_flash_map, check_partitions, in_id_order
 
 __all__ = ["DevicetreeInfo", "read_tree", "extract", "load_devicetree", "flash_map_from_devicetree"]
 
@@ -63,9 +63,7 @@ class DevicetreeInfo:
 
     def numbered(self) -> list:
         """Every partition in ID order (disabled ones included), then those without an ID."""
-        allp = self.partitions + self.disabled
-        with_id = sorted((p for p in allp if p.id is not None), key=lambda p: p.id)
-        return with_id + [p for p in allp if p.id is None]
+        return in_id_order(self.partitions + self.disabled)
 
     def flash_map(self, devices: Mapping, *, enforce_read_only: bool = True):
         """A :class:`FlashMap` over live ``devices`` (device name -> FlashDevice)."""

@@ -127,6 +127,12 @@ def _where(p: PartitionSpec) -> str:
     return f"{src}partition {p.name}{node}"
 
 
+def in_id_order(partitions) -> list:
+    """``partitions`` sorted by Zephyr ID, then those without an ID in their given order."""
+    with_id = sorted((p for p in partitions if p.id is not None), key=lambda p: p.id)
+    return with_id + [p for p in partitions if p.id is None]
+
+
 def check_partitions(partitions, devices: Mapping[str, DeviceSpec]) -> None:
     """Validate partitions against device geometry.
 
