@@ -65,8 +65,7 @@ class NVSSettings:
         if not self.store.mounted:
             self.store.mount()
         try:
-            raw = self.store.read(NAMECNT_ID)
-            self.last_name_id = struct.unpack("<H", raw[:2])[0] if len(raw) >= 2 else NAMECNT_ID
+            self.last_name_id = _last_name_id(self.store.read(NAMECNT_ID))
         except NotFound:
             self.last_name_id = NAMECNT_ID
 
@@ -184,12 +183,17 @@ class NVSSettings:
             return None
 
 
+def _last_name_id(raw: bytes | None) -> int:
+    """The u16 counter stored at id 0x8000 (0x8000 itself when missing or shorter than 2 bytes)."""
+    return struct.unpack("<H", raw[:2])[0] if raw and len(raw) >= 2 else NAMECNT_ID
+
+
 def decode_settings(items: dict[int, bytes]) -> dict[str, bytes] | None:
     """The settings a Zephyr device would load from live NVS content (id -> bytes), without
     writing: name ids 0x8001..``last_name_id`` (the u16 at 0x8000) holding both a name and a
     value. None when the ids do not look like Settings (no counter and no pair)."""
     raw_last = items.get(NAMECNT_ID)
-    last = struct.unpack("<H", raw_last[:2])[0] if raw_last and len(raw_last) >= 2 else NAMECNT_ID
+    last = _last_name_id(raw_last)
     pairs = {}
     for name_id in sorted((i for i in items if NAMECNT_ID < i <= last), reverse=True):
         name = items[name_id]
