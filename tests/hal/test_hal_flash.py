@@ -212,3 +212,22 @@ def test_linuxhost_roundtrip(tmp_path, hal):
     (tmp_path / "aos_partition_6.bin").write_bytes(b"x" * 0x1001)
     with pytest.raises(InvalidArgument, match="aos_partition_6.bin"):
         import_linuxhost(mk3060_hal(), str(tmp_path))
+
+
+def test_seed_functions_codes_and_power_loss_through_the_shared_helper(hal):
+    # the seeds share flashstack.errors.call_with_errno: -errno for flashstack errors, PowerLoss raised
+    assert hal_flash_erase_write(P2, 0, b"ab", 3) == (-errno.EINVAL, 0)
+    assert hal_flash_erase_write(HAL_PARTITION_BOOTLOADER, 0, b"ab", 3) == (-errno.EACCES, 0)
+    assert hal_flash_read(P2, 0, None, 4) == (-errno.EINVAL, 0)
+    set_default_hal(None)
+    assert hal_flash_erase(P2, 0, 1) == -errno.ENODEV
+    assert hal_flash_write(P2, 0, b"a", 1) == (-errno.ENODEV, 0)
+    assert hal_flash_info_get(P2) == (-errno.ENODEV, None) and hal_flash_get_info(P2) is None
+    assert hal_flash_addr2offset(0x11000) == (-errno.ENODEV, HAL_PARTITION_ERROR, 0)
+    set_default_hal(hal)
+    dev = hal.areas[P2].device
+    for call in (lambda: hal_flash_erase(P2, 0, 1), lambda: hal_flash_erase_write(P2, 0, b"x", 1)):
+        dev.arm_power_cut(after=1)
+        with pytest.raises(PowerLoss):
+            call()
+        dev.power_restore()

@@ -375,3 +375,23 @@ def test_power_cut_during_mount_then_mount_again():
     s.unmount()
     s.mount()
     assert s.get("k") == b"v" and s.state.count(0xEE) == 1
+
+
+def test_seed_functions_propagate_power_loss():
+    dev, s, _ = make()
+    assert aos.aos_kv_init(store=s) == 0
+    assert aos.aos_kv_set("a", b"1234", 4, 1, store=s) == 0
+    for call in (lambda: aos.aos_kv_set("a", b"5678", 4, 1, store=s), lambda: aos.aos_kv_del("a", store=s),
+                 lambda: aos.aos_kv_del_by_prefix("", store=s)):
+        dev.arm_power_cut(after=1)
+        with pytest.raises(PowerLoss):
+            call()
+        dev.power_restore()
+        assert aos.aos_kv_get("a", bytearray(4), 4, store=s) == (-errno.EIO, 4)  # failed until mounted
+        s.unmount()
+        assert aos.aos_kv_init(store=s) == 0
+    s.unmount()
+    dev.write(1, b"\x00")  # invalid block state: mount formats block 0
+    dev.arm_power_cut(after=1)
+    with pytest.raises(PowerLoss):
+        aos.aos_kv_init(store=s)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 
-from ..errors import FlashError, NoDevice, PowerLoss
+from ..errors import InvalidArgument, NoDevice, call_with_errno, to_return_code
 from .store import KVStore
 
 __all__ = ["set_default_store", "get_default_store", "aos_kv_init", "aos_kv_deinit", "aos_kv_set",
@@ -36,19 +36,9 @@ def _store(store):
     return s
 
 
-def _code(e: FlashError) -> int:
-    if isinstance(e, PowerLoss):
-        raise e
-    return -(e.errno or errno.EIO)
-
-
 def aos_kv_init(*, store: KVStore | None = None) -> int:
     """Mount the store; 0 (also when already mounted), -ENODEV without a store, -EIO."""
-    try:
-        _store(store).mount()
-        return 0
-    except FlashError as e:
-        return _code(e)
+    return to_return_code(lambda: _store(store).mount())
 
 
 def aos_kv_deinit(*, store: KVStore | None = None) -> None:
@@ -59,14 +49,13 @@ def aos_kv_deinit(*, store: KVStore | None = None) -> None:
 
 
 def _set(method, key, value, len_, store) -> int:
-    try:
+    def run():
         s = _store(store)
         if key is None or value is None or len_ <= 0 or len_ > s.config.max_val_len or len(value) < len_:
-            return -errno.EINVAL
+            raise InvalidArgument(f"{method}: key {key!r}, len {len_}: value missing, shorter than len, "
+                                  f"or len outside 1..{s.config.max_val_len}")
         getattr(s, method)(key, bytes(value[:len_]))
-        return 0
-    except FlashError as e:
-        return _code(e)
+    return to_return_code(run)
 
 
 def aos_kv_set(key, value, len, sync=1, *, store: KVStore | None = None) -> int:  # noqa: A002 - C name
@@ -80,13 +69,14 @@ def aos_kv_secure_set(key, value, len, sync=1, *, store: KVStore | None = None) 
 
 
 def _get(method, key, buffer, buffer_len, store) -> tuple[int, int]:
-    try:
+    def run():
         s = _store(store)
         if key is None or buffer is None or buffer_len <= 0 or len(buffer) < buffer_len:
-            return -errno.EINVAL, buffer_len
-        value = getattr(s, method)(key)
-    except FlashError as e:
-        return _code(e), buffer_len
+            raise InvalidArgument(f"{method}: key {key!r}: buffer missing or shorter than buffer_len {buffer_len}")
+        return getattr(s, method)(key)
+    rc, value = call_with_errno(run)
+    if rc:
+        return rc, buffer_len
     if len(value) > buffer_len:
         return -errno.ENOSPC, len(value)
     buffer[:len(value)] = value
@@ -106,17 +96,9 @@ def aos_kv_secure_get(key, buffer, buffer_len, *, store: KVStore | None = None) 
 
 def aos_kv_del(key, *, store: KVStore | None = None) -> int:
     """Delete ``key``; 0, -EINVAL, -ENOENT, -EIO."""
-    try:
-        _store(store).delete(key)
-        return 0
-    except FlashError as e:
-        return _code(e)
+    return to_return_code(lambda: _store(store).delete(key))
 
 
 def aos_kv_del_by_prefix(prefix, *, store: KVStore | None = None) -> int:
     """Delete every key starting with ``prefix``; 0 or -EINVAL."""
-    try:
-        _store(store).delete_by_prefix(prefix)
-        return 0
-    except FlashError as e:
-        return _code(e)
+    return to_return_code(lambda: _store(store).delete_by_prefix(prefix))
