@@ -35,24 +35,15 @@ def test_feature_region_64k_exhaustive_20_ops_zero_failures():
 
 
 @pytest.mark.slow
-def test_kv_8k_exhaustive_500_ops_clean_cuts_zero_failures():
-    # atomic flash operations (a cut applies nothing of the operation in flight)
-    c = Campaign(KVTarget(), workload="mixed", ops=500, seed=0, tears=("clean",))
+def test_kv_8k_exhaustive_500_ops_zero_failures():
+    # every cut of the default 8 KiB store in all three tear modes. (Torn modes found K1-K3 in
+    # the store, now fixed: torn state bytes, false end of data, 0xFF keys. A prefix-torn value
+    # whose CRC-8 matches by chance, 1 in 256 torn records, is the format's documented limit:
+    # other seeds/workloads can still hit it, e.g. hotkey seed 0 cut 682.)
+    c = Campaign(KVTarget(), workload="mixed", ops=500, seed=0)
     r = run_campaign(c, jobs=2)
     assert r.ok, _summary(r)
-    assert r.cuts == r.flash_ops and r.gc_checked == r.cuts
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "AliOS KV findings reported by the torture campaign: a torn 1-byte block-state program "
-    "(bits tear) leaves an invalid state and mount formats a block full of live records; a torn "
-    "record whose CRC-8 matches by chance (1 in 256) is accepted at mount. Reproducers in the "
-    "campaign report (flashstack torture kv --tear prefix,bits)."))
-def test_kv_8k_exhaustive_500_ops_torn_cuts_zero_failures():
-    c = Campaign(KVTarget(), workload="mixed", ops=500, seed=0, tears=("prefix", "bits"))
-    r = run_campaign(c, jobs=2)
-    assert r.ok, _summary(r)
+    assert r.cuts == 3 * r.flash_ops and r.gc_checked == r.cuts
 
 
 def test_kv_hotkey_storm_sampled_cuts():
