@@ -104,3 +104,22 @@ def test_inspect_one_image_of_two_devices(tmp_path):
         assert cells[4:] == ["absent", "no image for device qspi0", "-"], cells
     assert "erased" not in r.stdout.split("kf_partition")[1] and "CHANGED" not in r.stdout
     assert [c.strip() for c in rows["storage_partition"].split("│")[1:-1]][-1] == "yes"
+
+
+def test_names_from_the_image_are_printed_literally(tmp_path):
+    """File names, paths and build folders are data: rich markup in them is printed as written."""
+    (tmp_path / "[bold]boot.bin").write_bytes(b"\x00" * 64)
+    (tmp_path / "fs").mkdir()
+    (tmp_path / "fs" / "[red]a.txt").write_text("x")
+    (tmp_path / "m.toml").write_text(
+        '[partitions.boot_partition]\nfile = "[bold]boot.bin"\n'
+        '[partitions.lfs_partition]\ntype = "littlefs"\ndir = "fs"\n')
+    r = _run("build", "m.toml", "-o", "[o]", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "file [bold]boot.bin (64 B)" in r.stdout and "wrote [o]/build.json" in r.stdout
+    r = _run("inspect", "[o]", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "(built from [bold]boot.bin)" in r.stdout
+    r = _run("inspect", "[o]", "-p", "lfs_partition", "--details", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "/[red]a.txt" in r.stdout

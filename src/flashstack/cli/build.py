@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 from rich.table import Table
+from rich.text import Text
 
-from .common import console, emit, human_size, json_option
+from .common import add_plain_row, console, emit, human_size, json_option
 
 __all__ = ["build"]
 
@@ -57,16 +58,16 @@ def _content(part: dict) -> str:
 
 
 def _render(record: dict, files, check_only: bool) -> None:
-    table = Table(title=f"flashstack build: board {record['board']}", title_justify="left")
+    table = Table(title=Text(f"flashstack build: board {record['board']}"), title_justify="left")
     for col in ("partition", "device", "offset", "size", "content", "sha256"):
         table.add_column(col, justify="right" if col in ("offset", "size") else "left")
     for p in record["partitions"]:
         ro = " (ro)" if p["read_only"] else ""
-        table.add_row(p["label"] + ro, p["device"], f"{p['offset']:#x}", human_size(p["size"]),
+        add_plain_row(table, p["label"] + ro, p["device"], f"{p['offset']:#x}", human_size(p["size"]),
                       _content(p), p["sha256"][:12])
     console.print(table)
     if check_only:
         console.print("check only: nothing written")
         return
     for f in files:
-        console.print(f"wrote {f}")
+        console.print(f"wrote {f}", markup=False, soft_wrap=True)

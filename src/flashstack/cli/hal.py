@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import click
 
-from .common import INT, board_options, console, emit, hexdump, json_option, load_board_from, open_board
+from .common import (INT, add_plain_row, board_options, console, emit, hexdump, json_option, load_board_from,
+                     open_board)
 
 
 def _hal(kw, readonly=True):
@@ -53,7 +54,7 @@ def list_cmd(as_json, **kw):
             t.add_column(col)
         for r in d["partitions"]:
             opts = ("R" if r["options"] & 1 else "-") + ("W" if r["options"] & 2 else "-")
-            t.add_row(r["partition"], str(r["value"]), r["owner"], r["device"], r["description"],
+            add_plain_row(t, r["partition"], str(r["value"]), r["owner"], r["device"], r["description"],
                       f"{r['start']:#x}", f"{r['length']:#x}", opts)
         console.print(t)
     emit(data, as_json, render)
@@ -104,7 +105,7 @@ def export_cmd(directory, pid, **kw):
         paths = export_linuxhost(h, directory, pid)
     finally:
         ob.close()
-    console.print(f"wrote {len(paths)} partition file(s) to {directory}")
+    console.print(f"wrote {len(paths)} partition file(s) to {directory}", markup=False, soft_wrap=True)
 
 
 @hal.command("import-linuxhost")
@@ -119,4 +120,4 @@ def import_cmd(directory, pid, **kw):
         loaded = import_linuxhost(h, directory, pid)
     finally:
         ob.close()
-    console.print(f"loaded {len(loaded)} partition(s) from {directory}")
+    console.print(f"loaded {len(loaded)} partition(s) from {directory}", markup=False, soft_wrap=True)

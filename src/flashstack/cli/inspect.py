@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 from rich.table import Table
+from rich.text import Text
 
-from .common import console, emit, fail, human_size, json_option
+from .common import add_plain_row, console, emit, fail, human_size, json_option
 
 __all__ = ["inspect"]
 
@@ -54,23 +55,25 @@ def inspect(images, board, include_dir, record, partition, details, as_json):
 
 def _render(report: dict, details: bool) -> None:
     for note in report.get("notes", []):
-        console.print(f"note: {note}", style="dim")
-    table = Table(title=f"flashstack inspect: board {report['board']}", title_justify="left")
+        console.print(Text(f"note: {note}", style="dim"), soft_wrap=True)
+    table = Table(title=Text(f"flashstack inspect: board {report['board']}"), title_justify="left")
     built = any("matches_build" in p for p in report["partitions"])
     cols = ("partition", "device", "offset", "size", "kind", "summary") + (("as built",) if built else ())
     for col in cols:
         table.add_column(col, justify="right" if col in ("offset", "size") else "left",
                          overflow="fold")
     for p in report["partitions"]:
+        # names, summaries, keys and paths come from the image: literal text, never markup
         row = [p["partition"], p["device"], f"{p['offset']:#x}", human_size(p["size"]),
-               f"[{_HEALTH[p['health']]}]{p['kind']}[/]", p["summary"]]
+               Text(p["kind"], style=_HEALTH[p["health"]]), p["summary"]]
         if built:
-            row.append({True: "[green]yes[/]", False: "[red]CHANGED[/]"}.get(p.get("matches_build"), "-"))
-        table.add_row(*row)
+            row.append({True: Text("yes", style="green"),
+                        False: Text("CHANGED", style="red")}.get(p.get("matches_build"), "-"))
+        add_plain_row(table, *row)
     console.print(table)
     for p in report["partitions"]:
         for problem in p["problems"]:
-            console.print(f"[{_HEALTH[p['health']]}]{p['partition']}: {problem}[/]", soft_wrap=True)
+            console.print(Text(f"{p['partition']}: {problem}", style=_HEALTH[p["health"]]), soft_wrap=True)
         if details:
             _details(p)
 
@@ -85,7 +88,7 @@ def _details(p: dict) -> None:
         for key, value in kv["items"].items():
             raw = bytes.fromhex(value)
             text = raw.decode("ascii") if raw.isascii() and raw.decode("ascii").isprintable() else value
-            t.add_row(key, text)
+            add_plain_row(t, key, text)
         console.print(t)
         _layer_dump("kv", p, kv.get("scan"))
     elif kind == "llkernel":
@@ -93,7 +96,7 @@ def _details(p: dict) -> None:
         for col in ("index", "slot", "handle", "rom", "rom size", "ram", "ram size"):
             t.add_column(col)
         for f in p["llkernel"]["features"]:
-            t.add_row(str(f["index"]), str(f["slot"]), f"{f['handle']:#x}", f"{f['rom_address']:#x}",
+            add_plain_row(t, str(f["index"]), str(f["slot"]), f"{f['handle']:#x}", f"{f['rom_address']:#x}",
                       str(f["rom_size"]), f"{f['ram_address']:#x}", str(f["ram_size"]))
         console.print(t)
         _layer_dump("feature", p, p["llkernel"].get("scan"))
@@ -103,14 +106,14 @@ def _details(p: dict) -> None:
         t.add_column("id")
         t.add_column("value (hex)", overflow="fold")
         for i, v in nvs["items"].items():
-            t.add_row(f"{int(i):#x}", v)
+            add_plain_row(t, f"{int(i):#x}", v)
         console.print(t)
         if nvs.get("settings"):
             s = Table(title="Settings", title_justify="left")
             s.add_column("name")
             s.add_column("value (hex)", overflow="fold")
             for name, v in nvs["settings"].items():
-                s.add_row(name, v)
+                add_plain_row(s, name, v)
             console.print(s)
         _layer_dump("nvs", p, nvs.get("scan"))
     elif kind == "littlefs":
@@ -118,18 +121,18 @@ def _details(p: dict) -> None:
         t.add_column("path")
         t.add_column("size", justify="right")
         for f in p["littlefs"].get("file_list", []):
-            t.add_row(f["path"], str(f["size"]))
+            add_plain_row(t, f["path"], str(f["size"]))
         console.print(t)
     elif kind == "mcuboot":
         t = Table(title="TLVs", title_justify="left")
         for col in ("type", "offset", "length", "protected"):
             t.add_column(col)
         for tlv in p["mcuboot"]["tlvs"]:
-            t.add_row(tlv["name"], f"{tlv['offset']:#x}", str(tlv["length"]), str(tlv["protected"]))
+            add_plain_row(t, tlv["name"], f"{tlv['offset']:#x}", str(tlv["length"]), str(tlv["protected"]))
         console.print(t)
     elif kind == "unknown":
         for k, v in p["bytes"].items():
-            console.print(f"{k}: {v}")
+            console.print(f"{k}: {v}", markup=False)
 
 
 def _layer_dump(command: str, p: dict, scan: dict | None) -> None:
@@ -144,13 +147,14 @@ def _layer_dump(command: str, p: dict, scan: dict | None) -> None:
 
 
 def _render_scan(report: dict) -> None:
-    console.print(f"{report['image']}: {human_size(report['size'])}, no board: {report['summary']}")
+    console.print(f"{report['image']}: {human_size(report['size'])}, no board: {report['summary']}",
+                  markup=False, soft_wrap=True)
     if report["kv_stores"]:
         t = Table(title="AliOS KV stores", title_justify="left")
         for col in ("offset", "block size", "blocks", "summary"):
             t.add_column(col)
         for g in report["kv_stores"]:
-            t.add_row(f"{g['offset']:#x}", str(g["block_size"]), str(g["blocks"]),
+            add_plain_row(t, f"{g['offset']:#x}", str(g["block_size"]), str(g["blocks"]),
                       g.get("summary", g.get("error", "")))
         console.print(t)
     if report["llkernel_slots"]:
@@ -159,11 +163,11 @@ def _render_scan(report: dict) -> None:
             t.add_column(col)
         for s in report["llkernel_slots"]:
             used = s["status"] == "used"
-            t.add_row(f"{s['offset']:#x}", s["status"], f"{s['slot_address']:#x}" if used else "",
+            add_plain_row(t, f"{s['offset']:#x}", s["status"], f"{s['slot_address']:#x}" if used else "",
                       str(s["rom_size"]) if used else "", f"{s['ram_address']:#x}" if used else "",
                       str(s["ram_size"]) if used else "")
         console.print(t)
     for key, title in (("littlefs", "littlefs superblocks"), ("mcuboot", "MCUboot images")):
         for item in report[key]:
             console.print(f"{title}: " + ", ".join(f"{k}={v:#x}" if k == "offset" else f"{k}={v}"
-                                                   for k, v in item.items()))
+                                                   for k, v in item.items()), markup=False)
