@@ -90,19 +90,23 @@ class FlashArea:
         self.device.write(self.offset + off, data)
 
     def erase(self, off: int, n: int) -> None:
-        """Erase ``[off, off+n)`` of the partition (page boundaries required by the device)."""
+        """Erase ``[off, off+n)`` (partition-relative; the device needs erase-page boundaries).
+        EINVAL, EACCES (read-only), device errors."""
         self.check_range("erase", off, n)
         self._check_writable("erase", off, n)
         self.device.erase(self.offset + off, n)
 
     def flatten(self, off: int, n: int) -> None:
-        """Erase, or fill with the erase value on RAM-like devices (``flash_area_flatten``)."""
+        """Erase, or fill with the erase value on RAM-like devices (``flash_area_flatten``).
+        EINVAL, EACCES (read-only), device errors."""
         self.check_range("flatten", off, n)
         self._check_writable("flatten", off, n)
         self.device.flatten(self.offset + off, n)
 
     def copy_to(self, dst: "FlashArea", src_off: int, dst_off: int, n: int, buf_size: int = 32) -> None:
-        """``flash_area_copy``: both ranges must be in bounds (EINVAL); destination writable."""
+        """``flash_area_copy``: ``n`` bytes from partition offset ``src_off`` to ``dst_off`` of
+        ``dst`` via a ``buf_size`` buffer. EINVAL unless both ranges are in bounds, EACCES for
+        a read-only destination, device errors."""
         self.check_range("copy from", src_off, n)
         dst.check_range("copy to", dst_off, n)
         dst._check_writable("copy to", dst_off, n)
@@ -292,7 +296,9 @@ class FlashMap:
         return hits[0]
 
     def find(self, name: str | int) -> FlashArea:
-        """Look up by node label, then label property, then id (an int or decimal string)."""
+        """Look up by node label, then label property, then id (an int or decimal string).
+        NotFound (ENOENT) when nothing matches; InvalidArgument (EINVAL) for a label property
+        shared by several partitions."""
         if isinstance(name, int):
             return self.by_id(name)
         for a in self.areas:
