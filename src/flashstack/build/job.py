@@ -37,8 +37,8 @@ class PlannedPartition:
 
     @property
     def label(self) -> str:
-        s = self.spec
-        return (s.node_labels[0] if s.node_labels else None) or s.label or f"id {s.id}"
+        """Node label, else label property, else ``id N`` (``PartitionSpec.name``)."""
+        return self.spec.name
 
 
 @dataclass
@@ -75,8 +75,7 @@ def _find_spec(board, label: str):
 
 
 def _known(board) -> str:
-    return ", ".join((p.node_labels[0] if p.node_labels else p.label) or str(p.id)
-                     for p in board.partitions)
+    return ", ".join(p.name for p in board.partitions)
 
 
 def plan_build(manifest: Manifest, board=None) -> BuildPlan:

@@ -193,7 +193,7 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
             if area.device.name not in images:
                 reports.append(_absent(area))
                 continue
-            entry = built.get(_label(area))
+            entry = built.get(area.name)
             report = inspect_area(area.privileged(), (entry or {}).get("content"), details)
             if entry is not None:
                 # what a support engineer asks first: is this partition still as built?
@@ -211,7 +211,3 @@ def _absent(area) -> dict:
             "size": area.size, "address": area.address, "read_only": area.read_only, "sha256": None,
             "kind": "absent", "summary": f"no image for device {area.device.name}", "health": "unknown",
             "problems": []}
-
-
-def _label(area) -> str:
-    return (area.node_labels[0] if area.node_labels else None) or area.label or f"id {area.id}"
