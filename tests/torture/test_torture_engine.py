@@ -232,3 +232,21 @@ def test_uncut_run_checks_every_step_and_progress_is_reported(logkv):
                  progress=lambda done, total: seen.append((done, total)))
     assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] > 0
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_tear_samples_try_several_tears_per_cut_and_replay_each(logkv):
+    c = Campaign(logkv.DEFECTIVE, workload="mixed", ops=60, seed=5, tear_samples=3)
+    r = run_campaign(c, jobs=1)
+    assert r.tried == {"clean": r.points, "prefix": 3 * r.points, "bits": 3 * r.points}
+    variants = [f for f in r.failures if ":" in f.tear]
+    assert variants and {f.tear.split(":")[1] for f in variants} <= {"1", "2"}
+    f = variants[0]
+    assert f"--tear {f.tear}" in f.reproducer
+    assert replay(c, f.index, f.tear).violations == f.violations
+    # variants are different tears: the prefix kept differs between some of them
+    kept = {replay(c, f.index, t).power_loss.split("(")[1] for t in ("prefix", "prefix:1", "prefix:2")}
+    assert len(kept) > 1
+    with pytest.raises(InvalidArgument, match="variant"):
+        replay(c, f.index, "clean:1")
+    with pytest.raises(InvalidArgument, match="tear_samples"):
+        Campaign(logkv.SAFE, tear_samples=0)

@@ -122,8 +122,8 @@ def _workload_options(kind: str, replay: bool):
                               "cycle (seeded choice; 1 = every cut).")]
     if replay:
         opts += [click.option("--cut", "cut", type=INT, required=True, help="Flash operation number (1-based)."),
-                 click.option("--tear", default="clean", show_default=True,
-                              type=click.Choice(["clean", "prefix", "bits"])),
+                 click.option("--tear", default="clean", show_default=True, metavar="MODE",
+                              help="clean, prefix or bits; a sampled variant as prefix:N."),
                  click.option("--save", type=click.Path(file_okay=False), default=None, metavar="DIR",
                               help="Write before.bin, after.bin, remounted.bin and cut.json here.")]
     else:
@@ -131,6 +131,9 @@ def _workload_options(kind: str, replay: bool):
                               help="Every flash operation, or a seeded sample of N."),
                  click.option("--tear", default="clean,prefix,bits", show_default=True,
                               help="Tear modes to try at each cut point."),
+                 click.option("--tear-samples", type=INT, default=1, show_default=True,
+                              help="Seeded tears per torn mode and cut point (prefix lengths, bit "
+                                   "patterns)."),
                  click.option("--jobs", "-j", type=INT, default=None,
                               help="Worker processes [all local cores]; 1 runs in this process."),
                  click.option("--scheduler", default=None, metavar="ADDRESS",
@@ -149,7 +152,7 @@ def _run(kind: str, kw: dict) -> None:
     target = build_target(kind, kw)
     campaign = Campaign(target, workload=kw["workload"], ops=kw["ops"], seed=kw["seed"],
                         cuts=_parse_cuts(kw["cuts"]), tears=_parse_tears(kw["tear"]),
-                        gc_check=kw["gc_check"])
+                        gc_check=kw["gc_check"], tear_samples=kw["tear_samples"])
     if kw["as_json"]:
         report = run_campaign(campaign, jobs=kw["jobs"], scheduler=kw["scheduler"])
     else:
@@ -173,10 +176,11 @@ def _render(report) -> None:
     from rich.table import Table
     c = report.campaign
     where = " ".join(c.target.cli_args()[1:])
+    samples = f", {c.tear_samples} tears per torn mode" if c.tear_samples > 1 else ""
     console.print(f"[bold]torture {c.target.kind}[/]{escape(' ' + where) if where else ''}: "
                   f"workload {c.workload}, {c.ops} ops, seed {c.seed}: {report.steps} steps, "
                   f"{report.flash_ops} flash operations, {report.points} cut points "
-                  f"({'all' if c.cuts is None else 'seeded sample'})")
+                  f"({'all' if c.cuts is None else 'seeded sample'}{samples})")
     t = Table(title=None)
     for col in ("tear mode", "cuts tried", "failures"):
         t.add_column(col, justify="right" if col != "tear mode" else "left")
@@ -211,9 +215,10 @@ def _render(report) -> None:
 # --- replay -----------------------------------------------------------------------------
 def _replay(kind: str, kw: dict) -> None:
     from ..torture import Campaign, replay
+    from ..torture.engine import split_tear
     target = build_target(kind, kw)
     campaign = Campaign(target, workload=kw["workload"], ops=kw["ops"], seed=kw["seed"],
-                        gc_check=kw["gc_check"], tears=(kw["tear"],))
+                        gc_check=kw["gc_check"], tears=(split_tear(kw["tear"])[0],))
     res = replay(campaign, kw["cut"], kw["tear"], save=kw["save"])
     emit(res.to_json(), kw["as_json"], lambda _: _render_replay(res))
     if not res.ok:

@@ -27,7 +27,7 @@ from .checkpoint import Frozen, freeze, thaw
 from .report import Failure, Report, reproducer
 from .target import Target, describe_op
 
-__all__ = ["TEARS", "Campaign", "Plan", "Failure", "CutOutcome", "ChunkResult", "Report",
+__all__ = ["TEARS", "split_tear", "Campaign", "Plan", "Failure", "CutOutcome", "ChunkResult", "Report",
            "Runner", "plan", "select_points", "run_chunk", "run_campaign", "reproducer"]
 
 #: tear mode name -> ``arm_power_cut`` (mode, tear) (spec/device.md DEV-32).
@@ -42,9 +42,11 @@ class Campaign:
     """One power-loss campaign (picklable; everything a worker needs).
 
     ``cuts`` None tries every flash operation of the run; an int tries a seeded sample of that
-    many operations. Every tried operation is cut once per mode in ``tears``. ``gc_check`` is
-    the fraction (0..1) of passing cuts that also drive the remounted store through a full GC
-    cycle (:meth:`Target.exercise`); the choice per cut is seeded, 1.0 means every cut.
+    many operations. Every tried operation is cut once per mode in ``tears``, and torn modes
+    ``tear_samples`` times with different tear seeds (variant ``v`` of mode ``prefix`` is named
+    ``prefix:v``; variant 0 is plain ``prefix``). ``gc_check`` is the fraction (0..1) of
+    passing cuts that also drive the remounted store through a full GC cycle
+    (:meth:`Target.exercise`); the choice per cut is seeded, 1.0 means every cut.
     """
 
     target: Target
@@ -54,6 +56,7 @@ class Campaign:
     cuts: int | None = None
     tears: tuple = ("clean", "prefix", "bits")
     gc_check: float = 1.0
+    tear_samples: int = 1
 
     def __post_init__(self):
         bad = [t for t in self.tears if t not in TEARS]
@@ -61,6 +64,8 @@ class Campaign:
             raise InvalidArgument(f"tear modes {list(self.tears)}: choose from {', '.join(TEARS)}")
         if not 0.0 <= self.gc_check <= 1.0:
             raise InvalidArgument(f"gc_check {self.gc_check}: a fraction in 0..1")
+        if self.tear_samples < 1:
+            raise InvalidArgument(f"tear_samples {self.tear_samples}: at least 1")
         if self.cuts is not None and self.cuts < 1:
             raise InvalidArgument(f"cuts {self.cuts}: at least 1 (or None for all)")
 
@@ -77,15 +82,29 @@ def _mix(*values: int) -> int:
     return h
 
 
+def split_tear(tear: str) -> tuple[str, int]:
+    """``"prefix:2"`` -> ``("prefix", 2)``, ``"bits"`` -> ``("bits", 0)``; EINVAL otherwise."""
+    base, _, v = tear.partition(":")
+    if base not in TEARS or (v and (not v.isdigit() or base == "clean")):
+        raise InvalidArgument(f"tear mode {tear!r}: one of {', '.join(TEARS)}, a torn mode may "
+                              "carry a variant (prefix:1)")
+    return base, int(v or 0)
+
+
+def _tear_key(tear: str) -> tuple[int, ...]:
+    base, v = split_tear(tear)
+    return (_TEAR_ORDER[base], v) if v else (_TEAR_ORDER[base],)
+
+
 def cut_seed(seed: int, index: int, tear: str) -> int:
-    """The seed given to ``arm_power_cut`` for cut ``index`` in mode ``tear``."""
-    return _mix(seed, index, _TEAR_ORDER[tear])
+    """The seed given to ``arm_power_cut`` for cut ``index`` in mode ``tear`` (with variant)."""
+    return _mix(seed, index, *_tear_key(tear))
 
 
 def _gc_selected(campaign: Campaign, index: int, tear: str) -> bool:
     if campaign.gc_check >= 1.0:
         return True
-    return _mix(campaign.seed, index, _TEAR_ORDER[tear], 0x6C) / (_MASK + 1) < campaign.gc_check
+    return _mix(campaign.seed, index, *_tear_key(tear), 0x6C) / (_MASK + 1) < campaign.gc_check
 
 
 @dataclass
@@ -156,12 +175,13 @@ class ChunkResult:
         self.failures.extend(other.failures)
 
     def add(self, out: CutOutcome) -> None:
-        self.tried[out.tear] += 1
+        base = split_tear(out.tear)[0]
+        self.tried[base] += 1
         self.notes.update(out.notes)
         self.gc_checked += out.gc_checked
         self.reused += out.reused
         if out.violations:
-            self.failed[out.tear] += 1
+            self.failed[base] += 1
             self.failures.append(Failure(out.index, out.tear, out.step, out.k, describe_op(out.op),
                                          list(out.violations)))
 
@@ -232,7 +252,7 @@ class Runner:
         dev, t = self.dev, self.target
         dev.restore(image)
         store = thaw(frozen, self.pinned)
-        mode, how = TEARS[tear]
+        mode, how = TEARS[split_tear(tear)[0]]
         dev.arm_power_cut(k, mode=mode, tear=how, seed=cut_seed(self.campaign.seed, index, tear))
         loss = other = None
         try:
@@ -331,7 +351,9 @@ def select_points(p: Plan, campaign: Campaign) -> list[int]:
                                                                      campaign.cuts))
 
 
-def _by_step(p: Plan, points: list[int], tears) -> dict[int, list]:
+def _by_step(p: Plan, points: list[int], campaign: Campaign) -> dict[int, list]:
+    tears = [t if v == 0 else f"{t}:{v}" for t in campaign.tears
+             for v in range(1 if t == "clean" else campaign.tear_samples)]
     out: dict[int, list] = {}
     for index in points:
         step, k = p.locate(index)
@@ -382,7 +404,7 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
     t0 = time.perf_counter()
     p = plan(campaign)
     points = select_points(p, campaign)
-    groups = _by_step(p, points, campaign.tears)
+    groups = _by_step(p, points, campaign)
     total = sum(len(v) for v in groups.values())
     if jobs is None:  # all cores, unless the campaign is too short to pay for process starts
         jobs = cpu_count() if total >= _MIN_PARALLEL else 1
@@ -414,7 +436,7 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
             res.merge(part)
             if progress:
                 progress(sum(res.tried.values()), total)
-    res.failures.sort(key=lambda f: (f.index, _TEAR_ORDER[f.tear]))
+    res.failures.sort(key=lambda f: (f.index, _tear_key(f.tear)))
     for f in res.failures:
         f.reproducer = reproducer(campaign, f.index, f.tear)
     return Report(campaign, len(p.steps), p.total, len(points), dict(res.tried), dict(res.failed),

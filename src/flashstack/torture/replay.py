@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass
 
 from .checkpoint import freeze
-from .engine import TEARS, Campaign, Runner, plan, reproducer
+from .engine import Campaign, Runner, plan, split_tear
+from .report import reproducer
 from .target import describe_op
-from ..errors import InvalidArgument
 
 __all__ = ["ReplayResult", "replay"]
 
@@ -51,14 +51,14 @@ class ReplayResult:
 
 
 def replay(campaign: Campaign, index: int, tear: str, save: str | os.PathLike | None = None) -> ReplayResult:
-    """Replay cut ``index`` (1-based flash operation of the run) in mode ``tear``.
+    """Replay cut ``index`` (1-based flash operation of the run) in mode ``tear`` (``clean``,
+    ``prefix``, ``bits``, or a sampled variant such as ``prefix:3``).
 
     With ``save`` (a directory, created if missing) writes ``before.bin`` (just before the cut
     operation), ``after.bin`` (right after the cut), ``remounted.bin`` (after the remount) and
     ``cut.json``. EINVAL for an unknown tear mode or a cut outside the run.
     """
-    if tear not in TEARS:
-        raise InvalidArgument(f"tear mode {tear!r}: choose from {', '.join(TEARS)}")
+    split_tear(tear)  # EINVAL for an unknown mode
     p = plan(campaign)
     step, k = p.locate(index)
     r = Runner(campaign, p.steps)

@@ -70,7 +70,8 @@ class Report:
         return {
             "target": c.target.kind, "target_args": c.target.cli_args(), "workload": c.workload,
             "ops": c.ops, "seed": c.seed, "cuts_selection": "all" if c.cuts is None else c.cuts,
-            "tears": list(c.tears), "gc_check": c.gc_check, "steps": self.steps,
+            "tears": list(c.tears), "tear_samples": c.tear_samples, "gc_check": c.gc_check,
+            "steps": self.steps,
             "flash_ops": self.flash_ops, "points": self.points, "cuts": self.cuts,
             "tried": dict(self.tried), "failed": dict(self.failed), "gc_checked": self.gc_checked,
             "images_checked": self.cuts - self.reused,
