@@ -1,10 +1,11 @@
 """``flashstack torture``: power-loss campaigns against the storage layers, and replay of one cut.
 
     flashstack torture kv|nvs|settings|llkernel [--board B --partition P] [--workload NAME]
-        [--ops N] [--seed S] [--cuts all|N] [--tear clean,prefix,bits] [--jobs J]
-        [--scheduler ADDRESS] [--json]
+        [--ops N] [--seed S] [--cuts all|N] [--tear clean,prefix,bits] [--tear-samples N]
+        [--gc-check F] [--jobs J] [--scheduler ADDRESS] [--json]
     flashstack torture custom --target MODULE:ATTR ...        # your own storage code
     flashstack torture replay KIND [target options] --workload W --ops N --seed S --cut I --tear T [--save DIR]
+    flashstack torture workloads
 
 Without ``--partition`` each store runs on its default geometry (KV: 8 KiB = 2 x 4 KiB; NVS:
 3 x 1 KiB, write block 4; Settings: 4 x 1 KiB; feature storage: 64 KiB at 0x90000000). Exit
@@ -250,7 +251,7 @@ def torture():
     \b
     Examples:
       flashstack torture kv                              # 8 KiB AliOS KV, 500 ops, every cut
-      flashstack torture nvs --workload hotkey --jobs 2
+      flashstack torture nvs --workload hotkey --jobs 2 --tear-samples 4
       flashstack torture llkernel --ops 20 --json
       flashstack torture kv --board flashstack-demo --partition storage_partition --cuts 500
       flashstack torture replay kv --workload mixed --ops 500 --seed 0 --cut 91 --tear prefix --save out/
