@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from ...flash_map import FlashArea
 from ..manifest import ManifestError, PartitionEntry
 
-__all__ = ["Provider", "Options", "scratch_area", "copy_content"]
+__all__ = ["Provider", "ScratchProvider", "Options", "scratch_area", "copy_content"]
 
 
 def scratch_area(area: FlashArea) -> FlashArea:
@@ -46,13 +46,19 @@ def scratch_area(area: FlashArea) -> FlashArea:
                      address=area.address, path=area.path)
 
 
-def copy_content(src: FlashArea, dst: FlashArea, chunk: int = 4096) -> None:
-    """Program every non-erased ``chunk`` of ``src`` into the (erased) ``dst`` at the same
-    partition offset. ``chunk`` must be a multiple of the write block."""
-    erased = bytes([src.erased_val]) * chunk
-    for off in range(0, src.size, chunk):
-        n = min(chunk, src.size - off)
-        data = src.read(off, n)
+def copy_content(src: FlashArea | bytes, dst: FlashArea, chunk: int = 4096) -> None:
+    """Program every ``chunk`` of ``src`` (a flash area or a partition image in bytes) that is
+    not all erase value into the erased ``dst``, at the same partition offset, so erased
+    chunks cost no program operation. ``chunk`` (bytes) must be a multiple of the write block;
+    ``dst`` raises EINVAL otherwise."""
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        size, read = len(src), lambda off, n: bytes(src[off:off + n])
+    else:
+        size, read = src.size, src.read
+    erased = bytes([dst.erased_val]) * chunk
+    for off in range(0, size, chunk):
+        n = min(chunk, size - off)
+        data = read(off, n)
         if data != erased[:n]:
             dst.write(off, data)
 
@@ -162,4 +168,21 @@ class Provider:
         """Write the content into ``area`` (erased, writable)."""
 
     def describe(self) -> dict:
+        """The JSON-able summary kept in the build record (``content`` of the partition)."""
         return {"type": self.type}
+
+
+class ScratchProvider(Provider):
+    """A store-backed provider: ``check`` builds the store on a :func:`scratch_area` and keeps
+    it in ``scratch``; ``render`` copies its non-erased chunks of :meth:`copy_chunk` bytes."""
+
+    scratch: FlashArea | None = None
+
+    def copy_chunk(self) -> int:  # pragma: no cover - interface
+        """Bytes per copied chunk (the store's block or sector), known after ``check``."""
+        raise NotImplementedError
+
+    def render(self, area: FlashArea) -> None:
+        if self.scratch is None:
+            self.check(area)
+        copy_content(self.scratch, area, self.copy_chunk())

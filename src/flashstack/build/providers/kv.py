@@ -19,12 +19,12 @@ from __future__ import annotations
 from ...errors import FlashError, PowerLoss
 from ...flash_map import FlashArea
 from ..manifest import decode_value
-from .base import Options, Provider, copy_content, scratch_area
+from .base import Options, ScratchProvider, scratch_area
 
 __all__ = ["KVProvider"]
 
 
-class KVProvider(Provider):
+class KVProvider(ScratchProvider):
     type = "alios-kv"
 
     def __init__(self, entry):
@@ -47,7 +47,6 @@ class KVProvider(Provider):
         for key, value in inline.items():
             where = entry.where(f"items.{key}")
             self.items.append(KVItem(key, decode_value(value, where, entry.base_dir), "inline", f"items.{key}"))
-        self.scratch: FlashArea | None = None
         self.config = None
 
     def _read_items(self, path) -> list:
@@ -93,10 +92,8 @@ class KVProvider(Provider):
         self.keys = [k.decode("utf-8", "replace") for k in store.keys()]
         self.config, self.scratch = cfg, scratch
 
-    def render(self, area: FlashArea) -> None:
-        if self.scratch is None:
-            self.check(area)
-        copy_content(self.scratch, area, self.block_size)
+    def copy_chunk(self) -> int:
+        return self.block_size
 
     def describe(self) -> dict:
         cfg = self.config

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ...errors import NotSupported
 from ...flash_map import FlashArea
-from .base import Options, Provider
+from .base import Options, Provider, copy_content
 
 __all__ = ["LittleFSProvider", "import_littlefs"]
 
@@ -129,12 +129,7 @@ class LittleFSProvider(Provider):
     def render(self, area: FlashArea) -> None:
         if self.image is None:
             self.check(area)
-        bs = self.config["block_size"]
-        erased = b"\xff" * bs
-        for off in range(0, len(self.image), bs):
-            block = self.image[off:off + bs]
-            if block != erased:
-                area.write(off, block)
+        copy_content(self.image, area, self.config["block_size"])
 
     def describe(self) -> dict:
         return {"type": self.type, "dir": str(self.dir), "config": self.config,

@@ -19,14 +19,14 @@ import hashlib
 
 from ...errors import FlashError, PowerLoss
 from ...flash_map import FlashArea
-from .base import Options, Provider, copy_content, scratch_area
+from .base import Options, ScratchProvider, scratch_area
 
 __all__ = ["LLKernelProvider"]
 
 _HEADER = 32
 
 
-class LLKernelProvider(Provider):
+class LLKernelProvider(ScratchProvider):
     type = "llkernel"
 
     def __init__(self, entry):
@@ -59,7 +59,6 @@ class LLKernelProvider(Provider):
         o.finish()
         self.installed: list[dict] = []
         self.config: dict = {}
-        self.scratch: FlashArea | None = None
 
     def _store(self, area: FlashArea):
         from ...llkernel.store import FeatureStore  # store layer, imported when used
@@ -93,10 +92,8 @@ class LLKernelProvider(Provider):
         self._install(self._store(scratch))
         self.scratch = scratch
 
-    def render(self, area: FlashArea) -> None:
-        if self.scratch is None:
-            self.check(area)
-        copy_content(self.scratch, area, self.config["subsector_size"])
+    def copy_chunk(self) -> int:
+        return self.config["subsector_size"]
 
     def _install(self, store) -> None:
         self.installed = []

@@ -19,12 +19,12 @@ from __future__ import annotations
 from ...errors import FlashError, PowerLoss
 from ...flash_map import FlashArea
 from ..manifest import ManifestError, decode_value
-from .base import Options, Provider, copy_content, scratch_area
+from .base import Options, ScratchProvider, scratch_area
 
 __all__ = ["NVSProvider"]
 
 
-class NVSProvider(Provider):
+class NVSProvider(ScratchProvider):
     type = "zephyr-nvs"
 
     def __init__(self, entry):
@@ -47,7 +47,6 @@ class NVSProvider(Provider):
                 problems.extend(exc.problems)
         if problems:
             raise ManifestError("; ".join(problems), problems)
-        self.scratch = None
         self.summary: dict = {}
 
     @staticmethod
@@ -105,11 +104,8 @@ class NVSProvider(Provider):
                         "settings": self.settings, "free_space": store.free_space()}
         self.scratch = scratch
 
-    def render(self, area: FlashArea) -> None:
-        if self.scratch is None:
-            self.check(area)
-        copy_content(self.scratch, area, self.summary["sector_size"])
+    def copy_chunk(self) -> int:
+        return self.summary["sector_size"]
 
     def describe(self) -> dict:
-        keys = [k if isinstance(k, str) else k for k, _ in self.items]
-        return {"type": self.type, "config": self.summary, "items": keys}
+        return {"type": self.type, "config": self.summary, "items": [k for k, _ in self.items]}
