@@ -15,6 +15,10 @@ the pages; then the ratios flashstack / littlefs (anchor: littlefs-python) and t
 (>= 20x writes/s, >= 50x reads/s, mount of 1,000 live keys <= 10 ms, write amplification
 <= 1.3). Times are wall clock, best of ``--rounds`` runs.
 
+Zephyr NVS (``flashstack.nvs``, 4 KiB sectors, key i stored as id i + 1, so no key bytes are
+programmed) runs the same workload; its row is followed by its ratios against the AliOS store
+and littlefs-python. ``prog/kv`` divides by key + value bytes for every store.
+
 Usage: python bench/kv_bench.py [--rounds N] [--keys N] [--updates N]
 """
 
@@ -66,6 +70,36 @@ class FlashstackKV:
 
     def live_keys(self):
         return len(self.store)
+
+
+class ZephyrNVS:
+    """Zephyr NVS addressed by 16-bit id (key i -> id i + 1): NVS stores no key bytes."""
+
+    name = "zephyr-nvs"
+
+    def __init__(self, size: int, block: int):
+        from flashstack.nvs import NVSStore
+        self.dev = device(size)
+        self.store = NVSStore(FlashArea(0, 0, size, self.dev), sector_size=block,
+                              sector_count=size // block)
+        self.store.mount()
+        self.ids: dict[str, int] = {}
+
+    def _id(self, k):
+        return self.ids.setdefault(k, len(self.ids) + 1)
+
+    def set(self, k, v):
+        self.store.write(self._id(k), v)
+
+    def get(self, k):
+        return self.store.read(self.ids[k])
+
+    def remount(self):
+        self.store.unmount()
+        self.store.mount()
+
+    def live_keys(self):
+        return len(self.store.ids())
 
 
 class LittleFsKV:
@@ -202,6 +236,18 @@ def fmt_row(r) -> str:
             f"{r['write_amp']:>8.3f} {r['erases_per_1000']:>9.1f} {r['erase_max']:>5} {r['erase_mean']:>6.2f}")
 
 
+def print_nvs_ratios(nvs, fs, lfs) -> None:
+    """Zephyr NVS (4 KiB sectors) against the AliOS store and littlefs-python, same workload."""
+    if "error" in nvs:
+        return
+    for anchor in (fs, lfs):
+        if "error" in anchor:
+            continue
+        print(f"{'nvs / ' + anchor['store']:<16} {nvs['writes_per_s'] / anchor['writes_per_s']:>10.2f} "
+              f"{nvs['reads_per_s'] / anchor['reads_per_s']:>10.2f} {anchor['mount_ms'] / nvs['mount_ms']:>9.2f} "
+              f"{anchor['mount_cpu_ms'] / nvs['mount_cpu_ms']:>9.2f} {nvs['write_amp'] / anchor['write_amp']:>8.3f}")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
@@ -213,13 +259,16 @@ def main(argv=None) -> None:
           f"read all, remount; best of {a.rounds}")
     for label, size, fs_block, lfs_block in (("1 MiB", 1 << 20, 8192, 4096), ("256 KiB", 256 << 10, 4096, 4096)):
         fs = best(FlashstackKV, size, fs_block, names, values, a.rounds)
+        nvs = best(ZephyrNVS, size, lfs_block, names, values, a.rounds)
         lfs = best(LittleFsKV, size, lfs_block, names, values, 1 if a.rounds > 1 else a.rounds)
         print(f"\n{label}: flashstack {size // fs_block} x {fs_block // 1024} KiB blocks, "
-              f"littlefs {size // lfs_block} x {lfs_block // 1024} KiB blocks")
+              f"zephyr-nvs and littlefs {size // lfs_block} x {lfs_block // 1024} KiB")
         print(f"{'store':<16} {'writes/s':>10} {'reads/s':>10} {'mount ms':>9} {'mount cpu':>9} {'prog/kv':>8} "
               f"{'er/1000w':>9} {'e.max':>5} {'e.mean':>6}")
         print(fmt_row(fs))
+        print(fmt_row(nvs))
         print(fmt_row(lfs))
+        print_nvs_ratios(nvs, fs, lfs)
         if "error" in fs:
             continue
         if "error" not in lfs:
