@@ -29,7 +29,7 @@ from typing import Any
 from ..errors import InvalidArgument
 
 __all__ = ["Manifest", "PartitionEntry", "ManifestError", "load_manifest", "parse_manifest",
-           "decode_value", "OUTPUT_FORMATS"]
+           "decode_value", "parse_hex", "OUTPUT_FORMATS"]
 
 OUTPUT_FORMATS = ("bin", "hex")
 _TOP_KEYS = {"board", "include_dirs", "output", "devices", "partitions", "description"}
@@ -197,6 +197,16 @@ _INT_FORMATS = {"u8": "<B", "u16": "<H", "u32": "<I", "u64": "<Q",
 VALUE_FORMS = ("text", "hex", "file") + tuple(_INT_FORMATS)
 
 
+def parse_hex(text: str) -> bytes:
+    """Bytes from pairs of hex digits; spaces, ``:`` and ``_`` separate freely and one leading
+    ``0x`` is allowed (``"de ad:be_ef"``, ``"0xdeadbeef"``). ValueError when the digits are
+    not whole bytes."""
+    digits = "".join(text.replace(":", " ").replace("_", " ").split())
+    if digits[:2].lower() == "0x":
+        digits = digits[2:]
+    return bytes.fromhex(digits)
+
+
 def decode_value(value: Any, where: str, base_dir: Path) -> bytes:
     """An item value of a manifest as bytes.
 
@@ -214,11 +224,8 @@ def decode_value(value: Any, where: str, base_dir: Path) -> bytes:
     if form == "text" and isinstance(arg, str):
         return arg.encode("utf-8")
     if form == "hex" and isinstance(arg, str):
-        digits = "".join(arg.replace(":", " ").replace("_", " ").split())
-        if digits[:2].lower() == "0x":
-            digits = digits[2:]
         try:
-            return bytes.fromhex(digits)
+            return parse_hex(arg)
         except ValueError:
             raise ManifestError(f"{where}: hex {arg!r} is not an even number of hex digits") from None
     if form == "file" and isinstance(arg, str):

@@ -123,11 +123,10 @@ def parse_value(text: str | None = None, hex: str | None = None, file: str | Non
     if text is not None:
         return text.encode("utf-8")
     if hex is not None:
-        digits = "".join(hex.replace(":", " ").replace("_", " ").split())
-        if digits[:2].lower() == "0x":
-            digits = digits[2:]
+        from ..build.manifest import parse_hex  # the manifest's hex syntax, one parser
+
         try:
-            return bytes.fromhex(digits)
+            return parse_hex(hex)
         except ValueError:
             raise InvalidArgument(f"--hex {hex!r}: not whole bytes of hex digits") from None
     if file == "-":

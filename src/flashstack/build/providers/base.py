@@ -118,25 +118,21 @@ class Options:
 
     def file(self, key: str, required: bool = False):
         """A manifest-relative file path that must exist (checked now)."""
-        value = self.str(key)
-        if value is None:
-            if required:
-                raise self.fail(key, "is required")
-            return None
-        path = self.entry.path(value)
-        if not path.is_file():
-            raise self.fail(key, f"file {str(path)!r} not found")
-        return path
+        return self._path(key, required, "file")
 
     def dir(self, key: str, required: bool = False):
+        """A manifest-relative folder that must exist (checked now)."""
+        return self._path(key, required, "folder")
+
+    def _path(self, key: str, required: bool, kind: str):
         value = self.str(key)
         if value is None:
             if required:
                 raise self.fail(key, "is required")
             return None
         path = self.entry.path(value)
-        if not path.is_dir():
-            raise self.fail(key, f"folder {str(path)!r} not found")
+        if not (path.is_file() if kind == "file" else path.is_dir()):
+            raise self.fail(key, f"{kind} {str(path)!r} not found")
         return path
 
     def finish(self) -> None:
