@@ -54,9 +54,9 @@ def _target_options(kind: str):
                                   "--partition is given]."),
                 click.option("--partition", "-p", default=None, metavar="P",
                              help=f"Partition of the board [{_DEFAULTS[kind][2]} when --board is given]."),
-                click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB]",
-                             help="Without a board: partition size, erase page and write block "
-                                  "in bytes (e.g. 0x3000:0x400:4)."),
+                click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB[:E]]",
+                             help="Without a board: partition size, erase page, write block in "
+                                  "bytes and erase value (e.g. 0x3000:0x400:4, 0x3000:0x400:16:0)."),
                 *opts]
 
     def deco(fn):

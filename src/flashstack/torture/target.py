@@ -47,23 +47,26 @@ class Geometry:
         return cls(size=size, layout=((size // page, page),), **kw)
 
     def spec(self) -> str:
-        """``SIZE:PAGE:WRITE_BLOCK`` of a uniform geometry (the CLI's ``--geometry``)."""
+        """``SIZE:PAGE:WRITE_BLOCK[:ERASE_VALUE]`` of a uniform geometry (the CLI's
+        ``--geometry``; the erase value only when it is not 0xFF)."""
         if len(self.layout) != 1:
             raise InvalidArgument(f"geometry with pages {self.layout} is not uniform")
-        return f"{self.size}:{self.layout[0][1]}:{self.write_block_size}"
+        text = f"{self.size}:{self.layout[0][1]}:{self.write_block_size}"
+        return text if self.erase_value == 0xFF else f"{text}:{self.erase_value:#04x}"
 
     def with_spec(self, text: str) -> "Geometry":
-        """This geometry resized to ``SIZE:PAGE[:WRITE_BLOCK]`` (decimal or 0x hex); EINVAL."""
+        """This geometry as ``SIZE:PAGE[:WRITE_BLOCK[:ERASE_VALUE]]`` (decimal or 0x hex); EINVAL."""
         parts = text.split(":")
         try:
             nums = [int(x, 0) for x in parts]
         except ValueError:
             nums = []
-        if len(nums) not in (2, 3):
-            raise InvalidArgument(f"geometry {text!r}: expected SIZE:PAGE[:WRITE_BLOCK]")
+        if len(nums) not in (2, 3, 4):
+            raise InvalidArgument(f"geometry {text!r}: expected SIZE:PAGE[:WRITE_BLOCK[:ERASE_VALUE]]")
         g = Geometry.uniform(nums[0], nums[1])
         return replace(self, size=g.size, layout=g.layout,
-                       write_block_size=nums[2] if len(nums) == 3 else self.write_block_size)
+                       write_block_size=nums[2] if len(nums) > 2 else self.write_block_size,
+                       erase_value=nums[3] if len(nums) > 3 else self.erase_value)
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
         """A fresh erased device holding exactly this partition, and the area over all of it."""
@@ -169,7 +172,8 @@ def location_args(target, default: Geometry) -> list:
     if getattr(target, "board", None) is not None:
         return ["--board", target.board, "--partition", str(target.partition)]
     g = target.geometry
-    if (g.size, g.layout, g.write_block_size) != (default.size, default.layout, default.write_block_size):
+    if (g.size, g.layout, g.write_block_size, g.erase_value) != (
+            default.size, default.layout, default.write_block_size, default.erase_value):
         return ["--geometry", g.spec()]
     return []
 
