@@ -77,14 +77,6 @@ class KfConfig:
         slot = off // self.slot_size
         return slot if slot < self.max_features else None
 
-    def slot_containing(self, address: int) -> int | None:
-        """The slot whose range contains ``address``, else None."""
-        off = address - self.kf_start
-        if self.slot_size == 0 or off < 0:
-            return None
-        slot = off // self.slot_size
-        return slot if slot < self.max_features else None
-
     def subsectors_for(self, rom_size: int) -> int:
         """``ceil((32 + rom_size) / SUB)``: subsectors erased by an allocation (§8.5)."""
         return -(-(HEADER_SIZE + rom_size) // self.subsector)
