@@ -2,8 +2,9 @@
 
 Every exception is an :class:`OSError` subclass carrying ``.errno`` (a Python
 ``errno`` value) and a message that names the device, partition, offset, length
-or key involved. Seed-named functions turn these into ``-errno`` return codes;
-:class:`PowerLoss` is never turned into a code (spec/device.md DEV-35).
+or key involved. Seed-named functions turn these into ``-errno`` return codes with
+:func:`call_with_errno` / :func:`to_return_code`; :class:`PowerLoss` is never turned into a
+code (spec/device.md DEV-35).
 """
 
 from __future__ import annotations
