@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from .. import __version__
+from ..device import PageLayout
 from ..errors import FlashError, PowerLoss, errno_name
 from .manifest import Manifest, ManifestError, PartitionEntry, load_manifest
 from .output import HEX_NAME, RECORD_NAME, dumps_record, hex_ranges, hex_text, write_outputs
@@ -220,11 +221,7 @@ def _hex_segments(plan: BuildPlan, images: dict[str, bytes]) -> list[tuple[int, 
         if base is None:
             raise ManifestError(f"{plan.manifest.source}: Intel HEX output needs an absolute address "
                                 f"for device {d.name}; add [devices.{d.name}] base_address = 0x...")
-        pages, off = [], 0
-        for count, size in d.layout:
-            for _ in range(count):
-                pages.append((off, size))
-                off += size
+        pages = [(p.start_offset, p.size) for p in PageLayout(d.layout).pages()]
         for start, end in hex_ranges(images[d.name], pages, d.erase_value):
             segments.append((base + start, images[d.name][start:end]))
     return segments

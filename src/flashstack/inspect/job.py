@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from ..errors import InvalidArgument, NotFound
+from ..errors import InvalidArgument, NotFound, NotSupported
 from .identify import PartitionView, identify
 
 __all__ = ["inspect_images", "inspect_area", "load_images", "find_record", "read_image_file"]
@@ -24,8 +24,10 @@ _HEX_SUFFIXES = {".hex", ".ihex", ".ihx"}
 
 
 def read_image_file(path: str | os.PathLike) -> tuple[bytes | None, list[tuple[int, bytes]] | None]:
-    """``(raw bytes, None)`` for a raw image, ``(None, [(address, bytes), ...])`` for Intel HEX
-    (recognised by suffix or a leading ``:``). NotFound (ENOENT) when missing."""
+    """``(raw bytes, None)`` for a raw image, ``(None, [(absolute address, bytes), ...])`` for
+    Intel HEX (recognised by suffix or a leading ``:``). NotFound (ENOENT) when missing,
+    InvalidArgument (EINVAL) for malformed HEX, NotSupported (ENOSYS) naming the ``hex`` extra
+    when intelhex is not installed."""
     p = Path(path)
     if not p.is_file():
         raise NotFound(f"image {str(p)!r} not found")
@@ -34,7 +36,7 @@ def read_image_file(path: str | os.PathLike) -> tuple[bytes | None, list[tuple[i
         try:
             import intelhex  # noqa: PLC0415 - optional extra
         except ImportError:
-            raise InvalidArgument(f"{p}: reading Intel HEX needs intelhex: pip install 'flashstack[hex]'") from None
+            raise NotSupported(f"{p}: reading Intel HEX needs intelhex: pip install 'flashstack[hex]'") from None
         ih = intelhex.IntelHex()
         try:
             ih.loadhex(str(p))
