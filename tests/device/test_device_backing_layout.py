@@ -183,6 +183,7 @@ def test_copy_checks():
         with pytest.raises(OSError) as ei:
             copy(*args)
         assert ei.value.errno == code, args
+        assert a.name in str(ei.value), (args, str(ei.value))  # every message names the device
     assert b.stats.flash_write_calls == 0 and b.snapshot() == b"\xff" * SIZE
 
 

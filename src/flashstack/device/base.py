@@ -262,7 +262,8 @@ def copy(src: FlashDevice, src_off: int, dst: FlashDevice, dst_off: int, size: i
         raise NoDevice(f"copy {src.name} -> {dst.name}: device not ready")
     wbs = dst.write_block_size
     if buf_size < wbs or buf_size % wbs:
-        raise InvalidArgument(f"copy: buffer {buf_size} is not a multiple of write block {wbs}")
+        raise InvalidArgument(f"copy {src.name}@{src_off:#x} -> {dst.name}@{dst_off:#x}: buffer "
+                              f"{buf_size} is not a multiple of write block {wbs}")
     # §3.4 step 5, checked up front so that a failing copy writes nothing
     padded = size + (-size % wbs)
     if src_off + size > src.size or dst_off + padded > dst.size:
