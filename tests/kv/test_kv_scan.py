@@ -110,3 +110,20 @@ def test_package_scan_is_the_function_after_submodule_import():
     import flashstack.kv as kv
     importlib.import_module("flashstack.kv.scan")
     assert callable(kv.scan) and kv.scan is importlib.import_module("flashstack.kv.scan").scan
+
+
+def test_torn_block_state_is_reported_not_invalid():
+    dev, area, s = _store()
+    s.mount()
+    s.set("a", b"1")
+    img = bytearray(dev.snapshot())
+    img[1] = 0xC4  # USED -> DIRTY program cut at bit level
+    dev.restore(bytes(img))
+    r = scan(area)
+    assert r.blocks[0].state == "TORN" and r.blocks[0].state_after_mount == "DIRTY"
+    assert r.verdict == "recoverable" and r.live_keys == 1
+    assert any("0xc4" in p and "DIRTY" in p for p in r.problems)
+    assert r.mount_ops[0]["pos"] == 1 and r.mount_ops[0]["data"] == "44"
+    img[2] = 0x5A  # reserved bytes a format never leaves: a cut erase, formatted
+    dev.restore(bytes(img))
+    assert scan(area).blocks[0].state == "INVALID"
