@@ -112,3 +112,13 @@ def test_kv_three_blocks_full_store_still_completes_a_gc_cycle():
     r = run_campaign(c, jobs=1)
     assert r.ok, _summary(r)
     assert r.gc_checked == r.cuts
+
+
+def test_nvs_on_zero_erased_flash_sampled_all_tears():
+    # NVS-2: erase value 0x00 follows the same rules; the geometry travels in the reproducer
+    t = NVSTarget(geometry=NVSTarget().geometry.with_spec("3072:1024:4:0x00"))
+    assert t.cli_args() == ["nvs", "--geometry", "3072:1024:4:0x00"]
+    dev, _ = t.build()
+    assert dev.parameters.erase_value == 0x00
+    r = run_campaign(Campaign(t, workload="mixed", ops=200, seed=4, cuts=150, gc_check=0.3), jobs=1)
+    assert r.ok, _summary(r)
