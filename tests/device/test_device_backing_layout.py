@@ -196,7 +196,7 @@ def test_write_accepts_any_bytes_like():
     dev.write(12, bytearray(b"\x05\x06\x07\x08"))
     assert dev.read(0, 16) == words.tobytes() + bytes(range(1, 9))
     assert isinstance(dev.read(0, 4), bytes)
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(InvalidArgument, match=r"flash0: write at 0x10: data of type list"):
         dev.write(16, [1, 2, 3, 4])
 
 

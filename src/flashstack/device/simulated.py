@@ -26,14 +26,15 @@ __all__ = ["SimulatedFlash", "FlashStats", "FlashThresholds", "ChipTiming", "End
 _WORD_FORMATS = {2: "H", 4: "I", 8: "Q"}
 
 
-def _as_bytes(data) -> bytes | bytearray:
+def _as_bytes(data, name: str, off: int) -> bytes | bytearray:
     """Any bytes-like object as bytes (by raw byte length, whatever its item format)."""
     if isinstance(data, (bytes, bytearray)):
         return data
     try:
         return memoryview(data).tobytes()
     except TypeError:
-        raise InvalidArgument(f"write data of type {type(data).__name__} is not bytes-like") from None
+        raise InvalidArgument(f"{name}: write at {off:#x}: data of type {type(data).__name__} "
+                              "is not bytes-like") from None
 
 
 class SimulatedFlash(FlashDevice):
@@ -327,7 +328,7 @@ class SimulatedFlash(FlashDevice):
         write without ``allow_double_writes``; worn-out page in "eio" mode), PowerLoss.
         """
         if type(data) is not bytes:
-            data = _as_bytes(data)
+            data = _as_bytes(data, self.name, off)
         n = len(data)
         if self._halt:
             self._halted("write", off, n)
