@@ -75,7 +75,7 @@ def test_kv_factory_settings(demo):
 
 
 def test_empty_kf_region_and_littlefs(demo):
-    littlefs = pytest.importorskip("littlefs")
+    import littlefs
     from flashstack.llkernel.store import FeatureStore
     result, _ = demo
     kf, data = _area(result, "kf_partition")
@@ -93,7 +93,7 @@ def test_empty_kf_region_and_littlefs(demo):
 
 
 def test_hex_matches_the_raw_images(demo):
-    intelhex = pytest.importorskip("intelhex")
+    import intelhex
     result, out = demo
     ih = intelhex.IntelHex(str(out / "image.hex"))
     bases = {"flash0": 0, "qspi0": 0x90000000}

@@ -98,13 +98,11 @@ def test_same_partition_twice(project, tmp_path):
 
 
 def test_littlefs_does_not_fit(project, tmp_path):
-    pytest.importorskip("littlefs")
     m = project('[partitions.storage_partition]\ntype = "littlefs"\ndir = "fs"\n', {"fs/big.bin": b"\1" * 20000})
     _fails(m, tmp_path, "partition storage_partition, key 'dir' (littlefs)", "does not fit a littlefs of 0x2000 bytes")
 
 
 def test_littlefs_needs_uniform_pages(project, tmp_path):
-    pytest.importorskip("littlefs")
     board = ('name = "mixed"\n[[devices]]\nname = "flash0"\nsize = 0x30000\n'
              'layout = [[4, 0x4000], [1, 0x10000], [1, 0x10000]]\n'
              '[[partitions]]\nname = "data"\noffset = 0x0\nsize = 0x20000\n')

@@ -107,7 +107,6 @@ def test_file_padded_to_write_block_and_offset(project, tmp_path):
 
 
 def test_littlefs_options(project, tmp_path):
-    pytest.importorskip("littlefs")
     m = project('[partitions.slot1_partition]\ntype = "littlefs"\ndir = "fs"\nblock_size = 8192\nblock_count = 16\n',
                 {"fs/a.txt": "hello"})
     result = build(m, tmp_path / "out")

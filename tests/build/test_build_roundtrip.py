@@ -55,7 +55,6 @@ def test_round_trip(built, example):
 @pytest.mark.parametrize("example", sorted(EXPECTED_KINDS))
 def test_hex_round_trip(built, example):
     """The Intel HEX output (absolute addresses) inspects to the same partitions."""
-    pytest.importorskip("intelhex")
     result, out = built(example)
     from_hex = _by_name(inspect_images([out / "image.hex"]))
     from_bin = _by_name(inspect_images([out]))

@@ -69,7 +69,7 @@ def test_image_errors(tmp_path, demo_images):
 
 
 def test_hex_outside_every_device(tmp_path):
-    intelhex = pytest.importorskip("intelhex")
+    import intelhex
     ih = intelhex.IntelHex()
     ih.frombytes(b"\x01\x02", offset=0x20000000)
     path = tmp_path / "ram.hex"
@@ -87,7 +87,6 @@ def test_boardless_hex_reports_absolute_addresses(tmp_path, examples_hex):
 
 @pytest.fixture
 def examples_hex(tmp_path):
-    pytest.importorskip("intelhex")
     from pathlib import Path
     manifest = Path(__file__).resolve().parents[2] / "examples" / "nucleo_f429zi" / "manifest.toml"
     build(manifest, tmp_path / "nucleo")
@@ -95,7 +94,6 @@ def examples_hex(tmp_path):
 
 
 def test_boardless_littlefs_pair_counted_once(demo_images):
-    pytest.importorskip("littlefs")
     from flashstack.inspect import scan_image
     report = scan_image(demo_images["qspi0"])
     assert [(s["offset"], s["block_size"], s["block_count"], s["files"]) for s in report["littlefs"]] == [

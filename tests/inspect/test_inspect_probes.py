@@ -92,7 +92,7 @@ def test_analysis_helpers():
 
 
 def test_littlefs_partition_summary(make_area):
-    littlefs = pytest.importorskip("littlefs")
+    import littlefs
     fs = littlefs.LittleFS(block_size=4096, block_count=16, read_size=1, prog_size=1, cache_size=64,
                            lookahead_size=32)
     fs.mkdir("d")
