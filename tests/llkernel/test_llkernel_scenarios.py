@@ -212,6 +212,8 @@ def test_llkernel_install_and_features(region):
     with pytest.raises(NoSpace) as exc:
         s.install(b"\x01", 1)
     assert exc.value.errno == 28 and "maximum number" in str(exc.value)
+    with pytest.raises(InvalidArgument, match=f"KF region {KF:#x}: install: chunk size 0"):
+        s.install(b"\x01", 1, chunk=0)
 
 
 def test_llkernel_seed_int32_conventions(region):

@@ -278,7 +278,8 @@ class FeatureStore:
         """
         rom = bytes(rom)
         if chunk < 1:
-            raise InvalidArgument(f"install: chunk size {chunk} must be >= 1")
+            raise InvalidArgument(f"KF region {self.kf_start:#x}: install: chunk size {chunk} "
+                                  "must be >= 1")
         handle = self.allocate_feature(len(rom), ram_size)
         if handle is None:
             raise NoSpace(f"KF region {self.kf_start:#x}: cannot install {len(rom)} ROM / {ram_size} "
