@@ -110,6 +110,7 @@ class FeatureTarget(Target):
     def check(self, store, before, after, op) -> CheckOutcome:
         listed = {f.handle: f for f in store.features()}
         bad, notes, intact = [], [], []
+        complete = set()  # header and content as installed: what the Kernel boots
         for h in sorted(set(before) | set(after) | set(listed)):
             f, b, a = listed.get(h), before.get(h), after.get(h)
             name = f"feature {h:#x}"
@@ -123,6 +124,7 @@ class FeatureTarget(Target):
                     bad.append(f"{name}: ROM content damaged")
                 else:
                     intact.append(f)
+                    complete.add(h)
             elif b is None and a is not None:                        # interrupted install
                 if f is None:
                     notes.append("install interrupted: feature absent")
@@ -131,6 +133,7 @@ class FeatureTarget(Target):
                 elif self._content_ok(store, f, a):
                     notes.append("install interrupted: listed, content complete")
                     intact.append(f)
+                    complete.add(h)
                 else:
                     notes.append("install interrupted: listed, content incomplete")
                     intact.append(f)
@@ -140,12 +143,13 @@ class FeatureTarget(Target):
                 elif self._header_ok(f, b) and self._content_ok(store, f, b):
                     notes.append("free interrupted: feature present")
                     intact.append(f)
+                    complete.add(h)
                 else:
                     bad.append(f"{name}: free interrupted left it listed with damaged header/content")
             elif f is not None:
                 bad.append(f"{name} is listed but was never installed")
         bad += self._overlaps(intact)
-        return CheckOutcome(bad, notes, listed)
+        return CheckOutcome(bad, notes, (listed, complete))
 
     @staticmethod
     def _overlaps(feats) -> list:
@@ -161,8 +165,13 @@ class FeatureTarget(Target):
         return self.check(store, model, model, ("check",)).violations
 
     def exercise(self, store, area, observed) -> list:
-        """Install one small Feature, check it and every other, free it again."""
-        before = {h: f for h, f in observed.items()}
+        """Boot as the Kernel does (a Feature whose install was cut fails its checks and is
+        freed through ``onFeatureInitializationError(handle, CORRUPTED_CONTENT)``, spec §13),
+        then install one small Feature, check it and every other, and free it again."""
+        listed, complete = observed
+        for h in sorted(set(listed) - complete):
+            store.on_feature_initialization_error(h, 1)  # LLKERNEL_FEATURE_INIT_ERROR_CORRUPTED_CONTENT
+        before = set(complete)
         handle = store.allocate_feature(100, 0)
         if handle is None:
             if len(before) < self.max_features:
