@@ -12,19 +12,22 @@ from __future__ import annotations
 import struct
 
 from ..errors import FlashError, PowerLoss
+from ..kv.format import BLK_MAGIC, BLOCK_STATE_NAMES
+from ..llkernel.header import HEADER_SIZE, REMOVED_MAGIC, USED_MAGIC
 from .identify import PartitionView, _report
 
 __all__ = ["probe_kv", "probe_nvs", "probe_llkernel", "kv_block_size", "llkernel_geometry",
            "KV_STATES", "LLK_USED", "LLK_REMOVED"]
 
-KV_STATES = {0xEE: "CLEAN", 0xCC: "USED", 0x44: "DIRTY"}
-LLK_USED, LLK_REMOVED = 0x181C77E8, 0x003ADCA7
+# the layers' own format constants, under the names this package exports
+KV_STATES = BLOCK_STATE_NAMES
+LLK_USED, LLK_REMOVED = USED_MAGIC, REMOVED_MAGIC
 
 
 # --- AliOS KV ---------------------------------------------------------------------------
 def kv_block_header(data: bytes, off: int) -> str | None:
     """State name of a valid KV block header at ``off`` ('K', state, 00 00), else None."""
-    if off + 4 > len(data) or data[off] != 0x4B or data[off + 2:off + 4] != b"\0\0":
+    if off + 4 > len(data) or data[off] != BLK_MAGIC or data[off + 2:off + 4] != b"\0\0":
         return None
     return KV_STATES.get(data[off + 1])
 
@@ -177,7 +180,7 @@ def probe_nvs(v: PartitionView, hint: dict | None, details: bool) -> dict | None
 def llkernel_headers(data: bytes, subsector: int) -> list[tuple[int, int, tuple]]:
     """``(offset, status, fields)`` of every subsector start holding a USED/REMOVED status."""
     out = []
-    for off in range(0, len(data) - 31, subsector):
+    for off in range(0, len(data) - HEADER_SIZE + 1, subsector):
         words = struct.unpack_from("<8I", data, off)
         if words[0] in (LLK_USED, LLK_REMOVED):
             out.append((off, words[0], words))
@@ -187,13 +190,13 @@ def llkernel_headers(data: bytes, subsector: int) -> list[tuple[int, int, tuple]
 def llkernel_geometry(size: int, subsector: int, headers, base: int | None,
                       max_features: int | None = None) -> tuple[int | None, int]:
     """Infer (kf_start, N). kf_start: ``base`` or from a USED header's ``rom_address`` (slot
-    start + 32). N: the given one, else the smallest N whose slot starts hold every header
+    start + 32, the header size). N: the given one, else the smallest N whose slot starts hold every header
     (with one header, 16 — the MicroEJ default — when it fits); among the N that give the same
     slot size, the largest."""
     if base is None:
         for off, status, w in headers:
             if status == LLK_USED:
-                base = w[2] - 32 - off
+                base = w[2] - HEADER_SIZE - off
                 break
     if max_features:
         return base, max_features
