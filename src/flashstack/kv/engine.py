@@ -8,8 +8,10 @@ reference's order (KV-4, KV-6). Positions are bytes relative to the start of the
 
 Power loss below byte granularity **[fs]**. The reference's recovery assumes that a 1-byte state
 program is atomic and that a torn record leaves erased bytes behind its kept prefix; NOR flash cut
-mid-program can leave any subset of the bits it was clearing. Those states are unreachable with
-clean or prefix-torn cuts, so the readings below change nothing the reference vectors can see:
+mid-program can leave any subset of the bits it was clearing, and a cut erase sets only some of the
+bits it was setting. The first three readings below concern states that clean cuts and
+prefix-torn writes never produce (cut erases are not in the reference vectors either), so no
+reference vector changes; the fourth departs from the reference on purpose, like §14 item 15:
 
 * Torn block-state byte (:func:`flashstack.kv.format.read_block_state`). The store programs a
   block state in four ways: the format header ``FF -> EE`` (after an erase), ``EE -> CC``
@@ -31,6 +33,8 @@ clean or prefix-torn cuts, so the readings below change nothing the reference ve
   - between ``FF`` and CLEAN (``FE``, ``EF``) and every other byte: invalid, formatted as the
     reference does; such a block was just erased by the format being cut and holds nothing.
 
+  A heal that is itself cut leaves a byte between the reading and the old byte, which reads the
+  same way again, so recovery stays idempotent.
 * Partly erased block. A cut erase sets a random subset of the block's 0 bits, header included.
   If magic and state happened to survive (about 3 in 1024 cut erases), the GC victim would read
   as a valid block of garbage; with no CLEAN block left, mount would then format the unclean GC
@@ -40,9 +44,6 @@ clean or prefix-torn cuts, so the readings below change nothing the reference ve
   whatever its state byte, and the block is formatted: every erase the store issues is of a
   block whose live records already exist elsewhere (GC victim after its copies, or a block mount
   formats anyway), so formatting it again loses nothing.
-
-  A heal that is itself cut leaves a byte between the reading and the old byte, which reads the
-  same way again, so recovery stays idempotent.
 * False end of data: a record torn at bit level can hold an all-0xFF "header" among its
   programmed bytes, where the traversal stops. Mount compares the rest of the block with erased
   bytes (one compare per block); if anything is programmed there, the block is full (``space``
