@@ -91,3 +91,9 @@ def test_scheduler_option_runs_on_a_dask_cluster():
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output[res.output.index("{"):])
     assert doc["executor"].startswith("dask:") and doc["cuts"] == 45 and doc["ok"]
+
+
+def test_kv_options_reach_the_store_and_the_reproducer():
+    res = run("torture", "kv", "--align", "8", "--hal", "--ops", "30", "--cuts", "10", "-j", "1", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["target_args"] == ["kv", "--hal", "--align", "8"]

@@ -31,7 +31,9 @@ _KIND_OPTIONS = {
     "kv": [click.option("--block-size", type=INT, default=4096, show_default=True, help="KV block size."),
            click.option("--total-size", type=INT, default=None,
                         help="KV area size [default: the whole partition]."),
-           click.option("--hal", is_flag=True, help="Go through the AliOS flash HAL (PARAMETER_2 view).")],
+           click.option("--hal", is_flag=True, help="Go through the AliOS flash HAL (PARAMETER_2 view)."),
+           click.option("--align", type=click.Choice(["4", "8"]), default="4", show_default=True,
+                        help="Record alignment (8 for 64-bit targets).")],
     "nvs": [click.option("--sector-size", type=INT, default=None, help="NVS sector size [erase page]."),
             click.option("--sector-count", type=INT, default=None, help="NVS sectors [whole partition]."),
             click.option("--data-crc", is_flag=True, help="CONFIG_NVS_DATA_CRC format.")],
@@ -73,7 +75,8 @@ def build_target(kind: str, kw: dict):
         return load_target(kw["target_ref"])
     extra = {}
     if kind == "kv":
-        extra = {"block_size": kw["block_size"], "total_size": kw["total_size"], "hal": kw["hal"]}
+        extra = {"block_size": kw["block_size"], "total_size": kw["total_size"], "hal": kw["hal"],
+                 "align": int(kw["align"])}
     elif kind in ("nvs", "settings"):
         extra = {"sector_size": kw["sector_size"], "sector_count": kw["sector_count"],
                  "data_crc": kw["data_crc"]}

@@ -33,7 +33,7 @@ def _key(i: int) -> str:
 class KVTarget(DictTarget):
     """AliOS KV on ``geometry`` (default 8 KiB, 2 x 4 KiB blocks); ``block_size`` and
     ``total_size`` (default: the whole partition) as :class:`flashstack.kv.KVConfig`; ``hal``
-    puts the store on a HAL partition view instead of the flash area.
+    puts the store on a HAL partition view instead of the flash area; ``align`` 4 or 8.
     ``board``/``partition`` only name where the geometry came from (for reproducers)."""
 
     kind = "kv"
@@ -43,6 +43,7 @@ class KVTarget(DictTarget):
     board: str | None = None
     partition: str | None = None
     hal: bool = False
+    align: int = 4
     churn_size = 480
 
     @classmethod
@@ -57,7 +58,8 @@ class KVTarget(DictTarget):
 
     def config(self):
         from ...kv import KVConfig
-        return KVConfig(total_size=self.total_size or self.geometry.size, block_size=self.block_size)
+        return KVConfig(total_size=self.total_size or self.geometry.size, block_size=self.block_size,
+                        align=self.align)
 
     def storage(self, area):
         """The area itself, or with ``hal`` its HAL partition view: a fresh one-row HAL table
@@ -113,4 +115,6 @@ class KVTarget(DictTarget):
             args += ["--total-size", str(self.total_size)]
         if self.hal:
             args += ["--hal"]
+        if self.align != 4:
+            args += ["--align", str(self.align)]
         return args
