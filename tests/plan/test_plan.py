@@ -61,3 +61,16 @@ def test_plan_and_wear_commands():
     assert r.output.count("page ") == 3 and "erases per 1000 writes" in r.output
     r = run.invoke(cli, ["plan", "--chip", "nope"])
     assert r.exit_code == 1 and "nope" in r.output
+
+
+@pytest.mark.parametrize("keys, key_size", [(100, 2), (256, 1), (2000, 3), (50, 16)])
+def test_workload_keys_are_distinct_and_of_the_given_size(keys, key_size):
+    w = Workload(keys=keys, key_size=key_size)
+    w.check()
+    made = [w.key(i) for i in range(keys)]
+    assert len(set(made)) == keys and {len(k) for k in made} == {key_size}
+
+
+def test_more_keys_than_the_key_size_tells_apart_are_refused():
+    with pytest.raises(InvalidArgument, match="300 distinct keys"):
+        Workload(keys=300, key_size=1).check()

@@ -31,12 +31,21 @@ class Workload:
     writes_per_day: float = 1000.0
 
     def check(self) -> None:
+        """InvalidArgument (EINVAL) for counts or sizes out of range, or more keys than
+        ``key_size`` bytes can tell apart."""
         if self.keys < 1 or self.key_size < 1 or self.value_size < 0 or self.writes_per_day <= 0:
             raise InvalidArgument(f"workload {self}: keys and key size must be >= 1, value size >= 0, "
                                   f"writes per day > 0")
+        if self.keys > 256 ** self.key_size:
+            raise InvalidArgument(f"workload {self}: {self.keys} distinct keys do not fit in "
+                                  f"{self.key_size} byte(s)")
 
     def key(self, i: int) -> bytes:
-        return f"k{i:0{self.key_size - 1}d}".encode()[-self.key_size:] if self.key_size > 1 else bytes([i % 256])
+        """Key ``i`` (0 <= i < keys), ``key_size`` bytes, distinct for every i: ``k0007`` when
+        every index fits that form, else ``i`` as big-endian bytes (so keys never collide)."""
+        if self.key_size > 1 and self.keys <= 10 ** (self.key_size - 1):
+            return f"k{i:0{self.key_size - 1}d}".encode()
+        return i.to_bytes(self.key_size, "big")
 
     def value(self, i: int, version: int) -> bytes:
         seed = f"{i}:{version}:".encode()
