@@ -122,3 +122,12 @@ def test_nvs_on_zero_erased_flash_sampled_all_tears():
     assert dev.parameters.erase_value == 0x00
     r = run_campaign(Campaign(t, workload="mixed", ops=200, seed=4, cuts=150, gc_check=0.3), jobs=1)
     assert r.ok, _summary(r)
+
+
+def test_kv_large_blocks_gc_exercise_scales_with_the_partition():
+    # 8 blocks of 16 KiB (32-bit positions): a GC cycle needs far more churn than on 8 KiB
+    from flashstack.torture import Geometry
+    t = KVTarget(geometry=Geometry.uniform(131072, 16384, allow_double_writes=True), block_size=16384)
+    r = run_campaign(Campaign(t, workload="mixed", ops=100, seed=1, cuts=12, tears=("clean",)), jobs=1)
+    assert r.ok, _summary(r)
+    assert r.gc_checked == r.cuts == 12

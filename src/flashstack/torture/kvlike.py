@@ -63,7 +63,7 @@ class DictTarget(Target):
     """Base of key-value targets. Subclasses provide :meth:`mount`, :meth:`observe`,
     :meth:`kv_set`, :meth:`kv_delete`, optionally :meth:`kv_delete_prefix` and
     :meth:`structure`, and :meth:`workload`. ``churn_key`` / ``churn_size`` drive the GC
-    exercise; ``exercise_limit`` bounds its writes."""
+    exercise; its writes are bounded by ``exercise_limit`` plus four partitions' worth."""
 
     what = "key"
     exercise_name = "GC-cycle exercise"
@@ -153,7 +153,9 @@ class DictTarget(Target):
         base = [dev.stats.erase_cycles[i] for i in pages]
         expected = dict(observed)
         key = self.churn_key
-        for n in range(self.exercise_limit):
+        # enough writes to rewrite the partition several times over, whatever its size
+        limit = self.exercise_limit + 4 * area.size // self.churn_size
+        for n in range(limit):
             if self.gc_cycle_done([dev.stats.erase_cycles[i] - b for i, b in zip(pages, base)]):
                 break
             start = n * 37 % 256  # a different value every write
@@ -169,7 +171,7 @@ class DictTarget(Target):
                 self.kv_delete(store, victims[0])  # the store is full: make room, keep checking
                 del expected[victims[0]]
         else:
-            return [f"GC exercise: {self.exercise_limit} writes of {self.churn_size} bytes did not "
+            return [f"GC exercise: {limit} writes of {self.churn_size} bytes did not "
                     f"complete a GC cycle (erases per page: "
                     f"{[dev.stats.erase_cycles[i] - b for i, b in zip(pages, base)]})"]
         out = [f"GC exercise: {v}" for v in check_dict(self.observe(store), expected, expected, self.what)]
