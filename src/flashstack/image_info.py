@@ -6,7 +6,7 @@ board, or ``<device>.bin`` files in a directory); :func:`create_images` writes e
 programmed byte, programmed byte count, erased erase pages and the SHA-256;
 :func:`unpartitioned_info` does the same for the ranges no partition covers (:func:`free_ranges`).
 
-Used by ``flashstack image`` and by ``inspect``. Standard library only; a board is used
+Used by ``flashstack image``, ``flashstack board`` and the CLI's image options. Standard library only; a board is used
 through its documented attributes (``board.name``, ``board.devices[i].name``,
 ``board.open(images=...)``). Offsets in results are partition-relative bytes unless the
 name says ``device_offset``.
@@ -122,9 +122,8 @@ class AreaInfo:
 
 def _segments(area) -> Iterable[tuple[int, int, bool]]:
     """``(off, n, is_whole_page)`` pieces covering the area, split at erase page starts."""
-    starts = [p.start_offset - area.offset for p in area.erase_pages()]
     sizes = {p.start_offset - area.offset: p.size for p in area.erase_pages()}
-    bounds = sorted(set([0, area.size] + starts))
+    bounds = sorted(set([0, area.size, *sizes]))
     for a, b in zip(bounds, bounds[1:]):
         yield a, b - a, sizes.get(a) == b - a
 
