@@ -147,3 +147,14 @@ def test_raw_devicetree_with_include_dirs(tmp_path):
     assert list(parts) == ["boot_partition", "slot0_partition", "slot1_partition", "scratch_partition",
                            "storage_partition"]
     assert parts["storage_partition"]["nvs"]["items"] == {"1": b"raw devicetree".hex()}
+
+
+def test_every_example_is_covered(examples_dir):
+    assert sorted(p.name for p in examples_dir.iterdir() if (p / "manifest.toml").is_file()) == sorted(EXPECTED_KINDS)
+
+
+def test_demo_example_equals_the_built_in_demo(built):
+    """examples/flashstack-demo is a copy of the package's demo manifest and inputs
+    (examples/README.md says they build the same image): the two must not drift apart."""
+    result, _ = built("flashstack-demo")
+    assert result.images == build(None, None).images
