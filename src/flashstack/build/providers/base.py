@@ -28,17 +28,8 @@ def scratch_area(area: FlashArea) -> FlashArea:
     is touched. The scratch device allows double writes (stores re-program state bytes)."""
     from ...device import SimulatedFlash
 
-    runs: list[list[int]] = []
-    for page in area.erase_pages():
-        if runs and runs[-1][1] == page.size:
-            runs[-1][0] += 1
-        else:
-            runs.append([1, page.size])
-    covered = sum(c * s for c, s in runs)
-    if covered != area.size:  # partition not on page boundaries: model it as one page per byte run
-        runs = [[1, area.size]]
     dev = area.device
-    flash = SimulatedFlash(layout=[tuple(r) for r in runs], write_block_size=area.align,
+    flash = SimulatedFlash(layout=area.page_runs(), write_block_size=area.align,
                            erase_value=area.erased_val, allow_double_writes=True,
                            program_page_size=getattr(dev, "program_page_size", None),
                            name=f"{dev.name}:{area.name}")
