@@ -106,3 +106,15 @@ def test_empty_hex_is_an_error(tmp_path):
     path.write_text(":00000001FF\n")
     with pytest.raises(InvalidArgument, match="holds no data"):
         scan_file(path)
+
+
+def test_a_bad_build_record_is_named(tmp_path, demo_images):
+    (tmp_path / "flash0.bin").write_bytes(demo_images["flash0"])
+    (tmp_path / "build.json").write_text("{not json")
+    with pytest.raises(InvalidArgument, match=r"build record .*build\.json: not valid JSON"):
+        inspect_images([tmp_path / "flash0.bin"])
+    (tmp_path / "build.json").write_text("[]")
+    with pytest.raises(InvalidArgument, match="not a JSON object"):
+        inspect_images([tmp_path / "flash0.bin"])
+    with pytest.raises(NotFound, match="missing.json"):
+        inspect_images([tmp_path / "flash0.bin"], record=tmp_path / "missing.json")

@@ -167,8 +167,7 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
         found = find_record(paths)
         record = found
     if isinstance(record, (str, os.PathLike)):
-        with open(record) as f:
-            record = json.load(f)
+        record = _load_record(record)
     if board is None and record:
         board = record.get("board_spec") or record.get("board")
     if board is None:
@@ -204,6 +203,21 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
     return {"board": board.name, "record": bool(record), "notes": notes,
             "images": {n: {"size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in images.items()},
             "partitions": reports}
+
+
+def _load_record(path: str | os.PathLike) -> dict:
+    """A build record (``build.json``); InvalidArgument (EINVAL) naming the file when it is not
+    a JSON object, NotFound (ENOENT) when it is missing."""
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except FileNotFoundError:
+        raise NotFound(f"build record {os.fspath(path)!r} not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"build record {os.fspath(path)}: not valid JSON ({exc})") from None
+    if not isinstance(record, dict):
+        raise InvalidArgument(f"build record {os.fspath(path)}: not a JSON object")
+    return record
 
 
 def _absent(area) -> dict:
