@@ -123,3 +123,13 @@ def test_names_from_the_image_are_printed_literally(tmp_path):
     r = _run("inspect", "[o]", "-p", "lfs_partition", "--details", cwd=tmp_path)
     assert r.exit_code == 0, r.output
     assert "/[red]a.txt" in r.stdout
+
+
+def test_inspect_nvs_details_show_the_nvs_dump_view(tmp_path, examples_dir):
+    manifest = examples_dir / "nrf52840dk_nrf52840" / "manifest.toml"
+    assert _run("build", manifest, "-o", "out", cwd=tmp_path).exit_code == 0
+    r = _run("inspect", "out", "-p", "storage_partition", "--details", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "hw/serial" in r.stdout   # Settings table of inspect
+    # the NVS layer's own dump view follows
+    assert "partition storage_partition: Zephyr NVS, 8 x 4096 B sectors, write block 4" in r.stdout

@@ -137,13 +137,16 @@ def _details(p: dict) -> None:
 
 def _layer_dump(command: str, p: dict, scan: dict | None) -> None:
     """The store layer's own dump view (``flashstack kv|feature|nvs dump``) of the scan that
-    inspect ran, so both commands show a store the same way."""
+    inspect ran, so both commands show a store the same way (one renderer per store).
+
+    The store CLI modules name it ``_render_dump`` today; a public ``render_dump`` is taken
+    first. A module with neither is an error, never a silently missing view."""
     if scan is None:
         return
     import importlib
-    render = getattr(importlib.import_module(f"flashstack.cli.{command}"), "_render_dump", None)
-    if render is not None:
-        render({"partition": p["partition"], **scan})
+    module = importlib.import_module(f"flashstack.cli.{command}")
+    render = getattr(module, "render_dump", None) or getattr(module, "_render_dump")
+    render({"partition": p["partition"], **scan})
 
 
 def _render_scan(report: dict) -> None:
