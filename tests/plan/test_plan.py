@@ -74,3 +74,9 @@ def test_workload_keys_are_distinct_and_of_the_given_size(keys, key_size):
 def test_more_keys_than_the_key_size_tells_apart_are_refused():
     with pytest.raises(InvalidArgument, match="300 distinct keys"):
         Workload(keys=300, key_size=1).check()
+
+
+def test_wear_refuses_a_size_that_is_not_whole_units():
+    r = CliRunner().invoke(cli, ["wear", "--size", "0x2800", "--unit-size", "0x1000", "--samples", "10"])
+    assert r.exit_code == 1
+    assert "--size 0x2800 is not a whole number of --unit-size 0x1000 units" in r.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import console, emit, json_option, parse_int
+from .common import console, emit, fail, json_option, parse_int
 from .plan import _workload, _years, workload_options
 
 
@@ -25,6 +25,9 @@ def wear(as_json, size, unit_size, **kw):
     from ..device import chips
     from ..plan import measure
 
+    if unit_size < 1 or size < unit_size or size % unit_size:
+        # measuring a smaller partition than the one asked for would be a silent wrong answer
+        fail(f"--size {size:#x} is not a whole number of --unit-size {unit_size:#x} units")
     chip = chips.get(kw["chip"])
     cand = measure(kw["store"], size // unit_size, unit_size, _workload(kw),
                    write_block=chip.write_block_size, rated_cycles=chip.rated_cycles or 100_000,
