@@ -74,3 +74,26 @@ def test_feature_checks_catch_a_vanished_and_an_overlapping_feature():
     feats = t.mount(area).features()
     twin = [feats[0], feats[0].__class__(**{**feats[0].__dict__, "handle": 1})]
     assert "overlap" in t._overlaps(twin)[0]
+
+
+def test_a_refused_write_may_have_landed():
+    # Zephyr Settings: a save refused with ENOSPC may have stored value and name (NVS-32)
+    from flashstack.torture.kvlike import DictTarget, Either
+    model = DictTarget.model_apply(None, {"a": b"1"}, ("set", "a", b"2"), "ENOSPC")
+    assert isinstance(model["a"], Either)
+    assert check_dict({"a": b"1"}, model, model) == [] and check_dict({"a": b"2"}, model, model) == []
+    assert "expected 1 bytes 31 or 1 bytes 32" in check_dict({}, model, model)[0]
+    fresh = DictTarget.model_apply(None, {}, ("set", "n", b"x"), "ENOSPC")
+    assert check_dict({}, fresh, fresh) == [] and check_dict({"n": b"y"}, fresh, fresh) != []
+    assert DictTarget.model_apply(None, fresh, ("set", "n", b"z"), "ok") == {"n": b"z"}
+
+
+def test_settings_fill_with_refused_saves_survives_cuts():
+    from flashstack.torture.targets.settings import SettingsTarget
+    c = Campaign(SettingsTarget(), workload="fill", ops=120, seed=5, cuts=60, gc_check=0.5)
+    steps = c.steps()
+    from flashstack.torture.engine import Runner
+    runner = Runner(c)
+    assert "ENOSPC" in [runner.advance() for _ in steps]
+    r = run_campaign(c, jobs=1)
+    assert r.ok, [(f.reproducer, f.violations[:1]) for f in r.failures[:3]] + r.run_violations[:2]
