@@ -10,9 +10,10 @@ must never hold a device, an area or a store.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Any, Sequence
 
-from ..device import SimulatedFlash
+from ..device import PageLayout, SimulatedFlash
 from ..errors import InvalidArgument, NotFound
 from ..flash_map import FlashArea
 
@@ -126,22 +127,15 @@ def _hal_row(board, name):
 
 
 def _slice_layout(runs: Sequence[tuple[int, int]], off: int, size: int) -> tuple:
-    """Erase-page runs covering ``[off, off+size)``; EINVAL when the partition does not start
-    and end on page boundaries (every store here erases whole pages of its partition)."""
-    out: list[list[int]] = []
-    pos, end = 0, off + size
-    for count, psize in runs:
-        for _ in range(count):
-            if off <= pos and pos + psize <= end:
-                if out and out[-1][1] == psize:
-                    out[-1][0] += 1
-                else:
-                    out.append([1, psize])
-            elif pos < end and pos + psize > off:
-                raise InvalidArgument(f"partition {off:#x}+{size:#x} does not cover whole erase pages "
-                                      f"(page {pos:#x}+{psize:#x})")
-            pos += psize
-    return tuple((c, s) for c, s in out)
+    """Erase-page runs covering ``[off, off+size)`` of a device with page ``runs`` (the flash
+    map's :meth:`FlashArea.page_runs`); EINVAL when the partition does not start and end on
+    page boundaries (every store here erases whole pages of its partition)."""
+    shape = SimpleNamespace(layout=PageLayout(runs), size=sum(c * s for c, s in runs), name="layout")
+    area = FlashArea(None, off, size, shape)
+    pages = area.erase_pages()
+    if not pages or pages[0].start_offset != off or sum(p.size for p in pages) != size:
+        raise InvalidArgument(f"partition {off:#x}+{size:#x} does not cover whole erase pages")
+    return tuple(area.page_runs())
 
 
 @dataclass
