@@ -87,19 +87,18 @@ class Geometry:
         from ..board import load_board
 
         b = load_board(board)
-        part = None
-        for p in b.partitions:
-            if p.label == partition or partition in tuple(p.node_labels or ()) or p.id == partition \
-                    or (isinstance(partition, str) and partition.isdigit() and p.id == int(partition)):
-                part = p
-                break
+        name = int(partition) if isinstance(partition, str) and partition.isdigit() else partition
+        try:
+            part = b.partition(name)
+        except NotFound:
+            part = None
         if part is not None:
-            dev = next(d for d in b.devices if d.name == part.device)
+            dev = b.device(part.device)
             off, size, address, area_id = part.offset, part.size, part.address, part.id
             label = (tuple(part.node_labels or ()) or (part.label or f"id {part.id}",))[0]
         else:
             row = _hal_row(b, partition)
-            dev = next(d for d in b.devices if d.name == row.device)
+            dev = b.device(row.device)
             address, size = row.info.partition_start_addr, row.info.partition_length
             off, area_id, label = address - (dev.base_address or 0), 0, str(partition)
         runs = _slice_layout(dev.layout, off, size)
