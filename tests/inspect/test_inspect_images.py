@@ -118,3 +118,40 @@ def test_a_bad_build_record_is_named(tmp_path, demo_images):
         inspect_images([tmp_path / "flash0.bin"])
     with pytest.raises(NotFound, match="missing.json"):
         inspect_images([tmp_path / "flash0.bin"], record=tmp_path / "missing.json")
+
+
+def test_boardless_hex_far_apart_is_scanned_by_window(tmp_path, monkeypatch):
+    """Internal flash at 0x0 and QSPI at 0x90000000 in one HEX: the 2.3 GiB between them is
+    never materialised; offsets (= addresses, base 0) and size are those of the whole span."""
+    import intelhex
+
+    from flashstack.inspect import scan
+    out = tmp_path / "demo"
+    build(None, out)
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "image.hex").write_bytes((out / "image.hex").read_bytes())
+    monkeypatch.setattr(scan, "scan_image", lambda *a, **k: pytest.fail("the whole span was scanned"))
+    report = scan_file(lone / "image.hex")
+    ih = intelhex.IntelHex(str(lone / "image.hex"))
+    assert report["base_address"] == 0 and report["size"] == ih.maxaddr() + 1 > 0x90400000
+    assert [(s["offset"], s["block_size"]) for s in report["littlefs"]] == [(0x90400000, 4096)]
+    assert [(g["offset"], g["block_size"], g["blocks"]) for g in report["kv_stores"]] == [(0x1e000, 4096, 2)]
+    assert [m["offset"] for m in report["mcuboot"]] == [0x20000]
+    programmed = [a for a in ih.addresses() if ih[a] != 0xFF]
+    assert report["bytes"]["first_non_erased"] == programmed[0] == 0
+    assert report["bytes"]["last_non_erased"] == programmed[-1]
+    assert report["bytes"]["erased_bytes"] == report["size"] - len(programmed)
+
+
+def test_hex_windows_report_as_the_filled_span(monkeypatch, examples_hex):
+    """Split into windows (a tiny gap limit) or scanned as one filled buffer: the same report."""
+    from flashstack.inspect import scan
+    whole = scan_file(examples_hex)
+    monkeypatch.setattr(scan, "HEX_WINDOW_GAP", 0x100)
+    split = scan_file(examples_hex)
+    for key in ("size", "sha256", "base_address", "kv_blocks", "kv_stores", "llkernel_slots", "littlefs",
+                "mcuboot", "summary"):
+        assert split[key] == whole[key], key
+    for key in ("first_non_erased", "last_non_erased", "erased_bytes", "size"):
+        assert split["bytes"][key] == whole["bytes"][key], key

@@ -5,20 +5,28 @@ Looks, at every ``step``-byte boundary (1 KiB by default), for AliOS KV block he
 (USED/REMOVED status word at a 4 KiB boundary), littlefs superblocks and MCUboot image
 headers, and reports their offsets. Runs of KV block headers at a constant stride are
 grouped into candidate stores and decoded with the KV layer.
+
+An Intel HEX file is scanned window by window: segments closer than :data:`HEX_WINDOW_GAP`
+are joined (gaps read as erased), windows further apart (e.g. internal flash at 0x0 and QSPI
+at 0x90000000) are scanned separately, so a sparse address space is never materialised.
 """
 
 from __future__ import annotations
 
 import hashlib
-import struct
 
 from ..errors import InvalidArgument
-from .analysis import byte_summary
+from ..llkernel.header import HEADER_SIZE
+from .analysis import byte_summary, entropy
 from .littlefs import find_superblock, summarize_littlefs
 from .mcuboot import IMAGE_MAGIC, parse_image
-from .stores import LLK_REMOVED, LLK_USED, kv_block_header
+from .stores import LLK_USED, kv_block_header, llkernel_headers
 
-__all__ = ["scan_image", "scan_file"]
+__all__ = ["scan_image", "scan_file", "HEX_WINDOW_GAP"]
+
+#: HEX segments less than this many bytes apart are scanned as one erased-filled window.
+HEX_WINDOW_GAP = 16 << 20
+_FOUND = ("kv_blocks", "kv_stores", "llkernel_slots", "littlefs", "mcuboot")
 
 
 def _kv_blocks(data: bytes, step: int) -> list[dict]:
@@ -74,8 +82,10 @@ def _decode_kv(data: bytes, group: dict) -> dict:
     dev.restore(data[group["offset"]:group["offset"] + size])
     area = FlashArea(None, 0, size, dev, label=f"kv@{group['offset']:#x}")
     hint = {"type": "alios-kv", "config": {"block_size": group["block_size"], "total_size": size}}
+    view = PartitionView(area.name, data[group["offset"]:group["offset"] + size], area,
+                         erase_page=group["block_size"])
     try:
-        rep = probe_kv(PartitionView(area.name, dev.snapshot(), area, erase_page=group["block_size"]), hint, False)
+        rep = probe_kv(view, hint, False)
     except (OSError, ValueError) as exc:
         return {"error": str(exc)}
     if rep is None:
@@ -85,19 +95,26 @@ def _decode_kv(data: bytes, group: dict) -> dict:
 
 def _llk_slots(data: bytes, step: int = 4096) -> list[dict]:
     out = []
-    for off in range(0, len(data) - 31, step):
-        w = struct.unpack_from("<8I", data, off)
-        if w[0] == LLK_USED:
+    for off, status, w in llkernel_headers(data, step):
+        if status == LLK_USED:
             out.append({"offset": off, "status": "used", "nb_subsectors": w[1], "rom_address": w[2],
                         "rom_size": w[3], "ram_address": w[4], "ram_size": w[5], "feature_index": w[6],
-                        "slot_address": w[2] - 32})
-        elif w[0] == LLK_REMOVED:
+                        "slot_address": w[2] - HEADER_SIZE})
+        else:
             out.append({"offset": off, "status": "removed"})
     return out
 
 
 def scan_image(data: bytes, step: int = 1024) -> dict:
-    """Scan raw ``data`` (offsets relative to its start). See the module docstring."""
+    """Scan raw ``data`` (offsets relative to its start). See the module docstring.
+
+    Returns ``{"board": None, "size", "sha256", "summary", "kv_blocks", "kv_stores",
+    "llkernel_slots", "littlefs", "mcuboot", "bytes"}``; every item found has an ``offset``."""
+    return _result(len(data), hashlib.sha256(data).hexdigest(), _find(data, step), byte_summary(data))
+
+
+def _find(data: bytes, step: int) -> dict:
+    """The structures found in ``data`` (see :data:`_FOUND`), offsets relative to its start."""
     kv_blocks = _kv_blocks(data, step)
     groups = _kv_groups(kv_blocks)
     for g in groups:
@@ -117,6 +134,12 @@ def scan_image(data: bytes, step: int = 1024) -> dict:
             if img is not None:
                 mcu.append({"offset": off, "version": img.version, "image_size": img.image_size,
                             "hash_ok": img.hash_ok})
+    return {"kv_blocks": kv_blocks, "kv_stores": groups, "llkernel_slots": llk, "littlefs": lfs,
+            "mcuboot": mcu}
+
+
+def _result(size: int, sha256: str, found_items: dict, stats: dict) -> dict:
+    groups, llk, lfs, mcu = (found_items[k] for k in ("kv_stores", "llkernel_slots", "littlefs", "mcuboot"))
     found = []
     if groups:
         found.append(f"{len(groups)} AliOS KV store(s) at " + ", ".join(f"{g['offset']:#x}" for g in groups))
@@ -126,33 +149,77 @@ def scan_image(data: bytes, step: int = 1024) -> dict:
         found.append(f"littlefs superblock at " + ", ".join(f"{s['offset']:#x}" for s in lfs))
     if mcu:
         found.append(f"MCUboot image at " + ", ".join(f"{s['offset']:#x}" for s in mcu))
-    return {"board": None, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-            "summary": "; ".join(found) or "no known structure found",
-            "kv_blocks": kv_blocks, "kv_stores": groups, "llkernel_slots": llk,
-            "littlefs": lfs, "mcuboot": mcu, "bytes": byte_summary(data)}
+    return {"board": None, "size": size, "sha256": sha256,
+            "summary": "; ".join(found) or "no known structure found", **found_items, "bytes": stats}
 
 
 def scan_file(path) -> dict:
-    """:func:`scan_image` of a raw or Intel HEX file (HEX: offsets are absolute addresses,
-    the image spans the lowest to the highest address, gaps erased)."""
+    """:func:`scan_image` of a raw or Intel HEX file. HEX: the image spans the lowest to the
+    highest address (``size``, gaps erased; ``sha256`` of that span), offsets are relative to
+    the lowest address (``base_address``) and each item also gets its absolute ``address``.
+    InvalidArgument (EINVAL) for a HEX file without data."""
     from .job import read_image_file
 
     raw, segments = read_image_file(path)
     base = 0
-    if raw is None:
+    if raw is not None:
+        out = scan_image(raw)
+    else:
         if not segments:
             raise InvalidArgument(f"{path}: Intel HEX file holds no data")
-        base = min(a for a, _ in segments)
-        end = max(a + len(d) for a, d in segments)
-        buf = bytearray(b"\xff" * (end - base))
-        for a, d in segments:
-            buf[a - base:a - base + len(d)] = d
-        raw = bytes(buf)
-    out = scan_image(raw)
+        windows = _hex_windows(segments)
+        base = windows[0][0]
+        out = scan_image(windows[0][1]) if len(windows) == 1 else _scan_windows(windows)
     out["image"] = str(path)
     out["base_address"] = base
     if base:
-        for key in ("kv_blocks", "kv_stores", "llkernel_slots", "littlefs", "mcuboot"):
+        for key in _FOUND:
             for item in out[key]:
                 item["address"] = base + item["offset"]
     return out
+
+
+def _hex_windows(segments, erase_value: int = 0xFF) -> list[tuple[int, bytes]]:
+    """``(start address, bytes)`` windows: segments closer than HEX_WINDOW_GAP joined, the
+    gaps filled with the erase value."""
+    windows: list[tuple[int, bytearray]] = []
+    for addr, data in sorted(segments):
+        if windows and addr - (windows[-1][0] + len(windows[-1][1])) < HEX_WINDOW_GAP:
+            start, buf = windows[-1]
+            gap = addr - (start + len(buf))
+            buf += bytes([erase_value]) * max(gap, 0)
+            buf[addr - start:addr - start + len(data)] = data
+        else:
+            windows.append((addr, bytearray(data)))
+    return [(a, bytes(b)) for a, b in windows]
+
+
+def _scan_windows(windows, erase_value: int = 0xFF) -> dict:
+    """One report for windows far apart: items from each window (offsets relative to the first
+    window's start), the SHA-256 of the whole span streamed with erased gaps, and byte figures
+    of the span (``entropy`` over the windows' non-erased spans only, not the gaps)."""
+    base = windows[0][0]
+    found_items: dict = {k: [] for k in _FOUND}
+    sha = hashlib.sha256()
+    gap_chunk = bytes([erase_value]) * (1 << 20)
+    first = last = None
+    programmed = bytearray()
+    pos = base
+    for start, data in windows:
+        for n in range(start - pos, 0, -len(gap_chunk)):
+            sha.update(gap_chunk[:min(n, len(gap_chunk))])
+        sha.update(data)
+        pos = start + len(data)
+        for key, items in _find(data, 1024).items():
+            for item in items:
+                item["offset"] += start - base
+            found_items[key].extend(items)
+        stats = byte_summary(data, erase_value)
+        if stats["first_non_erased"] is not None:
+            first = stats["first_non_erased"] + start - base if first is None else first
+            last = stats["last_non_erased"] + start - base
+            programmed += data[stats["first_non_erased"]:stats["last_non_erased"] + 1]
+    size = pos - base
+    stats = {"entropy": round(entropy(programmed), 3), "first_non_erased": first, "last_non_erased": last,
+             "erased_bytes": size - sum(len(d) - d.count(erase_value) for _, d in windows), "size": size}
+    return _result(size, sha.hexdigest(), found_items, stats)
