@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-__all__ = ["align_next", "align_up", "clip_ranges", "place_ram"]
+__all__ = ["align_next", "align_up", "clip_ranges", "torn_ram_size", "place_ram"]
 
 
 def align_next(x: int, align: int) -> int:
@@ -25,17 +25,35 @@ def align_up(x: int, align: int) -> int:
 
 
 def clip_ranges(ranges: Iterable[tuple[int, int]], base: int, size: int) -> list[tuple[int, int]]:
-    """Clip ``[start, end)`` ranges to the buffer ``[base, base + size)``; ranges entirely outside
-    (torn or foreign headers) are dropped. An empty range is kept when its start lies inside."""
+    """Clip ``[start, end)`` ranges (absolute addresses) to the buffer ``[base, base + size)``.
+
+    Dropped: ranges entirely outside (torn or foreign headers, spec §8 step 4) and **[fs]**
+    ranges longer than the buffer (torn ``ram_size``, see :func:`torn_ram_size`). An empty
+    range is kept when its start lies inside.
+    """
     end_buf = base + size
     out = []
     for s, e in ranges:
+        if torn_ram_size(e - s, size):
+            continue
         if s == e:
             if base <= s < end_buf:
                 out.append((s, s))
         elif s < end_buf and e > base and e > s:
             out.append((max(s, base), min(e, end_buf)))
     return out
+
+
+def torn_ram_size(ram_size: int, buf_size: int) -> bool:
+    """**[fs]** A stored ``ram_size`` larger than the RAM buffer (``buf_size`` bytes) is torn.
+
+    No allocation writes one (the reference and flashstack both refuse ``size_RAM > buffer``),
+    but a header program cut after the USED status leaves ``ram_size`` erased (0xFFFFFFFF) or
+    with erased high bytes. Clipped, such a range would cover the buffer from ``ram_address``
+    to its end and block every allocation until the Kernel frees the torn Feature (torture
+    finding L1); ignoring it is what spec §13 asks for a torn header's RAM range.
+    """
+    return ram_size > buf_size
 
 
 def place_ram(live: Iterable[tuple[int, int]], size: int, base: int, buf_size: int,

@@ -13,6 +13,7 @@ from typing import Callable
 from .config import KfConfig
 from .header import (HEADER_SIZE, LLKERNEL_RAM_AREA_ALIGNMENT, LLKERNEL_ROM_AREA_ALIGNMENT,
                      FeatureHeader, to_int32)
+from .ram import torn_ram_size
 
 __all__ = ["Anomaly", "SlotReport", "ScanReport", "scan_region"]
 
@@ -107,7 +108,11 @@ def _check_used(r: SlotReport, cfg: KfConfig) -> None:
     if h.ram_address % LLKERNEL_RAM_AREA_ALIGNMENT:
         add(Anomaly("ram_misaligned", ERROR, f"ram_address {h.ram_address:#x} is not 8-byte aligned "
                     "(install error 54)", r.slot))
-    if cfg.ram_base is not None:
+    if torn_ram_size(h.ram_size, cfg.ram_size):
+        add(Anomaly("torn_ram_fields", WARNING, f"ram_size {h.ram_size:#x} exceeds the {cfg.ram_size}-byte "
+                    "RAM buffer: torn header (allocation cut after the USED status); its RAM range "
+                    "is ignored for placement and the Kernel frees it at boot (code 1)", r.slot))
+    elif cfg.ram_base is not None:
         lo, hi = cfg.ram_base, cfg.ram_base + cfg.ram_size
         if not (lo <= h.ram_address and h.ram_address + h.ram_size <= hi):
             add(Anomaly("ram_outside_buffer", WARNING, f"RAM {h.ram_address:#x}+{h.ram_size:#x} is not "
