@@ -80,3 +80,17 @@ def test_wear_refuses_a_size_that_is_not_whole_units():
     r = CliRunner().invoke(cli, ["wear", "--size", "0x2800", "--unit-size", "0x1000", "--samples", "10"])
     assert r.exit_code == 1
     assert "--size 0x2800 is not a whole number of --unit-size 0x1000 units" in r.output
+
+
+def test_json_of_an_unworn_store_is_strict_json():
+    """No page erased during the sample: lifetime is unbounded (inf in Python, "forever" in the
+    table) and null in JSON, which has no Infinity."""
+    args = ["wear", "--size", "0x40000", "--unit-size", "0x1000", "--keys", "5", "--samples", "10"]
+    r = CliRunner().invoke(cli, args + ["--json"])
+    assert r.exit_code == 0, r.output
+
+    def refuse(constant):
+        raise AssertionError(f"non-standard JSON constant {constant}")
+    data = json.loads(r.stdout, parse_constant=refuse)
+    assert data["fits"] and data["max_page_cycles_per_write"] == 0 and data["lifetime_years"] is None
+    assert "lifetime forever years" in CliRunner().invoke(cli, args).stdout

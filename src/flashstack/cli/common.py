@@ -7,6 +7,7 @@ error lines look the same everywhere. click and rich are imported only inside ``
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from typing import Any, Callable, Mapping
@@ -180,11 +181,24 @@ def add_plain_row(table, *cells, style=None) -> None:
 
 
 def emit(obj: Any, as_json: bool, render_fn: Callable[[Any], None]) -> None:
-    """Print ``obj`` as JSON (``json.dumps(obj, indent=2)``) when ``as_json``, else ``render_fn(obj)``."""
+    """Print ``obj`` as JSON (``json.dumps(obj, indent=2)``) when ``as_json``, else ``render_fn(obj)``.
+
+    JSON has no infinity or NaN: such floats (e.g. the lifetime of a store that wore no page
+    during the sample) are written as ``null`` so that strict parsers (jq) read the output."""
     if as_json:
-        click.echo(json.dumps(obj, indent=2))
+        click.echo(json.dumps(_finite(obj), indent=2, allow_nan=False))
     else:
         render_fn(obj)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 json_option = click.option("--json", "as_json", is_flag=True,
