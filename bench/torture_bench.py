@@ -87,9 +87,8 @@ def main() -> None:
         print(f"speed-up with {a.jobs} jobs (kv 8K, {name}): wall {speedup:.2f}x, "
               f"CPU-time bound {cpu_bound:.2f}x (ideal {a.jobs}.00x; ratios {speedup / a.jobs:.2f}, "
               f"{cpu_bound / a.jobs:.2f})")
-    print("(each worker is a spawned interpreter: ~0.2 s CPU to start and import, more wall time on a "
-          "loaded machine; chunks start from checkpoints the parent hands over, so that start is the "
-          "fixed cost short campaigns pay)")
+    print("(workers are forked on Linux, spawned elsewhere at ~0.2 s CPU each; chunks start from "
+          "checkpoints the parent hands over; wall-clock ratios suffer when other jobs share the cores)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Running campaign chunks on local worker processes or on a Dask cluster.
 
-Local workers are started with the ``spawn`` method (safe on every platform, no inherited
-state); each receives the campaign by value and rebuilds its own device. Dask
+Local workers are forked where the platform can (Linux: a worker starts in milliseconds, so a
+short campaign gains from a second core) and spawned elsewhere; either way each receives the
+campaign by value and rebuilds its own device, so results never depend on inherited state. Dask
 (``distributed``, extra ``dask``) is imported only when a scheduler address is given.
 """
 
@@ -30,7 +31,9 @@ def execute(fn: Callable, campaign, tasks: list, jobs: int, scheduler: str | Non
     if scheduler is not None:
         yield from _dask(fn, campaign, tasks, scheduler)
         return
-    ctx = multiprocessing.get_context("spawn")
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" \
+        and os.uname().sysname == "Linux" else "spawn"
+    ctx = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)) or 1, mp_context=ctx) as pool:
         futures = [pool.submit(fn, campaign, *task) for task in tasks]
         for fut in as_completed(futures):
