@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from .common import console, emit, fail, json_option, parse_int
 from .plan import _workload, _years, workload_options
@@ -38,11 +39,12 @@ def wear(as_json, size, unit_size, **kw):
 
 def _render(c, samples) -> None:
     if not c.fits:
-        console.print(f"[red]does not fit[/]: {c.reason}")
+        console.print(f"[red]does not fit[/]: {escape(c.reason)}", soft_wrap=True)
         return
     top = max(c.page_cycles) or 1
     for i, n in enumerate(c.page_cycles):
         bar = "#" * max(1 if n else 0, round(40 * n / top))
         console.print(f"page {i:3d} @ {i * c.unit_size:#08x}  {n:6d}  {bar}")
     console.print(f"{samples} updates: {c.erases_per_1000_writes:.1f} erases per 1000 writes, "
-                  f"write amplification {c.write_amplification:.2f}, lifetime {_years(c.lifetime_years)} years")
+                  f"write amplification {c.write_amplification:.2f}, lifetime {_years(c.lifetime_years)} years",
+                  soft_wrap=True)
