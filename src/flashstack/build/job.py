@@ -44,6 +44,9 @@ class PlannedPartition:
 
 @dataclass
 class BuildPlan:
+    """A checked manifest on its board: one :class:`PlannedPartition` per board partition, in
+    board order (those the manifest does not name have no provider and stay erased)."""
+
     manifest: Manifest
     board: object
     partitions: list[PlannedPartition] = field(default_factory=list)

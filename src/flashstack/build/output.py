@@ -86,4 +86,5 @@ def write_outputs(out_dir: str | os.PathLike, files: dict[str, bytes | str]) -> 
 
 
 def dumps_record(record: dict) -> str:
+    """The build record as the text of ``build.json`` (indented JSON, key order kept)."""
     return json.dumps(record, indent=2, sort_keys=False) + "\n"
