@@ -117,3 +117,43 @@ def test_hint_runs_the_named_probe_first(make_area):
     assert rep["kind"] == "llkernel"
     assert rep["llkernel"]["features"] == [] and rep["llkernel"]["config"]["slot_size"] == 16384
     assert inspect_area(make_area(b"\xff" * 65536))["kind"] == "erased"
+
+
+def _kv_dump_with_gc_pending() -> bytes:
+    """A 2-block AliOS KV cut by power loss where the next mount would run GC (found by
+    cutting at every operation until the KV layer's scan says so)."""
+    from flashstack.device import SimulatedFlash
+    from flashstack.errors import PowerLoss
+    from flashstack.flash_map import FlashArea
+    from flashstack.kv import KVConfig, KVStore
+    from flashstack.kv.scan import scan
+
+    cfg = KVConfig(total_size=8192, block_size=4096)
+    for cut in range(1, 400):
+        dev = SimulatedFlash(8192, erase_page_size=4096, allow_double_writes=True, name="d")
+        store = KVStore(FlashArea(0, 0, 8192, dev, label="kv"), cfg)
+        store.mount()
+        dev.arm_power_cut(after=cut)
+        try:
+            for i in range(400):
+                store.set(b"key%d" % (i % 3), bytes([i % 256]) * 100)
+            continue
+        except PowerLoss:
+            dev.power_restore()
+        image = dev.snapshot()
+        dev.restore(image)
+        if scan(FlashArea(0, 0, 8192, dev, label="kv"), cfg).gc_would_run:
+            return image
+    raise AssertionError("no cut point leaves a pending GC")
+
+
+def test_kv_dump_is_reported_as_it_is_not_after_the_gc_mount_would_run(make_area):
+    from flashstack.kv.format import BLOCK_STATE_NAMES
+
+    image = _kv_dump_with_gc_pending()
+    report = inspect_area(make_area(image))
+    kv = report["kv"]
+    assert kv["health"]["gc_would_run"] is True
+    on_flash = [BLOCK_STATE_NAMES[image[b * 4096 + 1]] for b in range(2)]
+    assert [b["state"] for b in kv["stats"]["blocks"]] == on_flash
+    assert "DIRTY" in on_flash and kv["stats"]["garbage_bytes"] > 0

@@ -85,7 +85,7 @@ def probe_kv(v: PartitionView, hint: dict | None, details: bool) -> dict | None:
         warnings.append(f"scan failed: {exc}")
     try:
         store = KVStore(v.area, cfg)
-        store.mount()
+        store.mount(run_gc=False)   # the dump's blocks as they are: a pending GC is reported, not run
         items = store.items()
         stats = store.stats()
     except PowerLoss:
