@@ -53,18 +53,36 @@ class Walker:
     """
 
     def recover_last(self, s: int) -> int:
-        """``nvs_recover_last_ate`` for sector ``s``: address of its last valid ATE, else slot F."""
+        """``nvs_recover_last_ate`` for sector ``s``: address of its last valid ATE, else slot F.
+
+        **[fs]** (N1) Once a written slot has been seen, the first erased slot below it ends
+        the scan. NVS programs ATEs contiguously down from slot F, so below such a gap lie only
+        free space and data written without its ATE; the reference reads that data as ATE slots
+        and, on 0x00-erased flash, takes a value's tail followed by erased 0x00 bytes for a
+        CRC-valid ATE (about 1 in 256 clean cuts between a data write and its ATE), then fails
+        every later mount. Leading erased slots are still skipped (Zephyr's raw-image test
+        ``test_nvs_gc_corrupt_close_ate``), so every image whose written slots are contiguous
+        (every image the reference writes, power cuts included) recovers as in the reference.
+        """
         geo = self.geo
         base = s * geo.S
         best = base + geo.F
         data_end = base
         pos = base + geo.F
         blob = self._read(base, geo.S)
+        erased = geo.erased_ate
+        written = False
         while pos > data_end:
-            a = Ate.unpack(blob[pos - base:pos - base + 8])
-            if geo.valid(a):
-                data_end = base + a.offset + a.len
-                best = pos
+            raw = blob[pos - base:pos - base + 8]
+            if raw == erased:
+                if written:
+                    break
+            else:
+                written = True
+                a = Ate.unpack(raw)
+                if geo.valid(a):
+                    data_end = base + a.offset + a.len
+                    best = pos
             pos -= geo.A
         return best
 
