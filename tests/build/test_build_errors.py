@@ -151,3 +151,17 @@ def test_llkernel_ram_exhausted_before_writing(project, tmp_path):
                 '[[partitions.kf_partition.features]]\nfile = "a.fo"\nram_size = 3000\n'
                 '[[partitions.kf_partition.features]]\nfile = "a.fo"\nram_size = 3000\n', {"a.fo": b"\1" * 64})
     _fails(m, tmp_path, "partition kf_partition, key 'features[1]' (llkernel): cannot install")
+
+
+def test_partition_by_id_string_and_shared_label(project, tmp_path):
+    """A manifest names a partition by node label, label property or id ("1"); a label
+    property shared by two partitions is refused with the board's own message."""
+    board = ('name = "twin"\n[[devices]]\nname = "nor0"\nsize = 0x4000\nerase_page_size = 0x1000\n'
+             '[[partitions]]\nname = "a_partition"\nlabel = "data"\noffset = 0x0\nsize = 0x2000\n'
+             '[[partitions]]\nname = "b_partition"\nlabel = "data"\noffset = 0x2000\nsize = 0x2000\n')
+    m = project('board = "twin.toml"\n[partitions.1]\nfile = "x.bin"\n', {"twin.toml": board, "x.bin": b"\x01"})
+    record = build(m, None).record
+    assert [(p["label"], p["content"]["type"]) for p in record["partitions"]] == [
+        ("a_partition", "erased"), ("b_partition", "file")]
+    m = project('board = "twin.toml"\n[partitions.data]\nfile = "x.bin"\n', {"twin.toml": board, "x.bin": b"\x01"})
+    _fails(m, tmp_path, "manifest.toml: partition data", "label 'data' names 2 partitions")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..device import PageLayout
-from ..errors import FlashError, PowerLoss, errno_name
+from ..errors import FlashError, InvalidArgument, NotFound, PowerLoss, errno_name
 from .manifest import Manifest, ManifestError, PartitionEntry, load_manifest
 from .output import HEX_NAME, RECORD_NAME, dumps_record, hex_ranges, hex_text, write_outputs
 from .providers import Provider, make_provider
@@ -64,18 +64,15 @@ class BuildResult:
 
 
 def _find_spec(board, label: str):
-    """The PartitionSpec a manifest label names: node label, then label property, then id."""
-    for p in board.partitions:
-        if label in (p.node_labels or ()):
-            return p
-    hits = [p for p in board.partitions if p.label == label]
-    if len(hits) == 1:
-        return hits[0]
-    if not hits and label.isdigit():
-        for p in board.partitions:
-            if p.id == int(label):
-                return p
-    return None
+    """The PartitionSpec a manifest label names (:meth:`Board.partition`: node label, then
+    label property, then id, here also written as a decimal string). NotFound (ENOENT) when
+    nothing matches, InvalidArgument (EINVAL) for a label property shared by partitions."""
+    try:
+        return board.partition(label)
+    except NotFound:
+        if label.isdigit():
+            return board.partition(int(label))
+        raise
 
 
 def _known(board) -> str:
@@ -95,10 +92,14 @@ def plan_build(manifest: Manifest, board=None) -> BuildPlan:
     chosen: dict[int, PartitionEntry] = {}
     providers: dict[int, Provider] = {}
     for entry in manifest.partitions:
-        spec = _find_spec(board, entry.label)
-        if spec is None:
+        try:
+            spec = _find_spec(board, entry.label)
+        except NotFound:
             problems.append(f"{entry.where()}: unknown partition label {entry.label!r} on board "
                             f"{board.name} (known: {_known(board)})")
+            continue
+        except InvalidArgument as exc:
+            problems.append(f"{entry.where()}: {exc.strerror}")
             continue
         key = id(spec)
         if key in chosen:
