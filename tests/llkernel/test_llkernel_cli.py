@@ -117,3 +117,57 @@ def test_llkernel_cli_errors(img, tmp_path):
     notelf.write_bytes(b"\x7fELF garbage")
     r = run("size", notelf, ok=False)
     assert r.exit_code == 1 and "not a readable ELF" in r.output
+
+
+def test_llkernel_cli_size_transfer_buffer(tmp_path, make_fo):
+    big = make_fo(tmp_path / "app.fo")
+    d = json.loads(run("size", big, "--json").output)
+    assert d["files"][0]["transfer_buffer"] == 512 and d["kf_source"] == "partition kf_partition"
+    d = json.loads(run("size", big, "--transfer-buffer-size", "2048", "--json").output)
+    assert d["files"][0]["transfer_buffer"] == 2048
+    text = run("size", big, "--transfer-buffer-size", "2048").output
+    assert "transfer buffer" in text and "2048" in text
+    r = run("size", big, "--transfer-buffer-size", "0", ok=False)
+    assert r.exit_code == 1 and "transfer buffer size 0" in r.output
+    r = run("size", big, "--subsector", "0", ok=False)
+    assert r.exit_code == 1 and "--subsector 0" in r.output
+
+
+NONUNIFORM_BOARD = """
+name = "mixed_sectors"
+[[devices]]
+name = "flash0"
+layout = [[4, 0x4000], [1, 0x10000], [7, 0x20000]]
+base_address = 0x08000000
+[[partitions]]
+name = "small_kf"
+offset = 0
+size = 0x8000
+[[partitions]]
+name = "big_kf"
+offset = 0x20000
+size = 0x40000
+[[partitions]]
+name = "mixed_kf"
+offset = 0x8000
+size = 0x18000
+"""
+
+
+def test_llkernel_cli_size_subsector_from_partition_pages(tmp_path, make_fo):
+    """The erase unit is the KF partition's own page size, not 4096 whenever the device is
+    non-uniform; a partition over pages of different sizes is an error naming it."""
+    board = tmp_path / "mixed.toml"
+    board.write_text(NONUNIFORM_BOARD)
+    small = make_fo(tmp_path / "small.fo", [(".rodata", 1, 0x6, 3000, 16)])
+    for part, sub, slot in (("small_kf", 0x4000, 0x8000), ("big_kf", 0x20000, 0x40000)):
+        p = json.loads(run("size", small, "-b", board, "-p", part, "-n", "1", "--json").output)["plan"]
+        assert (p["subsector"], p["slot_size"]) == (sub, slot), part
+    p = json.loads(run("size", small, "-b", board, "-p", "small_kf", "--json").output)["plan"]
+    assert p["largest_n"] == 2 and p["slot_size"] == 0      # 2 subsectors of 16 KiB, N = 16
+    r = run("size", small, "-b", board, "-p", "mixed_kf", ok=False)
+    assert r.exit_code == 1 and "mixed_kf" in r.output and "not uniform" in r.output
+    assert "16384, 65536" in r.output
+    p = json.loads(run("size", small, "-b", board, "-p", "mixed_kf", "--subsector", "0x4000",
+                       "--json").output)["plan"]
+    assert p["subsector"] == 0x4000            # an explicit --subsector is taken as given

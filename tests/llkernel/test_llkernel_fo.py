@@ -110,3 +110,20 @@ def test_llkernel_fo_rom_image_is_rom_sections_aligned_in_file_order(tmp_path, m
     size, rom = read_fo(path, chunk_size=1000)
     assert rom == want and size == size_fo(path, chunk_size=1000)
     assert size.rom <= len(rom) <= size.rom_upper and size.chunk_too_large
+
+
+def test_llkernel_fo_transfer_buffer(make_fo, tmp_path):
+    """LLK-25: the stream buffer is kf.link.transferbuffer.size (default 512), reported beside the
+    code chunk buffer; buffer sizes below 1 byte are EINVAL naming the file."""
+    from flashstack.llkernel.fo import DEFAULT_TRANSFER_BUFFER, read_fo
+    path = make_fo(tmp_path / "app.fo")
+    fo = size_fo(path)
+    assert DEFAULT_TRANSFER_BUFFER == 512 and fo.transfer_buffer == 512
+    d = fo.to_json()
+    assert (d["transfer_buffer"], d["code_chunk"], d["chunk_size"]) == (512, 0x1974, 65_536)
+    big = size_fo(path, transfer_buffer=4096, chunk_size=4096)
+    assert (big.transfer_buffer, big.code_chunk, big.chunk_too_large) == (4096, 4096, True)
+    assert read_fo(path, transfer_buffer=1024)[0].transfer_buffer == 1024
+    for kw in ({"transfer_buffer": 0}, {"chunk_size": -1}):
+        with pytest.raises(InvalidArgument, match="app.fo"):
+            size_fo(path, **kw)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from ..llkernel.config import DEFAULT_MAX_FEATURES, DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE
-from ..llkernel.fo import DEFAULT_CODE_CHUNK
+from ..llkernel.fo import DEFAULT_CODE_CHUNK, DEFAULT_TRANSFER_BUFFER
 from .common import (INT, board_options, console, emit, fail, human_size, json_option,
                      load_board_from, open_board)
 
@@ -210,18 +210,18 @@ def dump(as_json, **kw):
 def _render_size(o):
     from rich.table import Table
 
-    t = Table(title=f"KF {human_size(o['plan']['kf_size'])}, N = {o['plan']['max_features']}, "
-                    f"slot {human_size(o['plan']['slot_size'])}")
+    p = o["plan"]
+    t = Table(title=f"KF {human_size(p['kf_size'])} ({o['kf_source']}), subsector "
+                    f"{human_size(p['subsector'])}, N = {p['max_features']}, slot {human_size(p['slot_size'])}")
     for col in ("file", "ROM", "ROM upper", "RAM", "RAM upper", "metadata", "code chunk",
-                "slot needed", "fits slot", "RAM at"):
+                "transfer buffer", "slot needed", "fits slot", "RAM at"):
         t.add_column(col, justify="right")
     for fo, row in zip(o["files"], o["plan"]["features"]):
         t.add_row(fo["path"], str(fo["rom"]), str(fo["rom_upper"]), str(fo["ram"]), str(fo["ram_upper"]),
                   str(fo["metadata"]), str(fo["code_chunk"]) + (" (error 58)" if fo["chunk_too_large"] else ""),
-                  str(fo["slot_needed"]), "yes" if row["fits_slot"] else "NO",
+                  str(fo["transfer_buffer"]), str(fo["slot_needed"]), "yes" if row["fits_slot"] else "NO",
                   "-" if row["ram_offset"] is None else f"+{row['ram_offset']:#x}")
     console.print(t)
-    p = o["plan"]
     console.print(f"together: {p['slots_used']} of {p['max_features']} slots, RAM span "
                   f"{p['ram_span']} of {p['ram_buffer_size']} bytes: "
                   f"{'fits' if p['fits_all'] else 'does NOT fit'}; largest N = {p['largest_n']}")
@@ -233,31 +233,40 @@ def _render_size(o):
 @click.option("--partition", "-p", default=DEFAULT_PARTITION, show_default=True,
               help="KF partition of the board whose size is used.")
 @click.option("--kf-size", type=INT, default=None, help="KF region size (overrides the partition).")
-@click.option("--subsector", type=INT, default=None, help="Erase unit (default: the partition's).")
+@click.option("--subsector", type=INT, default=None,
+              help="Erase unit (default: the partition's erase pages, which must be uniform).")
 @click.option("--max-features", "-n", type=INT, default=DEFAULT_MAX_FEATURES, show_default=True)
 @click.option("--ram-buffer-size", type=INT, default=DEFAULT_RAM_SIZE, show_default=True)
 @click.option("--ram-align", type=INT, default=DEFAULT_RAM_ALIGN, show_default=True)
 @click.option("--chunk-size", type=INT, default=DEFAULT_CODE_CHUNK, show_default=True,
               help="Kernel code chunk size (featurecodechunk.size).")
+@click.option("--transfer-buffer-size", type=INT, default=DEFAULT_TRANSFER_BUFFER, show_default=True,
+              help="Kernel stream buffer for the install (kf.link.transferbuffer.size).")
 @json_option
 def size(files, partition, kf_size, subsector, max_features, ram_buffer_size, ram_align, chunk_size,
-         as_json, **kw):
+         transfer_buffer_size, as_json, **kw):
     """ROM (allocated PROGBITS), RAM (allocated NOBITS) and metadata of each .fo,
-    lower and aligned upper bounds, whether each fits a slot, what they take
-    together, and the largest N that fits them."""
+    lower and aligned upper bounds, the install's code chunk and transfer
+    buffers, whether each fits a slot, what they take together, and the largest
+    N that fits them. KF size and subsector come from the board's partition
+    unless --kf-size / --subsector are given."""
     from ..llkernel import fo
+    from ..llkernel.config import uniform_subsector
 
+    for opt, v in (("--kf-size", kf_size), ("--subsector", subsector), ("--max-features", max_features)):
+        if v is not None and v < 1:
+            fail(f"{opt} {v} must be >= 1")
+    source = "--kf-size"
     if kf_size is None or subsector is None:
         board = load_board_from(kw)
         spec = board.partition(partition)
+        source = f"partition {spec.name}" if kf_size is None else source
         kf_size = spec.size if kf_size is None else kf_size
         if subsector is None:
-            sizes = {s for _, s in board.device(spec.device).layout}
-            subsector = sizes.pop() if len(sizes) == 1 else 4096
-    if max_features < 1:
-        fail(f"--max-features {max_features} must be >= 1")
-    sized = [fo.size_fo(f, chunk_size=chunk_size) for f in files]
+            pages = board.device(spec.device).page_layout.pages(spec.offset, spec.end)
+            subsector = uniform_subsector(pages, spec.offset, spec.size, spec.name)
+    sized = [fo.size_fo(f, chunk_size=chunk_size, transfer_buffer=transfer_buffer_size) for f in files]
     plan = fo.plan_fit(sized, kf_size, max_features, subsector=subsector, ram_size=ram_buffer_size,
                        ram_align=ram_align)
-    out = {"files": [s.to_json() for s in sized], "plan": plan}
+    out = {"kf_source": source, "files": [s.to_json() for s in sized], "plan": plan}
     emit(out, as_json, _render_size)

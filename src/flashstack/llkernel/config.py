@@ -14,17 +14,43 @@ from ..errors import InvalidArgument
 from .header import HEADER_SIZE
 
 __all__ = ["KfConfig", "DEFAULT_MAX_FEATURES", "DEFAULT_RAM_SIZE", "DEFAULT_RAM_ALIGN",
-           "DEFAULT_PAGE_SIZE", "config_for_area"]
+           "DEFAULT_PAGE_SIZE", "DEFAULT_SUBSECTOR", "config_for_area", "slot_size_for", "uniform_subsector"]
 
 DEFAULT_MAX_FEATURES = 16        # com.microej.runtime.kernel.dynamicfeatures.max
 DEFAULT_RAM_SIZE = 102_400       # LLKERNEL_RAM_BUFFER_SIZE
 DEFAULT_RAM_ALIGN = 256          # LLKERNEL_RAM_ALIGN_SIZE
 DEFAULT_PAGE_SIZE = 256          # LLKERNEL_FLASH_PAGE_SIZE
+DEFAULT_SUBSECTOR = 4096         # LLKERNEL_FLASH_SUBSECTOR_SIZE
 _U32 = 1 << 32
 
 
 def _pow2(x: int) -> bool:
     return x > 0 and x & (x - 1) == 0
+
+
+def slot_size_for(kf_size: int, n: int, subsector: int = DEFAULT_SUBSECTOR) -> int:
+    """LLK-5 slot size in bytes: ``((kf_size // SUB) // N) * SUB``, divisions first as the
+    reference does; 0 when ``n <= 0``."""
+    return (kf_size // subsector // n) * subsector if n > 0 else 0
+
+
+def uniform_subsector(pages, offset: int, size: int, partition: str) -> int:
+    """The subsector (erase page, bytes) of a KF partition from its erase ``pages``.
+
+    ``pages``: the device's :class:`~flashstack.device.PageInfo` records whose start lies in
+    the partition (device-relative ``start_offset``, ``size``); ``offset``/``size`` locate the
+    partition on its device. LLK-3/LLK-4 need equal subsectors and a partition starting on a
+    page boundary; otherwise InvalidArgument (EINVAL) naming ``partition`` and the sizes found.
+    """
+    pages = list(pages)
+    sizes = sorted({p.size for p in pages})
+    if not pages or pages[0].start_offset != offset:
+        raise InvalidArgument(f"partition {partition}: {offset:#x}+{size:#x} does not start on an "
+                              "erase page boundary")
+    if len(sizes) != 1:
+        raise InvalidArgument(f"partition {partition}: erase pages are not uniform (sizes "
+                              f"{', '.join(map(str, sizes))} bytes); LLKERNEL needs equal subsectors")
+    return sizes[0]
 
 
 @dataclass(frozen=True)
@@ -35,7 +61,7 @@ class KfConfig:
 
     kf_start: int
     kf_size: int
-    subsector: int = 4096
+    subsector: int = DEFAULT_SUBSECTOR
     page_size: int = DEFAULT_PAGE_SIZE
     max_features: int = DEFAULT_MAX_FEATURES
     ram_base: int | None = None
@@ -51,9 +77,7 @@ class KfConfig:
     @property
     def slot_size(self) -> int:
         """LLK-5: ``((kf_size // SUB) // N) * SUB`` (0 when N = 0)."""
-        if self.max_features <= 0:
-            return 0
-        return (self.kf_size // self.subsector // self.max_features) * self.subsector
+        return slot_size_for(self.kf_size, self.max_features, self.subsector)
 
     @property
     def max_rom_size(self) -> int:
@@ -141,12 +165,7 @@ def config_for_area(area, base: int | None = None, *, max_features: int = DEFAUL
                               f"(LLKERNEL programs start at arbitrary bytes of a page)")
     if dev.erase_value != 0xFF:
         raise InvalidArgument(f"partition {name}: erase value {dev.erase_value:#x} != 0xff")
-    pages = area.erase_pages()
-    sizes = {p.size for p in pages}
-    if not pages or len(sizes) != 1 or pages[0].start_offset != area.offset:
-        raise InvalidArgument(f"partition {name}: erase pages are not uniform or the partition does "
-                              f"not start on a page boundary (sizes {sorted(sizes)})")
-    sub = sizes.pop()
+    sub = uniform_subsector(area.erase_pages(), area.offset, area.size, name)
     size = area.size if kf_size is None else kf_size
     if not 0 < size <= area.size:
         raise InvalidArgument(f"partition {name}: KF size {size:#x} outside 1..{area.size:#x}")

@@ -6,8 +6,10 @@ Required Memory". ROM = allocated sections with content (``.rodata.microej.resou
 metadata = every non-allocated section (``.soar.rel``, symbol and string tables; they go to the
 managed heap). The exact sizes the Core Engine passes to ``allocateFeature`` are not
 documented, so each total comes as a lower bound (Σ size) and an upper bound
-(Σ size + align − 1). Needs the ``elf`` extra (pyelftools), imported when a file is read.
-Sizes are bytes.
+(Σ size + align − 1). The install also needs two Kernel buffers (LLK-25): the code chunk
+buffer (``min(.rodata, featurecodechunk.size)``) and the stream (transfer) buffer
+(``kf.link.transferbuffer.size``). Needs the ``elf`` extra (pyelftools), imported when a file
+is read. Sizes are bytes.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import os
 from dataclasses import dataclass, field
 
 from ..errors import InvalidArgument, NotSupported
-from .config import DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE
+from .config import DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE, DEFAULT_SUBSECTOR, slot_size_for
 from .header import HEADER_SIZE
 from .ram import place_ram
 
-__all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "size_fo", "rom_image", "read_fo", "is_elf",
+__all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "DEFAULT_TRANSFER_BUFFER", "size_fo", "rom_image", "read_fo", "is_elf",
            "slot_size_for", "largest_n", "plan_fit"]
 
 #: ``com.microej.soar.kernel.featurecodechunk.size`` default.
@@ -32,7 +34,9 @@ _SHF_ALLOC = 0x2
 
 @dataclass(frozen=True)
 class FoSection:
-    """One ELF section: ``kind`` is ``"rom"``, ``"ram"`` or ``"metadata"``."""
+    """One ELF section: ``kind`` is ``"rom"``, ``"ram"`` or ``"metadata"``; ``sh_type`` the
+    pyelftools type name (or hex for processor-specific types), ``flags`` ``sh_flags``,
+    ``size`` and ``align`` in bytes."""
 
     name: str
     kind: str
@@ -49,31 +53,41 @@ class FoSection:
 
 @dataclass
 class FoSize:
-    """Totals of one ``.fo``: ROM/RAM lower and upper bounds, metadata, code chunk buffer."""
+    """Totals of one ``.fo`` (bytes): ROM/RAM lower and upper bounds, metadata, and the two
+    install buffers of LLK-25: :attr:`code_chunk`, from the Kernel option ``chunk_size``
+    (``com.microej.soar.kernel.featurecodechunk.size``), and the stream buffer
+    ``transfer_buffer`` the install reads the file through: the Kernel option
+    ``com.microej.runtime.kf.link.transferbuffer.size`` itself (the spec ties it to no
+    property of the file)."""
 
     path: str
     sections: list = field(default_factory=list)
     elfclass: int = 32
     little_endian: bool = True
     chunk_size: int = DEFAULT_CODE_CHUNK
+    transfer_buffer: int = DEFAULT_TRANSFER_BUFFER
 
     def _sum(self, kind: str, upper: bool = False) -> int:
         return sum(s.upper if upper else s.size for s in self.sections if s.kind == kind)
 
     @property
     def rom(self) -> int:
+        """ROM lower bound: Σ size of the allocated PROGBITS sections (LLK-25)."""
         return self._sum("rom")
 
     @property
     def rom_upper(self) -> int:
+        """ROM upper bound: Σ (size + align − 1) of those sections (LLK-26)."""
         return self._sum("rom", True)
 
     @property
     def ram(self) -> int:
+        """RAM lower bound: Σ size of the allocated NOBITS sections (LLK-25)."""
         return self._sum("ram")
 
     @property
     def ram_upper(self) -> int:
+        """RAM upper bound: Σ (size + align − 1) of those sections (LLK-26)."""
         return self._sum("ram", True)
 
     @property
@@ -83,6 +97,7 @@ class FoSize:
 
     @property
     def rodata(self) -> int:
+        """Size of ``.rodata`` (the code, relocated chunk by chunk at install)."""
         return sum(s.size for s in self.sections if s.name == ".rodata")
 
     @property
@@ -109,6 +124,7 @@ class FoSize:
                 "rom": self.rom, "rom_upper": self.rom_upper, "ram": self.ram,
                 "ram_upper": self.ram_upper, "metadata": self.metadata,
                 "code_chunk": self.code_chunk, "chunk_too_large": self.chunk_too_large,
+                "chunk_size": self.chunk_size, "transfer_buffer": self.transfer_buffer,
                 "slot_needed": self.slot_needed,
                 "sections": [{"name": s.name, "kind": s.kind, "type": s.sh_type, "flags": s.flags,
                               "size": s.size, "align": s.align} for s in self.sections]}
@@ -122,13 +138,16 @@ def _classify(sh_type, flags: int) -> str:
     return "ram" if sh_type == "SHT_NOBITS" or sh_type == 8 else "rom"
 
 
-def size_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK) -> FoSize:
-    """Read the sections of the ELF file ``path`` and classify them.
+def size_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK,
+            transfer_buffer: int = DEFAULT_TRANSFER_BUFFER) -> FoSize:
+    """Read the sections of the ELF file ``path`` and classify them; ``chunk_size`` and
+    ``transfer_buffer`` are the Kernel options of LLK-25 (bytes).
 
     Raises NotSupported (ENOSYS) when pyelftools (extra ``elf``) is missing, InvalidArgument
-    (EINVAL) naming the file when it is not a readable ELF file, OSError when it cannot be opened.
+    (EINVAL) naming the file when it is not a readable ELF file or a buffer size is below 1,
+    OSError when it cannot be opened.
     """
-    return _read_elf(path, chunk_size, with_rom=False)[0]
+    return _read_elf(path, chunk_size, transfer_buffer, with_rom=False)[0]
 
 
 def rom_image(path: str | os.PathLike) -> bytes:
@@ -138,18 +157,22 @@ def rom_image(path: str | os.PathLike) -> bytes:
     installing); its length lies between :attr:`FoSize.rom` and :attr:`FoSize.rom_upper`, so
     it reserves a realistic ROM area. Errors as :func:`size_fo`.
     """
-    return _read_elf(path, DEFAULT_CODE_CHUNK, with_rom=True)[1]
+    return _read_elf(path, DEFAULT_CODE_CHUNK, DEFAULT_TRANSFER_BUFFER, with_rom=True)[1]
 
 
-def read_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK) -> tuple[FoSize, bytes]:
+def read_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK,
+            transfer_buffer: int = DEFAULT_TRANSFER_BUFFER) -> tuple[FoSize, bytes]:
     """:func:`size_fo` and :func:`rom_image` of ``path`` from one read of the file."""
-    return _read_elf(path, chunk_size, with_rom=True)
+    return _read_elf(path, chunk_size, transfer_buffer, with_rom=True)
 
 
-def _read_elf(path, chunk_size: int, with_rom: bool) -> tuple[FoSize, bytes]:
+def _read_elf(path, chunk_size: int, transfer_buffer: int, with_rom: bool) -> tuple[FoSize, bytes]:
     """One pass over the sections: their sizes and, when ``with_rom``, the ROM image."""
-    ELFError, ELFFile = _elf_modules()
     path = os.fspath(path)
+    for what, v in (("code chunk size", chunk_size), ("transfer buffer size", transfer_buffer)):
+        if v < 1:
+            raise InvalidArgument(f"{path}: {what} {v} must be >= 1 byte")
+    ELFError, ELFFile = _elf_modules()
     sections: list[FoSection] = []
     rom = bytearray()
     with open(path, "rb") as f:
@@ -167,7 +190,8 @@ def _read_elf(path, chunk_size: int, with_rom: bool) -> tuple[FoSize, bytes]:
                 if with_rom and kind == "rom":
                     rom.extend(b"\0" * (-len(rom) % max(align, 1)))
                     rom.extend(sec.data())
-            size = FoSize(path, sections, elf.elfclass, elf.little_endian, chunk_size)
+            size = FoSize(path, sections, elf.elfclass, elf.little_endian, chunk_size,
+                          transfer_buffer)
         except (ELFError, ValueError) as exc:
             raise InvalidArgument(f"{path}: not a readable ELF (.fo) file: {exc}") from None
     return size, bytes(rom)
@@ -187,12 +211,7 @@ def is_elf(data: bytes) -> bool:
     return data[:4] == b"\x7fELF"
 
 
-def slot_size_for(kf_size: int, n: int, subsector: int = 4096) -> int:
-    """LLK-5 slot size for a ``kf_size``-byte region and N slots (0 when N <= 0)."""
-    return (kf_size // subsector // n) * subsector if n > 0 else 0
-
-
-def largest_n(fos, kf_size: int, subsector: int = 4096) -> int:
+def largest_n(fos, kf_size: int, subsector: int = DEFAULT_SUBSECTOR) -> int:
     """Largest N for which every ``.fo`` of ``fos`` fits one slot (0 when none does)."""
     need = max((f.slot_needed for f in fos), default=HEADER_SIZE)
     subs = kf_size // subsector
@@ -201,7 +220,7 @@ def largest_n(fos, kf_size: int, subsector: int = 4096) -> int:
     return subs // -(-need // subsector)
 
 
-def plan_fit(fos, kf_size: int, max_features: int, *, subsector: int = 4096,
+def plan_fit(fos, kf_size: int, max_features: int, *, subsector: int = DEFAULT_SUBSECTOR,
              ram_size: int = DEFAULT_RAM_SIZE, ram_align: int = DEFAULT_RAM_ALIGN) -> dict:
     """Verdicts for installing all ``fos`` into one KF region with N = ``max_features``.
 
