@@ -97,9 +97,7 @@ def parse_manifest(raw: dict, source: str = "<manifest>", base_dir: str | os.Pat
     """Check the schema of an already-decoded manifest dict (see module docstring)."""
     base_dir = Path(base_dir)
     problems: list[str] = []
-    for key in raw:
-        if key not in _TOP_KEYS:
-            problems.append(f"{source}: unknown top-level key {key!r} (known: {', '.join(sorted(_TOP_KEYS))})")
+    _unknown_keys(raw, _TOP_KEYS, f"{source}: unknown top-level key", problems)
     board = raw.get("board", "flashstack-demo")
     if not isinstance(board, str) or not board:
         problems.append(f"{source}: key 'board' must be a board name or a path")
@@ -127,6 +125,13 @@ def _rel(base_dir: Path, value: str) -> Path:
     return p if p.is_absolute() else (base_dir / p).absolute()
 
 
+def _unknown_keys(table: dict, known: set[str], prefix: str, problems: list[str]) -> None:
+    """``"<prefix> 'key' (known: a, b)"`` in ``problems`` for every key of ``table`` not known."""
+    for key in table:
+        if key not in known:
+            problems.append(f"{prefix} {key!r} (known: {', '.join(sorted(known))})")
+
+
 def _resolve_board(board: str, base_dir: Path) -> str:
     """A board that looks like a file (has a suffix or a slash) is taken relative to the manifest."""
     if "/" in board or os.sep in board or Path(board).suffix.lower() in {".toml", ".dts", ".dtb", ".overlay"}:
@@ -138,9 +143,7 @@ def _parse_output(out: Any, source: str, problems: list[str]) -> tuple[str, ...]
     if not isinstance(out, dict):
         problems.append(f"{source}: [output] must be a table")
         return ("bin",)
-    for key in out:
-        if key not in _OUTPUT_KEYS:
-            problems.append(f"{source}: [output] unknown key {key!r} (known: formats)")
+    _unknown_keys(out, _OUTPUT_KEYS, f"{source}: [output] unknown key", problems)
     formats = out.get("formats", ["bin"])
     if isinstance(formats, str):
         formats = [formats]
@@ -160,9 +163,7 @@ def _parse_devices(devs: Any, source: str, problems: list[str]) -> dict[str, int
         if not isinstance(table, dict):
             problems.append(f"{source}: [devices.{name}] must be a table")
             continue
-        for key in table:
-            if key not in _DEVICE_KEYS:
-                problems.append(f"{source}: device {name}: unknown key {key!r} (known: base_address)")
+        _unknown_keys(table, _DEVICE_KEYS, f"{source}: device {name}: unknown key", problems)
         if "base_address" in table:
             value = table["base_address"]
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
