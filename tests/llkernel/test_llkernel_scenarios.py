@@ -212,7 +212,12 @@ def test_llkernel_install_and_features(region):
     with pytest.raises(NoSpace) as exc:
         s.install(b"\x01", 1)
     assert exc.value.errno == 28 and "maximum number" in str(exc.value)
-    with pytest.raises(InvalidArgument, match=f"KF region {KF:#x}: install: chunk size 0"):
+    assert str(exc.value).startswith(f"partition kf_partition (KF {KF:#x}+0x10000): allocate:")
+    s.free_feature(KF + 7)
+    assert s.last_error == (f"partition kf_partition (KF {KF:#x}+0x10000): free: {KF + 7:#x} is "
+                            "not the start of a USED slot")
+    with pytest.raises(InvalidArgument, match=r"partition kf_partition \(KF 0x90000000\+0x10000\): "
+                                              "install: chunk size 0"):
         s.install(b"\x01", 1, chunk=0)
 
 

@@ -151,10 +151,12 @@ def remove(handle, index, slot, as_json, **kw):
         if index is not None:
             handle = store.feature_handle(index)
             if handle is None:
-                fail(f"no Feature with index {index} (count {store.allocated_features_count()})")
+                fail(f"partition {store.area.name}: no Feature with index {index} "
+                     f"(count {store.allocated_features_count()})")
         elif slot is not None:
             if not 0 <= slot < store.config.max_features:
-                fail(f"slot {slot} outside 0..{store.config.max_features - 1}")
+                fail(f"partition {store.area.name}: slot {slot} outside "
+                     f"0..{store.config.max_features - 1}")
             handle = store.config.slot_start(slot)
         handle &= 0xFFFFFFFF
         if store.feature_address_rom(handle) is None:

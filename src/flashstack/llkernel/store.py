@@ -4,9 +4,14 @@ Pythonic side of the LLKERNEL contract (spec/llkernel.md): upstream MicroEJ
 AbstractionLayer-KERNEL-FLASH 1.0.3 ``LLKERNEL_flash.c`` over the API of MicroEJ docs
 ``LLKERNEL_impl.h``, header-compatible, with the defects of §18 fixed. Handles and addresses
 are absolute unsigned 32-bit values; the flash area is accessed at ``address - kf_start``.
-Operations report failure the C way (None, ``LLKERNEL_ERROR``) and leave the reason in
-:attr:`FeatureStore.last_error`; only configuration errors raise (InvalidArgument, EINVAL).
-``PowerLoss`` always propagates.
+Operations report failure the C way (None, ``LLKERNEL_ERROR``) and leave the reason, naming
+the partition and the slot, handle or address, in :attr:`FeatureStore.last_error`; only
+configuration errors raise (InvalidArgument, EINVAL). ``PowerLoss`` always propagates.
+
+Torn headers (spec §13): a header program cut after the 4-byte USED status is listed like any
+Feature until the Kernel frees it (``onFeatureInitializationError`` code 1). **[fs]** Its RAM
+range is ignored for placement when it lies outside the RAM buffer or its ``ram_size`` is
+larger than the buffer (:func:`~flashstack.llkernel.ram.torn_ram_size`).
 """
 
 from __future__ import annotations
@@ -92,9 +97,15 @@ class FeatureStore:
         return int.from_bytes(self._read(self.config.slot_start(slot), 4), "little")
 
     def _fail(self, message: str):
-        self.last_error = message
-        log.info("LLKERNEL: %s", message)
+        self.last_error = f"{self.where}: {message}"
+        log.info("LLKERNEL: %s", self.last_error)
         return None
+
+    @property
+    def where(self) -> str:
+        """``partition NAME (KF 0xSTART+0xSIZE)``: the prefix of every message of this store."""
+        c = self.config
+        return f"partition {getattr(self.area, 'name', '?')} (KF {c.kf_start:#x}+{c.kf_size:#x})"
 
     @property
     def kf_start(self) -> int:
@@ -161,7 +172,7 @@ class FeatureStore:
         if cfg.max_features == 0:
             return self._fail("allocate: max_features is 0")
         if cfg.ram_base is None:
-            raise InvalidArgument(f"KF region {cfg.kf_start:#x}: allocation needs ram_base "
+            raise InvalidArgument(f"{self.where}: allocation needs ram_base "
                                   "(link address of the Kernel RAM buffer)")
         if size_rom < 0 or size_ram < 0:
             return self._fail(f"allocate: negative size (ROM {size_rom}, RAM {size_ram})")
@@ -278,12 +289,11 @@ class FeatureStore:
         """
         rom = bytes(rom)
         if chunk < 1:
-            raise InvalidArgument(f"KF region {self.kf_start:#x}: install: chunk size {chunk} "
+            raise InvalidArgument(f"{self.where}: install: chunk size {chunk} "
                                   "must be >= 1")
         handle = self.allocate_feature(len(rom), ram_size)
         if handle is None:
-            raise NoSpace(f"KF region {self.kf_start:#x}: cannot install {len(rom)} ROM / {ram_size} "
-                          f"RAM bytes: {self.last_error}")
+            raise NoSpace(f"{self.last_error} (installing {len(rom)} ROM / {ram_size} RAM bytes)")
         base = handle + HEADER_SIZE
         rc = LLKERNEL_OK
         for off in range(0, len(rom), chunk):
@@ -295,7 +305,7 @@ class FeatureStore:
         if rc != LLKERNEL_OK:
             why = self.last_error
             self.free_feature(handle)
-            raise DeviceIOError(f"KF region {self.kf_start:#x}: install into {handle:#x} failed: {why}")
+            raise DeviceIOError(f"{why} (install into {handle:#x}; the Feature was freed)")
         return next(f for f in self.features() if f.handle == handle)
 
     def scan(self) -> ScanReport:
