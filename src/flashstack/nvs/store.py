@@ -47,6 +47,7 @@ class NVSStore(Walker):
         self.ate_wra = 0
         self.data_wra = 0
         self.index = Index()
+        self.index_current = False         # index == the walk from ate_wra (else rebuilt)
         self.mount_notes: list[str] = []   # why the last mount wrote or erased (for scan())
         self.orphan_data: list[tuple[int, int]] = []  # data without ATE skipped by the last mount
         self._mutating = False
@@ -161,6 +162,7 @@ class NVSStore(Walker):
         self.mounted = False
         self.failed = False
         self.index = Index()
+        self.index_current = False
         self.mount_notes = []
         self.orphan_data = []
         self.geo = self._resolve_geometry()
@@ -177,6 +179,7 @@ class NVSStore(Walker):
         self.mounted = False
         self.failed = False
         self.index = Index()
+        self.index_current = False
 
     def _find_write_sector(self) -> int:
         geo = self.geo
@@ -277,26 +280,38 @@ class NVSStore(Walker):
 
     # ------------------------------------------------------------------ close + GC (§10)
     def _close_sector(self) -> None:
+        """Write the close ATE (result ignored, as the reference) and move to the next sector.
+
+        The walk from the new ``ate_wra`` then visits what the index holds, unless the close
+        ATE did not land or is not usable, or the first slot visited before or after the move
+        is not erased: then the index is marked for a rebuild by the next GC (NVS-25).
+        """
         geo = self.geo
         s = self.ate_wra // geo.S
         close = Ate(ID_MARKER, (self.ate_wra + geo.A) % geo.S, 0)
         was_failed = self.failed
+        current = geo.close_valid(close) and self._all_erased(self.ate_wra, 8)
         try:
             self._program(s * geo.S + geo.L, close.pack())
         except PowerLoss:
             raise
         except FlashError:  # the reference ignores this write's result
             self.failed = was_failed
+            current = False
         nxt = (s + 1) % geo.N
         self.ate_wra = nxt * geo.S + geo.F
         self.data_wra = nxt * geo.S
+        if not (current and self._all_erased(self.ate_wra, 8)):
+            self.index_current = False
 
     def _gc(self) -> None:
         """Copy the live entries of the oldest sector, write gc_done, erase the sector."""
         geo = self.geo
-        self.rebuild_index()
+        if not self.index_current:     # after mount's erase, or a close that did not land
+            self.rebuild_index()
         victim = (self.ate_wra // geo.S + 1) % geo.N
         vbase = victim * geo.S
+        victim_ids = set()             # ids with entries in the victim: dropped after the erase
         close_raw = self._read(vbase + geo.L, 8)
         if close_raw != geo.erased_ate:
             close = Ate.unpack(close_raw)
@@ -306,16 +321,19 @@ class NVSStore(Walker):
                 prev = pos
                 raw, pos = self.step(pos)
                 a = Ate.unpack(raw)
-                if geo.valid(a) and a.len and self.index.newest_addr(a.id) == prev:
-                    copy = Ate(a.id, self.data_wra % geo.S, a.len)
-                    self._move(vbase + a.offset, a.len)
-                    self._write_ate(copy)
+                if geo.valid(a):
+                    victim_ids.add(a.id)
+                    if a.len and self.index.newest_addr(a.id) == prev:
+                        copy = Ate(a.id, self.data_wra % geo.S, a.len)
+                        self._move(vbase + a.offset, a.len)
+                        self._write_ate(copy)
                 if prev == stop:
                     break
         if self.ate_wra >= self.data_wra + geo.A:
             self._write_ate(Ate(ID_MARKER, self.data_wra % geo.S, 0))
         self._erase_sector(victim)
-        self.rebuild_index()
+        # The walk now ends before the erased victim: only its entries leave the index.
+        self.index.drop(vbase, vbase + geo.S, victim_ids)
 
     def _move(self, src: int, n: int) -> None:
         while n:

@@ -2,8 +2,8 @@
 
 Upstream: zephyr subsys/fs/nvs/nvs.c ``nvs_prev_ate`` and ``nvs_recover_last_ate``. The
 reference answers every lookup by walking ATEs from ``ate_wra``; flashstack walks once (at
-mount and around each garbage collection) into an :class:`Index` and keeps it current on
-every ATE write, so lookups cost O(1) and answer exactly like the walk (NVS-24, NVS-25).
+mount) into an :class:`Index` and keeps it current on every ATE write and sector erase, so
+lookups cost O(1) and answer exactly like the walk (NVS-24, NVS-25).
 """
 
 from __future__ import annotations
@@ -44,6 +44,18 @@ class Index:
     def ids(self) -> list[int]:
         """Ids with at least one valid ATE, in the order they were first recorded."""
         return list(self._hist)
+
+    def drop(self, lo: int, hi: int, ids) -> None:
+        """Forget the entries of ``ids`` whose slot lies in ``[lo, hi)`` (an erased sector)."""
+        for id_ in ids:
+            h = self._hist.get(id_)
+            if h is None:
+                continue
+            kept = [e for e in h if not lo <= e[0] < hi]
+            if kept:
+                self._hist[id_] = kept
+            else:
+                del self._hist[id_]
 
 
 class Walker:
@@ -146,3 +158,4 @@ class Walker:
         for addr, a in reversed(found):
             idx.add(addr, a)
         self.index = idx
+        self.index_current = True
