@@ -137,6 +137,8 @@ class KfConfig:
         return self
 
     def to_json(self) -> dict:
+        """The geometry as JSON data (absolute addresses, sizes in bytes, ``slot_size`` derived;
+        ``ram_buffer_address`` None when scan-only)."""
         return {"kf_start": self.kf_start, "kf_size": self.kf_size, "subsector_size": self.subsector,
                 "page_size": self.page_size, "max_features": self.max_features,
                 "slot_size": self.slot_size, "ram_buffer_address": self.ram_base,
@@ -150,7 +152,8 @@ def config_for_area(area, base: int | None = None, *, max_features: int = DEFAUL
     """Build and validate the :class:`KfConfig` of a KF partition (LLK-3, LLK-4).
 
     ``area`` is a :class:`flashstack.flash_map.FlashArea`; ``base`` its absolute address
-    (default ``area.address``). Subsector = the area's erase page (must be uniform), page =
+    (default ``area.address``); ``kf_size`` the bytes used from the area start (default the
+    whole area); RAM values are absolute addresses and bytes. Subsector = the area's erase page (must be uniform), page =
     the device's ``program_page_size`` unless ``page_size`` is given. Raises InvalidArgument
     (EINVAL) naming the partition for every LLK-4 violation.
     """

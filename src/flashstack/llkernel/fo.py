@@ -120,6 +120,7 @@ class FoSize:
         return self.slot_needed <= slot_size
 
     def to_json(self) -> dict:
+        """Totals and bounds (bytes) as JSON data, with every section."""
         return {"path": self.path, "elfclass": self.elfclass, "little_endian": self.little_endian,
                 "rom": self.rom, "rom_upper": self.rom_upper, "ram": self.ram,
                 "ram_upper": self.ram_upper, "metadata": self.metadata,
@@ -212,7 +213,8 @@ def is_elf(data: bytes) -> bool:
 
 
 def largest_n(fos, kf_size: int, subsector: int = DEFAULT_SUBSECTOR) -> int:
-    """Largest N for which every ``.fo`` of ``fos`` fits one slot (0 when none does)."""
+    """Largest N for which every ``.fo`` of ``fos`` (:class:`FoSize`) fits one slot of a
+    ``kf_size``-byte region of ``subsector``-byte subsectors (0 when none does)."""
     need = max((f.slot_needed for f in fos), default=HEADER_SIZE)
     subs = kf_size // subsector
     if need > subs * subsector:
@@ -224,9 +226,10 @@ def plan_fit(fos, kf_size: int, max_features: int, *, subsector: int = DEFAULT_S
              ram_size: int = DEFAULT_RAM_SIZE, ram_align: int = DEFAULT_RAM_ALIGN) -> dict:
     """Verdicts for installing all ``fos`` into one KF region with N = ``max_features``.
 
-    Per file: slot fit and its RAM start offset in the buffer (first fit, §8, with the RAM upper
-    bound, in the given order). Together: slots used, RAM bytes spanned (alignment included),
-    whether everything fits, and :func:`largest_n`.
+    Per file (``features``, in the given order): slot fit, ``slot_needed`` bytes, and
+    ``ram_offset``, its RAM start as an offset from the buffer start (§8 placement with the RAM
+    upper bound; None when it does not fit). Together: ``slots_used``, ``ram_span`` (bytes from
+    the buffer start to the highest RAM end), ``fits_all`` and :func:`largest_n`. Sizes in bytes.
     """
     slot = slot_size_for(kf_size, max_features, subsector)
     live: list[tuple[int, int]] = []

@@ -90,7 +90,7 @@ class FeatureHeader:
 
     @classmethod
     def unpack(cls, raw: bytes) -> "FeatureHeader":
-        """Decode the first 32 bytes of ``raw`` (ValueError if shorter)."""
+        """Decode the first 32 bytes of ``raw`` (``struct.error`` if shorter)."""
         return cls(*_FMT.unpack_from(raw, 0))
 
     def pack(self) -> bytes:

@@ -58,7 +58,8 @@ def torn_ram_size(ram_size: int, buf_size: int) -> bool:
 
 def place_ram(live: Iterable[tuple[int, int]], size: int, base: int, buf_size: int,
               align: int) -> int | None:
-    """Start address for a ``size``-byte RAM area, or None when nothing fits.
+    """Start address for a ``size``-byte RAM area in the buffer ``[base, base + buf_size)``
+    (absolute addresses, or offsets with ``base = 0``), or None when nothing fits.
 
     ``live``: ``[start, end)`` of every USED Feature (clipped here). With none, ``base``;
     else ``align_next(max end)`` if the area fits before the buffer end; else the lowest

@@ -30,6 +30,7 @@ class Anomaly:
     slot: int | None = None
 
     def to_json(self) -> dict:
+        """``code``, ``severity``, ``slot`` (None for region-level findings), ``message``."""
         return {"code": self.code, "severity": self.severity, "slot": self.slot,
                 "message": self.message}
 
@@ -52,6 +53,9 @@ class SlotReport:
         return self.header.state
 
     def to_json(self) -> dict:
+        """Slot number, absolute ``address`` and ``handle`` (int32), ``state``, the raw header as
+        ``header_hex``, dense ``index``, decoded ``fields`` (USED or unknown status only) and
+        ``anomalies``."""
         d = {"slot": self.slot, "address": self.address, "handle": to_int32(self.address),
              "state": self.state, "header_hex": self.raw.hex(), "index": self.index}
         if self.state in ("used", "other"):
@@ -83,6 +87,8 @@ class ScanReport:
         return [a for s in self.slots for a in s.anomalies] + list(self.anomalies)
 
     def to_json(self) -> dict:
+        """``config`` (:meth:`KfConfig.to_json`), ``count``, ``unused_tail`` bytes, every slot
+        (:meth:`SlotReport.to_json`) and the region-level ``anomalies``."""
         return {"config": self.config.to_json(), "count": self.count,
                 "unused_tail": self.config.unused_tail,
                 "slots": [s.to_json() for s in self.slots],
@@ -150,7 +156,9 @@ def _ram_overlaps(used: list) -> list:
 
 
 def scan_region(read: Callable[[int, int], bytes], cfg: KfConfig) -> ScanReport:
-    """Analyse the headers of ``cfg``'s region; ``read(address, n)`` reads absolute bytes."""
+    """Analyse the headers of ``cfg``'s region; ``read(address, n)`` reads ``n`` bytes at an
+    absolute address (its errors propagate). Reads the N slot headers and the headers of the
+    reference's extra slots; never writes."""
     slots = []
     dense = 0
     reference_stopped = None

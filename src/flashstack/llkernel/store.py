@@ -50,6 +50,7 @@ class Feature:
     status: str = "used"
 
     def to_json(self) -> dict:
+        """Every field, plus ``handle_int32`` (the C ``int32_t`` form of the handle)."""
         return {"index": self.index, "slot": self.slot, "handle": self.handle,
                 "handle_int32": to_int32(self.handle), "rom_address": self.rom_address,
                 "rom_size": self.rom_size, "ram_address": self.ram_address, "ram_size": self.ram_size,
@@ -162,7 +163,9 @@ class FeatureStore:
 
     # --- allocate / free ------------------------------------------------------------------------
     def allocate_feature(self, size_rom: int, size_ram: int) -> int | None:
-        """``allocateFeature`` (§8): reserve a slot and a RAM area; the handle, or None.
+        """``allocateFeature`` (§8): reserve a slot for ``size_rom`` bytes of ROM and a RAM area of
+        ``size_ram`` bytes; the handle (absolute slot start, unsigned), or None with the reason
+        in :attr:`last_error`.
 
         Erases ``ceil((32 + size_rom) / SUB)`` subsectors from the slot start, programs the
         header page. Raises InvalidArgument (EINVAL) only when no ``ram_base`` is configured.
