@@ -102,3 +102,24 @@ def test_errors_are_one_line(cli_run, nvs_img):
     line = cli_run.error("nvs", "dump", "--image", nvs_img, "storage_partition",
                          "--sector-size", "1000")
     assert "EINVAL" in line
+
+
+def test_settings_read_hist_gives_older_values_of_the_value_id(cli_run, nvs_img):
+    for v in ("v1", "v2", "v3"):
+        cli_run("nvs", "write", "--image", nvs_img, "storage_partition", "--settings", "bt/name",
+                "--data", v)
+
+    def hist(n):
+        return cli_run.json("nvs", "read", "--image", nvs_img, "storage_partition",
+                            "--settings", "bt/name", "--hist", str(n))
+
+    got = [hist(n) for n in range(3)]
+    assert [bytes.fromhex(g["hex"]) for g in got] == [b"v3", b"v2", b"v1"]
+    assert got[2]["name"] == "bt/name" and got[2]["hist"] == 2
+    line = cli_run.error("nvs", "read", "--image", nvs_img, "storage_partition", "--settings",
+                         "bt/name", "--hist", "3")
+    assert "bt/name" in line and "history entry 3" in line and "ENOENT" in line
+    cli_run("nvs", "delete", "--image", nvs_img, "storage_partition", "--settings", "bt/name")
+    assert "no setting named" in cli_run.error("nvs", "read", "--image", nvs_img,
+                                               "storage_partition", "--settings", "bt/name",
+                                               "--hist", "1")

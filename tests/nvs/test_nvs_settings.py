@@ -146,3 +146,22 @@ def test_name_id_0xbfff_is_never_allocated():
     s.last_name_id = 0xBFFF
     with pytest.raises(NoMemory):
         s.save("new", b"v")                       # 0xC000: no ids left (the reference's rule)
+
+
+def test_get_history_reads_older_values_of_the_value_id():
+    _, a = area()
+    s = NVSSettings.on_area(a)
+    s.save("bt/name", b"one")
+    s.save("app/mode", b"\x01")
+    s.save("bt/name", b"two")
+    assert [s.get("bt/name", h) for h in (0, 1)] == [b"two", b"one"]
+    assert s.get("app/mode", 0) == b"\x01"
+    with pytest.raises(NotFound, match="history entry 1"):
+        s.get("app/mode", 1)
+    with pytest.raises(InvalidArgument):
+        s.get("bt/name", -1)
+    for _ in range(4):                            # GC every sector: only newest entries stay
+        s.store.use_next_sector()
+    assert s.get("bt/name") == b"two"
+    with pytest.raises(NotFound):
+        s.get("bt/name", 1)

@@ -112,7 +112,8 @@ def _ctx():
 @click.argument("key")
 @_settings_option
 @click.option("--hist", "cnt", type=int, default=0, show_default=True,
-              help="History entry (0 = current value, 1 = the previous write, ...).")
+              help="History entry (0 = current value, 1 = the previous write, ...); with "
+                   "--settings, of the setting's value id.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Also write the raw value to this file.")
 @_geometry_options
@@ -124,8 +125,8 @@ def read(board, include_dir, image, partition, key, use_settings, cnt, output, s
         area = ob.area(partition)
         st = _readonly_store(area, sector_size, sector_count, data_crc, use_settings)
         if use_settings:
-            value = _settings(st).get(key)
-            ident = {"name": key}
+            value = _settings(st).get(key, cnt)
+            ident = {"name": key, "hist": cnt}
         else:
             ident = {"id": _parse_id(key), "hist": cnt}
             value = st.read_hist(ident["id"], cnt)

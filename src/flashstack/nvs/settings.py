@@ -131,16 +131,25 @@ class NVSSettings:
         """Delete ``name`` (no error when missing)."""
         self.save(name, None)
 
-    def get(self, name: str) -> bytes:
-        """The value of ``name``; NotFound (ENOENT) when missing."""
+    def get(self, name: str, hist: int = 0) -> bytes:
+        """The value of ``name``; with ``hist`` > 0 an older value: NVS history ``hist`` of
+        its value id (``nvs_read_hist``; a delete entry counts, NVS-19, and garbage
+        collection keeps only the newest entry). NotFound (ENOENT) when the name is missing or
+        that history entry does not exist or is a delete; EINVAL for a negative ``hist``."""
         raw_name = self._check_name(name)
+        if hist < 0:
+            raise InvalidArgument(f"settings: {name!r}: history {hist} (0 = current value)")
         for name_id in range(self.last_name_id, NAMECNT_ID, -1):
             try:
                 stored = self.store.read(name_id)
             except NotFound:
                 continue
             if stored == raw_name:
-                return self.store.read(name_id + NAME_ID_OFFSET)
+                try:
+                    return self.store.read_hist(name_id + NAME_ID_OFFSET, hist)
+                except NotFound:
+                    raise NotFound(f"settings: {name!r} (value id {name_id + NAME_ID_OFFSET:#x}) "
+                                   f"has no history entry {hist}") from None
         raise NotFound(f"settings: no setting named {name!r}")
 
     def load(self) -> Iterator[tuple[str, bytes]]:
