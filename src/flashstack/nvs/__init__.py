@@ -5,6 +5,22 @@
   0 / length / negative errno).
 - :mod:`flashstack.nvs.settings` — Zephyr Settings on NVS.
 - :func:`scan`, :func:`looks_like_nvs` — read-only analysis for ``inspect``.
+
+Power-loss safety: every cut at any flash operation (clean, prefix-torn or torn at bit level),
+on 0xFF- and 0x00-erased flash, leaves each id with its old or its new value after the next
+mount, with one exception inherent to the format. Recovery differs from the reference in one
+**[fs]** rule beyond spec §15: ``recover_last`` ends its scan at the first erased slot below
+the written ATEs (on 0x00-erased flash the reference takes a value's tail plus erased bytes in
+data written without its ATE for a valid ATE and then fails every mount; see
+:meth:`flashstack.nvs.walk.Walker.recover_last`).
+
+**Known limit (N2):** an ATE is guarded by its CRC-8 alone. An ATE program torn at bit level
+whose partial bytes still match their CRC-8 by chance (about 1 in 256 bit-torn ATE writes)
+is accepted at mount as written: the id then reads
+a value that is neither its old nor its new one, or a phantom id appears. The reference behaves
+the same; ``part`` cannot be required to be 0xFF because older Zephyr code programmed it
+uninitialised (spec §15 item 10), and a stronger check would change the format. Torture
+campaigns report these cases as failures.
 """
 
 from .format import ATE_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, crc8_ccitt, data_crc
