@@ -12,7 +12,7 @@ Report dict (all offsets partition-relative): ``kind``, ``summary`` (one line), 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -26,7 +26,9 @@ __all__ = ["PartitionView", "PROBES", "identify", "KINDS"]
 @dataclass
 class PartitionView:
     """The bytes of one partition and what is known about it. ``area`` is a FlashArea over a
-    read-only copy (store scanners need one); ``erase_page`` is None for non-uniform pages."""
+    private copy (store scanners need one); ``erase_page`` and ``write_block`` are bytes
+    (``erase_page`` None for non-uniform pages); ``address`` is the absolute address of the
+    partition start when memory-mapped."""
 
     name: str
     data: bytes
@@ -35,7 +37,6 @@ class PartitionView:
     erase_page: int | None = 4096
     write_block: int = 1
     address: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _report(kind: str, summary: str, problems=(), warnings=(), **fields) -> dict:
