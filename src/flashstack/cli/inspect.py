@@ -82,57 +82,50 @@ def _details(p: dict) -> None:
     kind = p["kind"]
     if kind == "alios-kv":
         kv = p["kv"]
-        t = Table(title="KV items (search order)", title_justify="left")
-        t.add_column("key")
-        t.add_column("value")
-        for key, value in kv["items"].items():
-            raw = bytes.fromhex(value)
-            text = raw.decode("ascii") if raw.isascii() and raw.decode("ascii").isprintable() else value
-            add_plain_row(t, key, text)
-        console.print(t)
+        _print_table("KV items (search order)", ("key", "value"),
+                     [(key, _text_or_hex(value)) for key, value in kv["items"].items()])
         _layer_dump("kv", p, kv.get("scan"))
     elif kind == "llkernel":
-        t = Table(title="features", title_justify="left")
-        for col in ("index", "slot", "handle", "rom", "rom size", "ram", "ram size"):
-            t.add_column(col)
-        for f in p["llkernel"]["features"]:
-            add_plain_row(t, str(f["index"]), str(f["slot"]), f"{f['handle']:#x}", f"{f['rom_address']:#x}",
-                      str(f["rom_size"]), f"{f['ram_address']:#x}", str(f["ram_size"]))
-        console.print(t)
+        _print_table("features", ("index", "slot", "handle", "rom", "rom size", "ram", "ram size"),
+                     [(str(f["index"]), str(f["slot"]), f"{f['handle']:#x}", f"{f['rom_address']:#x}",
+                       str(f["rom_size"]), f"{f['ram_address']:#x}", str(f["ram_size"]))
+                      for f in p["llkernel"]["features"]])
         _layer_dump("feature", p, p["llkernel"].get("scan"))
     elif kind == "zephyr-nvs":
         nvs = p["nvs"]
-        t = Table(title="NVS ids", title_justify="left")
-        t.add_column("id")
-        t.add_column("value (hex)", overflow="fold")
-        for i, v in nvs["items"].items():
-            add_plain_row(t, f"{int(i):#x}", v)
-        console.print(t)
+        _print_table("NVS ids", ("id", ("value (hex)", {"overflow": "fold"})),
+                     [(f"{int(i):#x}", v) for i, v in nvs["items"].items()])
         if nvs.get("settings"):
-            s = Table(title="Settings", title_justify="left")
-            s.add_column("name")
-            s.add_column("value (hex)", overflow="fold")
-            for name, v in nvs["settings"].items():
-                add_plain_row(s, name, v)
-            console.print(s)
+            _print_table("Settings", ("name", ("value (hex)", {"overflow": "fold"})),
+                         list(nvs["settings"].items()))
         _layer_dump("nvs", p, nvs.get("scan"))
     elif kind == "littlefs":
-        t = Table(title="files", title_justify="left")
-        t.add_column("path")
-        t.add_column("size", justify="right")
-        for f in p["littlefs"].get("file_list", []):
-            add_plain_row(t, f["path"], str(f["size"]))
-        console.print(t)
+        _print_table("files", ("path", ("size", {"justify": "right"})),
+                     [(f["path"], str(f["size"])) for f in p["littlefs"].get("file_list", [])])
     elif kind == "mcuboot":
-        t = Table(title="TLVs", title_justify="left")
-        for col in ("type", "offset", "length", "protected"):
-            t.add_column(col)
-        for tlv in p["mcuboot"]["tlvs"]:
-            add_plain_row(t, tlv["name"], f"{tlv['offset']:#x}", str(tlv["length"]), str(tlv["protected"]))
-        console.print(t)
+        _print_table("TLVs", ("type", "offset", "length", "protected"),
+                     [(t["name"], f"{t['offset']:#x}", str(t["length"]), str(t["protected"]))
+                      for t in p["mcuboot"]["tlvs"]])
     elif kind == "unknown":
         for k, v in p["bytes"].items():
             console.print(f"{k}: {v}", markup=False)
+
+
+def _text_or_hex(value_hex: str) -> str:
+    """A KV value as ASCII text when it is printable, else its hex."""
+    raw = bytes.fromhex(value_hex)
+    return raw.decode("ascii") if raw.isascii() and raw.decode("ascii").isprintable() else value_hex
+
+
+def _print_table(title: str, columns, rows) -> None:
+    """One detail table; ``columns`` are names or ``(name, add_column options)``; cells literal."""
+    t = Table(title=title, title_justify="left")
+    for col in columns:
+        name, opts = (col, {}) if isinstance(col, str) else col
+        t.add_column(name, **opts)
+    for row in rows:
+        add_plain_row(t, *row)
+    console.print(t)
 
 
 def _layer_dump(command: str, p: dict, scan: dict | None) -> None:
