@@ -116,3 +116,40 @@ def test_n2_bit_torn_ate_with_matching_crc8_is_accepted_format_limit():
     st.mount()
     assert st.index.newest(torn.id)[0] == off        # accepted as the newest entry of its id
     assert not r.ok                                  # the campaign reports it (not weakened)
+
+
+def test_n1_interrupted_gc_whose_first_copy_lost_its_ate_mounts():
+    # GC into sector 0 (victim sector 1) cut just before the first copy's ATE at slot F: sector
+    # 0 holds copied data only. The value's tail plus erased 0x00 bytes is a CRC-valid window
+    # at 0x38; the reference's recover_last takes it and its step 3 walks below sector 0
+    # (EINVAL on every mount). flashstack skips the scan when slot F is erased and the next
+    # sector is dirty: step 4 erases sector 0 and collects sector 1 again.
+    import random
+
+    from flashstack.errors import PowerLoss
+    tail = next(bytes([a, b]) for a in range(1, 256) for b in range(1, 256)
+                if crc8_ccitt(bytes([a, b]) + bytes(5)) == 0)
+    rng = random.Random(3)
+    value = bytes(rng.randrange(1, 256) for _ in range(56)) + tail
+    dev = SimulatedFlash(3072, erase_page_size=1024, write_block_size=4, erase_value=0)
+    area = FlashArea(0, 0, 3072, dev, label="storage")
+    st = NVSStore(area)
+    st.mount()
+    st.use_next_sector()
+    st.write(5, value)                              # in sector 1
+    st.use_next_sector()                            # write sector 2
+    dev.arm_power_cut(after=5)                      # close, 32 + 24 + 4 data bytes, then ATE
+    try:
+        st.use_next_sector()
+    except PowerLoss:
+        pass
+    dev.power_restore()
+    img = dev.snapshot()
+    assert img[0:58] == value and img[1008:1016] == bytes(8)   # copy landed, its ATE did not
+    assert Ate.unpack(img[0x38:0x40]).crc_ok
+    again = NVSStore(area)
+    again.mount()
+    assert again.read(5) == value
+    assert again.mount_notes == ["interrupted GC without gc_done: erase sector 0, collect "
+                                 "sector 1 again"]
+    assert (again.ate_wra, again.data_wra) == (0x3e0, 0x3c)

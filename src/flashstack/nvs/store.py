@@ -204,7 +204,16 @@ class NVSStore(Walker):
         S, N, A, F = geo.S, geo.N, geo.A, geo.F
         s = self._find_write_sector()
         base = s * S
-        self.ate_wra = self.recover_last(s)
+        nxt = (s + 1) % N
+        if self._all_erased(base + F, 8) and not self._all_erased(nxt * S, S):
+            # [fs] (N1) an interrupted GC whose first copy lost its ATE: slot F is erased, so
+            # the sector holds no ATE, only copied data, which the reference's recover_last
+            # scans as ATE slots (a CRC-valid window there, easy on 0x00-erased flash, sends
+            # step 3 below the sector start: EINVAL on every mount in sector 0). Step 4 erases
+            # this sector and collects the next one again either way.
+            self.ate_wra = base + F
+        else:
+            self.ate_wra = self.recover_last(s)
         self.data_wra = base
         # step 3: find the first erased slot, tracking where the data ends
         while True:
@@ -226,7 +235,6 @@ class NVSStore(Walker):
                                                    f"(id {a.id:#x}) has data reaching its own slot")
             self.ate_wra -= A
         # step 4: an interrupted garbage collection leaves the next sector dirty
-        nxt = (s + 1) % N
         if not self._all_erased(nxt * S, S):
             if self._gc_done_above(s):
                 self.mount_notes.append(f"interrupted GC with gc_done: erase sector {nxt}")
