@@ -110,11 +110,18 @@ def scan_image(data: bytes, step: int = 1024) -> dict:
 
     Returns ``{"board": None, "size", "sha256", "summary", "kv_blocks", "kv_stores",
     "llkernel_slots", "littlefs", "mcuboot", "bytes"}``; every item found has an ``offset``."""
-    return _result(len(data), hashlib.sha256(data).hexdigest(), _find(data, step), byte_summary(data))
+    return _scan(data, step)
 
 
-def _find(data: bytes, step: int) -> dict:
-    """The structures found in ``data`` (see :data:`_FOUND`), offsets relative to its start."""
+def _scan(data: bytes, step: int = 1024, erased_after: bool = False) -> dict:
+    return _result(len(data), hashlib.sha256(data).hexdigest(), _find(data, step, erased_after),
+                   byte_summary(data))
+
+
+def _find(data: bytes, step: int, erased_after: bool = False) -> dict:
+    """The structures found in ``data`` (see :data:`_FOUND`), offsets relative to its start.
+    ``erased_after``: ``data`` is a HEX window, followed by at least HEX_WINDOW_GAP unprogrammed
+    (erased) bytes, so a littlefs whose last blocks are erased still mounts."""
     kv_blocks = _kv_blocks(data, step)
     groups = _kv_groups(kv_blocks)
     for g in groups:
@@ -126,7 +133,7 @@ def _find(data: bytes, step: int) -> dict:
             sb = find_superblock(data[off:])
             pair = lfs and lfs[-1]["offset"] + lfs[-1]["block_size"] == off   # second copy of the pair
             if sb and not pair:
-                info = summarize_littlefs(data[off:], sb)
+                info = summarize_littlefs(_fs_bytes(data, off, sb, erased_after), sb)
                 lfs.append({"offset": off, **{k: v for k, v in sb.items() if k != "found_at"},
                             "files": info.get("files"), "used_blocks": info.get("used_blocks")})
         if int.from_bytes(data[off:off + 4], "little") == IMAGE_MAGIC:
@@ -153,6 +160,16 @@ def _result(size: int, sha256: str, found_items: dict, stats: dict) -> dict:
             "summary": "; ".join(found) or "no known structure found", **found_items, "bytes": stats}
 
 
+def _fs_bytes(data: bytes, off: int, sb: dict, erased_after: bool) -> bytes:
+    """The bytes of the littlefs at ``off``; past the end of a HEX window, erased bytes (up
+    to HEX_WINDOW_GAP of them: the span known to be unprogrammed)."""
+    want = sb["block_size"] * sb["block_count"]
+    have = len(data) - off
+    if erased_after and have < want <= have + HEX_WINDOW_GAP:
+        return data[off:] + b"\xff" * (want - have)
+    return data[off:]
+
+
 def scan_file(path) -> dict:
     """:func:`scan_image` of a raw or Intel HEX file. HEX: the image spans the lowest to the
     highest address (``size``, gaps erased; ``sha256`` of that span), offsets are relative to
@@ -169,7 +186,7 @@ def scan_file(path) -> dict:
             raise InvalidArgument(f"{path}: Intel HEX file holds no data")
         windows = _hex_windows(segments)
         base = windows[0][0]
-        out = scan_image(windows[0][1]) if len(windows) == 1 else _scan_windows(windows)
+        out = _scan(windows[0][1], erased_after=True) if len(windows) == 1 else _scan_windows(windows)
     out["image"] = str(path)
     out["base_address"] = base
     if base:
@@ -210,7 +227,7 @@ def _scan_windows(windows, erase_value: int = 0xFF) -> dict:
             sha.update(gap_chunk[:min(n, len(gap_chunk))])
         sha.update(data)
         pos = start + len(data)
-        for key, items in _find(data, 1024).items():
+        for key, items in _find(data, 1024, erased_after=True).items():
             for item in items:
                 item["offset"] += start - base
             found_items[key].extend(items)
