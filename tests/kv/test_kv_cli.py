@@ -2,11 +2,10 @@
 
 import json
 
+import click.testing as click_testing  # the cli extra: CI installs it, so never skipped
 import pytest
 
-click_testing = pytest.importorskip("click.testing")
-
-from flashstack.cli.app import cli as main  # noqa: E402
+from flashstack.cli.app import cli as main
 
 
 @pytest.fixture
@@ -86,3 +85,21 @@ def test_import_export(img, tmp_path):
 def test_bad_geometry_is_one_clear_line(img):
     r = run("kv", "list", "--image", img, "--block-size", "2048")
     assert r.exit_code == 1 and "erase" in r.output and "Traceback" not in r.output
+
+
+MARKUP_KEY = "[bold]k[/x]"  # rich would take both for tags (and fail on the stray closing one)
+
+
+def test_markup_in_keys_and_values_is_printed_literally(img):
+    r = run("kv", "set", "--image", img, MARKUP_KEY, "[/x] v [bold]")
+    assert r.exit_code == 0, r.output
+    assert f"set {MARKUP_KEY} (13 bytes) on" in r.output
+    r = run("kv", "get", "--image", img, MARKUP_KEY)
+    assert r.exit_code == 0 and r.output.strip() == "[/x] v [bold]"
+    r = run("kv", "list", "--image", img)
+    assert r.exit_code == 0, r.output
+    assert MARKUP_KEY in r.output and "[/x] v [bold]" in r.output
+    assert run("kv", "set", "--image", img, MARKUP_KEY, "second").exit_code == 0
+    r = run("kv", "dump", "--image", img)
+    assert r.exit_code == 0, r.output
+    assert MARKUP_KEY in r.output and "verdict: ok" in r.output

@@ -171,3 +171,39 @@ def test_llkernel_cli_size_subsector_from_partition_pages(tmp_path, make_fo):
     p = json.loads(run("size", small, "-b", board, "-p", "mixed_kf", "--subsector", "0x4000",
                        "--json").output)["plan"]
     assert p["subsector"] == 0x4000            # an explicit --subsector is taken as given
+
+
+MARKUP_BOARD = """
+name = "markup"
+
+[[devices]]
+name = "nor0"
+size = 0x10000
+erase_page_size = 0x1000
+base_address = 0x60000000
+
+[[partitions]]
+name = "[bold]kf[/x]"
+offset = 0x0
+size = 0x10000
+"""
+
+
+def test_llkernel_cli_markup_in_names_is_printed_literally(tmp_path):
+    """Partition labels and file names are data: a stray closing tag must not crash rich."""
+    board = tmp_path / "markup.toml"
+    board.write_text(MARKUP_BOARD)
+    img = tmp_path / "markup.bin"
+    r = CliRunner().invoke(cli, ["image", "create", "--board", str(board), "-o", str(img)])
+    assert r.exit_code == 0, r.output
+    (tmp_path / "[bold]app[").mkdir()
+    blob = tmp_path / "[bold]app[" / "x].bin"  # its path holds "[bold]app[/x].bin"
+    blob.write_bytes(b"\x02" * 64)
+    common = ("--board", board, "--image", img, "-n", "4", "-p", "[bold]kf[/x]")
+    out = run("install", *common, "--ram-base", "0x20000000", blob).output
+    assert "[bold]app[/x].bin" in out
+    d = json.loads(run("dump", *common, "--json").output)
+    assert d["count"] == 1 and d["partition"] == "[bold]kf[/x]"
+    text = run("dump", *common).output
+    assert text.startswith("[bold]kf[/x]: KF 0x60000000+0x10000") and "used" in text
+    assert "[bold]kf[/x]: 1 of 4 slots" in run("list", *common).output

@@ -45,7 +45,7 @@ def _layout_text(dev) -> str:
 
 
 def _table(title: str, columns, squeeze=("label", "chip", "erase pages")) -> Table:
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
+    t = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
               collapse_padding=True)
     for name, justify in columns:
         # Names and numbers keep their width; descriptive columns fold when space is short.

@@ -10,7 +10,7 @@ import click
 
 from ..llkernel.config import DEFAULT_MAX_FEATURES, DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE
 from ..llkernel.fo import DEFAULT_CODE_CHUNK, DEFAULT_TRANSFER_BUFFER
-from .common import (INT, board_options, console, emit, fail, human_size, json_option,
+from .common import (INT, add_plain_row, board_options, console, emit, fail, human_size, json_option,
                      load_board_from, open_board)
 
 DEFAULT_PARTITION = "kf_partition"
@@ -53,12 +53,13 @@ def _store_json(store) -> dict:
 
 def _feature_table(features, title: str):
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title)
+    t = Table(title=Text(title))  # the title names the partition: literal text
     for col in ("index", "slot", "handle", "ROM", "ROM size", "RAM", "RAM size", "subsectors"):
         t.add_column(col, justify="right")
     for f in features:
-        t.add_row(str(f["index"]), str(f["slot"]), f"{f['handle']:#010x}", f"{f['rom_address']:#010x}",
+        add_plain_row(t, str(f["index"]), str(f["slot"]), f"{f['handle']:#010x}", f"{f['rom_address']:#010x}",
                   str(f["rom_size"]), f"{f['ram_address']:#010x}", str(f["ram_size"]),
                   str(f["nb_subsectors"]))
     console.print(t)
@@ -131,7 +132,8 @@ def install(file, ram, chunk, as_json, **kw):
         out = {**_store_json(store), "file": file, "feature": f.to_json(), **extra}
     emit(out, as_json, lambda o: console.print(
         f"installed {o['file']}: index {f.index}, slot {f.slot}, handle {f.handle:#010x}, "
-        f"ROM {f.rom_address:#010x}+{f.rom_size}, RAM {f.ram_address:#010x}+{f.ram_size}"))
+        f"ROM {f.rom_address:#010x}+{f.rom_size}, RAM {f.ram_address:#010x}+{f.ram_size}",
+        markup=False, soft_wrap=True))
 
 
 @feature.command("remove", short_help="Free a Feature (by handle, index or slot).")
@@ -166,16 +168,18 @@ def remove(handle, index, slot, as_json, **kw):
             fail(store.last_error)
         out = {**_store_json(store), "removed": handle, "count": store.allocated_features_count()}
     emit(out, as_json, lambda o: console.print(
-        f"removed Feature {o['removed']:#010x}; {o['count']} left"))
+        f"removed Feature {o['removed']:#010x}; {o['count']} left", markup=False))
 
 
-def _render_dump(o):
+def render_dump(o):
+    """Print the ``flashstack feature dump`` view of a KF scan (``FeatureStore.scan().to_json()``
+    plus ``"partition"``); names, headers and messages are printed literally."""
     from rich.table import Table
 
     cfg = o["config"]
     console.print(f"{o['partition']}: KF {cfg['kf_start']:#010x}+{cfg['kf_size']:#x}, "
                   f"{cfg['max_features']} slots of {cfg['slot_size']:#x}, {o['count']} used, "
-                  f"{o['unused_tail']} bytes unused at the end")
+                  f"{o['unused_tail']} bytes unused at the end", markup=False)
     t = Table()
     for col in ("slot", "address", "state", "index", "header", "fields", "anomalies"):
         t.add_column(col)
@@ -185,15 +189,15 @@ def _render_dump(o):
             f"sub {f['nb_subsectors']} ROM {f['rom_address']:#x}+{f['rom_size']} RAM "
             f"{f['ram_address']:#x}+{f['ram_size']} idx {f['feature_index']}")
         anomalies = "; ".join(f"{a['severity']}: {a['code']}" for a in s["anomalies"])
-        t.add_row(str(s["slot"]), f"{s['address']:#010x}", s["state"],
+        add_plain_row(t, str(s["slot"]), f"{s['address']:#010x}", s["state"],
                   "" if s["index"] is None else str(s["index"]), s["header_hex"], fields, anomalies)
     console.print(t)
     for a in o["anomalies"]:
-        console.print(f"{a['severity']}: {a['code']}: {a['message']}")
+        console.print(f"{a['severity']}: {a['code']}: {a['message']}", markup=False)
     for s in o["slots"]:
         for a in s["anomalies"]:
             if a["severity"] != "info":
-                console.print(f"slot {s['slot']}: {a['severity']}: {a['message']}")
+                console.print(f"slot {s['slot']}: {a['severity']}: {a['message']}", markup=False)
 
 
 @feature.command("dump", short_help="Every slot header, decoded, with anomalies.")
@@ -206,20 +210,21 @@ def dump(as_json, **kw):
     with open_board(kw, readonly=True) as ob:
         store = _open_store(ob, kw)
         out = {"partition": store.area.name, **store.scan().to_json()}
-    emit(out, as_json, _render_dump)
+    emit(out, as_json, render_dump)
 
 
 def _render_size(o):
     from rich.table import Table
+    from rich.text import Text
 
     p = o["plan"]
-    t = Table(title=f"KF {human_size(p['kf_size'])} ({o['kf_source']}), subsector "
-                    f"{human_size(p['subsector'])}, N = {p['max_features']}, slot {human_size(p['slot_size'])}")
+    t = Table(title=Text(f"KF {human_size(p['kf_size'])} ({o['kf_source']}), subsector "
+                    f"{human_size(p['subsector'])}, N = {p['max_features']}, slot {human_size(p['slot_size'])}"))
     for col in ("file", "ROM", "ROM upper", "RAM", "RAM upper", "metadata", "code chunk",
                 "transfer buffer", "slot needed", "fits slot", "RAM at"):
         t.add_column(col, justify="right")
     for fo, row in zip(o["files"], o["plan"]["features"]):
-        t.add_row(fo["path"], str(fo["rom"]), str(fo["rom_upper"]), str(fo["ram"]), str(fo["ram_upper"]),
+        add_plain_row(t, fo["path"], str(fo["rom"]), str(fo["rom_upper"]), str(fo["ram"]), str(fo["ram_upper"]),
                   str(fo["metadata"]), str(fo["code_chunk"]) + (" (error 58)" if fo["chunk_too_large"] else ""),
                   str(fo["transfer_buffer"]), str(fo["slot_needed"]), "yes" if row["fits_slot"] else "NO",
                   "-" if row["ram_offset"] is None else f"+{row['ram_offset']:#x}")

@@ -49,7 +49,8 @@ def list_cmd(as_json, **kw):
 
     def render(d):
         from rich.table import Table
-        t = Table(title=f"HAL partitions of {d['board']} (enum generation {gen})")
+        from rich.text import Text
+        t = Table(title=Text(f"HAL partitions of {d['board']} (enum generation {gen})"))
         for col in ("partition", "value", "owner", "device", "description", "start", "length", "options"):
             t.add_column(col)
         for r in d["partitions"]:

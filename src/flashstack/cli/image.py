@@ -28,7 +28,7 @@ def image():
 
 
 def _render_created(result) -> None:
-    t = Table(title=f"board {result['board']}: erased images", title_justify="left",
+    t = Table(title=Text(f"board {result['board']}: erased images"), title_justify="left",
               box=box.SIMPLE_HEAD, pad_edge=False)
     for col, just in (("device", "left"), ("image", "left"), ("size", "right"),
                       ("erase value", "right"), ("partitions", "left")):
@@ -69,7 +69,7 @@ def create(board, include_dir, output, force, as_json):
 
 
 def _render_info(result) -> None:
-    t = Table(title=f"board {result['board']}: image usage", title_justify="left",
+    t = Table(title=Text(f"board {result['board']}: image usage"), title_justify="left",
               box=box.SIMPLE_HEAD, pad_edge=False)
     for col, just in (("id", "right"), ("partition", "left"), ("device", "left"), ("size", "right"),
                       ("state", "left"), ("first used", "right"), ("used end", "right"),

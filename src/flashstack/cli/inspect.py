@@ -132,13 +132,14 @@ def _layer_dump(command: str, p: dict, scan: dict | None) -> None:
     """The store layer's own dump view (``flashstack kv|feature|nvs dump``) of the scan that
     inspect ran, so both commands show a store the same way (one renderer per store).
 
-    The store CLI modules name it ``_render_dump`` today; a public ``render_dump`` is taken
-    first. A module with neither is an error, never a silently missing view."""
+    Each store CLI module exports ``render_dump``; a module without it is an error, never a
+    silently missing view."""
     if scan is None:
         return
     import importlib
     module = importlib.import_module(f"flashstack.cli.{command}")
-    render = getattr(module, "render_dump", None) or getattr(module, "_render_dump")
+    # cli/nvs.py still names it _render_dump until its owner renames it; only nvs may do so.
+    render = module._render_dump if command == "nvs" and not hasattr(module, "render_dump") else module.render_dump
     render({"partition": p["partition"], **scan})
 
 

@@ -14,7 +14,7 @@ import click
 
 from ..errors import InvalidArgument, NotFound
 from . import common
-from .common import INT, board_options, console, emit, fail, json_option, parse_value
+from .common import INT, add_plain_row, board_options, console, emit, fail, json_option, parse_value
 
 
 def open_board(kw, readonly: bool):
@@ -156,7 +156,7 @@ def set_cmd(key, value, hex_value, file_value, as_json, **kw):
         s.store.set(key, data)
         st = s.store.stats()
     emit({"key": key, "length": len(data), "write_pos": st["write_pos"], "free_bytes": st["free_bytes"]}, as_json,
-         lambda o: console.print(f"set [bold]{key}[/] ({len(data)} bytes) on {s.name}"))
+         lambda o: console.print(_literal("set ", (key, "bold"), f" ({len(data)} bytes) on {s.name}")))
 
 
 @kv.command("del")
@@ -189,12 +189,12 @@ def list_cmd(as_json, **kw):
 
     def render(_):
         from rich.table import Table
-        t = Table(title=f"KV on {s.name}: {len(rows)} keys, {st['live_bytes']} bytes live, "
-                        f"{st['free_bytes']} free")
+        t = Table(title=_literal(f"KV on {s.name}: {len(rows)} keys, {st['live_bytes']} bytes live, "
+                                 f"{st['free_bytes']} free"))
         for col in ("key", "length", "value"):
             t.add_column(col, justify="right" if col == "length" else "left")
         for r in rows:
-            t.add_row(r["key"], str(r["length"]), r["text"][:60])
+            add_plain_row(t, r["key"], str(r["length"]), r["text"][:60])
         console.print(t)
     emit({"partition": s.name, "items": rows, "stats": st}, as_json, render)
 
@@ -214,45 +214,54 @@ def dump_cmd(as_json, **kw):
     finally:
         ob.close()
     report["partition"] = getattr(storage, "name", "storage")
-    emit(report, as_json, _render_dump)
+    emit(report, as_json, render_dump)
 
 
 _VERDICT_STYLE = {"ok": "green", "recoverable": "yellow", "data loss": "red", "blank": "cyan"}
 
 
-def _render_dump(r):
+def _literal(*parts) -> "Text":
+    """One line of literal text (keys, values and partition names are data, never rich markup);
+    ``parts`` are strings or ``(string, style)`` pairs."""
+    from rich.text import Text
+    return Text.assemble(*parts)
+
+
+def render_dump(r):
+    """Print the ``flashstack kv dump`` view of a scan report (``kv.scan.scan(...).to_dict()``
+    plus ``"partition"``); every key, value and message is printed literally."""
     from rich.table import Table
-    bt = Table(title=f"KV blocks on {r['partition']}")
+    bt = Table(title=_literal(f"KV blocks on {r['partition']}"))
     for col in ("block", "offset", "state", "after mount", "records", "free", "live", "garbage"):
         bt.add_column(col, justify="left" if col in ("state", "after mount") else "right")
     for b in r["blocks"]:
-        bt.add_row(str(b["index"]), f"{b['offset']:#07x}", b["state"], b["state_after_mount"], str(b["records"]),
-                   str(b["free"]), str(b["live_bytes"]), str(b["garbage_bytes"]))
+        add_plain_row(bt, str(b["index"]), f"{b['offset']:#07x}", b["state"], b["state_after_mount"], str(b["records"]),
+                      str(b["free"]), str(b["live_bytes"]), str(b["garbage_bytes"]))
     console.print(bt)
     rt = Table(title="records")
     for col in ("offset", "state", "key", "value", "len", "crc", "origin", "status"):
         rt.add_column(col, justify="right" if col in ("offset", "len", "origin") else "left")
     for x in r["records"]:
         state = {0xEE: "NORMAL", 0x00: "DELETE"}.get(x["state"], f"{x['state']:#04x}")
-        crc = "ok" if x["crc_ok"] else "[red]BAD[/]"
-        status = x["status"] if x["status"] in ("live", "deleted") else f"[yellow]{x['status']}[/]"
-        rt.add_row(f"{x['pos']:#06x}", state, x["key"], x["value_preview"], str(x["val_len"]), crc,
-                   f"{x['origin']:#06x}" if x["origin"] else "-", status)
+        crc = "ok" if x["crc_ok"] else _literal(("BAD", "red"))
+        status = x["status"] if x["status"] in ("live", "deleted") else _literal((x["status"], "yellow"))
+        add_plain_row(rt, f"{x['pos']:#06x}", state, x["key"], x["value_preview"], str(x["val_len"]), crc,
+                      f"{x['origin']:#06x}" if x["origin"] else "-", status)
     console.print(rt)
     for c in r["corrupt"]:
-        console.print(f"[red]corrupt[/] {c['pos']:#06x}+{c['length']}: {c['why']}")
+        console.print(_literal(("corrupt", "red"), f" {c['pos']:#06x}+{c['length']}: {c['why']}"))
     for k, pos in r["duplicates"].items():
-        console.print(f"[yellow]duplicate[/] key {k!r} at " + ", ".join(f"{p:#06x}" for p in pos))
+        console.print(_literal(("duplicate", "yellow"), f" key {k!r} at " + ", ".join(f"{p:#06x}" for p in pos)))
     for op in r["mount_ops"]:
         what = f"erase {op['len']:#x}" if op["op"] == "E" else f"program {op['data']}"
-        console.print(f"mount would {what} at {op['pos']:#06x}: {op['why']}")
+        console.print(_literal(f"mount would {what} at {op['pos']:#06x}: {op['why']}"))
     console.print(f"write position {r['write_pos']:#06x}, {r['live_keys']} live keys ({r['live_bytes']} bytes), "
                   f"{r['free_bytes']} free, {r['reclaimable_bytes']} reclaimable"
                   + (", GC would run at mount" if r["gc_would_run"] else ""))
     for p in r["problems"]:
-        console.print(f"  - {p}")
+        console.print(_literal(f"  - {p}"))
     style = _VERDICT_STYLE.get(r["verdict"], "white")
-    console.print(f"verdict: [bold {style}]{r['verdict']}[/]")
+    console.print(_literal("verdict: ", (r["verdict"], f"bold {style}")))
 
 
 @kv.command("import")

@@ -79,6 +79,7 @@ def plan(as_json, years, max_size, unit_size, **kw):
 
 
 def _render(report) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     w = report.workload
@@ -90,7 +91,7 @@ def _render(report) -> None:
     for col in ("size", "units", "fits", "write amp.", "erases/1000 writes", "wear max/mean", "lifetime (years)", ""):
         t.add_column(col, justify="right")
     for c in report.candidates:
-        ok = "[green]meets target[/]" if c.meets_target else (c.reason or "[yellow]short-lived[/]")
+        ok = "[green]meets target[/]" if c.meets_target else (escape(c.reason) if c.reason else "[yellow]short-lived[/]")
         t.add_row(f"{c.size:#x}", f"{c.units} x {c.unit_size}", "yes" if c.fits else "no",
                   _fmt(c.write_amplification), _fmt(c.erases_per_1000_writes, ".1f"),
                   _fmt(c.wear_max_over_mean), _years(c.lifetime_years), ok)

@@ -160,8 +160,9 @@ def _run(kind: str, kw: dict) -> None:
     if kw["as_json"]:
         report = run_campaign(campaign, jobs=kw["jobs"], scheduler=kw["scheduler"])
     else:
+        from rich.markup import escape
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-        with Progress(TextColumn(f"torture {kind} [bold]{kw['workload']}[/]"), BarColumn(),
+        with Progress(TextColumn(f"torture {kind} [bold]{escape(kw['workload'])}[/]"), BarColumn(),
                       MofNCompleteColumn(), TextColumn("cuts"), TimeElapsedColumn(),
                       console=console, transient=True) as bar:
             task = bar.add_task("cuts", total=None)
@@ -182,7 +183,7 @@ def _render(report) -> None:
     where = " ".join(c.target.cli_args()[1:])
     samples = f", {c.tear_samples} tears per torn mode" if c.tear_samples > 1 else ""
     console.print(f"[bold]torture {c.target.kind}[/]{escape(' ' + where) if where else ''}: "
-                  f"workload {c.workload}, {c.ops} ops, seed {c.seed}: {report.steps} steps, "
+                  f"workload {escape(str(c.workload))}, {c.ops} ops, seed {c.seed}: {report.steps} steps, "
                   f"{report.flash_ops} flash operations, {report.points} cut points "
                   f"({'all' if c.cuts is None else 'seeded sample'}{samples})")
     t = Table(title=None)
@@ -201,7 +202,7 @@ def _render(report) -> None:
                   f"checked {report.cuts - report.reused}; {c.target.exercise_name} on {gc} "
                   f"({report.gc_checked} run)")
     for note, n in report.notes.items():
-        console.print(f"  note: {note}: {n}")
+        console.print(f"  note: {note}: {n}", markup=False)
     for v in report.run_violations:
         console.print(f"[red]uncut run:[/] {escape(v)}", soft_wrap=True)
     shown = report.failures[:20]
