@@ -5,6 +5,8 @@ ATE. Also pins N2, the format's CRC-8 limit on a bit-torn ATE."""
 
 from __future__ import annotations
 
+import pytest
+
 from flashstack.device import SimulatedFlash
 from flashstack.flash_map import FlashArea
 from flashstack.nvs import Ate, NVSStore, crc8_ccitt
@@ -153,3 +155,27 @@ def test_n1_interrupted_gc_whose_first_copy_lost_its_ate_mounts():
     assert again.mount_notes == ["interrupted GC without gc_done: erase sector 0, collect "
                                  "sector 1 again"]
     assert (again.ate_wra, again.data_wra) == (0x3e0, 0x3c)
+
+
+def test_torn_close_of_a_sector_ending_in_a_delete_at_the_data_end_keeps_the_delete():
+    # flashstack torture replay nvs --geometry 3072:1024:8 --workload fill --ops 60 --seed 0
+    #   --cut 853 --tear prefix: sector 1 was full (data up to 912, gc_done at 920 with offset
+    #   912), then `delete 28` went to slot 912 itself. Closing sector 1 is cut after 6 bytes:
+    #   the close ATE is corrupt, so walks and GC find sector 1's last ATE with recover_last.
+    #   The reference's scan stops above slot 912 (= the data end) and misses the delete: the
+    #   next GC resurrects id 28. flashstack examines that slot too. Any erase value.
+    from flashstack.errors import NotFound
+    for erase_value in (0xFF, 0x00):
+        g = Geometry.uniform(3072, 1024, write_block_size=8, erase_value=erase_value)
+        r = replay(Campaign(NVSTarget(geometry=g), workload="fill", ops=60, seed=0,
+                            gc_check=0.2), 853, "prefix")
+        assert r.cut_at == ("write", 2040, 8)
+        assert r.image_cut[2040:2046] == bytes.fromhex("ffff90030000")   # torn close ATE
+        assert Ate.unpack(r.image_cut[0x790:0x798]) == Ate(28, 912, 0, 0xFF, 100)
+        assert r.ok, r.violations
+        st = NVSStore(area_of(r.image_cut, wb=8, erase_value=erase_value))
+        st.geo = st._resolve_geometry()
+        assert st.recover_last(1) == 0x790
+        st.mount()
+        with pytest.raises(NotFound):
+            st.read(28)

@@ -75,6 +75,13 @@ class Walker:
         every later mount. Leading erased slots are still skipped (Zephyr's raw-image test
         ``test_nvs_gc_corrupt_close_ate``), so every image whose written slots are contiguous
         (every image the reference writes, power cuts included) recovers as in the reference.
+
+        **[fs]** The slot that starts exactly where the data of the last valid ATE ends is
+        examined too (the reference stops above it). Only an ATE can be there: a delete written
+        when ``ate_wra`` had come down to ``data_wra`` (a full sector, then a delete). The
+        reference misses it when the sector's close ATE is torn, so GC resurrects the deleted
+        value (torture: ``--geometry 3072:1024:8 --workload fill --ops 60 --seed 0 --cut 853
+        --tear prefix``). Slot 0 is still never examined.
         """
         geo = self.geo
         base = s * geo.S
@@ -84,7 +91,7 @@ class Walker:
         blob = self._read(base, geo.S)
         erased = geo.erased_ate
         written = False
-        while pos > data_end:
+        while pos > data_end or pos == data_end != base:
             raw = blob[pos - base:pos - base + 8]
             if raw == erased:
                 if written:
