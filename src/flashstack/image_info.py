@@ -18,59 +18,23 @@ import errno
 import hashlib
 import os
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Iterable
 
-from .errors import InvalidArgument, NotFound
 from .flash_map import FlashArea
 
 __all__ = ["AreaInfo", "area_info", "create_images", "free_ranges", "image_paths", "map_info",
            "unpartitioned_info"]
 
-_IMAGE_SUFFIXES = (".bin", ".img", ".raw", ".dump")
-
-
-def _device_names(board) -> list[str]:
-    return [d.name for d in board.devices]
-
 
 def image_paths(board, target, must_exist: bool = True) -> dict[str, str]:
-    """``{device_name: image_path}`` for ``target``: a mapping (returned as is, checked), a
-    directory (``<device>.bin`` per device) or a single file (one-device boards only).
+    """``{device_name: image_path}`` for ``target`` (a mapping, a directory of ``<device>.bin``
+    files, or one file for a one-device board): :meth:`flashstack.board.Board.image_paths`,
+    whose rules and errors these are, with ``must_exist`` on by default.
 
-    A path ending in ``/`` is a directory even when it does not exist yet.
-    Errors: NotFound (ENOENT) for a missing image; InvalidArgument (EINVAL) for a single file
-    given for a board with several devices, or a mapping naming unknown devices.
+    Errors: NotFound (ENOENT) for a missing image or a mapping naming unknown devices;
+    InvalidArgument (EINVAL) for a single file given for a board with several devices.
     """
-    names = _device_names(board)
-    if isinstance(target, dict):
-        unknown = sorted(set(target) - set(names))
-        if unknown:
-            raise InvalidArgument(f"board {board.name} has no device {', '.join(unknown)} "
-                                  f"(devices: {', '.join(names)})")
-        paths = {k: os.fspath(v) for k, v in target.items()}
-    else:
-        text = os.fspath(target)
-        # The board's rule (Board.open): a directory, or any path of a several-device board,
-        # holds <device>.bin files; a one-device board's path is its image file. A trailing
-        # slash always means a directory.
-        if os.path.isdir(text) or text.endswith(("/", os.sep)) or len(names) > 1:
-            # ``-o demo.bin`` for a several-device board is a mistake, not a directory name
-            if os.path.isfile(text) or (not os.path.exists(text) and len(names) > 1
-                                        and text.lower().endswith(_IMAGE_SUFFIXES)):
-                raise InvalidArgument(
-                    f"board {board.name} has {len(names)} flash devices ({', '.join(names)}): "
-                    f"give a directory holding {', '.join(n + '.bin' for n in names)}, "
-                    f"not the file {text}")
-            paths = {n: os.path.join(text, f"{n}.bin") for n in names}
-        else:
-            paths = {names[0]: text}
-    if must_exist:
-        missing = [p for p in paths.values() if not os.path.isfile(p)]
-        if missing:
-            raise NotFound(f"image {missing[0]} does not exist (board {board.name}; make one "
-                           f"with: flashstack image create --board {board.name} -o {target})")
-    return paths
+    return board.image_paths(target, must_exist=must_exist)
 
 
 def create_images(board, target, overwrite: bool = False) -> dict[str, str]:
@@ -87,10 +51,8 @@ def create_images(board, target, overwrite: bool = False) -> dict[str, str]:
                               existing[0])
     for p in existing:
         os.remove(p)
-    for p in paths.values():
-        Path(p).parent.mkdir(parents=True, exist_ok=True)
     with board.open(images=paths, readonly=False, create=True):
-        pass  # opening with create=True writes each erased file
+        pass  # opening with create=True makes the directories and writes each erased file
     return paths
 
 

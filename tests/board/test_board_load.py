@@ -254,6 +254,22 @@ def test_open_errors(tmp_path):
         b.open(f)
 
 
+def test_open_image_target_rules(tmp_path):
+    """Board.open and flashstack.image_info share Board.image_paths: one rule for targets."""
+    demo, qemu = load_board(), quiet_load("qemu_x86")
+    with pytest.raises(InvalidArgument, match="2 flash devices"):   # an image name, not a directory
+        demo.open(tmp_path / "demo.bin")
+    assert not (tmp_path / "demo.bin").exists()
+    (dev,) = qemu.devices
+    with qemu.open(f"{tmp_path / 'q'}/"):                           # trailing slash: a directory
+        pass
+    assert (tmp_path / "q" / f"{dev.name}.bin").stat().st_size == dev.size
+    with pytest.raises(NotFound, match="image create --board qemu_x86"):
+        qemu.open(tmp_path / "none.bin", create=False)
+    with pytest.raises(NotFound, match="no device nope"):
+        demo.image_paths({"nope": "x.bin"})
+
+
 def test_open_in_zephyr_mode_and_sim_kwargs():
     with load_board().open(enforce_read_only=False, allow_double_writes=True) as ob:
         boot = ob.area("boot_partition")

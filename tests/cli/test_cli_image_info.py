@@ -88,7 +88,7 @@ def test_image_paths_rules(tmp_path):
     assert image_paths(sim, f"{d}/", must_exist=False) == {"flash0": os.path.join(f"{d}/", "flash0.bin")}
     with pytest.raises(InvalidArgument, match="2 flash devices"):
         image_paths(demo, tmp_path / "demo.bin", must_exist=False)
-    with pytest.raises(InvalidArgument, match="no device nope"):
+    with pytest.raises(NotFound, match="no device nope"):  # the board's rule: an unknown name is ENOENT
         image_paths(demo, {"nope": "x.bin"}, must_exist=False)
     with pytest.raises(NotFound, match="image create"):
         image_paths(demo, d)

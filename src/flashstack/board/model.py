@@ -17,6 +17,9 @@ from ..errors import InvalidArgument, NotFound
 from ..flash_map import DeviceSpec, FlashArea, FlashMap, PartitionSpec, build_flash_map
 from ..flash_map.specs import in_id_order
 
+#: names that mark a path as one image file, never a directory of them
+_IMAGE_SUFFIXES = (".bin", ".img", ".raw", ".dump")
+
 
 @dataclass
 class Board:
@@ -81,13 +84,15 @@ class Board:
              enforce_read_only: bool = True, **sim_kwargs) -> "OpenBoard":
         """Live devices and the flash map.
 
-        ``images``: None (in memory), a directory (``<device name>.bin`` per device), a mapping
-        ``{device name: path}``, or one path for a one-device board (for a board with several
-        devices a path that is not an existing file is taken as a directory). ``create``
-        makes missing images (erased); ``readonly`` maps them read-only (EROFS on write).
-        ``sim_kwargs`` go to every ``SimulatedFlash``.
+        ``images``: None (in memory) or an image target of :meth:`image_paths` (a directory of
+        ``<device name>.bin`` files, a mapping ``{device name: path}``, or one file for a
+        one-device board). ``create`` makes missing images (erased, with their directories);
+        without it a missing image is NotFound (ENOENT). ``readonly`` maps them read-only
+        (EROFS on write). ``sim_kwargs`` go to every ``SimulatedFlash``.
         """
-        paths = self._image_paths(images, create)
+        paths = {} if images is None else self.image_paths(images, must_exist=not create)
+        for path in paths.values() if create else ():
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         devices = {}
         try:
             for d in self.devices:
@@ -102,26 +107,44 @@ class Board:
             raise
         return OpenBoard(self, devices, fm)
 
-    def _image_paths(self, images, create: bool) -> dict:
-        if images is None:
-            return {}
-        if isinstance(images, Mapping):
-            unknown = set(images) - {d.name for d in self.devices}
+    def image_paths(self, target, must_exist: bool = False) -> dict[str, str]:
+        """``{device name: image path}`` for an image ``target``; touches no file.
+
+        ``target`` is a mapping ``{device name: path}`` (checked, returned with str paths), a
+        directory (``<device name>.bin`` per device) or one file (one-device boards only). A
+        directory is: an existing one, a path ending in ``/``, or any path of a several-device
+        board that is neither an existing file nor named like an image (``.bin``, ``.img``,
+        ``.raw``, ``.dump``). ``must_exist`` requires every image file to exist.
+        Errors: NotFound (ENOENT) for a device the board lacks or (``must_exist``) a missing
+        image; InvalidArgument (EINVAL) for one file given for a several-device board.
+        """
+        names = [d.name for d in self.devices]
+        if isinstance(target, Mapping):
+            unknown = sorted(set(target) - set(names))
             if unknown:
-                raise NotFound(f"board {self.name}: images given for unknown devices "
-                               f"{sorted(unknown)}")
-            return {k: os.fspath(v) for k, v in images.items()}
-        path = os.fspath(images)
-        if os.path.isdir(path) or (len(self.devices) > 1 and not os.path.isfile(path)):
-            if not os.path.isdir(path):
-                if not create:
-                    raise NotFound(f"board {self.name}: image directory {path} does not exist")
-                os.makedirs(path)
-            return {d.name: os.path.join(path, f"{d.name}.bin") for d in self.devices}
-        if len(self.devices) != 1:
-            raise InvalidArgument(f"board {self.name} has {len(self.devices)} devices; give a "
-                                  f"directory or a mapping, not the single file {path}")
-        return {self.devices[0].name: path}
+                raise NotFound(f"board {self.name} has no device {', '.join(unknown)} "
+                               f"(devices: {', '.join(names)})")
+            paths = {k: os.fspath(v) for k, v in target.items()}
+        else:
+            path = os.fspath(target)
+            if os.path.isdir(path) or path.endswith(("/", os.sep)) or len(names) > 1:
+                # ``-o demo.bin`` for a several-device board is a mistake, not a directory name
+                if os.path.isfile(path) or (not os.path.exists(path) and len(names) > 1
+                                            and path.lower().endswith(_IMAGE_SUFFIXES)):
+                    raise InvalidArgument(
+                        f"board {self.name} has {len(names)} flash devices ({', '.join(names)}): "
+                        f"give a directory holding {', '.join(n + '.bin' for n in names)}, "
+                        f"not the file {path}")
+                paths = {n: os.path.join(path, f"{n}.bin") for n in names}
+            else:
+                paths = {names[0]: path}
+        if must_exist:
+            missing = [p for p in paths.values() if not os.path.isfile(p)]
+            if missing:
+                where = os.path.dirname(missing[0]) or "." if isinstance(target, Mapping) else os.fspath(target)
+                raise NotFound(f"image {missing[0]} does not exist (board {self.name}; make one "
+                               f"with: flashstack image create --board {self.name} -o {where})")
+        return paths
 
 
 class OpenBoard:

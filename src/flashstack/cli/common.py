@@ -256,6 +256,4 @@ def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, boar
     board = board if board is not None else load_board_from(p)
     image = p.get("image")
     images = None if image is None else image_paths(board, image, must_exist=not create)
-    for path in (images or {}).values() if create else ():
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     return board.open(images=images, readonly=readonly, create=create, **sim_kwargs)
