@@ -66,6 +66,22 @@ def test_kv_fill_to_capacity_hits_enospc_and_survives_clean_cuts():
     assert r.ok, _summary(r)
 
 
+def test_targets_from_board_and_their_cli_args():
+    """One from_board and one argument builder serve every built-in target."""
+    kv = KVTarget.from_board("flashstack-demo", "storage_partition", block_size=2048, align=8)
+    assert kv.geometry.allow_double_writes and (kv.block_size, kv.align) == (2048, 8)
+    assert kv.cli_args() == ["kv", "--board", "flashstack-demo", "--partition", "storage_partition",
+                             "--block-size", "2048", "--align", "8"]
+    nvs = NVSTarget.from_board("flashstack-demo", "storage_partition", data_crc=True, sector_count=4)
+    assert not nvs.geometry.allow_double_writes          # NVS flash refuses a second write
+    assert nvs.cli_args() == ["nvs", "--board", "flashstack-demo", "--partition", "storage_partition",
+                              "--sector-count", "4", "--data-crc"]
+    assert SettingsTarget(sector_size=1024).cli_args() == ["settings", "--sector-size", "1024"]
+    assert FeatureTarget(max_features=8).cli_args() == ["llkernel", "--max-features", "8"]
+    kf = FeatureTarget.from_board("flashstack-demo", "kf_partition")
+    assert kf.partition == "kf_partition" and kf.geometry.address == 0x90000000
+
+
 def test_kv_on_a_board_partition():
     t = KVTarget.from_board("flashstack-demo", "storage_partition")
     assert t.cli_args() == ["kv", "--board", "flashstack-demo", "--partition", "storage_partition"]

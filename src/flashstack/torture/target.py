@@ -17,7 +17,7 @@ from ..device import PageLayout, SimulatedFlash
 from ..errors import InvalidArgument, NotFound
 from ..flash_map import FlashArea
 
-__all__ = ["Geometry", "Target", "CheckOutcome", "describe_op", "location_args"]
+__all__ = ["Geometry", "Target", "CheckOutcome", "describe_op", "location_args", "target_args"]
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,19 @@ def location_args(target, default: Geometry) -> list:
     return []
 
 
+def target_args(target, options: dict) -> list:
+    """The ``flashstack torture`` arguments naming ``target``: its kind, :func:`location_args`
+    and, for each field of ``options`` (``{field: option}``) whose value differs from the
+    default target's, ``option value`` (a bool field, False by default, as the bare flag)."""
+    default = type(target)()
+    args = [target.kind] + location_args(target, default.geometry)
+    for name, option in options.items():
+        value = getattr(target, name)
+        if value != getattr(default, name):
+            args += [option] if isinstance(value, bool) else [option, str(value)]
+    return args
+
+
 class Target:
     """Base class of campaign targets. Subclasses are picklable dataclasses.
 
@@ -196,6 +209,15 @@ class Target:
     kind = "custom"
     exercise_name = "post-cut exercise"  # what :meth:`exercise` does, for reports
     geometry: Geometry
+
+    @classmethod
+    def from_board(cls, board: str, partition: str, **kw) -> "Target":
+        """This target on ``partition`` of ``board`` (see :meth:`Geometry.from_board`), for
+        targets with ``board`` and ``partition`` fields; ``kw`` set the target's other fields.
+        The flash keeps the device rule of the target's default geometry (double writes
+        allowed or not). NotFound (ENOENT) for an unknown partition."""
+        geo = Geometry.from_board(board, partition, allow_double_writes=cls().geometry.allow_double_writes)
+        return cls(geometry=geo, board=board, partition=partition, **kw)
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
         return self.geometry.build()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..kvlike import DictTarget
-from ..target import Geometry, location_args
+from ..target import Geometry, target_args
 from ..workloads import DictSpace, dict_workload
 
 __all__ = ["KVTarget"]
@@ -45,11 +45,6 @@ class KVTarget(DictTarget):
     hal: bool = False
     align: int = 4
     churn_size = 480
-
-    @classmethod
-    def from_board(cls, board: str, partition: str, **kw) -> "KVTarget":
-        geo = Geometry.from_board(board, partition, allow_double_writes=True)
-        return cls(geometry=geo, board=board, partition=partition, **kw)
 
     def gc_cycle_done(self, erased: list) -> bool:
         # GC reclaims one DIRTY block per run and never moves a block of cold live records
@@ -108,13 +103,5 @@ class KVTarget(DictTarget):
         return json.dumps(report.to_dict(), indent=2, default=str)
 
     def cli_args(self) -> list:
-        args = ["kv"] + location_args(self, type(self)().geometry)
-        if self.block_size != 4096:
-            args += ["--block-size", str(self.block_size)]
-        if self.total_size is not None:
-            args += ["--total-size", str(self.total_size)]
-        if self.hal:
-            args += ["--hal"]
-        if self.align != 4:
-            args += ["--align", str(self.align)]
-        return args
+        return target_args(self, {"block_size": "--block-size", "total_size": "--total-size",
+                                  "hal": "--hal", "align": "--align"})

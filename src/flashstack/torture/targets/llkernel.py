@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..target import CheckOutcome, Geometry, Target, location_args
+from ..target import CheckOutcome, Geometry, Target, target_args
 from ..workloads import feature_content, feature_workload
 
 __all__ = ["FeatureTarget"]
@@ -45,10 +45,6 @@ class FeatureTarget(Target):
     ram_align: int = 256
     board: str | None = None
     partition: str | None = None
-
-    @classmethod
-    def from_board(cls, board: str, partition: str, **kw) -> "FeatureTarget":
-        return cls(geometry=Geometry.from_board(board, partition), board=board, partition=partition, **kw)
 
     def mount(self, area):
         from ...llkernel import FeatureStore
@@ -201,7 +197,4 @@ class FeatureTarget(Target):
         return json.dumps(report.to_json(), indent=2, default=str)
 
     def cli_args(self) -> list:
-        args = [self.kind] + location_args(self, type(self)().geometry)
-        if self.max_features != 4:
-            args += ["--max-features", str(self.max_features)]
-        return args
+        return target_args(self, {"max_features": "--max-features"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..kvlike import DictTarget
-from ..target import Geometry, location_args
+from ..target import Geometry, target_args
 from ..workloads import DictSpace, dict_workload
 
 __all__ = ["NVSTarget"]
@@ -40,10 +40,6 @@ class NVSTarget(DictTarget):
     partition: str | None = None
     churn_key = 0x7FFE
     churn_size = 200
-
-    @classmethod
-    def from_board(cls, board: str, partition: str, **kw) -> "NVSTarget":
-        return cls(geometry=Geometry.from_board(board, partition), board=board, partition=partition, **kw)
 
     def open(self, area):
         from ...nvs import NVSStore
@@ -78,11 +74,5 @@ class NVSTarget(DictTarget):
         return json.dumps(report.to_dict(), indent=2, default=str)
 
     def cli_args(self) -> list:
-        args = [self.kind] + location_args(self, type(self)().geometry)
-        if self.sector_size is not None:
-            args += ["--sector-size", str(self.sector_size)]
-        if self.sector_count is not None:
-            args += ["--sector-count", str(self.sector_count)]
-        if self.data_crc:
-            args += ["--data-crc"]
-        return args
+        return target_args(self, {"sector_size": "--sector-size", "sector_count": "--sector-count",
+                                  "data_crc": "--data-crc"})

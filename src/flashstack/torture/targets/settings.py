@@ -47,8 +47,5 @@ class SettingsTarget(NVSTarget):
     def kv_set(self, store, key, value) -> None:
         store.save(key, value)
 
-    def kv_delete(self, store, key) -> None:
-        store.delete(key)
-
     def workload(self, name: str, ops: int, seed: int) -> list:
         return dict_workload(name, ops, seed, DictSpace(_name, min(self.max_value(), 256)))
