@@ -56,3 +56,16 @@ def test_single_file_image_with_erase_value_zero_and_write_block_4(run, tiny, tm
                                        "cfg_partition", 4, "--hex", "ffffffff")
     run("flash", "erase", "--board", tiny, "--image", img, "cfg_partition", 0, "4K")
     assert img.read_bytes() == b"\x00" * 0x4000
+
+
+def test_board_and_partition_names_with_markup_are_printed_literally(run, tmp_path):
+    """A board or partition name is data: '[bold]' and a stray '[/x]' reach the tables as is."""
+    path = tmp_path / "markup.toml"
+    path.write_text(BOARD.replace('name = "tiny"', 'name = "[bold]tiny[/x]"')
+                    .replace('name = "cfg_partition"', 'name = "[bold]cfg[/x]"'))
+    img = tmp_path / "markup.bin"
+    assert "board [bold]tiny[/x]: erased images" in run("image", "create", "--board", path, "-o", img).stdout
+    shown = run("board", "show", path).stdout
+    assert "board [bold]tiny[/x]: partitions" in shown and "[bold]cfg[/x]" in shown
+    info = run("image", "info", img, "--board", path).stdout
+    assert "board [bold]tiny[/x]: image usage" in info and "[bold]cfg[/x]" in info
