@@ -1,7 +1,9 @@
-"""NVS on 0x00-erased flash (NVS-2) and the [fs] recovery rule of ``recover_last`` (torture
-finding N1): below the first erased slot under the written ATEs there is no ATE, only free
-space and orphan data, so a CRC-valid window inside orphan data is never taken for the last
-ATE. Also pins N2, the format's CRC-8 limit on a bit-torn ATE."""
+"""NVS recovery on 0x00-erased flash (NVS-2) and the [fs] recovery rules found by the torture
+campaigns (see flashstack.nvs): N1, a CRC-valid window inside data written without its ATE
+(a value's tail plus erased 0x00 bytes) is never taken for an ATE, neither below the erased gap
+under the written ATEs nor in an interrupted GC's first copy; a delete written at the data end
+of a full sector survives a torn close ATE. Also pins N2, the format's CRC-8 limit on a torn
+ATE."""
 
 from __future__ import annotations
 
