@@ -4,7 +4,7 @@ on two worker processes; the GC-cycle exercise runs after every cut."""
 
 import pytest
 
-from flashstack.torture import Campaign, run_campaign
+from flashstack.torture import Campaign, Geometry, run_campaign
 from flashstack.torture.targets.kv import KVTarget
 from flashstack.torture.targets.llkernel import FeatureTarget
 from flashstack.torture.targets.nvs import NVSTarget
@@ -147,3 +147,21 @@ def test_kv_large_blocks_gc_exercise_scales_with_the_partition():
     r = run_campaign(Campaign(t, workload="mixed", ops=100, seed=1, cuts=12, tears=("clean",)), jobs=1)
     assert r.ok, _summary(r)
     assert r.gc_checked == r.cuts == 12
+
+
+def test_refused_writes_check_the_same_in_worker_processes():
+    # a fill workload refuses writes (ENOSPC): the model holds "old or new" with an absent
+    # marker that must survive pickling into workers (it once failed thousands of cuts there)
+    c = Campaign(NVSTarget(geometry=Geometry.uniform(3072, 1024, write_block_size=1)),
+                 workload="fill", ops=60, seed=0, cuts=300, gc_check=0.2)
+    one, two = run_campaign(c, jobs=1), run_campaign(c, jobs=2)
+    assert two.executor == "processes"
+    assert one.failures == two.failures == [] and one.tried == two.tried
+
+
+def test_observing_settings_writes_nothing():
+    # the observer must be read-only, else op counts drift from the counting run
+    c = Campaign(SettingsTarget(geometry=Geometry.uniform(3072, 1024, write_block_size=1)),
+                 workload="fill", ops=60, seed=1, cuts=400, gc_check=0.2)
+    report = run_campaign(c, jobs=1)
+    assert report.failures == [], [f.violations for f in report.failures[:3]]

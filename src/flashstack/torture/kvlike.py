@@ -21,7 +21,20 @@ from .target import CheckOutcome, Target
 
 __all__ = ["DictTarget", "check_dict", "show_value"]
 
-_ABSENT = object()
+class _Absent:
+    """The "key absent" marker. It pickles by name, so ``is _ABSENT`` still holds after the
+    model crossed into a worker process (an ``object()`` would arrive as a stranger)."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return "_ABSENT"
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+_ABSENT = _Absent()
 
 
 class Either:

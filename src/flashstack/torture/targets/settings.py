@@ -42,7 +42,8 @@ class SettingsTarget(NVSTarget):
         return s
 
     def observe(self, store) -> dict:
-        return dict(store.load())
+        # read-only: load() deletes half-written pairs (flash writes), and mount() already ran it
+        return dict(store.items())
 
     def kv_set(self, store, key, value) -> None:
         store.save(key, value)
