@@ -15,7 +15,7 @@ def workload_options(fn):
         click.option("--store", type=_STORE, default="alios-kv", show_default=True,
                      help="On-flash format: AliOS-Things KV or Zephyr NVS."),
         click.option("--chip", default="w25q128jv", show_default=True,
-                     help="Chip key, part name or JEDEC id (geometry and rated cycles)."),
+                     help="Chip key, part name or JEDEC id: built-in table, else the spiflash database (geometry and rated cycles)."),
         click.option("--keys", type=int, default=100, show_default=True, help="Live keys."),
         click.option("--key-size", type=int, default=16, show_default=True, help="Key bytes (KV)."),
         click.option("--value-size", type=int, default=32, show_default=True, help="Value bytes."),

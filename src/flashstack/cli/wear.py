@@ -29,7 +29,7 @@ def wear(as_json, size, unit_size, **kw):
     if unit_size < 1 or size < unit_size or size % unit_size:
         # measuring a smaller partition than the one asked for would be a silent wrong answer
         fail(f"--size {size:#x} is not a whole number of --unit-size {unit_size:#x} units")
-    chip = chips.get(kw["chip"])
+    chip = chips.lookup(kw["chip"])
     cand = measure(kw["store"], size // unit_size, unit_size, _workload(kw),
                    write_block=chip.write_block_size, rated_cycles=chip.rated_cycles or 100_000,
                    sample_writes=kw["samples"], seed=kw["seed"])

@@ -166,13 +166,13 @@ def plan(store: str = "alios-kv", *, chip: str = "w25q128jv", workload: Workload
     default 64 units) and recommend the smallest that holds the live set and lasts
     ``target_years``. ``unit_size`` defaults to the chip's erase page (at least 4 KiB for the
     AliOS KV, whose block must also hold one maximum item). ``progress(done, total)`` is called
-    after each candidate. Errors: LookupError (ENOENT) for an unknown chip, EINVAL for a bad
-    workload or store name.
+    after each candidate. Errors: NotFound (ENOENT) for a chip neither the built-in table nor
+    spiflash knows (:func:`flashstack.device.chips.lookup`), EINVAL for a bad workload or store.
     """
     from ..device import chips
     workload = workload or Workload()
     workload.check()
-    c = chips.get(chip)
+    c = chips.lookup(chip)
     page = min(s for _, s in c.layout)
     unit = unit_size or (max(page, 4096) if store == "alios-kv" else page)
     rated = c.rated_cycles or 100_000
