@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Iterator
 
@@ -31,9 +32,7 @@ def execute(fn: Callable, campaign, tasks: list, jobs: int, scheduler: str | Non
     if scheduler is not None:
         yield from _dask(fn, campaign, tasks, scheduler)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" \
-        and os.uname().sysname == "Linux" else "spawn"
-    ctx = multiprocessing.get_context(method)
+    ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)) or 1, mp_context=ctx) as pool:
         futures = [pool.submit(fn, campaign, *task) for task in tasks]
         for fut in as_completed(futures):
