@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..errors import InvalidArgument
+from ...errors import InvalidArgument
 
 
 @dataclass(eq=False)

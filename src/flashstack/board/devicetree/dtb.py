@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 
-from ..errors import InvalidArgument
+from ...errors import InvalidArgument
 from .dtree import DtNode, DtProp, DtTree
 
 FDT_MAGIC = 0xD00DFEED

@@ -32,11 +32,17 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from ..errors import InvalidArgument, NotFound
+from ...errors import InvalidArgument, NotFound
+from ...flash_map.specs import (
+    DeviceSpec,
+    PartitionSpec,
+    build_flash_map,
+    check_partitions,
+    in_id_order,
+)
 from .dtb import is_dtb, read_dtb
 from .dtree import DtNode, DtTree
 from .ordinal import partition_ids
-from .specs import DeviceSpec, PartitionSpec, build_flash_map, check_partitions, in_id_order
 
 __all__ = ["DevicetreeInfo", "read_tree", "extract", "load_devicetree", "flash_map_from_devicetree"]
 
@@ -320,7 +326,7 @@ def _device_spec(device: DtNode, memory: DtNode, settings: Mapping, src: str, ta
 
 def _lookup_chip(key, where: str):
     """Built-in chip table, then the spiflash database (extra 'chips'); NotFound naming ``where``."""
-    from ..device import chips
+    from ...device import chips
     try:
         return chips.lookup(key)
     except LookupError as e:

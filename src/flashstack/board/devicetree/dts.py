@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from ..errors import InvalidArgument, NotSupported
+from ...errors import InvalidArgument, NotSupported
 from .dtree import DtNode, DtProp, DtTree
 from .preprocess import needs_preprocessing, preprocess
 

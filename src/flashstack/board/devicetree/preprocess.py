@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 
-from ..errors import InvalidArgument, NotSupported
+from ...errors import InvalidArgument, NotSupported
 
 # Zephyr dts/common/mem.h definitions; an identical redefinition by mem.h is legal C.
 PREDEFINED = {
