@@ -1,7 +1,8 @@
 """Every rule ID the code cites is defined in docs/ (docs/ARCHITECTURE.md, "Rule IDs").
 
-A rule is defined by a line of docs/*.md starting with the bold ID, as a list item
-(``- **NVS-18** ...``) or a heading (``### **NVS-18** ...``). A citation is any ``FAMILY-n`` in
+A rule is defined by a list item or a heading of docs/*.md whose text begins with the ID, bold
+or not (``- **NVS-18** ...``, ``- NVS-18 ...``, ``### NVS-18 ...``), or by a line beginning with
+the bold ID (``**NVS-18** ...``). A citation is any ``FAMILY-n`` in
 src/ or tests/ whose family is one of the rule families: the core ones below plus every family
 the docs define.
 """
@@ -14,13 +15,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 CORE_FAMILIES = {"DEV", "FM", "HAL", "KV", "NVS", "LLK", "ZMS"}
-DEFINITION = re.compile(r"^\s*(?:[-*]\s+|#{1,6}\s+)?\*\*([A-Z]{2,5}-\d+)\*\*", re.MULTILINE)
+DEFINITION = re.compile(
+    r"^\s*(?:(?:[-*]|#{1,6})\s+(?:\*\*)?([A-Z]{2,5}-\d+)\b|\*\*([A-Z]{2,5}-\d+)\*\*)", re.MULTILINE
+)
 CITATION = re.compile(r"\b([A-Z]{2,5})-(\d+)\b")
 
 
 def definitions(text: str) -> list[str]:
     """The rule IDs a Markdown text defines, in order."""
-    return DEFINITION.findall(text)
+    return [listed or bold for listed, bold in DEFINITION.findall(text)]
 
 
 def defined_ids() -> dict[str, Path]:
@@ -46,8 +49,9 @@ def cited_ids(families: set[str]) -> dict[str, list[str]]:
 
 
 def test_definition_forms():
-    text = "- **NVS-18** Reads never write.\n### **KV-3** heading\n**LLK-1** bare\nsee **DEV-9** here\n"
-    assert definitions(text) == ["NVS-18", "KV-3", "LLK-1"]
+    text = ("- **NVS-18** Reads never write.\n### **KV-3** heading\n**LLK-1** bare\n"
+            "- NVS-4 plain item\nsee **DEV-9** here\n- see DEV-10\n")
+    assert definitions(text) == ["NVS-18", "KV-3", "LLK-1", "NVS-4"]
     assert citations("spec NVS-18, CRC-8 and SHA-256; KV-3.", {"NVS", "KV"}) == {"NVS-18", "KV-3"}
 
 
