@@ -145,7 +145,7 @@ def extract(tree: DtTree, device_settings: Mapping | None = None) -> DevicetreeI
 
     dev_specs: dict = {}   # device node -> DeviceSpec
     names: set = set()
-    for child, memory, device, off, size, enabled in raw:
+    for _child, memory, device, _off, _size, enabled in raw:
         if enabled and device not in dev_specs:
             spec = _device_spec(device, memory, settings, src, names)
             names.add(spec.name)
