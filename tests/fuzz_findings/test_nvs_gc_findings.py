@@ -31,7 +31,7 @@ def test_write_block_mismatch_refused_before_any_write(finding, double_writes):
 
 def test_failed_write_with_the_right_write_block_loses_nothing(finding):
     img = finding("nvs_b03_full_sector.bin")
-    dev, area = _area(img, 4)
+    _dev, area = _area(img, 4)
     before = dict(mount_copy(area, 1024, 3).items())
     st = NVSStore(area, 1024, 3)
     st.mount()
