@@ -19,7 +19,7 @@ from ..errors import InvalidArgument
 from ..llkernel.header import HEADER_SIZE
 from .analysis import byte_summary, entropy
 from .littlefs import find_superblock, summarize_littlefs
-from .mcuboot import IMAGE_MAGIC, parse_image
+from ..mcuboot.image import IMAGE_MAGIC, parse_image
 from .stores import LLK_USED, kv_block_header, llkernel_headers
 
 __all__ = ["scan_image", "scan_file", "HEX_WINDOW_GAP"]
