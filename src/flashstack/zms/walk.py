@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ..nvs.walk import Index
-from .format import ATE_SIZE, Ate, Geometry
+from .format import ATE_SIZE, Ate, Geometry, crc8_ccitt, crc8_fast
 
 __all__ = ["Index", "Walker"]
 
@@ -100,56 +100,97 @@ class Walker:
         closed, last = self.closed(prev, read)
         return raw, (last if closed else self.ate_wra)
 
-    def walk(self) -> Iterator[tuple[int, bytes | None]]:
-        """Every slot the reference visits from ``ate_wra``, in order: ``(position, 16 bytes)``.
+    def _runs(self) -> Iterator[tuple[int, int, bytes]]:
+        """The walk as runs ``(sector, first offset, sector bytes)``: each run visits the
+        slots from its first offset up to ``S - 3A``, then the walk jumps to the previous
+        sector's last ATE when that sector is closed, else ends (ZMS-11).
 
-        Each sector is read once per walk. A guard ends the walk after ``N + 1`` sector
-        changes or a position outside the ATE area (the reference would loop forever in a
-        ring without an open sector, vector e07, or on a close offset at a header slot).
-        """
+        A guard ends the walk after ``N + 1`` runs or at a position off the slot grid (the
+        reference would loop forever in a ring without an open sector, vector e07, or run
+        past a header slot)."""
         g = self.geo
+        S, A = g.S, g.A
+        last = S - 3 * A
         blobs: dict[int, bytes] = {}
 
         def read(off: int, n: int) -> bytes:
-            s, o = divmod(off, g.S)
+            s, o = divmod(off, S)
             blob = blobs.get(s)
             if blob is None:
-                blob = blobs[s] = self._read(s * g.S, g.S)
+                blob = blobs[s] = self._read(s * S, S)
             return blob[o:o + n]
 
         start = pos = self.ate_wra
-        jumps = 0
-        while 0 <= pos < g.S * g.N and pos % g.S < g.S - 2 * g.A:
-            raw, nxt = self.step(pos, read)
-            yield pos, raw
-            if nxt == start:
+        for _ in range(g.N + 1):
+            s, o = divmod(pos, S)
+            if not 0 <= s < g.N or o > last or (last - o) % A:
                 return
-            if nxt // g.S != pos // g.S or nxt < pos:
-                jumps += 1
-                if jumps > g.N:
-                    return
+            read(s * S, 1)
+            yield s, o, blobs[s]
+            closed, nxt = self.closed((s - 1) % g.N, read)
+            if not closed or nxt == start:
+                return
             pos = nxt
 
+    def walk(self) -> Iterator[tuple[int, bytes | None]]:
+        """Every slot the reference visits from ``ate_wra``, in order: ``(position, 16 bytes)``
+        (None for the slot at ``ate_wra``, F4). Equals repeated :meth:`step` calls."""
+        g = self.geo
+        start = self.ate_wra
+        for s, o, blob in self._runs():
+            for off in range(o, g.S - 3 * g.A + 1, g.A):
+                p = s * g.S + off
+                yield p, (None if p == start else blob[off:off + ATE_SIZE])
+
     def walk_valid(self) -> Iterator[tuple[int, Ate]]:
-        """The valid ATEs of the walk (each checked against its sector's cycle), newest first."""
+        """The valid ATEs of the walk (each checked against its sector's cycle), newest first.
+
+        Fast path for mount: the cycle byte and the CRC-8 are checked on the raw bytes
+        before an ATE is parsed."""
         g = self.geo
         cycles: dict[int, int] = {}
+        S = g.S
         for pos, raw in self.walk():
             if raw is None:
                 continue
-            a = g.parse(raw)
-            s = pos // g.S
+            s = pos // S
             c = cycles.get(s)
             if c is None:
                 c = cycles[s] = self.sector_cycle_of(s)
-            if g.valid(a, c):
+            if raw[1] != c or crc8_ccitt(raw[1:]) != raw[0]:
+                continue
+            a = g.parse(raw)
+            if g.data_in_sector(a):
                 yield pos, a
 
     def walk_index(self) -> Index:
-        """A fresh :class:`Index` of the valid data and delete entries (id HEAD excluded)."""
-        head = self.geo.head
-        found = [(pos, a) for pos, a in self.walk_valid() if a.id != head]
+        """A fresh :class:`Index` of the valid data and delete entries (id HEAD excluded).
+
+        Mount's fast path (ZMS-28): one pass over each sector's bytes; the cycle byte and the
+        CRC-8 are checked before an ATE is parsed."""
+        g = self.geo
+        S, A, head, start = g.S, g.A, g.head, self.ate_wra
+        unpack, wide, fits = g.unpack_from, g.wide, g.data_in_sector
+        hist: dict[int, list] = {}
+        for s, o, blob in self._runs():
+            c = self.sector_cycle_of(s)
+            base = s * S
+            for off in range(o, S - 3 * A + 1, A):
+                if blob[off + 1] != c or base + off == start:
+                    continue
+                if crc8_fast(blob[off + 1:off + ATE_SIZE]) != blob[off]:
+                    continue
+                a = Ate._make((*unpack(blob, off), wide))
+                if a.id == head or not fits(a):
+                    continue
+                h = hist.get(a.id)
+                if h is None:
+                    hist[a.id] = [(base + off, a)]
+                else:
+                    h.append((base + off, a))
+        for h in hist.values():
+            if len(h) > 1:
+                h.reverse()  # the index keeps each id's entries oldest first
         idx = Index()
-        for pos, a in reversed(found):
-            idx.add(pos, a)  # type: ignore[arg-type]
+        idx._hist = hist
         return idx
