@@ -252,13 +252,14 @@ class ZMSSettings:
                     self.store.read(name_id + DATA_ID_OFFSET)
             cur = nxt
 
-    def get(self, name: str) -> bytes:
-        """The value of ``name`` (``load_one`` with a whole buffer); ENOENT when not stored."""
+    def get(self, name: str, hist: int = 0) -> bytes:
+        """The value of ``name`` (history ``hist`` of its value id, 0 = current); ENOENT when
+        not stored."""
         raw = self._check_name(name)
         base = name_id_of(raw)
         for i in range(self.hash_collision_num + 1):
             if self._stored_name(base + 2 * i) == raw:
-                return self.store.read(base + 2 * i + DATA_ID_OFFSET)
+                return self.store.read_hist(base + 2 * i + DATA_ID_OFFSET, hist)
         raise NotFound(f"settings name {name!r} not stored (S2)")
 
     def load_one(self, name: str, buf_len: int) -> tuple[int, bytes]:
