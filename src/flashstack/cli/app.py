@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "kv": "flashstack.cli.kv:kv",
     "feature": "flashstack.cli.feature:feature",
     "nvs": "flashstack.cli.nvs:nvs",
+    "zms": "flashstack.cli.zms:zms",
     "hal": "flashstack.cli.hal:hal",
     "build": "flashstack.cli.build:build",
     "inspect": "flashstack.cli.inspect:inspect",
