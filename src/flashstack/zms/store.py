@@ -93,7 +93,8 @@ class ZMSStore(Walker):
     # ------------------------------------------------------------------ configuration (ZMS-1)
     def _resolve_geometry(self) -> Geometry:
         area, cfg = self.area, self.config
-        bad = lambda why: InvalidArgument(f"{self._name()}: {why}")
+        def bad(why: str) -> InvalidArgument:
+            return InvalidArgument(f"{self._name()}: {why}")
         params = getattr(area.device, "parameters", None)
         if params is None:
             raise bad("device has no flash parameters")
