@@ -332,7 +332,7 @@ def import_(board, include_dir, image, partition, file, force, sector_size, sect
     written."""
     from .nvs_import import import_all_or_nothing, parse_import
     with open(file, "rb") as f:
-        doc = parse_import(f.read(), str(file))
+        doc = parse_import(f.read(), str(file), _kind().id_max)
     with open_board(_ctx(), readonly=False) as ob:
         area = ob.area(partition)
 
