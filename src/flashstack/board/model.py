@@ -107,6 +107,8 @@ class Board:
             "partitions": [p.to_json() for p in ordered],
             "chosen": dict(self.chosen),
             "node_status": dict(self.node_status or {}),
+            **({"build": build.to_json()} if (build := self.extra.get("zephyr_build")) is not None
+               and hasattr(build, "to_json") else {}),
         }
 
     def open(self, images=None, readonly: bool = False, create: bool = True, *,

@@ -127,6 +127,26 @@ def render_board(b) -> None:
     if unaligned:
         pt.caption, pt.caption_justify = "! not aligned to erase pages", "left"
     console.print(pt)
+    build = b.extra.get("zephyr_build")
+    if build is not None:
+        _render_build(build.to_json())
+
+
+def _render_build(data: dict) -> None:
+    """The build folder's storage settings, each with its .config line, and sysbuild domains."""
+    t = _table(f"build {data['path']}", (("setting", "left"), ("value", "left"), ("from", "left")))
+    t.add_row(Text("partition ids"), Text(data["partition_ids"]), Text(""))
+    for d in data["id_differences"]:
+        add_plain_row(t, f"id of {d['partition']}", str(d["header"]),
+                      f"header (the computed rule gave {d['computed']})")
+    for key, value in (data["config"] or {}).items():
+        if key == "path" or key.endswith("_source") or value is None:
+            continue
+        add_plain_row(t, key, str(value), data["config"].get(key + "_source") or data["config"]["path"])
+    for d in data["domains"]:
+        default = " (default)" if d["name"] == data["default_domain"] else ""
+        add_plain_row(t, f"domain {d['name']}{default}", d["code_partition"] or "-", d["build_dir"])
+    console.print(t)
 
 
 @board.command("show")
