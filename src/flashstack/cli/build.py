@@ -15,12 +15,16 @@ __all__ = ["build"]
 @click.argument("manifest", required=False, type=click.Path(dir_okay=False))
 @click.option("--out", "-o", "out_dir", default="build", show_default=True, metavar="DIR",
               help="Output folder (<device>.bin, image.hex, build.json).")
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["bin", "hex"]),
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["bin", "hex", "uf2"]),
               help="Output format (repeatable); default: the manifest's [output] formats.")
+@click.option("--uf2-family", default=None, metavar="F",
+              help="UF2 family: rp2040, rp2350-arm-s, rp2350-riscv, ... or a number. Default: from the board name.")
+@click.option("--base", "base_hex", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Firmware Intel HEX (e.g. zephyr.hex) to merge the build into; differing overlaps are refused.")
 @click.option("--check", "check_only", is_flag=True,
               help="Validate and render in memory only; write nothing.")
 @json_option
-def build(manifest, out_dir, formats, check_only, as_json):
+def build(manifest, out_dir, formats, uf2_family, base_hex, check_only, as_json):
     """Build the flash images a MANIFEST (TOML) describes.
 
     Without MANIFEST, builds the built-in example for the flashstack-demo board
@@ -33,10 +37,12 @@ def build(manifest, out_dir, formats, check_only, as_json):
       flashstack build                                # the demo, into ./build/
       flashstack build examples/nrf52840dk_nrf52840/manifest.toml -o out/
       flashstack build my.toml --format hex --check   # validate only
+      flashstack build pico.toml -f uf2 -f hex --base zephyr/zephyr.hex -o out/
     """
     from ..build import build as run_build
 
-    result = run_build(manifest, None if check_only else out_dir, formats=tuple(formats) or None)
+    result = run_build(manifest, None if check_only else out_dir, formats=tuple(formats) or None,
+                       uf2_family=uf2_family, base_hex=base_hex)
     emit(result.record, as_json, lambda rec: _render(rec, result.files, check_only))
 
 
