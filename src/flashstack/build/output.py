@@ -187,10 +187,11 @@ def _union(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def extra_outputs(plan, images: dict[str, bytes], formats, hex_segments, outputs: dict, *,
-                  uf2_family: str | int | None = None, base_hex: str | os.PathLike | None = None
-                  ) -> tuple[dict[str, bytes], list[tuple[int, bytes]] | None]:
+                  uf2_family: str | int | None = None, base_hex: str | os.PathLike | None = None,
+                  built: set[str] | None = None) -> tuple[dict[str, bytes], list[tuple[int, bytes]] | None]:
     """UF2 and the ``--base`` merge for :func:`flashstack.build.build`: returns (files to write,
-    the HEX segments after merging the base) and notes both in ``outputs`` (the record)."""
+    the HEX segments after merging the base) and notes both in ``outputs`` (the record).
+    ``built``: labels of the partitions with content (default: those of ``plan``)."""
     from .uf2 import uf2_bytes
     files: dict[str, bytes] = {}
     base = read_hex_segments(base_hex) if base_hex is not None else None
@@ -202,7 +203,8 @@ def extra_outputs(plan, images: dict[str, bytes], formats, hex_segments, outputs
             hex_segments = merge_base(hex_segments, base, str(base_hex))
     if "uf2" in formats:
         family, source = uf2_family_for(plan.board.name, uf2_family)
-        built = {p.label for p in plan.partitions if p.provider is not None}
+        if built is None:
+            built = {p.label for p in plan.partitions if p.provider is not None}
         segs = partition_segments(plan.board, plan.manifest.device_base, images, built)
         if base is not None:
             segs = merge_base(segs, base, str(base_hex))
