@@ -6,14 +6,14 @@ from __future__ import annotations
 import errno
 import warnings
 
+import fm_data
 import pytest
 
-import fm_data
+from flashstack.board.devicetree import flash_map_from_devicetree, load_devicetree
+from flashstack.board.devicetree import preprocess as pp
+from flashstack.board.devicetree.dtb import parse_dtb
 from flashstack.errors import InvalidArgument, NotFound, NotSupported
 from flashstack.flash_map import PartitionWarning
-from flashstack.flash_map import preprocess as pp
-from flashstack.flash_map.devicetree import flash_map_from_devicetree, load_devicetree
-from flashstack.flash_map.dtb import parse_dtb
 
 EXTRA = fm_data.DATA / "extra"
 

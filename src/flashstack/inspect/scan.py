@@ -153,9 +153,9 @@ def _result(size: int, sha256: str, found_items: dict, stats: dict) -> dict:
     if llk:
         found.append(f"{len(llk)} LLKERNEL slot header(s) at " + ", ".join(f"{s['offset']:#x}" for s in llk))
     if lfs:
-        found.append(f"littlefs superblock at " + ", ".join(f"{s['offset']:#x}" for s in lfs))
+        found.append("littlefs superblock at " + ", ".join(f"{s['offset']:#x}" for s in lfs))
     if mcu:
-        found.append(f"MCUboot image at " + ", ".join(f"{s['offset']:#x}" for s in mcu))
+        found.append("MCUboot image at " + ", ".join(f"{s['offset']:#x}" for s in mcu))
     return {"board": None, "size": size, "sha256": sha256,
             "summary": "; ".join(found) or "no known structure found", **found_items, "bytes": stats}
 

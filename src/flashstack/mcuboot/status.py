@@ -221,7 +221,7 @@ def _scratch_regions(primary, scratch, swap_size: int) -> int:
     """How many region operations swap-scratch needs for ``swap_size`` bytes (``boot_copy_sz``)."""
     sectors = primary.sectors()
     total, last = 0, 0
-    for last, sec in enumerate(sectors):
+    for last, sec in enumerate(sectors):  # noqa: B007 - the index where the loop stops is the result
         total += sec.fs_size
         if total >= swap_size:
             break
