@@ -13,7 +13,7 @@ from flashstack.torture.targets.nvs import NVSTarget
 MAGIC = 0x4C53
 COMMIT = 0x5A
 F_DEL = 1
-MAX_KEYS = 0x8000
+MAX_LIVE = 256
 
 
 def crc8(data: bytes) -> int:
@@ -100,12 +100,14 @@ class LogStore:
                 break
             key, n, flags = struct.unpack_from("<HHB", h)
             size = 2 * A + self._pad(n)
-            if h[5] != crc8(h[:5]) or key >= MAX_KEYS or pos + size > self.ss:
+            if h[5] != crc8(h[:5]) or pos + size > self.ss:
                 pos = self.ss
                 break
             if self.area.read(base + pos + A + self._pad(n), A) == bytes([COMMIT]) * A:
                 if flags & F_DEL:
                     self.index.pop(key, None)
+                elif key not in self.index and len(self.index) == MAX_LIVE:
+                    raise NoSpace("more live keys than the store holds")
                 else:
                     self.index[key] = (n, pos + A)
             pos += size
@@ -113,8 +115,10 @@ class LogStore:
 
     def set(self, key: int, data: bytes) -> None:
         need = 2 * self.A + self._pad(len(data))
-        if key >= MAX_KEYS or need > self.ss - self.A:
+        if need > self.ss - self.A:
             raise InvalidArgument(f"key {key} / {len(data)} bytes")
+        if key not in self.index and len(self.index) == MAX_LIVE:
+            raise NoSpace(f"key {key}: {MAX_LIVE} live keys")
         if self.wpos + need > self.ss:
             self._compact()
             if self.wpos + need > self.ss:

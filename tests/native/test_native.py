@@ -100,7 +100,7 @@ def test_flash_rules_match_simulated_flash(wbs, double, ev):
 
 
 @pytest.mark.parametrize("mode,tear", [("clean", "prefix"), ("torn", "prefix"), ("torn", "bits")])
-@pytest.mark.parametrize("after", [1, 2, 4])
+@pytest.mark.parametrize("after", [1, 2, 3, 4])
 def test_cut_stops_the_c_call_and_tears_like_simulated_flash(mode, tear, after):
     geo = Geometry.uniform(3 * 1024, 1024, write_block_size=1)
     t = custom("rawflash.c", geometry=geo)
@@ -189,6 +189,22 @@ def test_reboot_gives_fresh_statics_and_crashes_are_reported():
         store.call(P.OP_STEP, 2)
     with pytest.raises(CCodeError, match="exited"):
         t.mount(area).call(P.OP_STEP, 3)
+
+
+def test_a_copy_keeps_the_ram_state_of_its_moment():
+    import copy
+
+    from flashstack.native import protocol as P
+    t = custom("crashes.c")
+    _dev, area = t.build()
+    live = t.mount(area)
+    live.call(P.OP_STEP, 1)
+    checkpoint = copy.deepcopy(live)  # as the engine freezes a store before a step
+    live.call(P.OP_STEP, 1)
+    cut_a, cut_b = copy.deepcopy(checkpoint), copy.deepcopy(checkpoint)  # thawed per cut
+    assert cut_a.call(P.OP_STEP, 5)[0] == 1 and cut_a.call(P.OP_STEP, 5)[0] == 2
+    assert cut_b.call(P.OP_STEP, 5)[0] == 1  # a second copy starts from the same state
+    assert live.call(P.OP_STEP, 5)[0] == 2
 
 
 def test_hung_c_code_is_reported(monkeypatch):

@@ -15,8 +15,10 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
+import time
 import weakref
 from pathlib import Path
 
@@ -24,9 +26,16 @@ from ..device import SimulatedFlash
 from ..errors import FlashError, PowerLoss
 from . import protocol as P
 
-__all__ = ["CALL_TIMEOUT_S", "CCodeError", "NativeFlash", "Proc"]
+__all__ = ["CALL_TIMEOUT_S", "CCodeError", "NativeFlash", "Proc", "c_cpu_seconds"]
 
 CALL_TIMEOUT_S = 30.0  # a C call that takes longer is reported as hung
+_C_CPU_US = [0]  # CPU time of the helper processes of every NativeFlash cleaned up so far
+
+
+def c_cpu_seconds() -> float:
+    """CPU seconds used by the C helper processes of this Python process's NativeFlash
+    devices that were closed or collected (each process adds its own time when it ends)."""
+    return _C_CPU_US[0] / 1e6
 
 
 class CCodeError(FlashError):
@@ -81,7 +90,8 @@ class NativeFlash(SimulatedFlash):
         self._listener: socket.socket | None = None
         self._loss: PowerLoss | None = None
         self.probe_keys: set = set()  # keys a store that cannot list them is asked for
-        self._finalizer = weakref.finalize(self, _cleanup, os.getpid(), self._tmp, [None, None])
+        self._finalizer = weakref.finalize(self, _cleanup, os.getpid(), self._tmp,
+                                           [None, None, None, self._ctl])
 
     # --- control block --------------------------------------------------------------------
     def _set(self, name: str, value: int) -> None:
@@ -126,6 +136,12 @@ class NativeFlash(SimulatedFlash):
     def arm_power_cut(self, after, mode="clean", tear="prefix", keep=None, seed=0) -> None:
         self._pull()
         super().arm_power_cut(after, mode, tear, keep, seed)
+        # the C runtime tears with the same seeded arithmetic (checked against this class in
+        # tests/native); seeds it does not take are torn here, on a callback
+        code = P.TEAR_CODES[(mode, tear)] if 0 <= seed < 1 << 32 else P.TEAR_IN_PYTHON
+        for name, value in (("tear", code), ("seed", seed if code != P.TEAR_IN_PYTHON else 0),
+                            ("keep_set", int(keep is not None)), ("keep", min(keep or 0, 0xFFFFFFFF))):
+            self._set(name, value)
         self._push()
 
     def disarm(self) -> None:
@@ -166,12 +182,16 @@ class NativeFlash(SimulatedFlash):
             self._push()
 
     # --- helper processes ---------------------------------------------------------------------
-    def boot(self, steps_done: int = 0) -> Proc:
+    def boot(self) -> Proc:
         """A fresh helper process (a reboot: pristine globals, statics and heap)."""
+        return self.zygote().fork()
+
+    def zygote(self) -> Proc:
+        """The helper process that never runs user code: its copies are fresh boots."""
         if self._zygote is None:
             self._start()
         assert self._zygote is not None
-        return self._zygote.fork()
+        return self._zygote
 
     def _start(self) -> None:
         path = os.path.join(self._tmp, "s")
@@ -184,10 +204,12 @@ class NativeFlash(SimulatedFlash):
             self._popen = subprocess.Popen([str(self.helper), path, str(self.path), self._ctl_path],
                                            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                            start_new_session=True)
+        self._zygote = Proc(self, self.accept(self._popen.pid), self._popen.pid)
+        if self._zygote._recv("start")[0] != P.R_HELLO:
+            raise CCodeError(f"C helper {self.helper} did not start properly{self.log_tail()}")
         self._finalizer.detach()
         self._finalizer = weakref.finalize(self, _cleanup, os.getpid(), self._tmp,
-                                           [self._popen, lst])
-        self._zygote = Proc(self, self.accept(self._popen.pid), self._popen.pid)
+                                           [self._popen, lst, self._zygote.sock, self._ctl])
 
     def accept(self, pid: int) -> socket.socket:
         assert self._listener is not None
@@ -211,6 +233,21 @@ class NativeFlash(SimulatedFlash):
     def close(self) -> None:
         self._finalizer()
         super().close()
+
+    def _c_cut(self) -> PowerLoss:
+        """The PowerLoss of a cut the C runtime performed (SimulatedFlash._died's message)."""
+        self._pull()
+        kind = "write" if self._get("cut_kind") == P.CB_WRITE else "erase"
+        off, n, applied = self._get("cut_off"), self._get("cut_len"), self._get("cut_applied")
+        cut = self._cut
+        assert cut is not None
+        detail = (f"{applied} {'byte(s) kept' if cut.tear == 'prefix' else 'bit(s) applied'}"
+                  if kind == "write" else f"{applied} page(s) erased or partly erased")
+        try:
+            self._died(kind, off, n, applied, detail)
+        except PowerLoss as loss:
+            return loss
+        raise AssertionError("SimulatedFlash._died did not raise")
 
     def _c_op(self, kind: int, off: int, n: int) -> int:
         """Perform a flash operation the C runtime handed over; 0, -errno, or DEAD after a cut."""
@@ -240,26 +277,47 @@ class NativeFlash(SimulatedFlash):
 def _cleanup(owner: int, tmp: str, live: list) -> None:
     if os.getpid() != owner:  # a forked worker inherited this device: not its to clean
         return
-    popen, lst = live
+    popen, lst, zygote, ctl = live
     if lst is not None:
         lst.close()
-    if popen is not None and popen.poll() is None:
+    if zygote is not None:
+        zygote.close()  # the zygote ends by itself, adding its CPU time
+    if popen is not None:
         try:
-            os.killpg(popen.pid, signal.SIGKILL)  # the zygote and every copy it made
-        except OSError:
+            popen.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
             pass
+        _stop_group(popen.pid)
         popen.wait()
+    if ctl is not None and not ctl.closed:
+        _C_CPU_US[0] += struct.unpack_from("<Q", ctl, P.OFF["cpu_us"])[0]
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _stop_group(pgid: int) -> None:
+    """Let the copies whose connection closed end (they add their CPU time), then kill any
+    left (a hung C call)."""
+    for _ in range(100):
+        try:
+            os.killpg(pgid, 0)
+        except OSError:
+            return
+        time.sleep(0.01)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 class Proc:
     """One helper process. :meth:`call` runs a driver operation; :meth:`fork` copies the
-    process (a checkpoint of its RAM). Closing the connection ends the process."""
+    process (a checkpoint of its RAM), optionally running a first call in the copy at once
+    (one message instead of two). Closing the connection ends the process."""
 
-    def __init__(self, dev: NativeFlash, sock: socket.socket, pid: int):
+    def __init__(self, dev: NativeFlash, sock: socket.socket, pid: int = 0):
         self.dev = dev
         self.sock = sock
-        self.pid = pid
+        self.pid = pid  # known from the process's first message
         self._fin = weakref.finalize(self, sock.close)
 
     def close(self) -> None:
@@ -269,10 +327,11 @@ class Proc:
         try:
             data = self.sock.recv(64)
         except TimeoutError:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            if self.pid:
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except OSError:
+                    pass
             self.close()
             raise CCodeError(f"the C code did not return from {what} within {CALL_TIMEOUT_S:.0f} s "
                              f"(hung){self.dev.log_tail()}") from None
@@ -280,41 +339,57 @@ class Proc:
             self.close()
             raise CCodeError(f"the C code exited during {what} (exit() or _exit() called?)"
                              f"{self.dev.log_tail()}")
-        return P.MSG.unpack(data)
+        msg = P.MSG.unpack(data)
+        self.pid = msg[5]
+        return msg[:5]
 
     def _send(self, op: int, a: int = 0, b: int = 0, c: int = 0, n: int = 0) -> None:
         if not self._fin.alive:
             raise CCodeError(f"the C process {self.pid} has ended (a power cut, a crash or closed): "
                              "its boot is over")
-        self.sock.send(P.MSG.pack(op, a, b, c, n))
+        self.sock.send(P.MSG.pack(op, a, b, c, n, 0))
 
-    def fork(self) -> Proc:
-        """A copy of this process (fresh boot when this is the zygote)."""
-        self._send(P.Q_FORK)
-        _, pid, _, _, _ = self._recv("fork")
-        if pid < 0:
-            raise CCodeError(f"fork of the C helper failed: {os.strerror(-pid)}")
-        return Proc(self.dev, self.dev.accept(pid), pid)
+    def _stage(self, payload: bytes, steps_done: int, interrupted: int, what: str) -> None:
+        """Request payload and context into the control block, before a call is sent."""
+        dev = self.dev
+        if len(payload) > P.SCRATCH // 2:
+            raise CCodeError(f"{what}: request of {len(payload)} bytes exceeds {P.SCRATCH // 2}")
+        start = dev._lay["scratch_off"]
+        dev._ctl[start:start + len(payload)] = payload
+        dev._set("steps_done", steps_done)
+        dev._set("interrupted", interrupted)
+        dev._push_config()
+
+    def fork(self, op: int = 0, a: int = 0, b: int = 0, payload: bytes = b"", steps_done: int = 0,
+             interrupted: int = 0, what: str = "a call") -> Proc:
+        """A copy of this process (a fresh boot when this is the zygote). With ``op`` the copy
+        runs that call first: collect its result with :meth:`result`."""
+        if op:
+            self._stage(payload, steps_done, interrupted, what)
+        self._send(P.Q_FORK, op, a, b, len(payload))
+        child = Proc(self.dev, self.dev.accept(self.pid))
+        if not op:
+            kind = child._recv("fork")[0]
+            if kind != P.R_HELLO:
+                raise CCodeError(f"unexpected message {kind} from a new C helper process")
+        return child
 
     def call(self, op: int, a: int = 0, b: int = 0, payload: bytes = b"", steps_done: int = 0,
              interrupted: int = 0, what: str = "a call") -> tuple[int, bytes]:
         """Run driver operation ``op``; ``(return code, response payload)``. PowerLoss when
         the power was cut inside it; CCodeError when the C code crashed, exited or hung."""
-        dev = self.dev
-        lay = dev._lay
-        if len(payload) > P.SCRATCH // 2:
-            raise CCodeError(f"{what}: request of {len(payload)} bytes exceeds {P.SCRATCH // 2}")
-        start = lay["scratch_off"]
-        dev._ctl[start:start + len(payload)] = payload
-        dev._set("steps_done", steps_done)
-        dev._set("interrupted", interrupted)
-        dev._push_config()
+        self._stage(payload, steps_done, interrupted, what)
         self._send(P.Q_CALL, op, a, b, len(payload))
+        return self.result(what)
+
+    def result(self, what: str) -> tuple[int, bytes]:
+        """Wait for the call in progress (see :meth:`call`), serving the runtime's requests."""
+        dev = self.dev
         while True:
             kind, x, y, z, n = self._recv(what)
             if kind == P.R_DONE:
                 dev._pull()
-                out = start + P.SCRATCH // 2
+                out = dev._lay["scratch_off"] + P.SCRATCH // 2
                 return x, bytes(dev._ctl[out:out + n])
             if kind == P.R_CB:
                 rc = dev._c_op(x, y, z)
@@ -325,6 +400,9 @@ class Proc:
                     assert loss is not None
                     raise loss
                 continue
+            if kind == P.R_CUT:
+                self.close()
+                raise dev._c_cut()
             if kind == P.R_CRASH:
                 self.close()
                 name = signal.Signals(x).name if x in signal.Signals._value2member_map_ else str(x)

@@ -11,18 +11,22 @@ from __future__ import annotations
 import struct
 
 MAGIC = 0x524E5346  # "FSNR"
-CTL = struct.Struct("<20I6Q")
+CTL = struct.Struct("<28I7Q")
 FIELDS = ("magic", "size", "wbs", "erase_value", "explicit_erase", "allow_double", "unaligned_read",
           "slow", "page_count", "counting", "after", "count", "address", "pages_off", "cycles_off",
           "cb_off", "scratch_off", "scratch_cap", "steps_done", "interrupted",
-          "bytes_read", "bytes_written", "double_writes", "read_calls", "write_calls", "erase_calls")
-OFF = {name: (i * 4 if i < 20 else 80 + (i - 20) * 8) for i, name in enumerate(FIELDS)}
+          "tear", "seed", "keep_set", "keep", "cut_kind", "cut_off", "cut_len", "cut_applied",
+          "bytes_read", "bytes_written", "double_writes", "read_calls", "write_calls", "erase_calls",
+          "cpu_us")
+OFF = {name: (i * 4 if i < 28 else 112 + (i - 28) * 8) for i, name in enumerate(FIELDS)}
 COUNTERS = struct.Struct("<6Q")  # bytes_read .. erase_calls, at OFF["bytes_read"]
 U32 = struct.Struct("<I")
 
-MSG = struct.Struct("<iiiiI")  # op, a, b, c, payload length
+MSG = struct.Struct("<iiiiIi")  # op, a, b, c, payload length, sender pid (C side)
 Q_FORK, Q_CALL, Q_CBREPLY, Q_EXIT = 1, 2, 3, 4
-R_DONE, R_CB, R_CRASH = 100, 101, 102
+R_DONE, R_CB, R_CRASH, R_CUT, R_HELLO = 100, 101, 102, 103, 104
+TEAR_CODES = {("clean", "prefix"): 0, ("clean", "bits"): 0, ("torn", "prefix"): 1, ("torn", "bits"): 2}
+TEAR_IN_PYTHON = 3  # a seed outside 0..2**32-1: the Python model tears the cut operation
 CB_READ, CB_WRITE, CB_ERASE = 1, 2, 3
 DEAD = -100000
 

@@ -57,23 +57,39 @@ def spec_args(spec: BuildSpec) -> list:
 
 
 class CStore:
-    """A mounted C store: one helper process. ``copy.deepcopy`` forks it (a checkpoint of its
-    RAM); it refuses to pickle (a process cannot leave this Python process)."""
+    """A mounted C store: one helper process. ``copy.deepcopy`` is a copy of its RAM (a fork);
+    a copy of a copy not used yet forks when first used, its first call travelling with the
+    fork (the engine's checkpoints are copied once per cut and never called). It refuses to
+    pickle (a process cannot leave this Python process)."""
 
-    __slots__ = ("__weakref__", "proc")
+    __slots__ = ("__weakref__", "_parent", "_proc")
 
-    def __init__(self, proc: Proc):
-        self.proc = proc
+    def __init__(self, proc: Proc | None = None, parent: Proc | None = None):
+        self._proc, self._parent = proc, parent
+
+    @property
+    def proc(self) -> Proc:
+        if self._proc is None:
+            assert self._parent is not None
+            self._proc, self._parent = self._parent.fork(), None
+        return self._proc
 
     def __deepcopy__(self, memo) -> CStore:
-        return CStore(self.proc.fork())
+        if self._proc is not None:  # a live process changes: copy its RAM now
+            return CStore(self._proc.fork())
+        return CStore(parent=self._parent)  # a copy not yet used: the same checkpoint
 
     def __reduce__(self):
         raise TypeError("a C store (a helper process) cannot be pickled")
 
     def call(self, op: int, a: int = 0, b: int = 0, payload: bytes = b"", steps_done: int = 0,
              interrupted: int = 0, what: str = "a call") -> tuple[int, bytes]:
-        return self.proc.call(op, a, b, payload, steps_done, interrupted, what)
+        if self._proc is None:
+            assert self._parent is not None
+            self._proc = self._parent.fork(op, a, b, payload, steps_done, interrupted, what)
+            self._parent = None
+            return self._proc.result(what)
+        return self._proc.call(op, a, b, payload, steps_done, interrupted, what)
 
 
 def _raise_rc(rc: int, what: str) -> None:
@@ -108,7 +124,7 @@ class _Native:
     def mount(self, area: FlashArea) -> CStore:
         dev = area.device
         assert isinstance(dev, NativeFlash)
-        store = CStore(dev.boot())
+        store = CStore(parent=dev.zygote())  # a reboot: a fresh copy of the zygote
         a, b = self.boot_args()
         rc, _ = store.call(P.OP_BOOT, a, b, what="mount")
         if rc != 0:

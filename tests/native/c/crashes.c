@@ -1,5 +1,6 @@
 /* --api custom code that misbehaves on purpose: step 2 dereferences NULL, step 3 calls exit(),
- * step 4 never returns; fs_check() fails when statics survived a reboot (they must not). */
+ * step 4 never returns, step 5 returns the steps seen before it; fs_check() fails when
+ * statics survived a reboot (they must not). */
 #include <stdlib.h>
 #include <zephyr/storage/flash_map.h>
 #include <flashstack/custom.h>
@@ -25,6 +26,9 @@ int fs_step(int i)
 		exit(4);
 	}
 	while (i == 4) {
+	}
+	if (i == 5) {
+		return steps_seen - 1; /* steps before this one */
 	}
 	return 0;
 }

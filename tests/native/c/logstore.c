@@ -7,18 +7,52 @@
 #define MAGIC 0x4C53u
 #define COMMIT_BYTE 0x5A
 #define F_DEL 0x01
-#define MAX_KEYS 0x8000
+#define MAX_LIVE 256 /* live keys at most (any 16-bit key) */
 
 struct slot {
-	uint8_t used;
+	uint16_t key;
 	uint16_t len;
 	uint32_t off; /* data offset inside the active sector */
 };
 
 static uint32_t ss, sc, A, active, seq, wpos;
 static uint8_t ev;
-static struct slot index_[MAX_KEYS];
+static struct slot index_[MAX_LIVE]; /* the live keys, in no particular order */
+static uint32_t live;
 static uint8_t buf[8192];
+
+static struct slot *find(uint16_t key)
+{
+	for (uint32_t i = 0; i < live; i++) {
+		if (index_[i].key == key) {
+			return &index_[i];
+		}
+	}
+	return NULL;
+}
+
+static int put(uint16_t key, uint16_t len, uint32_t off)
+{
+	struct slot *s = find(key);
+
+	if (s == NULL) {
+		if (live == MAX_LIVE) {
+			return -ENOSPC;
+		}
+		s = &index_[live++];
+	}
+	*s = (struct slot){key, len, off};
+	return 0;
+}
+
+static void drop(uint16_t key)
+{
+	struct slot *s = find(key);
+
+	if (s != NULL) {
+		*s = index_[--live];
+	}
+}
 
 static uint8_t crc8(const uint8_t *p, uint32_t n)
 {
@@ -105,9 +139,9 @@ static int append(uint16_t key, const uint8_t *data, uint16_t len, uint8_t flags
 #endif
 	if (rc == 0) {
 		if (flags & F_DEL) {
-			index_[key].used = 0;
+			drop(key);
 		} else {
-			index_[key] = (struct slot){1, len, wpos + A};
+			rc = put(key, len, wpos + A);
 		}
 	}
 	wpos += 2 * A + pad(len);
@@ -117,8 +151,8 @@ static int append(uint16_t key, const uint8_t *data, uint16_t len, uint8_t flags
 /* Copy the live records into the next sector; ``header_first`` is the planted defect. */
 static int compact(int header_first)
 {
-	uint32_t from = active, to = (active + 1) % sc;
-	struct slot moved[MAX_KEYS];
+	uint32_t from = active, to = (active + 1) % sc, n = live;
+	struct slot moved[MAX_LIVE];
 	int rc;
 
 	rc = fs_flash_erase(base(to), ss);
@@ -126,14 +160,22 @@ static int compact(int header_first)
 		rc = write_header(to, seq + 1);
 	}
 	memcpy(moved, index_, sizeof(moved));
+	for (uint32_t i = 1; i < n; i++) { /* copied in key order */
+		struct slot s = moved[i];
+		uint32_t j = i;
+
+		for (; j > 0 && moved[j - 1].key > s.key; j--) {
+			moved[j] = moved[j - 1];
+		}
+		moved[j] = s;
+	}
 	active = to;
 	wpos = A;
-	for (uint32_t k = 0; k < MAX_KEYS && rc == 0; k++) {
-		if (moved[k].used) {
-			rc = fs_flash_read(base(from) + moved[k].off, buf, moved[k].len);
-			if (rc == 0) {
-				rc = append((uint16_t)k, buf, moved[k].len, 0);
-			}
+	live = 0;
+	for (uint32_t k = 0; k < n && rc == 0; k++) {
+		rc = fs_flash_read(base(from) + moved[k].off, buf, moved[k].len);
+		if (rc == 0) {
+			rc = append(moved[k].key, buf, moved[k].len, 0);
 		}
 	}
 	if (rc == 0 && !header_first) {
@@ -165,7 +207,7 @@ static int scan(void)
 	uint8_t h[64];
 	uint32_t pos = A;
 
-	memset(index_, 0, sizeof(index_));
+	live = 0;
 	while (pos + A <= ss) {
 		uint16_t key, len;
 		uint32_t size;
@@ -181,7 +223,7 @@ static int scan(void)
 		memcpy(&len, h + 2, 2);
 		flags = h[4];
 		size = 2 * A + pad(len);
-		if (h[5] != crc8(h, 5) || key >= MAX_KEYS || pos + size > ss) {
+		if (h[5] != crc8(h, 5) || pos + size > ss) {
 			pos = ss; /* unreadable: the sector is closed, the next write compacts */
 			break;
 		}
@@ -196,9 +238,9 @@ static int scan(void)
 		}
 #endif
 		if (flags & F_DEL) {
-			index_[key].used = 0;
-		} else {
-			index_[key] = (struct slot){1, len, pos + A};
+			drop(key);
+		} else if (put(key, len, pos + A)) {
+			return -ENOSPC;
 		}
 #ifndef LS_PLANT_NO_COMMIT
 next:
@@ -248,11 +290,14 @@ int ls_set(uint16_t key, const void *data, uint16_t len)
 	uint32_t need = 2 * A + pad(len);
 	int rc;
 
-	if (key >= MAX_KEYS || need > ss - A) {
+	if (need > ss - A) {
 		return -EINVAL;
 	}
+	if (find(key) == NULL && live == MAX_LIVE) {
+		return -ENOSPC;
+	}
 #ifdef LS_PLANT_DELETE_FIRST
-	if (index_[key].used) {
+	if (find(key) != NULL) {
 		if (wpos + 2 * A > ss && (rc = compact(0)) != 0) {
 			return rc;
 		}
@@ -280,16 +325,13 @@ int ls_delete(uint16_t key)
 {
 	int rc;
 
-	if (key >= MAX_KEYS || !index_[key].used) {
+	if (find(key) == NULL) {
 		return -ENOENT;
 	}
 	if (wpos + 2 * A > ss) {
 		rc = compact(0);
 		if (rc) {
 			return rc;
-		}
-		if (!index_[key].used) {
-			return 0;
 		}
 		if (wpos + 2 * A > ss) {
 			return -ENOSPC;
@@ -300,12 +342,12 @@ int ls_delete(uint16_t key)
 
 int ls_get(uint16_t key, void *out, uint16_t cap)
 {
+	struct slot *s = find(key);
 	int rc;
 
-	if (key >= MAX_KEYS || !index_[key].used) {
+	if (s == NULL) {
 		return -ENOENT;
 	}
-	rc = fs_flash_read(base(active) + index_[key].off, out,
-			   index_[key].len < cap ? index_[key].len : cap);
-	return rc ? rc : index_[key].len;
+	rc = fs_flash_read(base(active) + s->off, out, s->len < cap ? s->len : cap);
+	return rc ? rc : s->len;
 }
