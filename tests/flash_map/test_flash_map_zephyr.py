@@ -7,11 +7,21 @@ from __future__ import annotations
 import errno
 import hashlib
 
+import fm_data
 import pytest
 
-import fm_data
-from flashstack.device.zephyr import flash_get_page_info_by_offs, flash_read, flash_write
-from flashstack.errors import AccessDenied, IntegrityError, InvalidArgument, NotFound, PowerLoss
+from flashstack.device.zephyr import (
+    flash_get_page_info_by_offs,
+    flash_read,
+    flash_write,
+)
+from flashstack.errors import (
+    AccessDenied,
+    IntegrityError,
+    InvalidArgument,
+    NotFound,
+    PowerLoss,
+)
 from flashstack.flash_map import FlashArea, FlashMap, FlashSector
 from flashstack.flash_map import zephyr as z
 

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import DeviceIOError, FlashError, PowerLoss
+from ..errors import DeviceIOError, FlashError, NoSpace, PowerLoss
 from . import format as fmt
 from .config import KVConfig, validate_storage
 
@@ -208,6 +208,9 @@ class KVEngine:
                 if st == 0xEE:  # ITEM_STATE_NORMAL
                     if pos + HDR + kl + vl > total:
                         return  # [fs] KV-7: record runs past the KV area; space[b] unchanged
+                    if pos + HDR + kl + vl > end:
+                        return  # [fs] runs past its block (damaged; records never cross blocks):
+                        # not served, since formatting the next block would change its bytes
                     if visit(pos, kl, vl, crc, origin, (HDR + kl + vl + amask) & ~amask):
                         return
                 elif state[b] == _USED:
@@ -404,6 +407,7 @@ class KVEngine:
                 self._reason = f"gc: copy block {i} to block {d}"
                 self._load_window(i, min(N, i + 2))
                 try:
+                    self._check_gc_fits(i, d)
                     self._traverse(i, self._gc_copy)
                 finally:
                     self._win = None
@@ -413,6 +417,22 @@ class KVEngine:
                 self.clean -= 1
                 return
         self.write_pos = origin_pos
+
+    def _check_gc_fits(self, victim: int, d: int) -> None:
+        """[fs] NoSpace before the first copy when the live records of ``victim`` would not fit
+        the CLEAN block ``d`` (the walk of a DIRTY block writes nothing). Records never cross a
+        block end, so only a damaged store can fail this; the reference would program past ``d``."""
+        need = 0
+
+        def count(pos, kl, vl, crc, origin, n) -> bool:
+            nonlocal need
+            need += n
+            return False
+        self._traverse(victim, count)
+        room = (d + 1) * self.B - self.write_pos
+        if need > room:
+            raise NoSpace(f"KV garbage collection of block {victim}: {need} bytes of records do "
+                          f"not fit the {room} bytes of block {d}; nothing written")
 
     def _gc_copy(self, pos, kl, vl, crc, origin, n) -> bool:
         rec = self._read(pos, n)
