@@ -37,7 +37,7 @@ def test_show_json_partitions_of_the_default_board(run):
 
 def test_show_table_has_every_partition_with_geometry(run):
     out = run("board", "show").stdout
-    for pid, name, dev, off, size, ro in DEMO:
+    for _pid, name, dev, off, size, ro in DEMO:
         line = next(l for l in out.splitlines() if f" {name} " in l)
         assert dev in line and f"{off:#x}" in line and f"{off + size:#x}" in line, line
         assert (" ro " in line) == ro, line

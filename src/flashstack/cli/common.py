@@ -289,3 +289,33 @@ def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, boar
     image = p.get("image")
     images = None if image is None else image_paths(board, image, must_exist=not create)
     return board.open(images=images, readonly=readonly, create=create, **sim_kwargs)
+
+
+# --- plots and wear files (plan, wear) ----------------------------------------------
+def plot_options(plot_what: str, wear_what: str):
+    """``--plot FILE.svg|.png`` and ``--save-wear FILE.json`` for a sizing command."""
+    def deco(fn):
+        fn = click.option("--save-wear", "save_wear", default=None, metavar="FILE.json",
+                          type=click.Path(dir_okay=False),
+                          help=f"Write {wear_what} as a wear file (for `flashstack report --wear`).")(fn)
+        return click.option("--plot", "plot", default=None, metavar="FILE.svg|.png",
+                            type=click.Path(dir_okay=False),
+                            help=f"Draw {plot_what} (needs the report extra).")(fn)
+    return deco
+
+
+def write_plots(doc: dict, plot: str | None, wear_doc: dict | None, save_wear: str | None,
+                plotter: str) -> None:
+    """Write ``--plot`` (``flashstack.report.plots.<plotter>`` of ``doc``) and ``--save-wear``
+    (``wear_doc``: a candidate with ``page_cycles``). EINVAL when there is nothing to save."""
+    if plot:
+        from ..report import plots
+
+        getattr(plots, plotter)(doc, plot)
+    if save_wear:
+        if not wear_doc or not wear_doc.get("page_cycles"):
+            raise InvalidArgument("--save-wear: no measured candidate, so no wear to save")
+        tmp = save_wear + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(wear_doc, f, indent=1)
+        os.replace(tmp, save_wear)
