@@ -4,8 +4,9 @@ Each size (4 KiB sectors, write block 4) is filled by updating ``--ids`` ids rou
 with 32-byte values until the ring has wrapped (every later sector switch collects a
 sector), then, interleaved in ``--rounds`` rounds, each size takes ``--batch`` more writes.
 Printed: steady-state writes/s at 16 MiB against 64 KiB (CPU time, best batch; goal: within
-1.5x, i.e. ratio >= 0.67), the max and p99 of single garbage collections at 16 MiB (goal: max
-< 5 ms), and the mount time of the 16 MiB store (best of ``--mounts``; goal < 300 ms) with
+1.5x, i.e. ratio >= 0.67), the max and p99 of single garbage collections at 16 MiB in CPU time
+of the writing thread (goal: max < 5 ms; the wall-clock max is printed too, it includes other
+jobs on a shared machine), and the mount time of the 16 MiB store (best of ``--mounts``; goal < 300 ms) with
 its anchor, the ATE-by-ATE walk that mount used before (``rebuild_index_walk``).
 
 Usage: python bench/nvs_scale_bench.py [--sizes 64K 16M] [--rounds 5] [--batch 5000] [--record]
@@ -43,15 +44,17 @@ class Subject:
         self.st = NVSStore(self.area, SECTOR, size // SECTOR)
         self.st.mount()
         self.k = 0
-        self.gc_times: list[float] = []
+        self.gc_times: list[float] = []   # CPU seconds of this thread per GC
+        self.gc_walls: list[float] = []
         self.timing = False
         inner = self.st._gc
 
         def timed_gc() -> None:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             inner()
             if self.timing:
-                self.gc_times.append(time.perf_counter() - t0)
+                self.gc_times.append(time.thread_time() - c0)
+                self.gc_walls.append(time.perf_counter() - t0)
         self.st._gc = timed_gc  # type: ignore[method-assign]
 
     def write(self, count: int) -> None:
@@ -103,6 +106,7 @@ def main(argv=None) -> None:
             sub.timing = False
     gcs = sorted(large.gc_times)
     p99 = gcs[min(len(gcs) - 1, int(0.99 * len(gcs)))]
+    walls = sorted(large.gc_walls)
     mounts, walks = [], []
     for _ in range(a.mounts):             # interleaved: new mount, then the walk it replaced
         gc.collect()
@@ -112,10 +116,13 @@ def main(argv=None) -> None:
     rows = [
         Figure("nvs_scale_bench", f"NVS steady writes/s, {ll}", 1 / best[id(large)], "/s",
                f"NVS steady writes/s, {ls}", 1 / best[id(small)], ">= 0.67x (within 1.5x)", 1 / 1.5),
-        Figure("nvs_scale_bench", f"NVS worst single GC, {ll} ({len(gcs)} GCs)", gcs[-1] * 1e3, "ms",
-               "goal 5 ms", 5.0, "< 5 ms", 1.0, lower_is_better=True),
-        Figure("nvs_scale_bench", f"NVS p99 single GC, {ll}", p99 * 1e3, "ms",
+        Figure("nvs_scale_bench", f"NVS worst single GC (CPU), {ll}, {len(gcs)} GCs", gcs[-1] * 1e3,
+               "ms", "goal 5 ms", 5.0, "< 5 ms", 1.0, lower_is_better=True),
+        Figure("nvs_scale_bench", f"NVS p99 single GC (CPU), {ll}", p99 * 1e3, "ms",
                "goal 5 ms", 5.0, "", None, lower_is_better=True),
+        Figure("nvs_scale_bench", f"NVS worst single GC (wall), {ll}", walls[-1] * 1e3, "ms",
+               "goal 5 ms", 5.0, "", None, lower_is_better=True,
+               note="wall clock includes other jobs on the shared cores"),
         Figure("nvs_scale_bench", f"NVS mount, {ll} ({large.k:,} writes)", min(mounts), "ms",
                "goal 300 ms", 300.0, "< 300 ms", 1.0, lower_is_better=True),
         Figure("nvs_scale_bench", f"NVS mount, {ll}", min(mounts), "ms",

@@ -489,10 +489,10 @@ class NVSStore(Walker):
         if buf_len > geo.S - 2 * geo.A or buf_len < 0:
             raise InvalidArgument(f"{self._name()}: read of id {id:#x}: buffer of {buf_len} bytes "
                                   f"exceeds {geo.S - 2 * geo.A}")
-        hist = self.index.history(id) if id != ID_MARKER else []
-        if cnt < 0 or cnt >= len(hist):
+        found = self.index.entry(id, cnt) if id != ID_MARKER else None
+        if found is None:
             raise NotFound(f"{self._name()}: id {id:#x} history {cnt}: no such entry")
-        addr, a = hist[len(hist) - 1 - cnt]
+        addr, a = found
         if a.len == 0 or a.len < geo.C:
             raise NotFound(f"{self._name()}: id {id:#x} history {cnt}: no such entry")
         vlen = a.len - geo.C

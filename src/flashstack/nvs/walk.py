@@ -8,6 +8,7 @@ lookups cost O(1) and answer exactly like the walk (NVS-24, NVS-25).
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Iterator
 
 from .format import Ate
@@ -16,16 +17,23 @@ __all__ = ["Index", "Walker"]
 
 
 class Index:
-    """``id -> [(slot address, Ate), ...]`` of valid ATEs, oldest first (newest = last)."""
+    """``id -> deque[(slot address, Ate), ...]`` of valid ATEs, oldest first (newest = last).
+
+    A deque: garbage collection drops the oldest entries of a history, appends add the newest.
+    """
 
     __slots__ = ("_hist",)
 
     def __init__(self):
-        self._hist: dict[int, list[tuple[int, Ate]]] = {}
+        self._hist: dict[int, deque[tuple[int, Ate]]] = {}
 
     def add(self, addr: int, ate: Ate) -> None:
         """Record a valid ATE that became the newest entry of its id (prepended to the walk)."""
-        self._hist.setdefault(ate.id, []).append((addr, ate))
+        h = self._hist.get(ate.id)
+        if h is None:
+            self._hist[ate.id] = deque(((addr, ate),))
+        else:
+            h.append((addr, ate))
 
     def newest(self, id: int) -> tuple[int, Ate] | None:
         """``(slot address, Ate)`` of the newest valid ATE of ``id``, or None."""
@@ -37,9 +45,16 @@ class Index:
         h = self._hist.get(id)
         return h[-1][0] if h else None
 
+    def entry(self, id: int, cnt: int) -> tuple[int, Ate] | None:
+        """History entry ``cnt`` of ``id`` (0 = newest), or None when it has fewer entries."""
+        h = self._hist.get(id)
+        if h is None or not 0 <= cnt < len(h):
+            return None
+        return h[-1 - cnt]
+
     def history(self, id: int) -> list[tuple[int, Ate]]:
         """Every valid ``(slot address, Ate)`` of ``id``, oldest first (empty if unknown)."""
-        return self._hist.get(id, [])
+        return list(self._hist.get(id, ()))
 
     def ids(self) -> list[int]:
         """Ids with at least one valid ATE, in the order they were first recorded."""
@@ -57,14 +72,10 @@ class Index:
             h = hist.get(id_)
             if h is None:
                 continue
-            k, n = 0, len(h)
-            while k < n and lo <= h[k][0] < hi:
-                k += 1
-            if k == n:
+            while h and lo <= h[0][0] < hi:
+                h.popleft()
+            if not h:
                 del hist[id_]
-                continue
-            if k:
-                del h[:k]
 
 
 class Walker:
