@@ -52,7 +52,7 @@ class ZMSTarget(DictTarget):
     erase_less: bool = False
     board: str | None = None
     partition: str | None = None
-    churn_key: object = 0x7FFFFFFE
+    churn_key = 0x7FFFFFFE
     churn_size = 200
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
@@ -134,7 +134,7 @@ class ZMSSettingsTarget(ZMSTarget):
     kind = "settings"
     what = "setting"
     geometry: Geometry = field(default_factory=_settings_geometry)
-    churn_key = "torture/gc"
+    churn_key = "torture/gc"  # type: ignore[assignment]  # names, not ids
     churn_size = 160
 
     def mount(self, area):
