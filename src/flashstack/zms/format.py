@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 from ..nvs.format import crc8_ccitt
@@ -109,7 +110,8 @@ class Ate(NamedTuple):
     @classmethod
     def build(cls, id: int, length: int, cycle: int, tail: bytes, wide: bool) -> Ate:
         """An entry with its CRC-8 computed."""
-        return cls(0, cycle, length, id, tail, wide).sealed()
+        raw = (_A64 if wide else _A32).pack(0, cycle, length, id, tail)
+        return cls(crc8_fast(raw[1:]), cycle, length, id, tail, wide)
 
 
 @dataclass(frozen=True)
@@ -144,37 +146,37 @@ class Geometry:
         w = self.W
         return x if w <= 1 else (x + w - 1) & ~(w - 1)
 
-    @property
+    @cached_property
     def A(self) -> int:
         """ATE slot size: 16 rounded up to the write block."""
         return self.al(ATE_SIZE)
 
-    @property
+    @cached_property
     def I(self) -> int:
         """Inline capacity: 8 bytes (4 with 64-bit ids)."""
         return 4 if self.wide else 8
 
-    @property
+    @cached_property
     def head(self) -> int:
         """The all-ones id of header ATEs."""
         return HEAD_ID_64 if self.wide else HEAD_ID_32
 
-    @property
+    @cached_property
     def maxlen(self) -> int:
         """Largest value: ``min(S - 5A, 65535)``."""
         return min(self.S - 5 * self.A, 0xFFFF)
 
-    @property
+    @cached_property
     def chunk(self) -> int:
         """GC copy chunk: ZMS_BLOCK_SIZE rounded down to the write block."""
         return BLOCK_SIZE - BLOCK_SIZE % self.W if self.W > 1 else BLOCK_SIZE
 
-    @property
+    @cached_property
     def metadata(self) -> int:
         """Metadata of the empty ATE: version | magic << 8 | ATE format << 16."""
         return VERSION | MAGIC << 8 | (1 if self.wide else 0) << 16
 
-    @property
+    @cached_property
     def erased_ate(self) -> bytes:
         """16 bytes of the erase value."""
         return bytes([self.E]) * ATE_SIZE
