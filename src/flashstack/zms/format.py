@@ -40,23 +40,29 @@ _A32 = struct.Struct("<BBHI8s")
 _A64 = struct.Struct("<BBHQ4s")
 
 
-def _pair_table() -> bytes:
-    one = bytes(crc8_ccitt(bytes([b]), 0) for b in range(256))
-    return bytes(one[one[x] ^ y] for x in range(256) for y in range(256))
+def _position_tables() -> tuple[int, list[bytes]]:
+    """CRC-8 of 15 bytes is affine: ``crc = C ^ T[0][b0] ^ ... ^ T[14][b14]``."""
+    const = crc8_ccitt(bytes(15))
+    tables = [bytes(crc8_ccitt(bytes(i) + bytes([b]) + bytes(14 - i), 0) for b in range(256))
+              for i in range(15)]
+    return const, tables
 
 
-_PAIR = _pair_table()
+_CRC_CONST, _CRC_TABLES = _position_tables()
 
 
-def crc8_fast(data: bytes, crc: int = 0xFF) -> int:
-    """:func:`crc8_ccitt` two bytes per table lookup (mount's hot loop; same result)."""
-    t = _PAIR
-    n = len(data) - len(data) % 2
-    for i in range(0, n, 2):
-        crc = t[((crc ^ data[i]) << 8) | data[i + 1]]
-    if n < len(data):
-        crc = crc8_ccitt(data[n:], crc)
-    return crc
+def crc8_slots(blob: bytes, first: int, count: int, step: int) -> bytes:
+    """The CRC-8 (over bytes 1..15) of ``count`` ATE slots of ``blob`` starting at ``first``,
+    ``step`` bytes apart, all at once (one ``bytes.translate`` per byte position); equal to
+    ``crc8_ccitt`` of each slot. Mount's hot loop."""
+    if count <= 0:
+        return b""
+    span = (count - 1) * step + 1
+    acc = int.from_bytes(bytes([_CRC_CONST]) * count, "big")
+    for i, table in enumerate(_CRC_TABLES):
+        col = blob[first + 1 + i:first + 1 + i + span:step]
+        acc ^= int.from_bytes(col.translate(table), "big")
+    return acc.to_bytes(count, "big")
 
 
 def data_crc32(value: bytes) -> int:
@@ -111,7 +117,7 @@ class Ate(NamedTuple):
     def build(cls, id: int, length: int, cycle: int, tail: bytes, wide: bool) -> Ate:
         """An entry with its CRC-8 computed."""
         raw = (_A64 if wide else _A32).pack(0, cycle, length, id, tail)
-        return cls(crc8_fast(raw[1:]), cycle, length, id, tail, wide)
+        return cls(crc8_ccitt(raw[1:]), cycle, length, id, tail, wide)
 
 
 @dataclass(frozen=True)
