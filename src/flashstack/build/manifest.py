@@ -31,7 +31,7 @@ from ..errors import InvalidArgument
 __all__ = ["Manifest", "PartitionEntry", "ManifestError", "load_manifest", "parse_manifest",
            "decode_value", "parse_hex", "OUTPUT_FORMATS"]
 
-OUTPUT_FORMATS = ("bin", "hex")
+OUTPUT_FORMATS = ("bin", "hex", "uf2")
 _TOP_KEYS = {"board", "include_dirs", "output", "devices", "partitions", "description"}
 _OUTPUT_KEYS = {"formats"}
 _DEVICE_KEYS = {"base_address"}

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "torture": "flashstack.cli.torture:torture",
     "plan": "flashstack.cli.plan:plan",
     "wear": "flashstack.cli.wear:wear",
+    "report": "flashstack.cli.report:report",
 }
 
 

@@ -317,15 +317,6 @@ def export(board, include_dir, image, partition, use_settings, output, sector_si
          lambda r: console.print(f"exported {count} entries to {output}", soft_wrap=True))
 
 
-def _value_of(key, v) -> bytes:
-    if isinstance(v, str):
-        return parse_value(hex=v)
-    if isinstance(v, dict) and len(v) == 1 and next(iter(v)) in ("hex", "text"):
-        return parse_value(hex=v["hex"]) if "hex" in v else v["text"].encode("utf-8")
-    raise InvalidArgument(f"import: value of {key!r} must be a hex string, {{'hex': ...}} "
-                          "or {'text': ...}")
-
-
 @nvs.command("import", short_help="Write ids or settings from a JSON file.")
 @board_options(image_required=True)
 @click.argument("partition")
@@ -336,26 +327,20 @@ def _value_of(key, v) -> bytes:
 def import_(board, include_dir, image, partition, file, force, sector_size, sector_count,
             data_crc, as_json):
     """Write every entry of FILE: {"items": {"<id>": "<hex>"}} and/or
-    {"settings": {"<name>": "<hex>"}} (values may also be {"text": "..."})."""
-    with open(file) as f:
-        try:
-            doc = json.load(f)
-        except json.JSONDecodeError as exc:
-            raise InvalidArgument(f"{file}: not JSON ({exc.msg} at line {exc.lineno})") from None
-    items = {_parse_id(k): _value_of(k, v) for k, v in (doc.get("items") or {}).items()}
-    named = {k: _value_of(k, v) for k, v in (doc.get("settings") or {}).items()}
-    if not items and not named:
-        fail(f"{file}: no 'items' or 'settings' to import")
+    {"settings": {"<name>": "<hex>"}} (values may also be {"text": "..."}). All or nothing:
+    the whole file is validated and applied to a copy of the partition before the image is
+    written."""
+    from .nvs_import import import_all_or_nothing, parse_import
+    with open(file, "rb") as f:
+        doc = parse_import(f.read(), str(file), _kind().id_max)
     with open_board(_ctx(), readonly=False) as ob:
         area = ob.area(partition)
-        st = _writable_store(area, sector_size, sector_count, data_crc, bool(named), force)
-        written = sum(1 for k, v in items.items() if st.write(k, v))
-        if named:
-            s = _settings(st)
-            for k, v in named.items():
-                s.save(k, v)
-        result = {"partition": area.name, "items": len(items), "settings": len(named),
-                  "written": written + len(named)}
+
+        def open_store(a):
+            return _writable_store(a, sector_size, sector_count, data_crc, bool(doc.settings), force)
+        _, written = import_all_or_nothing(area, open_store, doc, _settings)
+        result = {"partition": area.name, "items": len(doc.items), "settings": len(doc.settings),
+                  "written": written}
     emit(result, as_json, lambda r: console.print(
         f"imported {r['items']} ids and {r['settings']} settings into {r['partition']}",
         soft_wrap=True))

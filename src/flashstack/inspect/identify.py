@@ -19,7 +19,7 @@ from typing import Callable
 
 from .analysis import byte_summary, is_erased
 from .littlefs import find_superblock, summarize_littlefs
-from .mcuboot import parse_image
+from ..mcuboot.image import parse_image
 
 __all__ = ["PartitionView", "PROBES", "identify", "KINDS"]
 

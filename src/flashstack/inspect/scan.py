@@ -20,7 +20,7 @@ from ..errors import InvalidArgument
 from ..llkernel.header import HEADER_SIZE
 from .analysis import byte_summary, entropy
 from .littlefs import find_superblock, summarize_littlefs
-from .mcuboot import IMAGE_MAGIC, parse_image
+from ..mcuboot.image import IMAGE_MAGIC, parse_image
 from .stores import LLK_USED, kv_block_header, llkernel_headers
 
 __all__ = ["scan_image", "scan_file", "HEX_WINDOW_GAP"]
@@ -155,9 +155,9 @@ def _result(size: int, sha256: str, found_items: dict, stats: dict) -> dict:
     if llk:
         found.append(f"{len(llk)} LLKERNEL slot header(s) at " + ", ".join(f"{s['offset']:#x}" for s in llk))
     if lfs:
-        found.append(f"littlefs superblock at " + ", ".join(f"{s['offset']:#x}" for s in lfs))
+        found.append("littlefs superblock at " + ", ".join(f"{s['offset']:#x}" for s in lfs))
     if mcu:
-        found.append(f"MCUboot image at " + ", ".join(f"{s['offset']:#x}" for s in mcu))
+        found.append("MCUboot image at " + ", ".join(f"{s['offset']:#x}" for s in mcu))
     zms = found_items.get("zms_stores") or []
     if zms:
         found.append("Zephyr ZMS at " + ", ".join(

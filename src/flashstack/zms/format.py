@@ -158,7 +158,7 @@ class Geometry:
         return self.al(ATE_SIZE)
 
     @cached_property
-    def I(self) -> int:
+    def I(self) -> int:  # noqa: E743 - the spec's own name for the inline capacity
         """Inline capacity: 8 bytes (4 with 64-bit ids)."""
         return 4 if self.wide else 8
 

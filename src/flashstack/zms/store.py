@@ -73,7 +73,7 @@ class ZMSStore(Walker):
         """Run an area operation; a flash error inside a writing call fails the store (ZMS-34)."""
         try:
             return fn(*args)
-        except FlashError:
+        except (FlashError, PowerLoss):  # a cut fails the store too: PowerLoss is no FlashError
             if self._mutating:
                 self.failed = True
             raise
@@ -94,7 +94,8 @@ class ZMSStore(Walker):
     # ------------------------------------------------------------------ configuration (ZMS-1)
     def _resolve_geometry(self) -> Geometry:
         area, cfg = self.area, self.config
-        bad = lambda why: InvalidArgument(f"{self._name()}: {why}")
+        def bad(why: str) -> InvalidArgument:
+            return InvalidArgument(f"{self._name()}: {why}")
         params = getattr(area.device, "parameters", None)
         if params is None:
             raise bad("device has no flash parameters")
@@ -360,8 +361,6 @@ class ZMSStore(Walker):
         was_failed = self.failed
         try:
             self._write_ate(close)
-        except PowerLoss:
-            raise
         except FlashError:
             self.failed = was_failed
         nxt = (s + 1) % g.N
