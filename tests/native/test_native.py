@@ -269,6 +269,29 @@ def test_compare_model_catches_a_changed_byte_after_a_cut(tmp_path):
     assert (tmp_path / "c.bin").exists() and (tmp_path / "model.bin").exists()
 
 
+# --- AliOS-Things: the KV API and the kernel shim --------------------------------------------------
+def test_alios_kv_api_port_passes_with_prefix_deletes():
+    spec = BuildSpec("alios-kv", sources=(str(C / "logstore.c"), str(C / "logstore_aos.c")),
+                     includes=(str(C),))
+    from flashstack.native.targets import CKVTarget
+    campaign = Campaign(CKVTarget(build_spec=spec), workload="mixed:prefix=0.1", ops=40, gc_check=0.25)
+    assert any(op[0] == "delp" for op in campaign.steps())
+    report = run_campaign(campaign, jobs=1)
+    assert report.ok, (report.failures[:3], report.run_violations[:3])
+    assert report.gc_checked > 0
+
+
+def test_aos_task_runs_after_the_call_returns_or_when_the_caller_waits():
+    from flashstack.native import protocol as P
+    t = custom("aos_tasks.c")
+    _dev, area = t.build()
+    store = t.mount(area)
+    assert store.call(P.OP_STEP, 1)[0] == 0  # created, not run inside aos_task_new_ext
+    assert store.call(P.OP_STEP, 2)[0] == 1  # ran once the call had returned
+    fresh = t.mount(area)
+    assert fresh.call(P.OP_STEP, 3)[0] == 1  # waiting on its semaphore ran it
+
+
 # --- building -------------------------------------------------------------------------------------
 def test_helper_is_cached_and_rebuilt_when_a_header_changes(tmp_path):
     src = tmp_path / "s.c"

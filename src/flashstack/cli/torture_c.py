@@ -21,6 +21,7 @@ from .common import DEFAULT_BOARD, INT, console, emit, json_option
 
 _API_DEFAULTS = {  # api -> (workload, ops)
     "zephyr-nvs": ("mixed", 200),
+    "alios-kv": ("mixed", 200),
     "custom": ("steps", 200),
 }
 
@@ -28,8 +29,9 @@ _API_DEFAULTS = {  # api -> (workload, ops)
 def _target_options(fn):
     opts = [
         click.option("--api", required=True, type=click.Choice(list(_API_DEFAULTS)),
-                     help="Which API flashstack drives: zephyr-nvs (nvs_mount/write/delete/read) "
-                          "or custom (your fs_boot/fs_step/fs_check)."),
+                     help="Which API flashstack drives: zephyr-nvs (nvs_mount/write/delete/read), "
+                          "alios-kv (aos_kv_init/set/get/del/del_by_prefix) or custom (your "
+                          "fs_boot/fs_step/fs_check)."),
         click.option("--source", "sources", multiple=True, required=True, metavar="FILE",
                      type=click.Path(dir_okay=False), help="A C file of the code under test (repeat)."),
         click.option("-I", "includes", multiple=True, metavar="DIR", type=click.Path(file_okay=False),
@@ -44,7 +46,8 @@ def _target_options(fn):
                      help="Partition of the board [storage_partition with --board]."),
         click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB[:E]]",
                      help="Without a board: partition size, erase page, write block and erase value "
-                          "[zephyr-nvs: 0x3000:0x400:4 as 'torture nvs'; custom: 8192:4096:1]."),
+                          "[zephyr-nvs: 0x3000:0x400:4 as 'torture nvs'; alios-kv and custom: "
+                          "8192:4096:1]."),
         click.option("--sector-size", type=INT, default=None, help="zephyr-nvs: sector size [erase page]."),
         click.option("--sector-count", type=INT, default=None,
                      help="zephyr-nvs: sectors [whole partition]."),
@@ -56,7 +59,8 @@ def _target_options(fn):
 
 def _workload_options(replay: bool):
     opts = [click.option("--workload", "-w", default=None, metavar="NAME[:k=v,...]",
-                         help="zephyr-nvs: mixed | hotkey | fill [mixed]; custom: steps [steps]."),
+                         help="zephyr-nvs, alios-kv: mixed | hotkey | fill [mixed]; custom: steps "
+                              "[steps]."),
             click.option("--ops", "-n", type=INT, default=200, show_default=True, help="Workload operations."),
             click.option("--seed", "-s", type=INT, default=0, show_default=True, help="Workload and tear seed."),
             click.option("--gc-check", type=click.FloatRange(0, 1), default=1.0, show_default=True,
@@ -96,16 +100,18 @@ def _workload_options(replay: bool):
 def build_c_target(kw: dict):
     """The C target for the command's options (EINVAL for bad combinations)."""
     from ..native.build import BuildSpec
-    from ..native.targets import CCustomTarget, CNVSTarget
+    from ..native.targets import CCustomTarget, CKVTarget, CNVSTarget
     api = kw["api"]
     spec = BuildSpec(api, sources=tuple(kw["sources"]), includes=tuple(kw["includes"]),
                      defines=tuple(kw["defines"]), bits=int(kw["bits"]))
     extra: dict = {"build_spec": spec}
-    cls: type[CCustomTarget | CNVSTarget] = CCustomTarget
+    cls: type[CCustomTarget | CNVSTarget | CKVTarget] = CCustomTarget
     if api == "zephyr-nvs":
         cls = CNVSTarget
         extra.update(sector_size=kw["sector_size"], sector_count=kw["sector_count"])
-    elif kw["sector_size"] or kw["sector_count"]:
+    elif api == "alios-kv":
+        cls = CKVTarget
+    if api != "zephyr-nvs" and (kw["sector_size"] or kw["sector_count"]):
         raise InvalidArgument("--sector-size/--sector-count are options of --api zephyr-nvs")
     board, part, geo = kw["board"], kw["partition"], kw["geometry"]
     if board is None and part is None:

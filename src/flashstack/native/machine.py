@@ -79,6 +79,7 @@ class NativeFlash(SimulatedFlash):
                     erase_value=self.parameters.erase_value, explicit_erase=int(self._explicit),
                     allow_double=int(self.allow_double_writes), unaligned_read=int(self.unaligned_read),
                     page_count=len(pages), address=address or 0, scratch_cap=P.SCRATCH,
+                    program_page_size=self.program_page_size,
                     **{k: lay[k] for k in ("pages_off", "cycles_off", "cb_off", "scratch_off")})
         P.CTL.pack_into(self._ctl, 0, *(head[k] for k in P.FIELDS))
         starts = [p.start_offset for p in pages] + [self.layout.size]

@@ -17,13 +17,15 @@ from pathlib import Path
 from ..errors import IntegrityError, NoSpace, NotFound, error_for
 from ..flash_map import FlashArea
 from ..torture.target import CheckOutcome, Geometry, Target, location_args
+from ..torture.targets.kv import KVTarget
 from ..torture.targets.nvs import NVSTarget
 from ..torture.workloads import parse_workload
 from . import protocol as P
 from .build import BuildSpec, build_helper
 from .machine import NativeFlash, Proc
 
-__all__ = ["CUSTOM_WORKLOADS", "CCustomTarget", "CNVSTarget", "CStore", "helper_for", "spec_args"]
+__all__ = ["CUSTOM_WORKLOADS", "CCustomTarget", "CKVTarget", "CNVSTarget", "CStore", "helper_for",
+           "spec_args"]
 
 _HELPERS: dict = {}
 
@@ -133,32 +135,30 @@ class _Native:
         return store
 
 
-@dataclass(frozen=True)
-class CNVSTarget(_Native, NVSTarget):
-    """``--api zephyr-nvs``: the user's ``nvs_mount/nvs_write/nvs_delete/nvs_read`` on the NVS
-    target's geometry, workloads and invariants (ids are the keys)."""
+class _ProbedDict(_Native):
+    """Key-value access for C stores driven through a get/set/delete API: a store that
+    cannot list its keys is asked for the keys of the models last checked (kept on the device,
+    which lives as long as the campaign runner) and the GC exercise's key."""
 
-    kind = "c"
-    build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-nvs"))
+    api_names = ("set", "delete", "get", "delete by prefix")
 
-    def boot_args(self) -> tuple[int, int]:
-        ss = self.sector_size or self.geometry.layout[0][1]
-        return ss, self.sector_count or self.geometry.size // ss
+    def encode_key(self, key) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
 
-    def open(self, area):  # pragma: no cover - the C store is mounted, never opened
-        raise TypeError("a C target has no Python store")
+    def decode_key(self, raw: bytes):  # pragma: no cover - interface
+        raise NotImplementedError
 
-    def _probe(self, store: CStore, keys) -> dict:
-        payload = P.pack_kv((int(k).to_bytes(2, "little"), b"") for k in sorted(keys))
-        rc, out = store.call(P.OP_OBSERVE, payload=payload, what="nvs_read")
+    def _request(self, store: CStore, op: int, what: str, pairs) -> bytes:
+        rc, out = store.call(op, payload=P.pack_kv(pairs), what=what)
         if rc:
-            _raise_rc(rc, "nvs_read")
-        return {int.from_bytes(k, "little"): v for k, v in P.unpack_kv(out)}
+            _raise_rc(rc, what)
+        return out
 
     def observe(self, store: CStore) -> dict:
-        # NVS cannot list its ids: read the ids of the models last checked (kept on the
-        # device, which lives as long as the campaign runner) and the GC exercise's id
-        return self._probe(store, store.proc.dev.probe_keys | {self.churn_key})
+        keys = sorted(store.proc.dev.probe_keys | {self.churn_key}, key=repr)  # type: ignore[attr-defined]
+        out = self._request(store, P.OP_OBSERVE, self.api_names[2],
+                            [(self.encode_key(k), b"") for k in keys])
+        return {self.decode_key(k): v for k, v in P.unpack_kv(out)}
 
     def _set_probe(self, store: CStore, *models) -> None:
         keys: set = set()
@@ -168,23 +168,45 @@ class CNVSTarget(_Native, NVSTarget):
 
     def check(self, store, before, after, op) -> CheckOutcome:
         self._set_probe(store, before, after)
-        return super().check(store, before, after, op)
+        return super().check(store, before, after, op)  # type: ignore[misc]
 
     def check_state(self, store, model) -> list:
         self._set_probe(store, model)
-        return super().check_state(store, model)
+        return super().check_state(store, model)  # type: ignore[misc]
 
     def kv_set(self, store, key, value) -> None:
-        rc, _ = store.call(P.OP_SET, payload=P.pack_kv([(int(key).to_bytes(2, "little"), bytes(value))]),
-                           what=f"nvs_write id {key}")
-        if rc:
-            _raise_rc(rc, f"nvs_write id {key}")
+        self._request(store, P.OP_SET, f"{self.api_names[0]} {key!r}",
+                      [(self.encode_key(key), bytes(value))])
 
     def kv_delete(self, store, key) -> None:
-        rc, _ = store.call(P.OP_DEL, payload=P.pack_kv([(int(key).to_bytes(2, "little"), b"")]),
-                           what=f"nvs_delete id {key}")
-        if rc:
-            _raise_rc(rc, f"nvs_delete id {key}")
+        self._request(store, P.OP_DEL, f"{self.api_names[1]} {key!r}", [(self.encode_key(key), b"")])
+
+    def kv_delete_prefix(self, store, prefix) -> None:
+        self._request(store, P.OP_DELP, f"{self.api_names[3]} {prefix!r}",
+                      [(str(prefix).encode(), b"")])
+
+
+@dataclass(frozen=True)
+class CNVSTarget(_ProbedDict, NVSTarget):
+    """``--api zephyr-nvs``: the user's ``nvs_mount/nvs_write/nvs_delete/nvs_read`` on the NVS
+    target's geometry, workloads and invariants (ids are the keys)."""
+
+    kind = "c"
+    build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-nvs"))
+    api_names = ("nvs_write id", "nvs_delete id", "nvs_read", "")
+
+    def boot_args(self) -> tuple[int, int]:
+        ss = self.sector_size or self.geometry.layout[0][1]
+        return ss, self.sector_count or self.geometry.size // ss
+
+    def open(self, area):  # pragma: no cover - the C store is mounted, never opened
+        raise TypeError("a C target has no Python store")
+
+    def encode_key(self, key) -> bytes:
+        return int(key).to_bytes(2, "little")
+
+    def decode_key(self, raw: bytes):
+        return int.from_bytes(raw, "little")
 
     def cli_args(self) -> list:
         args = ["c", *spec_args(self.build_spec), *location_args(self, NVSTarget().geometry)]
@@ -193,6 +215,33 @@ class CNVSTarget(_Native, NVSTarget):
         if self.sector_count:
             args += ["--sector-count", str(self.sector_count)]
         return args
+
+
+@dataclass(frozen=True)
+class CKVTarget(_ProbedDict, KVTarget):
+    """``--api alios-kv``: the user's ``aos_kv_init/set/get/del/del_by_prefix`` on the AliOS KV
+    target's geometry (default 8 KiB, 2 x 4 KiB, byte-programmable), workloads and key-value
+    invariants. The store's own configuration (block size, alignment) is the C code's; the
+    RAM-index structure checks of the Python KV do not apply."""
+
+    kind = "c"
+    build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("alios-kv"))
+    api_names = ("aos_kv_set", "aos_kv_del", "aos_kv_get", "aos_kv_del_by_prefix")
+
+    def encode_key(self, key) -> bytes:
+        return str(key).encode()
+
+    def decode_key(self, raw: bytes):
+        return raw.decode("utf-8", "backslashreplace")
+
+    def structure(self, store) -> list:
+        return []
+
+    def deep_structure(self, store) -> list:
+        return []
+
+    def cli_args(self) -> list:
+        return ["c", *spec_args(self.build_spec), *location_args(self, KVTarget().geometry)]
 
 
 def _default_custom_geometry() -> Geometry:

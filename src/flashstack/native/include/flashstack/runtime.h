@@ -31,6 +31,8 @@ uint32_t fs_flash_write_block_size(void);
 uint8_t fs_flash_erase_value(void);
 int fs_flash_explicit_erase(void);
 uint32_t fs_flash_page_count(void);
+/* Largest program command of the chip (timing model's program page, e.g. 256). */
+uint32_t fs_flash_program_page_size(void);
 /* The erase page holding offset ``off``: 0 and its start, size and index, or -EINVAL. */
 int fs_flash_page_at(uint32_t off, uint32_t *start, uint32_t *size, uint32_t *index);
 /* The erase page number ``index``: 0 and its start and size, or -EINVAL. */
