@@ -32,7 +32,8 @@ CB_READ, CB_WRITE, CB_ERASE = 1, 2, 3
 DEAD = -100000
 
 # driver operations (flashstack/runtime.h FS_OP_*)
-OP_BOOT, OP_SET, OP_DEL, OP_OBSERVE, OP_STEP, OP_CHECK, OP_DELP, OP_INSTALL, OP_REMOVE, OP_LIST = range(1, 11)
+OP_BOOT, OP_SET, OP_DEL, OP_OBSERVE, OP_STEP, OP_CHECK, OP_DELP = range(1, 8)
+OP_ALLOC, OP_FREE, OP_LIST, OP_COPY, OP_FLUSH, OP_INITERR = range(8, 14)
 
 SCRATCH = 1 << 20  # request + response payload areas (half each)
 
