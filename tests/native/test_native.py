@@ -214,7 +214,6 @@ def test_hung_c_code_is_reported(monkeypatch):
     t = custom("crashes.c")
     _dev, area = t.build()
     store = t.mount(area)
-    store.proc.sock.settimeout(0.5)
     with pytest.raises(CCodeError, match="hung"):
         store.call(P.OP_STEP, 4)
 
