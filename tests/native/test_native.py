@@ -170,6 +170,14 @@ def test_planted_defects_are_caught_with_a_reproducer(plant, needle):
     assert fixed.ok, fixed.violations
 
 
+def test_worker_processes_give_the_same_report():
+    campaign = Campaign(logstore(defines=("LS_PLANT_NO_COMMIT",)), workload="steps", ops=12)
+    one, two = run_campaign(campaign, jobs=1), run_campaign(campaign, jobs=2)
+    assert two.executor == "processes" and one.failures
+    assert [(f.index, f.tear, f.violations) for f in one.failures] == \
+        [(f.index, f.tear, f.violations) for f in two.failures]
+
+
 def test_recovery_defect_is_found_in_a_reboot():
     campaign = Campaign(logstore(defines=("LS_PLANT_RECOVERY",)), workload="steps:reboot=0.1", ops=120)
     report = run_campaign(campaign, jobs=1)
