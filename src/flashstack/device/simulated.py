@@ -15,7 +15,7 @@ from typing import Sequence
 from ..errors import (DeviceIOError, InvalidArgument, NoDevice, NotSupported, PowerLoss,
                       ReadOnlyBacking)
 from .base import FlashCaps, FlashDevice, FlashParameters, PageLayout
-from .backing import map_image
+from .backing import SPARSE_THRESHOLD, SparseImage, map_image
 from .faults import Endurance, PowerCut, StuckBits, tear_bits
 from .stats import FlashStats, FlashThresholds
 from .timing import ZEPHYR_SIM_TIMING, ChipTiming
@@ -127,13 +127,15 @@ class SimulatedFlash(FlashDevice):
         self._stuck = StuckBits(erase_value, endurance.seed if endurance else 0)
         self._file = None
         self.path = None
-        if backing is None:
-            self._buf = bytearray(self._evb * self._size)
+        if backing is None and self._size > SPARSE_THRESHOLD:
+            self._buf = SparseImage(self._size, erase_value)   # memory only where written
+        elif backing is None:
+            self._buf = bytearray(self._evb) * self._size
         else:
             self.path = os.fspath(backing)
             self._file, self._buf = map_image(self.path, self._size, erase_value, create=create,
                                               readonly=readonly, device=name)
-        self._mv = memoryview(self._buf)
+        self._mv = self._buf if isinstance(self._buf, SparseImage) else memoryview(self._buf)
 
     # --- configuration that the hot path caches --------------------------------------
     @property
@@ -456,7 +458,10 @@ class SimulatedFlash(FlashDevice):
             cycles[p.index] += 1
         if self.endurance is not None:
             self._wear_check_erase(pages)
-        self._buf[off:off + n] = self._evb * n
+        if isinstance(self._buf, SparseImage):
+            self._buf.erase(off, off + n)
+        else:
+            self._buf[off:off + n] = self._evb * n
         wear = self.endurance
         if wear is not None and wear.mode == "stuck":  # DEV-39: new stuck bits in worn-out pages
             for p in pages:
