@@ -49,13 +49,13 @@ def _hex(text: str, where: str) -> bytes:
         raise InvalidArgument(f"{where}: {text[:40]!r} is not whole bytes of hex digits") from None
 
 
-def _id(key: str, where: str) -> int:
+def _id(key: str, where: str, id_max: int) -> int:
     try:
         value = parse_int(key)
     except (ValueError, TypeError):
         raise InvalidArgument(f"{where}: id {key[:40]!r} is not a number") from None
-    if not 0 <= value < ID_MARKER:
-        raise InvalidArgument(f"{where}: id {key[:40]!r} outside 0..0xfffe")
+    if not 0 <= value <= id_max:
+        raise InvalidArgument(f"{where}: id {key[:40]!r} outside 0..{id_max:#x}")
     return value
 
 
@@ -69,9 +69,10 @@ def _section(doc: dict, name: str, source: str) -> dict:
     return part
 
 
-def parse_import(data: bytes, source: str) -> NVSImport:
-    """Decode (strict UTF-8) and validate an import document; InvalidArgument (EINVAL) naming
-    ``source`` and the byte offset, line or key of the first problem."""
+def parse_import(data: bytes, source: str, id_max: int = ID_MARKER - 1) -> NVSImport:
+    """Decode (strict UTF-8) and validate an import document; ids must lie in ``0..id_max``
+    (NVS: 0xfffe, below its 0xffff marker; ZMS passes its own). InvalidArgument (EINVAL)
+    naming ``source`` and the byte offset, line or key of the first problem."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -90,7 +91,7 @@ def parse_import(data: bytes, source: str) -> NVSImport:
     out = NVSImport(source)
     for key, v in _section(doc, "items", source).items():
         where = f"{source}: items.{key[:40]}"
-        out.items[_id(key, where)] = _value(v, where)
+        out.items[_id(key, where, id_max)] = _value(v, where)
     for name, v in _section(doc, "settings", source).items():
         out.settings[name] = _value(v, f"{source}: settings.{name[:40]}")
     if not out.items and not out.settings:
