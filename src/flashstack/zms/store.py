@@ -69,10 +69,11 @@ class ZMSStore(Walker):
         return f"ZMS on partition {getattr(self.area, 'name', '?')}"
 
     def _dev(self, fn: Callable[..., T], *args) -> T:
-        """Run an area operation; a flash error inside a writing call fails the store (ZMS-34)."""
+        """Run an area operation; a flash error or power cut inside a writing call fails the
+        store (ZMS-34)."""
         try:
             return fn(*args)
-        except FlashError:
+        except (FlashError, PowerLoss):
             if self._mutating:
                 self.failed = True
             raise
@@ -350,8 +351,6 @@ class ZMSStore(Walker):
         was_failed = self.failed
         try:
             self._write_ate(close)
-        except PowerLoss:
-            raise
         except FlashError:
             self.failed = was_failed
         nxt = (s + 1) % g.N
