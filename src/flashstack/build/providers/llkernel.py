@@ -19,6 +19,7 @@ import hashlib
 
 from ...errors import FlashError
 from ...flash_map import FlashArea
+from ...llkernel.config import DEFAULT_RAM_SIZE
 from .base import Options, ScratchProvider, scratch_area
 
 __all__ = ["LLKernelProvider"]
@@ -35,7 +36,7 @@ class LLKernelProvider(ScratchProvider):
         self.max_features = o.int("max_features", 16, minimum=0, maximum=4096)
         self.base = o.int("base", None, minimum=1)
         self.ram_base = o.int("ram_base", None, minimum=1)
-        self.ram_size = o.int("ram_size", 102_400, minimum=0)
+        self.ram_size = o.int("ram_size", DEFAULT_RAM_SIZE, minimum=0)
         self.ram_align = o.int("ram_align", 256, minimum=8)
         self.kf_size = o.int("kf_size", None, minimum=1)
         self.page_size = o.int("page_size", None, minimum=32)
