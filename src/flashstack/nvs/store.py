@@ -41,7 +41,7 @@ class NVSStore(Walker):
                  lookup_cache: int | None = None):
         self.area = area
         self.config = NVSConfig(sector_size, sector_count, bool(data_crc), bool(init_bad_region))
-        self.geo: Geometry | None = None
+        self._geo: Geometry | None = None
         self.mounted = False
         self.failed = False
         self.ate_wra = 0
@@ -51,6 +51,18 @@ class NVSStore(Walker):
         self.mount_notes: list[str] = []   # why the last mount wrote or erased (for scan())
         self.orphan_data: list[tuple[int, int]] = []  # data without ATE skipped by the last mount
         self._mutating = False
+
+    @property
+    def geo(self) -> Geometry:
+        """The geometry resolved by :meth:`mount` (NVS-1); never None once set. Before the first
+        mount: AccessDenied (EACCES), as every call on an unmounted store."""
+        if self._geo is None:
+            raise AccessDenied(f"{self._name()}: not mounted (no geometry yet)")
+        return self._geo
+
+    @geo.setter
+    def geo(self, geo: Geometry) -> None:
+        self._geo = geo
 
     # ------------------------------------------------------------------ helpers
     def _name(self) -> str:
@@ -539,8 +551,8 @@ class NVSStore(Walker):
         for id_ in self.index.ids():
             if id_ == ID_MARKER:
                 continue
-            e = self.index.newest(id_)[1]
-            if e.len and e.len >= c:
+            newest = self.index.newest(id_)
+            if newest is not None and newest[1].len and newest[1].len >= c:
                 out.append(id_)
         return sorted(out)
 
