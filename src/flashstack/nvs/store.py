@@ -17,6 +17,7 @@ from typing import Iterator
 
 from ..errors import (AccessDenied, DeviceIOError, FlashError, InvalidArgument, NoSpace,
                       NotFound, PowerLoss, error_for)
+from ..flash_map import FlashArea
 from .format import DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, data_crc
 from .walk import Index, Walker
 
@@ -36,7 +37,7 @@ class NVSStore(Walker):
     and erases. ``PowerLoss`` propagates untouched.
     """
 
-    def __init__(self, area, sector_size: int | None = None, sector_count: int | None = None,
+    def __init__(self, area: FlashArea, sector_size: int | None = None, sector_count: int | None = None,
                  data_crc: bool = False, init_bad_region: bool = False, *,
                  lookup_cache: int | None = None):
         self.area = area
