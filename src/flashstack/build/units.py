@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FlashError, InvalidArgument, NotFound, PowerLoss
+from ..errors import FlashError, InvalidArgument, NotFound
 from .job import _hex_segments, build, plan_build
 from .manifest import ManifestError, parse_manifest
 from .output import (
@@ -166,8 +166,6 @@ def _unit(t: _Template, line: int, row: dict[str, str], csv_name: str, out_dir: 
         try:
             provider.check(area)
             provider.render(area)
-        except PowerLoss:
-            raise
         except ManifestError:
             raise
         except FlashError as exc:
@@ -268,8 +266,6 @@ def build_units(manifest_path: str | os.PathLike, units_csv: str | os.PathLike, 
                 raise InvalidArgument(f"{Path(units_csv).name} line {line}: unit {name!r} appears twice")
             result.built.append(_unit(t, line, row, Path(units_csv).name, out))
             seen.add(name)
-        except PowerLoss:
-            raise
         except FlashError as exc:
             msg = exc.strerror or str(exc)
             if f"line {line}" not in msg:
