@@ -225,3 +225,14 @@ def test_board_show_of_a_bad_table_is_one_error_line(tmp_path):
     p.write_text("nvs, data, nvs, 0x9000\n")
     r = CliRunner().invoke(cli, ["board", "show", str(p)])
     assert r.exit_code == 1 and f"{p}:1" in r.output and "Traceback" not in r.output
+
+
+def test_alios_table_feeds_the_hal_layer():
+    """The imported [hal] rows are what `flashstack hal` reads: addresses resolve to partitions."""
+    r = CliRunner().invoke(cli, ["hal", "list", "--board", str(DATA / "board.c"), "--json"])
+    assert r.exit_code == 0, r.output
+    data, _ = json.JSONDecoder().raw_decode(r.stdout[r.stdout.index("{"):])
+    rows = {row["partition"]: row for row in data["partitions"]}
+    assert rows["APPLICATION"]["device"] == "flash0" and rows["SPIFFS"]["device"] == "qspi0"
+    r = CliRunner().invoke(cli, ["hal", "addr2offset", "0x08010010", "--board", str(DATA / "board.c")])
+    assert r.exit_code == 0 and "APPLICATION + 0x10" in r.output
