@@ -94,3 +94,18 @@ def test_power_cut_during_set_pending_permanent(cut, expect):
         set_pending(s, permanent=True, cfg=cfg)
     s.device.power_restore()
     assert swap_type_of(p, s, cfg=cfg) == expect
+
+
+@pytest.mark.parametrize("mode,expect", [("swap-move", 14336), ("swap-offset", 14336), ("swap-scratch", 15952)])
+def test_max_image_size(mode, expect):
+    from flashstack.mcuboot import max_image_size
+    dev = SimulatedFlash(0x8400, erase_page_size=0x400, write_block_size=4)
+    p, s = FlashArea(1, 0, 0x4000, dev), FlashArea(2, 0x4000, 0x4000, dev)
+    sc = FlashArea(3, 0x8000, 0x400, dev)
+    assert max_image_size(p, s, sc, cfg=BootConfig(mode=mode, max_img_sectors=32)) == expect
+
+
+def test_boot_config_rejects_unknown_values():
+    for kwargs in ({"mode": "overwrite"}, {"max_align": 4}, {"max_img_sectors": 0}, {"image_index": 16}):
+        with pytest.raises(InvalidArgument):
+            BootConfig(**kwargs)
