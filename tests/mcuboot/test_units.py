@@ -58,3 +58,15 @@ def test_failing_rows_name_their_line_and_write_nothing(tmp_path):
     assert "units.csv line 5" in run.output and "twice" in run.output
     assert sorted(p.name for p in out.iterdir()) == ["A1"]
     assert "built 1 of 4 units" in run.output
+
+
+def test_units_hex_output_matches_a_plain_build(tmp_path):
+    manifest, units = _setup(tmp_path, "serial,wifi_key\nA1,00112233\n")
+    manifest.write_text(manifest.read_text().replace('formats = ["bin"]', 'formats = ["hex"]'))
+    out = tmp_path / "out"
+    assert build_units(manifest, units, out).built == ["A1"]
+    single = tmp_path / "single.toml"
+    single.write_text(manifest.read_text().replace("{serial}", "A1").replace("{wifi_key}", "00112233"))
+    build(str(single), tmp_path / "ref")
+    assert (out / "A1" / "image.hex").read_text() == (tmp_path / "ref" / "image.hex").read_text()
+    assert sorted(p.name for p in (out / "A1").iterdir()) == ["build.json", "image.hex"]
