@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..device import PageLayout
-from ..errors import FlashError, InvalidArgument, NotFound, PowerLoss, errno_name
+from ..errors import FlashError, InvalidArgument, NotFound, errno_name
 from .manifest import Manifest, ManifestError, PartitionEntry, load_manifest
 from .output import HEX_NAME, RECORD_NAME, dumps_record, extra_outputs, hex_ranges, hex_text, write_outputs
 from .providers import Provider, make_provider
@@ -156,8 +156,6 @@ def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
                 part.provider.check(_checked_area(ob, part))
             except ManifestError as exc:
                 problems.extend(exc.problems)
-            except PowerLoss:
-                raise
             except FlashError as exc:
                 problems.append(_flash_problem(part, exc))
         if problems:
@@ -168,7 +166,7 @@ def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
                 continue
             try:
                 part.provider.render(_checked_area(ob, part))
-            except (ManifestError, PowerLoss):
+            except ManifestError:
                 raise
             except FlashError as exc:
                 raise ManifestError(_flash_problem(part, exc)) from exc

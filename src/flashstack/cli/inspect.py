@@ -133,6 +133,14 @@ def _details(p: dict) -> None:
             _print_table("Settings", ("name", ("value (hex)", {"overflow": "fold"})),
                          list(nvs["settings"].items()))
         _layer_dump("nvs", p, nvs.get("scan"))
+    elif kind == "zephyr-zms":
+        zms = p["zms"]
+        _print_table("ZMS ids", ("id", ("value (hex)", {"overflow": "fold"})),
+                     [(f"{int(i):#x}", v) for i, v in zms["items"].items()])
+        if zms.get("settings"):
+            _print_table("Settings", ("name", ("value (hex)", {"overflow": "fold"})),
+                         list(zms["settings"].items()))
+        _layer_dump("zms", p, zms.get("scan"))
     elif kind == "littlefs":
         _print_table("files", ("path", ("size", {"justify": "right"})),
                      [(f["path"], str(f["size"])) for f in p["littlefs"].get("file_list", [])])
@@ -198,7 +206,8 @@ def _render_scan(report: dict) -> None:
                       str(s["rom_size"]) if used else "", f"{s['ram_address']:#x}" if used else "",
                       str(s["ram_size"]) if used else "")
         console.print(t)
-    for key, title in (("littlefs", "littlefs superblocks"), ("mcuboot", "MCUboot images")):
-        for item in report[key]:
+    for key, title in (("littlefs", "littlefs superblocks"), ("mcuboot", "MCUboot images"),
+                       ("zms_stores", "Zephyr ZMS")):
+        for item in report.get(key, ()):
             console.print(f"{title}: " + ", ".join(f"{k}={v:#x}" if k == "offset" else f"{k}={v}"
                                                    for k, v in item.items()), markup=False)

@@ -62,7 +62,7 @@ class ZMSKind(_nvs.StoreKind):
         return scan(area, s, n, data_crc, self._wide())
 
     def render_dump(self, r: dict) -> None:
-        render_zms_dump(r)
+        render_dump(r)
 
 
 ZMS_KIND = ZMSKind()
@@ -107,7 +107,7 @@ for _name, _cmd in _nvs.nvs.commands.items():
     zms.add_command(_zms_command(_cmd), _name)
 
 
-def render_zms_dump(r: dict) -> None:
+def render_dump(r: dict) -> None:
     """Human form of a ZMS ``dump`` (``flashstack.zms.scan.ZMSScan.to_dict()``)."""
     from rich.table import Table
     g = r["geometry"]

@@ -113,16 +113,15 @@ class KVEngine:
             return bytes(win[o:o + n])
         try:
             return self.storage.read(off, n)
-        except PowerLoss:
-            raise
         except FlashError as e:
             raise DeviceIOError(f"KV read at {off:#x} len {n}: {e.strerror}") from e
 
     def _fail(self, what: str, e: Exception):
+        """A program or erase failed: the store is failed (KV-30); a power cut passes through."""
         self.failed = True
         if isinstance(e, PowerLoss):
             raise e
-        raise DeviceIOError(f"KV {what}: {getattr(e, 'strerror', e)}") from e
+        raise DeviceIOError(f"KV {what}: {getattr(e, 'strerror', None) or e}") from e
 
     def _load_window(self, first: int, end: int) -> None:
         """Cache blocks ``[first, end)`` for a traversal; read block by block (a span may
@@ -130,8 +129,6 @@ class KVEngine:
         B = self.B
         try:
             self._win = bytearray(b"".join(self.storage.read(b * B, B) for b in range(first, end)))
-        except PowerLoss:
-            raise
         except FlashError as e:
             raise DeviceIOError(f"KV read of blocks {first}..{end - 1}: {e.strerror}") from e
         self._win_off = first * B
@@ -147,7 +144,7 @@ class KVEngine:
             self.trace("P", off, data, self._reason)
         try:
             self.storage.write(off, data)
-        except OSError as e:  # every storage failure becomes EIO (KV-30); PowerLoss re-raised
+        except (OSError, PowerLoss) as e:  # every storage failure becomes EIO (KV-30)
             self._fail(f"program at {off:#x} len {len(data)}", e)
         if self._win is not None:
             self._refresh_window(off, len(data))
@@ -159,7 +156,7 @@ class KVEngine:
             self.trace("E", off, self.B, self._reason)
         try:
             self.storage.erase(off, self.B)
-        except OSError as e:
+        except (OSError, PowerLoss) as e:
             self._fail(f"erase of block {b} at {off:#x}", e)
         if self._win is not None:
             self._refresh_window(off, self.B)

@@ -57,10 +57,11 @@ class NVSStore(Walker):
         return f"NVS on partition {getattr(self.area, 'name', '?')}"
 
     def _dev(self, fn, *args):
-        """Run an area operation; a flash error inside a writing call fails the store (NVS-29)."""
+        """Run an area operation; a flash error or power cut inside a writing call fails the
+        store (NVS-29)."""
         try:
             return fn(*args)
-        except FlashError:
+        except (FlashError, PowerLoss):
             if self._mutating:
                 self.failed = True
             raise
@@ -336,8 +337,6 @@ class NVSStore(Walker):
         current = geo.close_valid(close) and self._all_erased(self.ate_wra, 8)
         try:
             self._program(s * geo.S + geo.L, close.pack())
-        except PowerLoss:
-            raise
         except FlashError:  # the reference ignores this write's result
             self.failed = was_failed
             current = False

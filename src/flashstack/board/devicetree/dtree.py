@@ -167,7 +167,7 @@ class DtTree:
 
     def __post_init__(self):
         self.by_path = {n.path: n for n in self.root.walk()}
-        self.labels = {}
+        self.labels: dict[str, DtNode] = {}
         for n in self.root.walk():
             for lab in n.labels:
                 self.labels.setdefault(lab, n)

@@ -6,18 +6,23 @@ or a raw DTS that is run through the C preprocessor first (include directories g
 :mod:`.dtb`.
 
 Extraction (model: zephyr subsys/storage/flash_map/flash_map_default.c, include/zephyr/
-storage/flash_map.h ``DT_MTD_FROM_FIXED_PARTITION``, dts/bindings/mtd/*.yaml):
+storage/flash_map.h ``DT_MTD_FROM_FIXED_PARTITION``, include/zephyr/devicetree/
+mapped-partition.h, dts/bindings/mtd/*.yaml):
 
-* candidates: children of ``fixed-partitions`` nodes and of ``fixed-subpartitions`` nodes,
-  listed in map order (partitions nodes in pre-order, children in file order, FM-25);
-* an entry needs its partitions node(s), itself and its MTD device okay (FM-17); others go to
-  ``disabled`` (still numbered, FM-19);
-* ``offset``/``size``: first ``reg`` pair, translated through ``fixed-subpartitions`` ``ranges``
-  (FM-18); IDs by Zephyr's dependency-ordinal rule (:mod:`.ordinal`);
-* MTD device: the partitions node's parent when it is not ``soc-nv-flash``, else that node's
-  parent (the controller) (FM-20); geometry from settings, the ``soc-nv-flash`` node, or a chip
-  found by ``jedec-id`` (FM-21); erase value from a ``zephyr,sim-flash`` controller (FM-22);
-  absolute addresses (FM-23); ``/chosen`` ``zephyr,*`` entries (FM-29).
+* candidates, in map order: every ``zephyr,mapped-partition`` node at any depth (pre-order,
+  MP-1), then children of ``fixed-partitions`` and ``fixed-subpartitions`` nodes
+  (partitions nodes in pre-order, children in file order, FM-25);
+* fixed: an entry needs its partitions node(s), itself and its MTD device okay (FM-17);
+  ``offset``/``size`` from the first ``reg`` pair, translated through ``fixed-subpartitions``
+  ``ranges`` (FM-18); MTD device: the partitions node's parent when it is not
+  ``soc-nv-flash``, else that node's parent (FM-20); address = base + offset (FM-23);
+* mapped: memory node = nearest ancestor that is neither a mapped partition nor a
+  compatible-less grouping node (MP-2); address = ``reg`` translated through every
+  ``ranges``, offset = address - the memory's translated address, device = the memory's
+  parent (MP-3); in the map when the partition and the controller are okay (MP-5);
+* others go to ``disabled`` (still numbered); IDs by Zephyr's dependency-ordinal rule, one
+  counter for both kinds (:mod:`.ordinal`, FM-19, MP-4); geometry in :mod:`.devices`;
+  ``/chosen`` ``zephyr,*`` entries (FM-29).
 
 ``device_settings`` (a board's explicit device settings) maps a device name, device node path
 or memory node path to a dict of: ``name``, ``chip``, ``layout``, ``erase_page_size``, ``size``,
@@ -27,22 +32,17 @@ or memory node path to a dict of: ``name``, ``chip``, ``layout``, ``erase_page_s
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
-from ...errors import InvalidArgument, NotFound
-from ...flash_map.specs import (
-    DeviceSpec,
-    PartitionSpec,
-    build_flash_map,
-    check_partitions,
-    in_id_order,
-)
+from ...errors import InvalidArgument
+from ...flash_map.specs import (DeviceSpec, PartitionSpec, build_flash_map, check_partitions,
+                                in_id_order)
+from .devices import device_spec, reg0
 from .dtb import is_dtb, read_dtb
 from .dtree import DtNode, DtTree
-from .ordinal import partition_ids
+from .ordinal import MAPPED, is_mapped_partition, partition_ids, translate
 
 __all__ = ["DevicetreeInfo", "read_tree", "extract", "load_devicetree", "flash_map_from_devicetree"]
 
@@ -119,54 +119,149 @@ def _status(n: DtNode) -> str:
     return n.status or "okay(default)"
 
 
+@dataclass
+class _Candidate:
+    """One partition node before devices are resolved. ``address``: the translated ``reg``
+    address for a mapped partition (MP-3), None for a fixed one (base + offset, FM-23)."""
+
+    node: DtNode
+    memory: DtNode
+    device: DtNode
+    offset: int
+    size: int
+    enabled: bool
+    address: int | None = None
+    mapped: bool = False
+
+
 def extract(tree: DtTree, device_settings: Mapping | None = None) -> DevicetreeInfo:
     """Extract a :class:`DevicetreeInfo` from a parsed tree (see module docstring)."""
     settings = dict(device_settings or {})
     src = tree.source
     ids = partition_ids(tree)
     info = DevicetreeInfo(source=src, tree=tree)
-    raw = []  # (partition node, memory node, MTD device node, offset, size, enabled)
+    cands = _mapped_candidates(tree, info) + _fixed_candidates(tree, info)
+    dev_specs: dict[DtNode, DeviceSpec] = {}
+    names: set = set()
+    for c in cands:
+        if c.enabled and c.memory not in dev_specs:
+            base = _translated(c.memory, src) if c.mapped else _nv_base(c.memory)
+            new = device_spec(c.device, c.memory, settings, src, names, base)
+            names.add(new.name)
+            dev_specs[c.memory] = new
+    for c in cands:
+        spec: DeviceSpec | None = dev_specs.get(c.memory) if c.enabled else None
+        if c.mapped:
+            address = c.address
+        else:
+            base = spec.base_address if spec is not None else _nv_base(c.memory)
+            address = None if base is None else base + c.offset
+        p = PartitionSpec(
+            id=ids.get(c.node), label=_label(c.node), node_labels=tuple(c.node.labels),
+            offset=c.offset, size=c.size, read_only="read-only" in c.node.props,
+            device=spec.name if spec else None, address=address,
+            path=c.node.path, device_node=c.device.path, memory_node=c.memory.path, source=src)
+        (info.partitions if c.enabled else info.disabled).append(p)
+    info.devices = list(dev_specs.values())
+    check_partitions(info.partitions, {d.name: d for d in info.devices})
+    _chosen(info, tree, dev_specs)
+    return info
+
+
+def _nv_base(memory: DtNode):
+    return reg0(memory)[0] if "soc-nv-flash" in memory.compats else None
+
+
+def _fixed_candidates(tree: DtTree, info: DevicetreeInfo) -> list[_Candidate]:
+    """Children of ``fixed-partitions`` / ``fixed-subpartitions`` nodes, in map order (FM-25)."""
+    src = tree.source
+    out = []
     for parts in tree.nodes():
         if not _is_parts(parts):
             continue
         fp, chain = _fixed_partitions_of(parts)
         if fp is None:
             warnings.warn(f"{src}: node {parts.path}: fixed-subpartitions outside a "
-                          "fixed-partitions node; ignored", UserWarning, stacklevel=2)
+                          "fixed-partitions node; ignored", UserWarning, stacklevel=3)
             continue
         memory = fp.parent
         device = memory.parent if "soc-nv-flash" in memory.compats and memory.parent else memory
         if parts is fp:
-            _record_memory(info, fp, memory, device)
+            _record_memory(info, memory, device, fp)
         for child in parts.children.values():
             off, size = _partition_range(child, src)
             enabled = child.okay and all(n.okay for n in chain) and device.okay
-            raw.append((child, memory, device, off, size, enabled))
+            out.append(_Candidate(child, memory, device, off, size, enabled))
+    return out
 
-    dev_specs: dict = {}   # device node -> DeviceSpec
-    names: set = set()
-    for _child, memory, device, _off, _size, enabled in raw:
-        if enabled and device not in dev_specs:
-            spec = _device_spec(device, memory, settings, src, names)
-            names.add(spec.name)
-            dev_specs[device] = spec
-    for child, memory, device, off, size, enabled in raw:
-        spec = dev_specs.get(device) if enabled else None
-        if spec is not None:
-            base = spec.base_address
+
+def _mapped_candidates(tree: DtTree, info: DevicetreeInfo) -> list[_Candidate]:
+    """Every ``zephyr,mapped-partition`` node at any depth, in pre-order (MP-1..MP-3, MP-5):
+    offset = A(partition) - A(memory), address = A(partition), device = the memory's parent,
+    in the map when the partition and the controller are okay. A memory node that is not
+    ``soc-nv-flash`` gives no offset or device in Zephyr (MP-6): such a partition is listed
+    as disabled, with a warning."""
+    src = tree.source
+    out = []
+    for n in tree.nodes():
+        if not is_mapped_partition(n):
+            continue
+        memory = _nvm_of(n, src)
+        device = memory.parent if memory.parent is not None else memory
+        _, size = _first_reg(n, src)
+        address = _translated(n, src)
+        offset = address - _translated(memory, src)
+        if offset < 0:
+            raise InvalidArgument(f"{src}: mapped partition {n.path}: address {address:#x} lies "
+                                  f"below its memory node {memory.path} (missing 'ranges'?)")
+        enabled = n.okay and device.okay
+        if "soc-nv-flash" not in memory.compats:
+            warnings.warn(f"{src}: mapped partition {n.path}: memory node {memory.path} is not "
+                          "soc-nv-flash, so Zephyr gives it no offset or device; left out of "
+                          "the flash map", UserWarning, stacklevel=3)
+            enabled = False
         else:
-            base = _reg0(memory)[0] if "soc-nv-flash" in memory.compats else None
-        p = PartitionSpec(
-            id=ids.get(child), label=_label(child), node_labels=tuple(child.labels),
-            offset=off, size=size, read_only="read-only" in child.props,
-            device=spec.name if spec else None,
-            address=None if base is None else base + off,
-            path=child.path, device_node=device.path, memory_node=memory.path, source=src)
-        (info.partitions if enabled else info.disabled).append(p)
-    info.devices = list(dev_specs.values())
-    check_partitions(info.partitions, {d.name: d for d in info.devices})
-    _chosen(info, tree, dev_specs)
-    return info
+            _record_memory(info, memory, device, None)
+        out.append(_Candidate(n, memory, device, offset, size, enabled, address, mapped=True))
+    return out
+
+
+def _nvm_of(node: DtNode, src: str) -> DtNode:
+    """MP-2: the nearest ancestor that is neither a mapped partition nor a compatible-less
+    grouping node."""
+    n = node.parent
+    while n is not None and n.parent is not None and (MAPPED in n.compats or not n.compats):
+        n = n.parent
+    if n is None or n.parent is None:
+        raise InvalidArgument(f"{src}: mapped partition {node.path} has no memory node above it")
+    return n
+
+
+def _first_reg(node: DtNode, src: str) -> tuple[int, int]:
+    try:
+        regs = node.reg()
+    except InvalidArgument as e:
+        raise InvalidArgument(f"{src}: {e.strerror}") from None
+    if not regs:
+        raise InvalidArgument(f"{src}: partition node {node.path} has no reg property")
+    if len(regs) > 1:
+        warnings.warn(f"{src}: partition node {node.path}: {len(regs)} reg pairs, only the first "
+                      "is used", UserWarning, stacklevel=4)
+    addr, size = regs[0]
+    if size is None:
+        raise InvalidArgument(f"{src}: partition node {node.path}: #size-cells is 0, no size")
+    return addr, size
+
+
+def _translated(node: DtNode, src: str) -> int:
+    """``DT_REG_ADDR``: the first ``reg`` address translated through the ancestors' ``ranges``."""
+    try:
+        regs = node.reg()
+        if not regs:
+            raise InvalidArgument(f"node {node.path} has no reg property")
+        return translate(regs[0][0], node)
+    except InvalidArgument as e:
+        raise InvalidArgument(f"{src}: {e.strerror}") from None
 
 
 def _fixed_partitions_of(parts: DtNode):
@@ -182,21 +277,24 @@ def _fixed_partitions_of(parts: DtNode):
     return (n, chain) if n.parent is not None else (None, chain)
 
 
-def _record_memory(info: DevicetreeInfo, fp: DtNode, memory: DtNode, device: DtNode) -> None:
+def _record_memory(info: DevicetreeInfo, memory: DtNode, device: DtNode,
+                   fp: DtNode | None) -> None:
+    """One ``flash_devices`` row per memory node; a mapped one (``fp`` None) also has its
+    translated ``address`` and raw ``ranges`` cells."""
     if not any(d["node"] == memory.path for d in info.flash_devices):
-        addr, size = _reg0(memory)
-        info.flash_devices.append({
-            "node": memory.path, "compatible": memory.compats,
-            "reg": None if "reg" not in memory.props else [addr, size],
-            "erase_block_size": memory.num("erase-block-size"),
-            "write_block_size": memory.num("write-block-size")})
+        addr, size = reg0(memory)
+        row: dict[str, Any] = {"node": memory.path, "compatible": memory.compats,
+               "reg": None if "reg" not in memory.props else [addr, size]}
+        if fp is None:
+            ranges = memory.props.get("ranges")
+            row["address"] = None if addr is None else translate(addr, memory)
+            row["ranges"] = None if ranges is None else ranges.cells()
+        row["erase_block_size"] = memory.num("erase-block-size")
+        row["write_block_size"] = memory.num("write-block-size")
+        info.flash_devices.append(row)
     for n in (fp, memory, device):
-        info.node_status[n.path] = _status(n)
-
-
-def _reg0(node: DtNode) -> tuple:
-    regs = node.reg()
-    return regs[0] if regs else (None, None)
+        if n is not None:
+            info.node_status[n.path] = _status(n)
 
 
 def _label(node: DtNode) -> str | None:
@@ -238,112 +336,15 @@ def _through_ranges(addr: int, sub: DtNode, src: str) -> int:
     raise InvalidArgument(f"{src}: node {sub.path}: child address {addr:#x} is outside its ranges")
 
 
-# --- devices ---------------------------------------------------------------------------------
-
-_NAME_OK = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def _device_name(device: DtNode, memory: DtNode, taken: set) -> str:
-    if memory is not device and memory.labels:
-        base = memory.labels[0]
-    elif device.labels:
-        base = device.labels[0]
-    else:
-        base = _NAME_OK.sub("_", (memory if memory is not device else device).name) or "flash"
-    name, i = base, 1
-    while name in taken:
-        i += 1
-        name = f"{base}_{i}"
-    return name
-
-
-def _settings_for(settings: Mapping, device: DtNode, memory: DtNode, default_name: str) -> dict:
-    for key in (device.path, memory.path, default_name, *device.labels, *memory.labels):
-        if key in settings:
-            return dict(settings[key])
-    return {}
-
-
-def _device_spec(device: DtNode, memory: DtNode, settings: Mapping, src: str, taken: set) -> DeviceSpec:
-    """FM-21..FM-23: geometry of one MTD device node."""
-    default_name = _device_name(device, memory, taken)
-    s = _settings_for(settings, device, memory, default_name)
-    name = s.pop("name", default_name)
-    where = f"{src}: flash node {memory.path}"
-    nv = "soc-nv-flash" in memory.compats
-    dt_size = _reg0(memory)[1] if nv else None
-    wbs = memory.num("write-block-size") if nv else None
-    chip = None
-    if s.get("chip") is not None:
-        chip = _lookup_chip(s["chip"], where)
-    elif not nv and "jedec-id" in memory.props and not ("layout" in s or "erase_page_size" in s):
-        chip = _lookup_chip(memory.props["jedec-id"].value, where)
-    if not nv:
-        bits = memory.num("size")
-        if bits is not None:
-            dt_size = bits // 8  # jedec,spi-nor 'size' is in bits
-    if "layout" in s:
-        layout = tuple(tuple(r) for r in s["layout"])
-    elif "erase_page_size" in s:
-        size = s.get("size", dt_size if dt_size is not None else (chip.size if chip else None))
-        if size is None:
-            raise InvalidArgument(f"{where}: size unknown; give 'size' with 'erase_page_size'")
-        layout = ((size // s["erase_page_size"], s["erase_page_size"]),)
-    elif chip is not None:
-        layout = chip.layout
-    elif nv and memory.num("erase-block-size"):
-        ebs = memory.num("erase-block-size")
-        if not dt_size or dt_size % ebs:
-            raise InvalidArgument(f"{where}: reg size {dt_size} is not a multiple of "
-                                  f"erase-block-size {ebs}")
-        layout = ((dt_size // ebs, ebs),)
-    else:
-        what = "has no erase-block-size" if nv else "has no jedec-id"
-        raise InvalidArgument(f"{where} {what} (compatible {', '.join(memory.compats) or 'none'}); "
-                              "the board must give its chip or layout (flashstack does not guess)")
-    size = sum(c * p for c, p in layout)
-    ebs = memory.num("erase-block-size") if nv else None
-    if ebs and "layout" not in s and "erase_page_size" not in s and layout != ((size // ebs, ebs),):
-        raise InvalidArgument(f"{where}: erase-block-size {ebs} disagrees with the "
-                              f"{'chip ' + chip.key if chip else 'layout'} pages {layout}")
-    if dt_size is not None and dt_size != size:
-        raise InvalidArgument(f"{where}: devicetree size {dt_size:#x} differs from the "
-                              f"{'chip ' + chip.key if chip else 'layout'} size {size:#x}")
-    if chip is not None and wbs is None:
-        wbs = chip.write_block_size
-    erase_value = 0xFF
-    if "zephyr,sim-flash" in device.compats and device.num("erase-value") is not None:
-        erase_value = device.num("erase-value")
-    base = _reg0(memory)[0] if nv else None
-    return DeviceSpec(
-        name=name, size=size, layout=layout,
-        write_block_size=s.get("write_block_size", wbs or 1),
-        erase_value=s.get("erase_value", erase_value),
-        program_page_size=s.get("program_page_size", chip.program_page_size if chip else 256),
-        base_address=s.get("base_address", base),
-        chip=chip.key if chip else None, node=device.path)
-
-
-def _lookup_chip(key, where: str):
-    """Built-in chip table, then the spiflash database (extra 'chips'); NotFound naming ``where``."""
-    from ...device import chips
-    try:
-        return chips.lookup(key)
-    except LookupError as e:
-        shown = key.hex() if isinstance(key, (bytes, bytearray)) else key
-        raise NotFound(f"{where}: chip {shown!r} not found: {e}") from None
-
-
 def _chosen(info: DevicetreeInfo, tree: DtTree, dev_specs: dict) -> None:
     chosen = tree.chosen
     if chosen is None:
         return
     by_part = {p.path: p for p in info.partitions}
     by_node = {}
-    for dnode, spec in dev_specs.items():
-        by_node[dnode.path] = spec.name
-    for p in info.partitions:  # memory nodes of enabled devices
-        by_node.setdefault(p.memory_node, p.device)
+    for memory, spec in dev_specs.items():  # memory node and (first memory's) controller
+        by_node[memory.path] = spec.name
+        by_node.setdefault(spec.node, spec.name)
     for name, prop in chosen.props.items():
         target = prop.path_ref or (prop.refs[0] if prop.refs else None)
         if target is not None:

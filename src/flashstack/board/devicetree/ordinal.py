@@ -11,8 +11,10 @@ of scripts/dts/gen_defines.py. Re-implemented from that description:
 * roots are the nodes nothing depends on, visited in ascending :func:`node_key`; each node's
   dependencies are visited in the same key order; a node is numbered once every node it
   depends on is numbered (nodes on a dependency cycle get no ordinal);
-* partition IDs: a counter from 0 over all nodes in ordinal order, given to every node whose
-  parent's ``compatible`` contains ``fixed-partitions``, whatever its status.
+* partition IDs (FM-19, MP-4): a counter from 0 over all nodes in ordinal order, given to
+  every node whose parent's ``compatible`` contains ``fixed-partitions`` and to every node
+  whose own ``compatible`` contains ``zephyr,mapped-partition`` (Zephyr 4.4, at any depth),
+  whatever its status. Fixed and mapped partitions share the one counter.
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ def translated_unit_addr(node: DtNode) -> int | None:
         warnings.warn(f"{node.path}: unit address {ua!r} is not hexadecimal; sorted as none",
                       stacklevel=2)
         return None
-    return _translate(addr, node)
+    return translate(addr, node)
 
 
-def _translate(addr: int, node: DtNode) -> int:
+def translate(addr: int, node: DtNode) -> int:
+    """edtlib ``_translate``: ``addr`` (an address in ``node``'s parent's space, e.g. from
+    its ``reg``) taken up through each ancestor's ``ranges``; an empty ``ranges`` is identity,
+    an ancestor without ``ranges`` or an address outside every range stops the translation."""
     parent = node.parent
     while parent is not None:
         entries = parent.ranges()
@@ -65,7 +70,7 @@ def node_key(node: DtNode) -> tuple:
 
 
 def _interrupt_parent(node: DtNode) -> DtNode | None:
-    n = node
+    n: DtNode | None = node
     while n is not None:
         p = n.props.get("interrupt-parent")
         if p is not None:
@@ -74,9 +79,9 @@ def _interrupt_parent(node: DtNode) -> DtNode | None:
     return None
 
 
-def dependency_graph(tree: DtTree) -> dict[DtNode, list[DtNode]]:
+def dependency_graph(tree: DtTree) -> dict[DtNode, set[DtNode]]:
     """Edges ``node -> [dependencies]`` of every node in the tree (see module docstring)."""
-    deps: dict[DtNode, set] = defaultdict(set)
+    deps: dict[DtNode, set[DtNode]] = defaultdict(set)
     for n in tree.nodes():
         deps[n]  # every node is in the graph
         if n.parent is not None:
@@ -160,19 +165,28 @@ def dep_ordinals(tree: DtTree) -> dict[DtNode, int | None]:
     return {n: ordinal.get(n) for n in tree.nodes()}
 
 
+MAPPED = "zephyr,mapped-partition"
+
+
 def is_fixed_partition(node: DtNode) -> bool:
-    """A child of a ``fixed-partitions`` node (the nodes gen_defines.py numbers)."""
+    """A child of a ``fixed-partitions`` node (numbered by gen_defines.py, FM-19)."""
     return node.parent is not None and "fixed-partitions" in node.parent.compats
 
 
+def is_mapped_partition(node: DtNode) -> bool:
+    """A node with compatible ``zephyr,mapped-partition`` that is not a ``fixed-partitions``
+    child (such a node is a fixed partition whatever its own compatible)."""
+    return MAPPED in node.compats and not is_fixed_partition(node)
+
+
 def partition_ids(tree: DtTree) -> dict[DtNode, int]:
-    """Zephyr ``FIXED_PARTITION_ID`` of every child of a ``fixed-partitions`` node (FM-19)."""
+    """Zephyr ``DT_PARTITION_ID`` of every fixed (FM-19) and mapped (MP-4) partition."""
     ords = dep_ordinals(tree)
-    out = {}
+    out: dict[DtNode, int] = {}
     # Ties (one strongly connected component) keep the tree's pre-order, as gen_defines.py
     # sorts edtlib's node list (pre-order) by ordinal with a stable sort.
     # Nodes without an ordinal (dependency cycles, which Zephyr rejects) come last.
     for n in sorted(tree.nodes(), key=lambda n: (ords[n] is None, ords[n] or 0)):
-        if is_fixed_partition(n):
+        if is_fixed_partition(n) or is_mapped_partition(n):
             out[n] = len(out)
     return out

@@ -22,6 +22,7 @@ PROVIDERS: dict[str, str] = {
     "llkernel": ".llkernel:LLKernelProvider",
     "zephyr-nvs": ".nvs:NVSProvider",
     "mcuboot": ".mcuboot:McubootProvider",
+    "zephyr-zms": ".zms:ZMSProvider",
 }
 
 
