@@ -109,3 +109,25 @@ def test_boot_config_rejects_unknown_values():
     for kwargs in ({"mode": "overwrite"}, {"max_align": 4}, {"max_img_sectors": 0}, {"image_index": 16}):
         with pytest.raises(InvalidArgument):
             BootConfig(**kwargs)
+
+
+@pytest.mark.parametrize("w", [1, 4, 8])
+@pytest.mark.parametrize("e", [0xFF, 0x00])
+@pytest.mark.parametrize("permanent", [False, True])
+@pytest.mark.parametrize("mode", ["clean", "torn"])
+def test_every_cut_of_set_pending_leaves_a_safe_state(w, e, permanent, mode):
+    """MCB-WRITE-2: whatever the cut, the pair requests nothing, a test, or what was asked —
+    never a revert, never a permanent swap that was not asked for."""
+    cfg = BootConfig(max_img_sectors=16)
+    n_ops = 3 if permanent else 2
+    for cut in range(1, n_ops + 1):
+        p, s = _areas(w=w, e=e)
+        s.device.arm_power_cut(cut, mode=mode, tear="prefix")
+        with pytest.raises(PowerLoss):
+            set_pending(s, permanent=permanent, cfg=cfg)
+        s.device.power_restore()
+        got = swap_type_of(p, s, cfg=cfg)
+        allowed = {SwapType.NONE, SwapType.TEST} | ({SwapType.PERM} if permanent else set())
+        assert got in allowed, (cut, got)
+        if cut == 1:
+            assert got == SwapType.NONE           # the magic never completed
