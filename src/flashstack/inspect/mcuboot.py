@@ -175,6 +175,7 @@ def pair_report(index: int, p, s, sc, opts: PairOptions) -> dict:
         problems.append("swap status has a hole: the bootloader resumes from a wrong step")
     if nxt is not None:
         problems += [n for n in nxt.notes if n.startswith(("requested", "stored", "primary image not"))]
+        _signature_note(nxt, slots, opts)
     return {"image_index": index,
             "config": {"mode": cfg.mode, "max_align": cfg.max_align, "max_img_sectors": cfg.max_img_sectors,
                        "write_align": p.align, "erased_val": p.erased_val, "max_image_size": limit,
@@ -183,6 +184,15 @@ def pair_report(index: int, p, s, sc, opts: PairOptions) -> dict:
             "status": status.to_json() if status else None,
             "next_boot": nxt.to_json() if nxt else None, "problems": problems,
             "summary": summary_line(cfg, status, nxt)}
+
+
+def _signature_note(nxt, slots: dict, opts: PairOptions) -> None:
+    """With ``--key``, the next boot's note says whether the image that will run verified."""
+    if opts.key is None or nxt.runs not in ("primary", "secondary") or nxt.action == "resume":
+        return
+    img = slots[nxt.runs].get("image")
+    if img is not None:
+        nxt.notes = [f"signature {img['signature']}" if n == "signature not verified" else n for n in nxt.notes]
 
 
 def _trailer_problems(slot: str, name: str, t: dict, cfg: BootConfig) -> list[str]:
