@@ -112,7 +112,19 @@ def _trailer(area, cfg: BootConfig) -> dict:
     return {"magic": st.magic.name.lower(), "max_align_of_magic": detect_max_align(area.read(area.size - 16, 16)),
             "image_ok": st.image_ok.name.lower(), "copy_done": st.copy_done.name.lower(),
             "swap_info": {"raw": f"{raw_info:#04x}", "swap_type": st.swap_type, "image_num": st.image_num},
-            "swap_size": None if size_raw == erased else struct.unpack("<I", size_raw)[0]}
+            "swap_size": None if size_raw == erased else struct.unpack("<I", size_raw)[0],
+            **_tlv_sizes(area, lay)}
+
+
+def _tlv_sizes(area, lay) -> dict:
+    """swap-offset's unprotected TLV sizes field: primary's (low 16 bits) and secondary's."""
+    if lay.unprotected_tlv_sizes is None:
+        return {}
+    raw = area.read(lay.unprotected_tlv_sizes, 4)
+    if raw == bytes([area.erased_val]) * 4:
+        return {"unprotected_tlv_sizes": None}
+    value = struct.unpack("<I", raw)[0]
+    return {"unprotected_tlv_sizes": {"primary": value & 0xFFFF, "secondary": value >> 16}}
 
 
 def _image(area, cfg: BootConfig, limit: int | None, key: str | None) -> dict | None:
