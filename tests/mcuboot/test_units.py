@@ -70,3 +70,13 @@ def test_units_hex_output_matches_a_plain_build(tmp_path):
     build(str(single), tmp_path / "ref")
     assert (out / "A1" / "image.hex").read_text() == (tmp_path / "ref" / "image.hex").read_text()
     assert sorted(p.name for p in (out / "A1").iterdir()) == ["build.json", "image.hex"]
+
+
+def test_factory_example_builds_per_unit(tmp_path):
+    from pathlib import Path
+    ex = Path(__file__).resolve().parents[2] / "examples" / "nrf52840dk_factory"
+    result = build_units(ex / "factory.toml", ex / "units.csv", tmp_path / "out")
+    assert result.built == ["NRF-000101", "NRF-000102"] and not result.failed
+    (pair,) = inspect_images([tmp_path / "out" / "NRF-000102"])["mcuboot"]
+    assert pair["slots"]["primary"]["image"]["version"] == "2.1.0+7"
+    assert pair["slots"]["primary"]["flags"]["confirmed"] and pair["next_boot"]["action"] == "none"
