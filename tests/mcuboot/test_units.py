@@ -80,3 +80,14 @@ def test_factory_example_builds_per_unit(tmp_path):
     (pair,) = inspect_images([tmp_path / "out" / "NRF-000102"])["mcuboot"]
     assert pair["slots"]["primary"]["image"]["version"] == "2.1.0+7"
     assert pair["slots"]["primary"]["flags"]["confirmed"] and pair["next_boot"]["action"] == "none"
+
+
+def test_units_uf2_with_given_family(tmp_path):
+    manifest, units = _setup(tmp_path, "serial,wifi_key\nA1,00112233\n")
+    manifest.write_text(manifest.read_text().replace('formats = ["bin"]', 'formats = ["uf2"]'))
+    out = tmp_path / "out"
+    assert build_units(manifest, units, out, uf2_family="rp2350-arm-s").built == ["A1"]
+    blob = (out / "A1" / "image.uf2").read_bytes()
+    assert len(blob) % 512 == 0 and blob[28:32] == (0xE48BFF59).to_bytes(4, "little")
+    rec = json.loads((out / "A1" / "build.json").read_text())
+    assert rec["outputs"]["uf2"]["family_source"] == "given"
