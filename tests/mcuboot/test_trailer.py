@@ -131,3 +131,20 @@ def test_every_cut_of_set_pending_leaves_a_safe_state(w, e, permanent, mode):
         assert got in allowed, (cut, got)
         if cut == 1:
             assert got == SwapType.NONE           # the magic never completed
+
+
+def test_scratch_smaller_than_a_sector_makes_slots_incompatible():
+    from flashstack.mcuboot import max_image_size, predict_boot
+    dev = SimulatedFlash(0x8200, erase_page_size=0x200, write_block_size=4)
+    p, s = FlashArea(1, 0, 0x4000, dev), FlashArea(2, 0x4000, 0x4000, dev)
+    sc = FlashArea(3, 0x8000, 0x200, dev)
+    big = SimulatedFlash(0x8400, layout=[(16, 0x400), (16, 0x400), (2, 0x200)], write_block_size=4)
+    p2, s2, sc2 = FlashArea(1, 0, 0x4000, big), FlashArea(2, 0x4000, 0x4000, big), FlashArea(3, 0x8000, 0x400, big)
+    cfg = BootConfig(mode="swap-scratch", max_img_sectors=32)
+    assert max_image_size(p, s, sc, cfg=cfg) > 0
+    assert max_image_size(p2, s2, sc2, cfg=cfg) > 0
+    sc_small = FlashArea(3, 0x8000, 0x200, big)
+    with pytest.raises(InvalidArgument, match="smaller than"):
+        max_image_size(p2, s2, sc_small, cfg=cfg)
+    pred = predict_boot(p2, s2, sc_small, cfg=cfg)
+    assert pred.action == "none" and any("not compatible" in n for n in pred.notes)

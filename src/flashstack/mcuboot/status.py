@@ -172,6 +172,10 @@ def max_image_size(primary, secondary, scratch=None, *, cfg: BootConfig) -> int:
     if cfg.mode == "swap-scratch":
         if scratch is None:
             raise InvalidArgument("swap-scratch needs the scratch area")
+        big = max(x.fs_size for a in (primary, secondary) for x in a.sectors())
+        if big > scratch.size:
+            raise InvalidArgument(f"scratch area {scratch.name} ({scratch.size} bytes) is smaller than a "
+                                  f"{big}-byte slot sector: the slots cannot be swapped")
         sec = next(s for s in reversed(primary.sectors()) if s.fs_off <= lay.status)
         in_first = sec.fs_off + sec.fs_size - lay.status
         scratch_trailer = area_layout(scratch, cfg, scratch=True).trailer_size
