@@ -148,3 +148,20 @@ def test_scratch_smaller_than_a_sector_makes_slots_incompatible():
         max_image_size(p2, s2, sc_small, cfg=cfg)
     pred = predict_boot(p2, s2, sc_small, cfg=cfg)
     assert pred.action == "none" and any("not compatible" in n for n in pred.notes)
+
+
+def test_swap_offset_image_at_offset_zero_is_a_wrong_upload_address():
+    from flashstack.mcuboot import make_image, predict_boot
+    dev = SimulatedFlash(0x8400, erase_page_size=0x400, write_block_size=4)
+    p, s = FlashArea(1, 0, 0x4000, dev), FlashArea(2, 0x4000, 0x4400, dev)
+    cfg = BootConfig(mode="swap-offset", max_img_sectors=32)
+    p.write(0, make_image(b"one" * 100, (1, 0, 0, 0)).ljust(0x400, b"\xff"))
+    s.write(0, make_image(b"two" * 100, (2, 0, 0, 0)).ljust(0x400, b"\xff"))
+    set_pending(s, cfg=cfg)
+    pred = predict_boot(p, s, cfg=cfg)
+    assert (pred.action, pred.runs, pred.version) == ("none", "primary", "1.0.0+0")
+    assert any("wrong upload address" in n for n in pred.notes)
+    s2 = FlashArea(2, 0x4000, 0x4400, SimulatedFlash(0x8400, erase_page_size=0x400, write_block_size=4))
+    s2.write(0x400, make_image(b"two" * 100, (2, 0, 0, 0)).ljust(0x400, b"\xff"))
+    set_pending(s2, cfg=cfg)
+    assert predict_boot(p, s2, cfg=cfg).action == "swap"

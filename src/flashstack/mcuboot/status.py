@@ -275,6 +275,9 @@ def predict_boot(primary, secondary, scratch=None, *, cfg: BootConfig) -> BootPr
                 if requested == SwapType.TEST:
                     notes.append("reverts at the following boot unless confirmed")
                 return BootPrediction("swap", requested, "secondary", version, notes)
+            if secondary_image_offset(cfg, requested, secondary) and read_version(secondary.read(0, 32)):
+                problems.append("an image starts at offset 0; swap-offset expects it at the second sector "
+                                "(wrong upload address)")
             notes.append(f"requested {requested.name.lower()} swap refused, secondary erased: {'; '.join(problems)}")
     return _boot_primary("none", SwapType.NONE, primary, notes)
 
