@@ -21,7 +21,7 @@ from flashstack.torture.target import Geometry
 
 C = Path(__file__).parent / "c"
 sys.path.insert(0, str(Path(__file__).parent))
-from logstore_twin import LogTwinTarget
+from logstore_twin import LogTwinTarget  # noqa: E402 - after the sys.path entry it needs
 
 _PROBLEM = compiler_problem(32)
 pytestmark = pytest.mark.skipif(_PROBLEM is not None, reason=f"C tests need gcc -m32: {_PROBLEM}")

@@ -72,7 +72,7 @@ class ZMSStore(Walker):
         """Run an area operation; a flash error inside a writing call fails the store (ZMS-34)."""
         try:
             return fn(*args)
-        except FlashError:
+        except (FlashError, PowerLoss):  # a cut fails the store too: PowerLoss is no FlashError
             if self._mutating:
                 self.failed = True
             raise
@@ -350,8 +350,6 @@ class ZMSStore(Walker):
         was_failed = self.failed
         try:
             self._write_ate(close)
-        except PowerLoss:
-            raise
         except FlashError:
             self.failed = was_failed
         nxt = (s + 1) % g.N
