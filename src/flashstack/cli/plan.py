@@ -6,14 +6,18 @@ import click
 
 from .common import console, emit, json_option, parse_int, plot_options, write_plots
 
-_STORE = click.Choice(["alios-kv", "zephyr-nvs"])
+_STORE = click.Choice(["alios-kv", "zephyr-nvs", "zephyr-zms"])
 
 
 def workload_options(fn):
     """The write pattern shared by ``plan`` and ``wear``."""
     for opt in reversed([
         click.option("--store", type=_STORE, default="alios-kv", show_default=True,
-                     help="On-flash format: AliOS-Things KV or Zephyr NVS."),
+                     help="On-flash format: AliOS-Things KV, Zephyr NVS or Zephyr ZMS."),
+        click.option("--erase-less", is_flag=True,
+                     help="An erase-less memory (RRAM, MRAM): wear is page rewrites, not erases."),
+        click.option("--write-block", type=int, default=None,
+                     help="Write block in bytes [the chip's] (16 for the nRF54L RRAM)."),
         click.option("--chip", default="w25q128jv", show_default=True,
                      help="Chip key, part name or JEDEC id: built-in table, else the spiflash database (geometry and rated cycles)."),
         click.option("--keys", type=int, default=100, show_default=True, help="Live keys."),
@@ -71,7 +75,8 @@ def plan(as_json, years, max_size, unit_size, plot, save_wear, **kw):
         task = bar.add_task("measuring sizes", total=None)
         report = run_plan(kw["store"], chip=kw["chip"], workload=_workload(kw), target_years=years,
                           max_size=max_size, unit_size=unit_size, sample_writes=kw["samples"],
-                          seed=kw["seed"], progress=lambda d, t: bar.update(task, completed=d, total=t))
+                          seed=kw["seed"], progress=lambda d, t: bar.update(task, completed=d, total=t),
+                          erase_less=kw["erase_less"], write_block=kw["write_block"])
     data = report.to_json()
     write_plots(data, plot, data["recommended"], save_wear, "plot_plan")
     for c in data["candidates"]:
@@ -86,7 +91,8 @@ def _render(report) -> None:
     from rich.table import Table
 
     w = report.workload
-    console.print(f"[bold]{report.store}[/] on {report.chip} (erase page {report.erase_page} B, "
+    kind = "erase-less, " if report.candidates and report.candidates[0].wear_unit != "erase cycles" else ""
+    console.print(f"[bold]{report.store}[/] on {report.chip} ({kind}erase page {report.erase_page} B, "
                   f"write block {report.write_block} B, rated {report.rated_cycles:,} cycles); "
                   f"{w['keys']} keys of {w['key_size']}+{w['value_size']} B, "
                   f"{w['writes_per_day']:,.0f} updates/day; {report.sample_writes} simulated updates per size")

@@ -16,7 +16,7 @@ from ..device import SimulatedFlash
 from ..errors import FlashError, InvalidArgument, NoSpace
 from ..flash_map import FlashArea
 
-STORES = ("alios-kv", "zephyr-nvs")
+STORES = ("alios-kv", "zephyr-nvs", "zephyr-zms")
 _DAYS_PER_YEAR = 365.25
 
 
@@ -68,6 +68,7 @@ class Candidate:
     lifetime_years: float | None = None
     meets_target: bool = False
     page_cycles: list = field(default_factory=list, repr=False)
+    wear_unit: str = "erase cycles"   # "page rewrites" on erase-less devices
 
 
 @dataclass
@@ -98,6 +99,11 @@ def _open_store(store: str, area: FlashArea, unit_size: int):
         s = KVStore(area, cfg)
         s.mount()
         return s.set
+    if store == "zephyr-zms":
+        from ..zms import ZMSStore
+        z = ZMSStore(area, sector_size=unit_size, sector_count=area.size // unit_size)
+        z.mount()
+        return z.write
     from ..nvs import NVSStore
     s = NVSStore(area, sector_size=unit_size, sector_count=area.size // unit_size)
     s.mount()
@@ -105,23 +111,50 @@ def _open_store(store: str, area: FlashArea, unit_size: int):
 
 
 def _store_key(store: str, w: Workload, i: int):
-    return w.key(i) if store == "alios-kv" else i + 1  # NVS ids; 0xFFFF is reserved
+    return w.key(i) if store == "alios-kv" else i + 1  # NVS / ZMS ids (all ones is reserved)
+
+
+class _RewriteCounter(SimulatedFlash):
+    """An erase-less (RRAM-like) device that also counts the bytes written into each page:
+    there, wear is cell writes, and bytes written into a page / page size is the number of
+    times the page was rewritten (for ZMS: about one per sector restart)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.page_bytes = [0] * self.layout.page_count
+
+    def write(self, off, data):
+        super().write(off, data)
+        page = self.layout.uniform_page_size
+        if page:
+            first, last = off // page, (off + len(data) - 1) // page
+            for i in range(first, last + 1):
+                lo, hi = max(off, i * page), min(off + len(data), (i + 1) * page)
+                self.page_bytes[i] += hi - lo
+
+    def reset_wear(self) -> None:
+        self.page_bytes = [0] * self.layout.page_count
 
 
 def measure(store: str, units: int, unit_size: int, workload: Workload, *, write_block: int = 1,
             rated_cycles: int = 100_000, sample_writes: int = 5000, seed: int = 0,
-            target_years: float = 10.0) -> Candidate:
+            target_years: float = 10.0, erase_less: bool = False) -> Candidate:
     """Run ``workload`` on a fresh ``units`` x ``unit_size`` store and measure its wear.
 
-    ``store`` is "alios-kv" (``unit_size`` = KV block) or "zephyr-nvs" (sector). Errors from
-    the store's configuration checks (EINVAL) are reported as a non-fitting candidate.
+    ``store`` is "alios-kv" (``unit_size`` = KV block), "zephyr-nvs" or "zephyr-zms"
+    (sector). ``erase_less``: a RAM-like device (RRAM, MRAM) that is never erased; a page's
+    wear is then the bytes written into it divided by its size (``page_cycles`` and
+    ``rated_cycles`` count rewrites instead of erases). Errors from the store's configuration
+    checks (EINVAL) are reported as a non-fitting candidate.
     """
     if store not in STORES:
         raise InvalidArgument(f"store {store!r}: choose one of {', '.join(STORES)}")
     size = units * unit_size
     cand = Candidate(size=size, units=units, unit_size=unit_size, fits=False)
-    dev = SimulatedFlash(size, erase_page_size=unit_size, write_block_size=write_block,
-                         allow_double_writes=(store == "alios-kv"), name="plan")
+    cls = _RewriteCounter if erase_less else SimulatedFlash
+    dev = cls(size, erase_page_size=unit_size, write_block_size=write_block,
+              allow_double_writes=(store == "alios-kv"), explicit_erase=not erase_less,
+              name="plan")
     area = FlashArea(0, 0, size, dev, label="plan")
     try:
         put = _open_store(store, area, unit_size)
@@ -129,6 +162,8 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
             put(_store_key(store, workload, i), workload.value(i, 0))
         dev.stats.reset()
         dev.stats.reset_wear()
+        if isinstance(dev, _RewriteCounter):
+            dev.reset_wear()
         rng = random.Random(seed)
         for n in range(1, sample_writes + 1):
             i = rng.randrange(workload.keys)
@@ -139,9 +174,15 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
     except FlashError as e:
         cand.reason = e.strerror
         return cand
-    cycles = list(dev.stats.erase_cycles)
-    cand.page_cycles = cycles
-    # user payload per update: key + value for the KV; NVS addresses by 16-bit id, so the value
+    if isinstance(dev, _RewriteCounter):
+        rewrites = [b / unit_size for b in dev.page_bytes]
+        cand.page_cycles = [round(r) for r in rewrites]
+        cand.wear_unit = "page rewrites"
+        cycles: list = rewrites
+    else:
+        cycles = list(dev.stats.erase_cycles)
+        cand.page_cycles = cycles
+    # user payload per update: key + value for the KV; NVS and ZMS address by id: the value
     user_bytes = sample_writes * (workload.value_size + (workload.key_size if store == "alios-kv" else 0))
     mean = sum(cycles) / len(cycles)
     per_write = max(cycles) / sample_writes
@@ -161,13 +202,16 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
 
 def plan(store: str = "alios-kv", *, chip: str = "w25q128jv", workload: Workload | None = None,
          target_years: float = 10.0, max_size: int | None = None, unit_size: int | None = None,
-         sample_writes: int = 5000, seed: int = 0, progress=None) -> PlanReport:
+         sample_writes: int = 5000, seed: int = 0, progress=None, erase_less: bool = False,
+         write_block: int | None = None) -> PlanReport:
     """Measure candidate partition sizes (2, 3, 4, 6, 8, ... units up to ``max_size`` bytes,
     default 64 units) and recommend the smallest that holds the live set and lasts
     ``target_years``. ``unit_size`` defaults to the chip's erase page (at least 4 KiB for the
     AliOS KV, whose block must also hold one maximum item). ``progress(done, total)`` is called
     after each candidate. Errors: NotFound (ENOENT) for a chip neither the built-in table nor
     spiflash knows (:func:`flashstack.device.chips.lookup`), EINVAL for a bad workload or store.
+    ``erase_less`` measures on a RAM-like device (see :func:`measure`); ``write_block``
+    overrides the chip's (e.g. 16 for the nRF54L RRAM).
     """
     from ..device import chips
     workload = workload or Workload()
@@ -180,12 +224,14 @@ def plan(store: str = "alios-kv", *, chip: str = "w25q128jv", workload: Workload
     counts = [n for n in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 255) if n <= limit_units]
     if not counts:
         raise InvalidArgument(f"max size {max_size} holds fewer than 2 units of {unit} bytes")
-    report = PlanReport(store=store, chip=c.key, erase_page=page, write_block=c.write_block_size,
+    wb = write_block or c.write_block_size
+    report = PlanReport(store=store, chip=c.key, erase_page=page, write_block=wb,
                         rated_cycles=rated, workload=asdict(workload), target_years=target_years,
                         sample_writes=sample_writes)
     for done, n in enumerate(counts, 1):
-        cand = measure(store, n, unit, workload, write_block=c.write_block_size, rated_cycles=rated,
-                       sample_writes=sample_writes, seed=seed, target_years=target_years)
+        cand = measure(store, n, unit, workload, write_block=wb, rated_cycles=rated,
+                       sample_writes=sample_writes, seed=seed, target_years=target_years,
+                       erase_less=erase_less)
         report.candidates.append(cand)
         if progress:
             progress(done, len(counts))

@@ -1,5 +1,6 @@
 """Campaign targets: ``kv`` (AliOS KV), ``nvs`` (Zephyr NVS), ``settings`` (Settings on NVS),
-``llkernel`` (MicroEJ feature storage), and user targets loaded by ``"module:attribute"``."""
+``zms`` (Zephyr ZMS), ``settings-zms`` (Settings on ZMS), ``llkernel`` (MicroEJ feature
+storage), and user targets loaded by ``"module:attribute"``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ TARGETS = {
     "nvs": "flashstack.torture.targets.nvs:NVSTarget",
     "settings": "flashstack.torture.targets.settings:SettingsTarget",
     "llkernel": "flashstack.torture.targets.llkernel:FeatureTarget",
+    "zms": "flashstack.torture.targets.zms:ZMSTarget",
+    "settings-zms": "flashstack.torture.targets.zms:ZMSSettingsTarget",
 }
 
 
