@@ -151,17 +151,17 @@ def _campaign(kw: dict, target, **more):
 
 def _model_twin(target):
     """flashstack's own store for the target's API, on the same geometry."""
-    from ..native.targets import ZMSModelTarget
     from ..torture.targets.kv import KVTarget
     from ..torture.targets.llkernel import FeatureTarget
     from ..torture.targets.nvs import NVSTarget
+    from ..torture.targets.zms import ZMSTarget
     api = target.build_spec.api
     if api == "zephyr-nvs":
         return NVSTarget(geometry=target.geometry, sector_size=target.sector_size,
                          sector_count=target.sector_count)
     if api == "zephyr-zms":
-        return ZMSModelTarget(geometry=target.geometry, sector_size=target.sector_size,
-                              sector_count=target.sector_count)
+        return ZMSTarget(geometry=target.geometry, sector_size=target.sector_size,
+                         sector_count=target.sector_count)
     if api == "alios-kv":
         return KVTarget(geometry=target.geometry)
     if api == "llkernel":

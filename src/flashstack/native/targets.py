@@ -20,15 +20,15 @@ from ..torture.target import CheckOutcome, Geometry, Target, location_args
 from ..torture.targets.kv import KVTarget
 from ..torture.targets.llkernel import FeatureTarget
 from ..torture.targets.nvs import NVSTarget
-from ..torture.kvlike import DictTarget
-from ..torture.workloads import DictSpace, dict_workload, parse_workload
+from ..torture.targets.zms import ZMSTarget
+from ..torture.workloads import parse_workload
 from . import protocol as P
 from .build import BuildSpec, build_helper
 from .machine import NativeFlash, Proc
 
 __all__ = ["CUSTOM_WORKLOADS", "CCustomTarget", "CFeatureStore", "CFeatureTarget", "CKVTarget",
-           "CNVSTarget", "CStore", "CZMSTarget",
-           "ZMSModelTarget", "helper_for", "spec_args"]
+           "CNVSTarget", "CStore", "CZMSTarget", "helper_for",
+           "spec_args"]
 
 _HELPERS: dict = {}
 
@@ -224,59 +224,10 @@ class CNVSTarget(_ProbedDict, NVSTarget):
         return args
 
 
-def _zms_geometry() -> Geometry:
-    # 3 sectors of 1 KiB, 4-byte write blocks, like the NVS target
-    return Geometry.uniform(3 * 1024, 1024, write_block_size=4)
-
-
 @dataclass(frozen=True)
-class ZMSModelTarget(DictTarget):
-    """Zephyr ZMS (:class:`flashstack.zms.ZMSStore`) as a campaign target: the store
-    ``--compare-model`` holds a C ZMS against, and the model of ``--api zephyr-zms``. Ids are
-    the keys (1..), a delete of a missing id is a no-op (``zms_delete`` returns 0)."""
-
-    kind = "zms"
-    what = "id"
-    geometry: Geometry = field(default_factory=_zms_geometry)
-    sector_size: int | None = None
-    sector_count: int | None = None
-    data_crc: bool = False
-    board: str | None = None
-    partition: str | None = None
-    churn_key = 0x7FFE
-    churn_size = 200
-
-    def mount(self, area):
-        from ..zms import ZMSStore
-        store = ZMSStore(area, self.sector_size, self.sector_count, self.data_crc)
-        store.mount()
-        return store
-
-    def observe(self, store) -> dict:
-        return dict(store.items())
-
-    def kv_set(self, store, key, value) -> None:
-        store.write(key, value)
-
-    def kv_delete(self, store, key) -> None:
-        store.delete(key)
-
-    def max_value(self) -> int:
-        # the largest value: sector - 5 ATEs of max(16, write block) bytes (ZMS geometry)
-        s = self.sector_size or self.geometry.layout[0][1]
-        return min(s - 5 * max(16, self.geometry.write_block_size), 65535)
-
-    def workload(self, name: str, ops: int, seed: int) -> list:
-        return dict_workload(name, ops, seed, DictSpace(lambda i: i + 1, self.max_value()))
-
-    def dump(self, area) -> str:
-        return _hexdump(area)
-
-
-@dataclass(frozen=True)
-class CZMSTarget(_ProbedDict, ZMSModelTarget):
-    """``--api zephyr-zms``: the user's ``zms_mount/zms_write/zms_delete/zms_read`` on the
-    ZMS model target's geometry, workloads and invariants (32-bit ids are the keys)."""
+class CZMSTarget(_ProbedDict, ZMSTarget):
+    """``--api zephyr-zms``: the user's ``zms_mount/zms_write/zms_delete/zms_read`` on the ZMS
+    target's geometry, workloads and invariants (32-bit ids are the keys; NOR flash)."""
 
     kind = "c"
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-zms"))
@@ -286,6 +237,9 @@ class CZMSTarget(_ProbedDict, ZMSModelTarget):
         ss = self.sector_size or self.geometry.layout[0][1]
         return ss, self.sector_count or self.geometry.size // ss
 
+    def structure(self, store) -> list:
+        return []  # the RAM index is the C code's
+
     def encode_key(self, key) -> bytes:
         return int(key).to_bytes(4, "little")
 
@@ -293,7 +247,7 @@ class CZMSTarget(_ProbedDict, ZMSModelTarget):
         return int.from_bytes(raw, "little")
 
     def cli_args(self) -> list:
-        args = ["c", *spec_args(self.build_spec), *location_args(self, ZMSModelTarget().geometry)]
+        args = ["c", *spec_args(self.build_spec), *location_args(self, ZMSTarget().geometry)]
         if self.sector_size:
             args += ["--sector-size", str(self.sector_size)]
         if self.sector_count:
