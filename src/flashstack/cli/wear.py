@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
-from .common import console, emit, fail, json_option, parse_int
+from .common import console, emit, fail, json_option, parse_int, plot_options, write_plots
 from .plan import _workload, _years, workload_options
 
 
@@ -15,13 +15,15 @@ from .plan import _workload, _years, workload_options
               help="Partition size.")
 @click.option("--unit-size", type=parse_int, default=4096, show_default=True, metavar="BYTES",
               help="KV block / NVS sector size.")
+@plot_options("erase count per page", "the erase count per page")
 @json_option
-def wear(as_json, size, unit_size, **kw):
+def wear(as_json, size, unit_size, plot, save_wear, **kw):
     """Simulate the write pattern on one partition and show the erase count of every page.
 
     \b
     Example:
       flashstack wear --store zephyr-nvs --size 0x3000 --unit-size 0x1000 --keys 20
+      flashstack wear --keys 20 --samples 500 --plot wear.svg --save-wear wear.json
     """
     from ..device import chips
     from ..plan import measure
@@ -34,6 +36,7 @@ def wear(as_json, size, unit_size, **kw):
                    write_block=chip.write_block_size, rated_cycles=chip.rated_cycles or 100_000,
                    sample_writes=kw["samples"], seed=kw["seed"])
     from dataclasses import asdict
+    write_plots(asdict(cand), plot, asdict(cand), save_wear, "plot_wear")
     emit(asdict(cand), as_json, lambda _: _render(cand, kw["samples"]))
 
 

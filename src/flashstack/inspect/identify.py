@@ -1,7 +1,8 @@
 """Identify what a partition holds and summarise it.
 
 Each probe takes a :class:`PartitionView` and returns a report dict or None ("not mine").
-Probes run in a fixed order — erased, MCUboot, AliOS KV, Zephyr NVS, LLKERNEL, littlefs —
+Probes run in a fixed order — erased, MCUboot, Zephyr ZMS, AliOS KV, Zephyr NVS, LLKERNEL,
+littlefs —
 and the first that recognises the bytes wins; otherwise the partition is "unknown data"
 with its byte statistics. A hint (the partition's entry in a build record, or what the user
 says) runs the named probe first and passes its configuration.
@@ -18,7 +19,7 @@ from typing import Callable
 
 from .analysis import byte_summary, is_erased
 from .littlefs import find_superblock, summarize_littlefs
-from .mcuboot import parse_image
+from ..mcuboot.image import parse_image
 
 __all__ = ["PartitionView", "PROBES", "identify", "KINDS"]
 
@@ -103,10 +104,17 @@ def _store_probe(name: str) -> Callable:
     return probe
 
 
+def _zms_probe(v, hint, details):
+    """:func:`flashstack.inspect.zms.probe_zms` (imports the ZMS layer lazily)."""
+    from .zms import probe_zms
+    return probe_zms(v, hint, details)
+
+
 #: kind -> probe, in detection order
 PROBES: dict[str, Callable] = {
     "erased": probe_erased,
     "mcuboot": probe_mcuboot,
+    "zephyr-zms": _zms_probe,
     "alios-kv": _store_probe("probe_kv"),
     "zephyr-nvs": _store_probe("probe_nvs"),
     "llkernel": _store_probe("probe_llkernel"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-from ..errors import FlashError, PowerLoss
+from ..errors import FlashError
 from ..kv.format import BLK_MAGIC, BLOCK_STATE_NAMES
 from ..llkernel.header import HEADER_SIZE, REMOVED_MAGIC, USED_MAGIC
 from .identify import PartitionView, _report
@@ -79,8 +79,6 @@ def probe_kv(v: PartitionView, hint: dict | None, details: bool) -> dict | None:
     scan = None
     try:
         scan = kv_scan(v.area, cfg)   # read-only: blocks, records, duplicates, repairs, verdict
-    except PowerLoss:
-        raise
     except FlashError as exc:
         warnings.append(f"scan failed: {exc}")
     try:
@@ -88,8 +86,6 @@ def probe_kv(v: PartitionView, hint: dict | None, details: bool) -> dict | None:
         store.mount(run_gc=False)   # the dump's blocks as they are: a pending GC is reported, not run
         items = store.items()
         stats = store.stats()
-    except PowerLoss:
-        raise
     except FlashError as exc:
         return _report("alios-kv", f"AliOS KV ({source}) that does not mount: {exc}", [str(exc)])
     health = _kv_health(scan)
@@ -237,8 +233,6 @@ def probe_llkernel(v: PartitionView, hint: dict | None, details: bool) -> dict |
                              ram_align=cfg.get("ram_align") or 256)
         features = [f.to_json() for f in store.features()]
         scan = store.scan()
-    except PowerLoss:
-        raise
     except FlashError as exc:
         return _report("llkernel", f"LLKERNEL KF region that cannot be read: {exc}", [str(exc)])
     anomalies = [a.to_json() for a in scan.all_anomalies()]

@@ -18,7 +18,7 @@ import errno
 import struct
 from typing import Iterator
 
-from ..errors import FlashError, InvalidArgument, NoMemory, NotFound, PowerLoss
+from ..errors import FlashError, InvalidArgument, NoMemory, NotFound
 from .settings_index import NameIndex
 from .store import NVSStore
 
@@ -120,8 +120,6 @@ class NVSSettings:
         except NotFound:
             idx.free(name_id)
             return
-        except PowerLoss:
-            raise
         except FlashError:
             idx.bad(name_id)
             return
@@ -141,8 +139,6 @@ class NVSSettings:
             except NotFound:
                 free_id = name_id   # scanning down: the lowest free id wins
                 continue
-            except PowerLoss:
-                raise
             except FlashError:      # another read error: skip this id, as the reference
                 continue
             if stored is not None and stored.encode("utf-8", "surrogateescape") == raw_name:
@@ -265,8 +261,6 @@ class NVSSettings:
         """``(length, bytes)`` or None for any read error (the reference tests ``rc <= 0``)."""
         try:
             return self.store.read_entry(nvs_id, 0, buf_len)
-        except PowerLoss:
-            raise
         except FlashError:
             return None
 

@@ -61,12 +61,24 @@ class Index:
         return list(self._hist)
 
     def drop(self, lo: int, hi: int, ids) -> None:
-        """Forget the entries of ``ids`` whose slot lies in ``[lo, hi)`` (an erased sector).
+        """Forget the entries of ``ids`` whose slot lies in ``[lo, hi)``, wherever they are
+        in each history (O(history) per id)."""
+        hist = self._hist
+        for id_ in ids:
+            h = hist.get(id_)
+            if h is None:
+                continue
+            kept = [e for e in h if not lo <= e[0] < hi]
+            if kept:
+                hist[id_] = kept
+            else:
+                del hist[id_]
 
-        The erased sector is the oldest of the ring (the walk visits it last), so its entries
-        lead each history (the index is kept in walk order): dropping them costs O(entries
-        dropped), not O(history). ``tests/nvs/test_nvs_index.py`` checks this against the walk.
-        """
+    def drop_oldest(self, lo: int, hi: int, ids) -> None:
+        """:meth:`drop` for the oldest sector of the ring (the one garbage collection erases):
+        the walk visits it last, so its entries lead each history and leave from the front
+        of the deque in O(entries dropped), not O(history). ``tests/nvs/test_nvs_index.py``
+        checks the result against the walk over many GC cycles."""
         hist = self._hist
         for id_ in ids:
             h = hist.get(id_)

@@ -21,6 +21,8 @@ PROVIDERS: dict[str, str] = {
     "alios-kv": ".kv:KVProvider",
     "llkernel": ".llkernel:LLKernelProvider",
     "zephyr-nvs": ".nvs:NVSProvider",
+    "mcuboot": ".mcuboot:McubootProvider",
+    "zephyr-zms": ".zms:ZMSProvider",
 }
 
 
