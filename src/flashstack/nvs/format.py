@@ -59,6 +59,12 @@ def _tables() -> list[list[int]]:
     return _TABLES
 
 
+def crc_tables() -> tuple[list[int], list[int], list[int], list[int], int]:
+    """``(T_id, T_offset, T_len, T_part, K)``: ``crc8 == K ^ T_id[id] ^ ... ^ T_part[part]``."""
+    t = _TABLES or _tables()
+    return t[0], t[1], t[2], t[3], _ATE_CRC_BASE
+
+
 def ate_crc8(id: int, offset: int, len: int, part: int) -> int:
     """``crc8_ccitt(0xFF, ate, 7)`` of an ATE from its fields (table lookups, same value)."""
     t_id, t_off, t_len, t_part = _TABLES or _tables()

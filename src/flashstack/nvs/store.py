@@ -430,7 +430,7 @@ class NVSStore(Walker):
             self._write_ate(Ate(ID_MARKER, self.data_wra % geo.S, 0))
         self._erase_sector(victim)
         # The walk now ends before the erased victim: only its entries leave the index.
-        self.index.drop(vbase, vbase + geo.S, victim_ids)
+        self.index.drop_oldest(vbase, vbase + geo.S, victim_ids)
 
     def _gc_plan(self, victim: int) -> tuple[list[tuple[int, Ate]], set[int]]:
         """Read-only: ``([(data address, Ate)] to copy, ids with entries in the victim)``."""
@@ -550,7 +550,7 @@ class NVSStore(Walker):
             if n and n + C == e.len:
                 try:
                     same = self.area.read(addr - addr % geo.S + e.offset, n) == value
-                except FlashError:
+                except (FlashError, PowerLoss):
                     self.failed = True       # as _dev while mutating
                     raise
                 if same:

@@ -8,10 +8,12 @@ lookups cost O(1) and answer exactly like the walk (NVS-24, NVS-25).
 
 from __future__ import annotations
 
+import gc
+import struct
 from collections import deque
 from typing import Iterator
 
-from .format import Ate
+from .format import ATE_SIZE, Ate, crc_tables
 
 __all__ = ["Index", "Walker"]
 
@@ -69,12 +71,24 @@ class Index:
         return list(self._hist)
 
     def drop(self, lo: int, hi: int, ids) -> None:
-        """Forget the entries of ``ids`` whose slot lies in ``[lo, hi)`` (an erased sector).
+        """Forget the entries of ``ids`` whose slot lies in ``[lo, hi)``, wherever they are
+        in each history (O(history) per id)."""
+        hist = self._hist
+        for id_ in ids:
+            h = hist.get(id_)
+            if h is None:
+                continue
+            kept = [e for e in h if not lo <= e[0] < hi]
+            if kept:
+                hist[id_] = kept
+            else:
+                del hist[id_]
 
-        The erased sector is the oldest of the ring (the walk visits it last), so its entries
-        lead each history (the index is kept in walk order): dropping them costs O(entries
-        dropped), not O(history). ``tests/nvs/test_nvs_index.py`` checks this against the walk.
-        """
+    def drop_oldest(self, lo: int, hi: int, ids) -> None:
+        """:meth:`drop` for the oldest sector of the ring (the one garbage collection erases):
+        the walk visits it last, so its entries lead each history and leave from the front
+        of the deque in O(entries dropped), not O(history). ``tests/nvs/test_nvs_index.py``
+        checks the result against the walk over many GC cycles."""
         hist = self._hist
         for id_ in ids:
             h = hist.get(id_)
@@ -205,4 +219,81 @@ class Walker:
         self.index = idx
         self.index_current = True
 
-    rebuild_index = rebuild_index_walk
+    def rebuild_index(self) -> None:
+        """:meth:`rebuild_index_walk` in one pass over each sector's ATE slots (NVS-24).
+
+        The walk visits, per sector, a run of slots from a start up to slot F, then jumps to
+        the previous sector; this follows the same jumps, unpacks each run in bulk
+        (``struct.iter_unpack``) and checks CRCs by table, with Python's cyclic garbage
+        collector paused while the index's objects are created. Runs that the walk would not
+        take slot by slot from a regular position (write blocks above 8 bytes, a start outside
+        the slot range) fall back to the walk.
+        """
+        geo = self.geo
+        S, A, L, F, N = geo.S, geo.A, geo.L, geo.F, geo.N
+        start = self.ate_wra
+        if A != ATE_SIZE or start % S > F or (F - start % S) % A:
+            self.rebuild_index_walk()
+            return
+        read = self.sector_reader()
+        runs: list[tuple[int, int, int]] = []       # (sector base, first offset, last offset)
+        pos, jumps = start, 0
+        while True:
+            base = pos - pos % S
+            if pos < start <= base + F:              # back at the start: the walk ends
+                runs.append((base, pos % S, start % S - A))
+                break
+            runs.append((base, pos % S, F))
+            prev = (base // S - 1) % N
+            craw = read(prev * S + L, 8)
+            if craw == geo.erased_ate:
+                break                                # the walk returns to ate_wra
+            close = Ate.unpack(craw)
+            nxt = prev * S + close.offset if geo.close_valid(close) else self.recover_last(prev)
+            if nxt == start:
+                break
+            jumps += 1
+            if jumps > N:
+                break
+            if nxt % S > F or (F - nxt % S) % A:
+                self.rebuild_index_walk()
+                return
+            pos = nxt
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            self.index = _index_of_runs(runs, read, L)
+        finally:
+            if was:
+                gc.enable()
+        self.index_current = True
+
+
+
+_ATES = struct.Struct("<HHHBB")
+_new = tuple.__new__
+
+
+def _index_of_runs(runs: list[tuple[int, int, int]], read, L: int) -> Index:
+    """The :class:`Index` of the valid ATEs in ``runs`` (walk order: each run ascending, runs
+    from newest to oldest); built oldest first."""
+    t_id, t_off, t_len, t_part, base_crc = crc_tables()
+    hist: dict[int, deque] = {}
+    for base, first, last in reversed(runs):
+        if last < first:
+            continue
+        blob = read(base, last + ATE_SIZE)
+        ates = list(_ATES.iter_unpack(memoryview(blob)[first:last + ATE_SIZE]))
+        addr = base + last
+        for a in reversed(ates):
+            id_, off, n, part, crc = a
+            if (base_crc ^ t_id[id_] ^ t_off[off] ^ t_len[n] ^ t_part[part]) == crc and off + n < L:
+                h = hist.get(id_)
+                if h is None:
+                    hist[id_] = deque(((addr, _new(Ate, a)),))
+                else:
+                    h.append((addr, _new(Ate, a)))
+            addr -= ATE_SIZE
+    idx = Index()
+    idx._hist = hist
+    return idx
