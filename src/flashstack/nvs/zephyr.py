@@ -98,9 +98,8 @@ def _bad_length(data, n: int) -> bool:
     return n < 0 or (n > 0 and (data is None or memoryview(data).nbytes < n))
 
 
-def nvs_write(fs: NvsFs, id: int, data, len: int) -> int:
-    """Write ``data[:len]``; ``len`` on success, 0 if nothing was written, else -errno."""
-    st = _store(fs)
+def write_from(st, id: int, data, len: int) -> int:
+    """Body of ``nvs_write`` / ``zms_write`` on a mounted store ``st`` (None: -EACCES)."""
     if st is None:
         return -_errno.EACCES
     if _bad_length(data, len):
@@ -108,15 +107,19 @@ def nvs_write(fs: NvsFs, id: int, data, len: int) -> int:
     return _call(st.write, id, bytes(memoryview(data)[:len]) if len else b"")
 
 
+def nvs_write(fs: NvsFs, id: int, data, len: int) -> int:
+    """Write ``data[:len]``; ``len`` on success, 0 if nothing was written, else -errno."""
+    return write_from(_store(fs), id, data, len)
+
+
 def nvs_delete(fs: NvsFs, id: int) -> int:
     """``nvs_write(fs, id, None, 0)``."""
     return nvs_write(fs, id, None, 0)
 
 
-def nvs_read_hist(fs: NvsFs, id: int, data, len: int, cnt: int) -> int:
-    """Fill the writable buffer ``data`` with up to ``len`` bytes of history ``cnt``; returns the
-    stored length (may exceed ``len``) or -errno."""
-    st = _store(fs)
+def read_into(st, id: int, data, len: int, cnt: int) -> int:
+    """Body of ``nvs_read_hist`` / ``zms_read_hist`` on a mounted store ``st`` (None:
+    -EACCES): fill ``data`` with up to ``len`` bytes of history ``cnt``; the stored length."""
     if st is None:
         return -_errno.EACCES
     if _bad_length(data, len):
@@ -128,6 +131,12 @@ def nvs_read_hist(fs: NvsFs, id: int, data, len: int, cnt: int) -> int:
     if got:
         memoryview(data)[:builtins.len(got)] = got
     return vlen
+
+
+def nvs_read_hist(fs: NvsFs, id: int, data, len: int, cnt: int) -> int:
+    """Fill the writable buffer ``data`` with up to ``len`` bytes of history ``cnt``; returns the
+    stored length (may exceed ``len``) or -errno."""
+    return read_into(_store(fs), id, data, len, cnt)
 
 
 def nvs_read(fs: NvsFs, id: int, data, len: int) -> int:

@@ -9,6 +9,7 @@ Positions are partition-relative byte offsets ``sector * S + offset``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 
 from ..nvs.walk import Index
@@ -171,7 +172,7 @@ class Walker:
         g = self.geo
         S, A, head, start = g.S, g.A, g.head, self.ate_wra
         unpack, wide, fits = g.unpack_from, g.wide, g.data_in_sector
-        hist: dict[int, list] = {}
+        hist: dict[int, deque] = {}
         last = S - 3 * A
         for s, o, blob in self._runs():
             c = self.sector_cycle_of(s)
@@ -191,7 +192,7 @@ class Walker:
                     continue
                 h = hist.get(a.id)
                 if h is None:
-                    hist[a.id] = [(base + off, a)]
+                    hist[a.id] = deque(((base + off, a),))
                 else:
                     h.append((base + off, a))
         for h in hist.values():

@@ -7,11 +7,9 @@ length or ``-errno`` (the host's errno numbering); ``PowerLoss`` propagates.
 
 from __future__ import annotations
 
-import builtins
 import errno as _errno
 
-from ..errors import call_with_errno
-from ..nvs.zephyr import NvsFs, _bad_length
+from ..nvs.zephyr import NvsFs, _call, read_into, write_from
 from .store import ZMSStore
 
 __all__ = [
@@ -80,11 +78,6 @@ class ZmsFs:
         return NvsFs._area(self)  # type: ignore[arg-type]  # same fields, same rule
 
 
-def _call(fn, *args) -> int:
-    rc, result = call_with_errno(fn, *args)
-    return rc or (0 if result is None else result)
-
-
 def _store(fs: ZmsFs) -> ZMSStore | None:
     return fs.store if fs.store is not None and fs.store.mounted else None
 
@@ -106,12 +99,7 @@ def zms_clear(fs: ZmsFs) -> int:
 
 def zms_write(fs: ZmsFs, id: int, data, len: int) -> int:
     """Write ``data[:len]``; ``len``, 0 (delete, unchanged) or -errno."""
-    st = _store(fs)
-    if st is None:
-        return -_errno.EACCES
-    if _bad_length(data, len):
-        return -_errno.EINVAL
-    return _call(st.write, id, bytes(memoryview(data)[:len]) if len else b"")
+    return write_from(_store(fs), id, data, len)
 
 
 def zms_delete(fs: ZmsFs, id: int) -> int:
@@ -121,18 +109,7 @@ def zms_delete(fs: ZmsFs, id: int) -> int:
 
 def zms_read_hist(fs: ZmsFs, id: int, data, len: int, cnt: int) -> int:
     """Fill ``data`` with up to ``len`` bytes of history ``cnt``; the stored length or -errno."""
-    st = _store(fs)
-    if st is None:
-        return -_errno.EACCES
-    if _bad_length(data, len):
-        return -_errno.EINVAL
-    rc, entry = call_with_errno(st.read_entry, id, cnt, len)
-    if rc:
-        return rc
-    vlen, got = entry
-    if got:
-        memoryview(data)[:builtins.len(got)] = got
-    return vlen
+    return read_into(_store(fs), id, data, len, cnt)
 
 
 def zms_read(fs: ZmsFs, id: int, data, len: int) -> int:

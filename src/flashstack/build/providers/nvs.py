@@ -21,7 +21,25 @@ from ...flash_map import FlashArea
 from ..manifest import ManifestError, decode_value
 from .base import Options, ScratchProvider, scratch_area
 
-__all__ = ["NVSProvider"]
+__all__ = ["NVSProvider", "parse_items"]
+
+
+def parse_items(entry, inline: dict, settings: bool, id_of) -> list[tuple[int | str, bytes]]:
+    """``[(key, value bytes)]`` of an ``items`` table: setting names as given when
+    ``settings``, else ids from ``id_of(key, where)``; every bad item reported at once
+    (ManifestError naming each key)."""
+    items: list[tuple[int | str, bytes]] = []
+    problems = []
+    for key, value in inline.items():
+        where = entry.where(f"items.{key}")
+        try:
+            data = decode_value(value, where, entry.base_dir)
+            items.append((key if settings else id_of(key, where), data))
+        except ManifestError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ManifestError("; ".join(problems), problems)
+    return items
 
 
 class NVSProvider(ScratchProvider):
@@ -36,17 +54,7 @@ class NVSProvider(ScratchProvider):
         self.settings = o.flag("settings", False)
         inline = o.table("items") or {}
         o.finish()
-        self.items: list[tuple[int | str, bytes]] = []
-        problems = []
-        for key, value in inline.items():
-            where = entry.where(f"items.{key}")
-            try:
-                data = decode_value(value, where, entry.base_dir)
-                self.items.append((key if self.settings else self._id(key, where), data))
-            except ManifestError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise ManifestError("; ".join(problems), problems)
+        self.items = parse_items(entry, inline, self.settings, self._id)
         self.summary: dict = {}
 
     @staticmethod

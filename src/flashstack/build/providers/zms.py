@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from ...errors import FlashError
 from ...flash_map import FlashArea
-from ..manifest import ManifestError, decode_value
+from ..manifest import ManifestError
 from .base import Options, ScratchProvider, scratch_area
+from .nvs import parse_items
 
 __all__ = ["ZMSProvider"]
 
@@ -37,17 +38,7 @@ class ZMSProvider(ScratchProvider):
         o.finish()
         if self.settings and self.id_64bit:
             raise ManifestError(f"{entry.where('settings')}: Settings on ZMS needs 32-bit ids")
-        self.items: list[tuple[int | str, bytes]] = []
-        problems = []
-        for key, value in inline.items():
-            where = entry.where(f"items.{key}")
-            try:
-                data = decode_value(value, where, entry.base_dir)
-                self.items.append((key if self.settings else self._id(key, where), data))
-            except ManifestError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise ManifestError("; ".join(problems), problems)
+        self.items = parse_items(entry, inline, self.settings, self._id)
         self.summary: dict = {}
 
     def _id(self, key: str, where: str) -> int:

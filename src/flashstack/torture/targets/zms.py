@@ -19,41 +19,25 @@ from dataclasses import dataclass, field
 
 from ...device import SimulatedFlash
 from ...flash_map import FlashArea
-from ..kvlike import DictTarget
 from ..target import Geometry, target_args
 from ..workloads import DictSpace, dict_workload
+from .nvs import NVSTarget
 from .settings import _name
 
 __all__ = ["ZMSSettingsTarget", "ZMSTarget"]
 
 
-def _default_geometry() -> Geometry:
-    # 3 sectors of 1 KiB, 4-byte write blocks: the geometry of Zephyr's own ZMS tests
-    return Geometry.uniform(3 * 1024, 1024, write_block_size=4)
-
-
-def _id(i: int) -> int:
-    return i + 1
-
-
 @dataclass(frozen=True)
-class ZMSTarget(DictTarget):
-    """ZMS on ``geometry``; ``sector_size`` / ``sector_count`` (default: erase page / whole
+class ZMSTarget(NVSTarget):
+    """ZMS on ``geometry`` (default 3 x 1 KiB sectors, write block 4: the geometry of Zephyr's
+    own ZMS tests); ``sector_size`` / ``sector_count`` (default: erase page / whole
     partition), ``data_crc`` and ``id_64bit`` as :class:`ZMSStore`; ``erase_less`` builds a
-    RAM-like device (no erase, writes overwrite)."""
+    RAM-like device (no erase, writes overwrite). Mount, reads and writes as the NVS target."""
 
     kind = "zms"
-    what = "id"
-    geometry: Geometry = field(default_factory=_default_geometry)
-    sector_size: int | None = None
-    sector_count: int | None = None
-    data_crc: bool = False
     id_64bit: bool = False
     erase_less: bool = False
-    board: str | None = None
-    partition: str | None = None
     churn_key = 0x7FFFFFFE
-    churn_size = 200
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
         if not self.erase_less:
@@ -69,29 +53,12 @@ class ZMSTarget(DictTarget):
         from ...zms import ZMSStore
         return ZMSStore(area, self.sector_size, self.sector_count, self.data_crc, self.id_64bit)
 
-    def mount(self, area):
-        store = self.open(area)
-        store.mount()
-        return store
-
-    def observe(self, store) -> dict:
-        return dict(store.items())
-
-    def kv_set(self, store, key, value) -> None:
-        store.write(key, value)
-
-    def kv_delete(self, store, key) -> None:
-        store.delete(key)
-
     def structure(self, store) -> list:
         return [] if store.index_matches_walk() else ["RAM index differs from the ATE walk"]
 
     def max_value(self) -> int:
         s = self.sector_size or self.geometry.layout[0][1]
         return min(s - 5 * max(16, self.geometry.write_block_size), 0xFFFF)
-
-    def workload(self, name: str, ops: int, seed: int) -> list:
-        return dict_workload(name, ops, seed, DictSpace(_id, self.max_value()))
 
     # --- GC exercise on erase-less devices: sector restarts instead of erases ----------------
     def exercise(self, store, area, observed: dict) -> list:
