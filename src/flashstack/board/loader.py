@@ -43,6 +43,7 @@ import warnings
 from importlib import resources
 
 from ..errors import InvalidArgument, NotFound
+from ..inputs import read_text, type_name
 from ..flash_map import DeviceSpec, PartitionSpec, check_partitions
 from .model import Board
 
@@ -120,6 +121,9 @@ def _copy(board: Board) -> Board:
 def _load_path(path: str, include_dirs, device_settings) -> Board:
     if path.endswith(".toml"):
         return load_board_toml(path, include_dirs)
+    from . import importers  # other ecosystems' partition tables (docs/board-layouts.md IM-1)
+    if importers.detect(path) is not None:
+        return importers.load(path, include_dirs=include_dirs)
     return board_from_devicetree(path, include_dirs, device_settings=device_settings)
 
 
@@ -140,13 +144,13 @@ def board_from_devicetree(path, include_dirs=(), *, device_settings=None, name=N
 def load_board_toml(path, include_dirs=()) -> Board:
     """A board from a board TOML file (format in the module docstring)."""
     path = os.fspath(path)
+    if not os.path.exists(path):
+        raise NotFound(f"board file {path} does not exist")
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        data = tomllib.loads(read_text(path, what="board file"))
     except tomllib.TOMLDecodeError as e:
         raise InvalidArgument(f"{path}: invalid TOML: {e}") from None
-    except FileNotFoundError:
-        raise NotFound(f"board file {path} does not exist") from None
+    _check_shapes(data, path)
     base = os.path.dirname(os.path.abspath(path))
     name = data.get("name") or os.path.basename(path)[:-len(".toml")]
     extra = {k: v for k, v in data.items() if k not in _TOP_KEYS}
@@ -178,6 +182,55 @@ def load_board_toml(path, include_dirs=()) -> Board:
     check_partitions(parts, by_name)
     return Board(name=name, devices=specs, partitions=parts, description=data.get("description", ""),
                  source=path, extra=extra)
+
+
+_STR, _INT, _POS, _BOOL, _STRS = "string", "integer >= 0", "integer >= 1", "boolean", "array of strings"
+_TOP_TYPES = {"name": _STR, "description": _STR, "devicetree": _STR, "include_dirs": _STRS}
+_DEVICE_TYPES = {"name": _STR, "node": _STR, "chip": _STR, "size": _POS, "erase_page_size": _POS,
+                 "write_block_size": _POS, "erase_value": _INT, "program_page_size": _POS,
+                 "base_address": _INT}
+_PARTITION_TYPES = {"name": _STR, "label": _STR, "device": _STR, "node_labels": _STRS,
+                    "offset": _INT, "size": _POS, "id": _INT, "read_only": _BOOL}
+
+
+def _type_ok(value, kind: str) -> bool:
+    if kind == _STR:
+        return isinstance(value, str)
+    if kind == _BOOL:
+        return isinstance(value, bool)
+    if kind == _STRS:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    return ok and value >= (1 if kind == _POS else 0)
+
+
+def _check_table(entry, types: dict, where: str) -> None:
+    if not isinstance(entry, dict):
+        raise InvalidArgument(f"{where}: must be a table (got {type_name(entry)})")
+    for key, kind in types.items():
+        if key in entry and not _type_ok(entry[key], kind):
+            article = "an" if kind[0] in "ai" else "a"
+            raise InvalidArgument(f"{where}: {key!r} must be {article} {kind} (got "
+                                  f"{type_name(entry[key])} {str(entry[key])[:40]})")
+
+
+def _check_shapes(data: dict, path: str) -> None:
+    """Types and ranges of every key the loader reads (InvalidArgument naming the file and the
+    entry); the values' meaning is checked where they are used."""
+    _check_table(data, _TOP_TYPES, path)
+    for section, types in (("devices", _DEVICE_TYPES), ("partitions", _PARTITION_TYPES)):
+        entries = data.get(section, [])
+        if not isinstance(entries, list):
+            raise InvalidArgument(f"{path}: '{section}' must be an array of tables "
+                                  f"([[{section}]], got {type_name(entries)})")
+        for i, entry in enumerate(entries):
+            _check_table(entry, types, f"{path}: [[{section}]] entry {i + 1}")
+            layout = entry.get("layout") if section == "devices" else None
+            if layout is not None and not (isinstance(layout, list) and all(
+                    isinstance(r, list) and len(r) == 2 and all(_type_ok(x, _POS) for x in r)
+                    for r in layout)):
+                raise InvalidArgument(f"{path}: [[devices]] entry {i + 1}: 'layout' must be an "
+                                      "array of [count, bytes] pairs of integers >= 1")
 
 
 def _check_keys(entry: dict, allowed: set, where: str) -> None:

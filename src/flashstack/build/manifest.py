@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgument
+from ..inputs import read_text
 
 __all__ = ["Manifest", "PartitionEntry", "ManifestError", "load_manifest", "parse_manifest",
            "decode_value", "parse_hex", "OUTPUT_FORMATS"]
@@ -83,11 +84,12 @@ class Manifest:
 
 def load_manifest(path: str | os.PathLike) -> Manifest:
     """Read and check a manifest file. ManifestError (EINVAL) naming the file on a TOML syntax
-    error or a schema problem; NotFound-like OSError from ``open`` when it is missing."""
+    error or a schema problem; InvalidArgument (EINVAL) naming the byte offset of a byte that
+    is not UTF-8; NotFound (ENOENT) when it is missing."""
     path = Path(path)
+    text = read_text(path, what="manifest")   # regular file, strict UTF-8 naming the offset
     try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"{path}: not valid TOML: {exc}") from None
     return parse_manifest(raw, source=str(path), base_dir=path.parent)
@@ -111,11 +113,15 @@ def parse_manifest(raw: dict, source: str = "<manifest>", base_dir: str | os.Pat
     formats = _parse_output(raw.get("output", {}), source, problems)
     device_base = _parse_devices(raw.get("devices", {}), source, problems)
     entries = _parse_partitions(raw.get("partitions", {}), source, base_dir, problems)
+    description = raw.get("description")
+    if description is not None and not isinstance(description, str):
+        problems.append(f"{source}: key 'description' must be a string")
+        description = None
     if problems:
         raise ManifestError("; ".join(problems), problems)
     return Manifest(board=board, source=source, base_dir=base_dir, include_dirs=include_dirs,
                     formats=formats, device_base=device_base, partitions=entries,
-                    description=raw.get("description"))
+                    description=description)
 
 
 def _rel(base_dir: Path, value: str) -> Path:

@@ -87,10 +87,22 @@ class _Session:
             self.name = getattr(storage, "name", "storage")
             self.storage = storage
             self.store = KVStore(storage if write else shadow_area(storage, self.config), self.config)
-            self.store.mount()
+            if not write:
+                self.store.mount()
         except BaseException:
             self.ob.close()
             raise
+
+    def run(self, fn):
+        """``fn(store)`` on a mounted in-memory copy first (any error leaves the image as it
+        was: a writing mount repairs a damaged store), then on the real store."""
+        from ..kv import KVStore
+        from ..kv.store import shadow_area
+        rehearsal = KVStore(shadow_area(self.storage, self.config), self.config)
+        rehearsal.mount()
+        fn(rehearsal)
+        self.store.mount()
+        return fn(self.store)
 
     def __enter__(self):
         return self
@@ -158,7 +170,7 @@ def set_cmd(key, value, hex_value, file_value, as_json, **kw):
         fail("give exactly one of VALUE (text), --hex HEX or --file FILE")
     data = parse_value(value, hex_value, file_value)
     with _Session(kw, write=True) as s:
-        s.store.set(key, data)
+        s.run(lambda store: store.set(key, data))
         st = s.store.stats()
     emit({"key": key, "length": len(data), "write_pos": st["write_pos"], "free_bytes": st["free_bytes"]}, as_json,
          lambda o: console.print(_literal("set ", (key, "bold"), f" ({len(data)} bytes) on {s.name}")))
@@ -175,9 +187,9 @@ def del_cmd(key, prefix, as_json, **kw):
         fail("give a KEY or --prefix")
     with _Session(kw, write=True) as s:
         if prefix is not None:
-            n = s.store.delete_by_prefix(prefix)
+            n = s.run(lambda store: store.delete_by_prefix(prefix))
         else:
-            s.store.delete(key)
+            s.run(lambda store: store.delete(key))
             n = 1
     emit({"deleted": n}, as_json, lambda o: console.print(f"deleted {n} key(s)"))
 
@@ -276,14 +288,18 @@ def render_dump(r):
               help="Input format [default: from the extension].")
 @click.option("--clear", is_flag=True, help="Delete every existing key first.")
 @click.option("--dry-run", is_flag=True, help="Validate only; write nothing.")
+@click.option("--allow-outside", is_flag=True,
+              help="Let type=file rows read files outside the folder of FILE.")
 @json_option
-def import_cmd(file, fmt, clear, dry_run, as_json, **kw):
+def import_cmd(file, fmt, clear, dry_run, allow_outside, as_json, **kw):
     """Import FILE (CSV key,type,encoding,value or JSON). Every row is validated first (encoding,
-    ranges, key and value length, capacity); nothing is written if any row is bad."""
+    ranges, key and value length, capacity); nothing is written if any row is bad. Files named
+    by type=file rows must be regular files inside FILE's folder (see --allow-outside)."""
     from ..kv.csvio import check_items, import_items, load_items
-    items = load_items(file, fmt)
+    items = load_items(file, fmt, allow_outside=allow_outside)
     with _Session(kw, write=not dry_run) as s:
-        plan = check_items(s.store, items, clear=clear) if dry_run else import_items(s.store, items, clear=clear)
+        plan = check_items(s.store, items, clear=clear) if dry_run else s.run(
+            lambda store: import_items(store, items, clear=clear))
     emit(plan, as_json, lambda p: console.print(
         f"{'checked' if dry_run else 'imported'} {p['items']} item(s), {p['record_bytes']} bytes of records "
         f"(usable {p['usable_bytes']})"))

@@ -211,15 +211,19 @@ def write(board, include_dir, image, partition, key, use_settings, text, hex_, f
     value = parse_value(text=text, hex=hex_, file=file)
     if not value:
         fail(f"an empty value is a delete; use 'flashstack {_kind().name} delete'")
+    from .nvs_import import rehearse
+    nvs_id = None if use_settings else _parse_id(key)
     with open_board(_ctx(), readonly=False) as ob:
         area = ob.area(partition)
-        st = _writable_store(area, sector_size, sector_count, data_crc, use_settings, force)
+
+        def open_store(a):
+            return _writable_store(a, sector_size, sector_count, data_crc, use_settings, force)
         if use_settings:
-            _settings(st).save(key, value)
+            rehearse(area, open_store, lambda st: _settings(st).save(key, value))
             result = {"partition": area.name, "name": key, "written": len(value)}
         else:
-            nvs_id = _parse_id(key)
-            result = {"partition": area.name, "id": nvs_id, "written": st.write(nvs_id, value)}
+            result = {"partition": area.name, "id": nvs_id,
+                      "written": rehearse(area, open_store, lambda st: st.write(nvs_id, value))}
     emit(result, as_json, lambda r: console.print(
         f"{key}: " + (f"wrote {r['written']} bytes" if r["written"] else "unchanged, nothing written")
         + f" in {r['partition']}", soft_wrap=True))
@@ -236,15 +240,18 @@ def write(board, include_dir, image, partition, key, use_settings, text, hex_, f
 def delete(board, include_dir, image, partition, key, use_settings, force, sector_size,
            sector_count, data_crc, as_json):
     """Delete KEY (no error when it does not exist)."""
+    from .nvs_import import rehearse
+    nvs_id = None if use_settings else _parse_id(key)
     with open_board(_ctx(), readonly=False) as ob:
         area = ob.area(partition)
-        st = _writable_store(area, sector_size, sector_count, data_crc, use_settings, force)
+
+        def open_store(a):
+            return _writable_store(a, sector_size, sector_count, data_crc, use_settings, force)
         if use_settings:
-            _settings(st).delete(key)
+            rehearse(area, open_store, lambda st: _settings(st).delete(key))
             result = {"partition": area.name, "name": key, "deleted": True}
         else:
-            nvs_id = _parse_id(key)
-            st.delete(nvs_id)
+            rehearse(area, open_store, lambda st: st.delete(nvs_id))
             result = {"partition": area.name, "id": nvs_id, "deleted": True}
     emit(result, as_json, lambda r: console.print(f"{key}: deleted from {r['partition']}",
                                                  soft_wrap=True))
@@ -338,7 +345,7 @@ def import_(board, include_dir, image, partition, file, force, sector_size, sect
 
         def open_store(a):
             return _writable_store(a, sector_size, sector_count, data_crc, bool(doc.settings), force)
-        _, written = import_all_or_nothing(area, open_store, doc, _settings)
+        written = import_all_or_nothing(area, open_store, doc, _settings)
         result = {"partition": area.name, "items": len(doc.items), "settings": len(doc.settings),
                   "written": written}
     emit(result, as_json, lambda r: console.print(

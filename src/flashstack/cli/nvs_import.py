@@ -10,15 +10,16 @@ export`` writes, are ignored). VALUE is a hex string, ``{"hex": "<hex>"}`` or
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..build.manifest import parse_hex
 from ..errors import InvalidArgument
 from ..nvs.format import ID_MARKER
 from .common import parse_int
 
-__all__ = ["NVSImport", "parse_import", "apply_import", "import_all_or_nothing"]
+__all__ = ["NVSImport", "apply_import", "import_all_or_nothing", "parse_import", "rehearse"]
 
 
 @dataclass
@@ -109,10 +110,16 @@ def apply_import(store, doc: NVSImport, settings_of: Callable) -> int:
     return written + len(doc.settings)
 
 
-def import_all_or_nothing(area, open_store: Callable, doc: NVSImport, settings_of: Callable):
-    """Apply ``doc`` to an in-memory copy of ``area`` first (every error raised there, the
-    partition untouched), then to the store ``open_store(area)`` mounts. ``(store, written)``."""
+def rehearse(area, open_store: Callable, fn: Callable):
+    """``fn(open_store(copy))`` on an in-memory copy of ``area`` first (every error raised
+    there, the partition untouched: a writing mount repairs a damaged store), then
+    ``fn(open_store(area))``; returns the latter's result."""
     from ..nvs.scan import _memory_copy
-    apply_import(open_store(_memory_copy(area)), doc, settings_of)
-    store = open_store(area)
-    return store, apply_import(store, doc, settings_of)
+    fn(open_store(_memory_copy(area)))
+    return fn(open_store(area))
+
+
+def import_all_or_nothing(area, open_store: Callable, doc: NVSImport, settings_of: Callable) -> int:
+    """Apply ``doc`` to a copy of ``area``, then to the partition (see :func:`rehearse`);
+    the number of entries written."""
+    return rehearse(area, open_store, lambda store: apply_import(store, doc, settings_of))

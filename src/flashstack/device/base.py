@@ -50,57 +50,79 @@ class PageInfo(NamedTuple):
     index: int
 
 
+#: Caps on declared geometry (InvalidArgument beyond): a device model keeps a few bytes of
+#: state per erase page, and the image itself only where it is written (sparse backing).
+MAX_PAGE_COUNT = 1 << 22          # erase pages per device
+MAX_DEVICE_SIZE = 1 << 40         # bytes per device
+
+
 class PageLayout:
     """Runs of ``(pages_count, pages_size)`` in address order (``struct flash_pages_layout``).
 
-    Raises InvalidArgument (EINVAL) for an empty layout, a run with count or size < 1, or a
-    page size that is not a multiple of ``write_block_size`` (DEV-4, DEV-14).
+    Kept as runs, never as a list per page, so a declared layout costs memory per run.
+    Raises InvalidArgument (EINVAL) for an empty layout, a run with count or size < 1, a
+    page size that is not a multiple of ``write_block_size`` (DEV-4, DEV-14), more than
+    :data:`MAX_PAGE_COUNT` pages or more than :data:`MAX_DEVICE_SIZE` bytes.
     """
 
     def __init__(self, runs: Sequence[tuple[int, int]], write_block_size: int = 1):
         runs = tuple((int(c), int(s)) for c, s in runs)
         if not runs:
             raise InvalidArgument("page layout is empty")
-        starts, sizes = [], []
-        off = 0
+        starts, firsts = [], []          # per run: device offset and index of its first page
+        off = index = 0
         for count, size in runs:
             if count < 1 or size < 1:
                 raise InvalidArgument(f"page layout run ({count}, {size}): count and size must be >= 1")
             if size % write_block_size:
                 raise InvalidArgument(
                     f"erase page size {size} is not a multiple of write block size {write_block_size}")
-            for _ in range(count):
-                starts.append(off)
-                sizes.append(size)
-                off += size
+            starts.append(off)
+            firsts.append(index)
+            off += count * size
+            index += count
+        if index > MAX_PAGE_COUNT:
+            raise InvalidArgument(f"page layout declares {index} erase pages; at most "
+                                  f"{MAX_PAGE_COUNT} are supported")
+        if off > MAX_DEVICE_SIZE:
+            raise InvalidArgument(f"page layout declares {off:#x} bytes; at most "
+                                  f"{MAX_DEVICE_SIZE:#x} are supported")
         self.runs = runs
         self.size = off
-        self._starts = starts
-        self._sizes = sizes
+        self._run_starts = starts
+        self._run_firsts = firsts
+        self._count = index
         self.uniform_page_size = runs[0][1] if len(runs) == 1 else None
 
     @property
     def page_count(self) -> int:
-        return len(self._starts)
+        return self._count
+
+    def _info(self, r: int, k: int) -> PageInfo:
+        """Page ``k`` of run ``r``."""
+        size = self.runs[r][1]
+        return PageInfo(self._run_starts[r] + k * size, size, self._run_firsts[r] + k)
 
     def index_of(self, off: int) -> int:
         """Index of the page containing device offset ``off`` (0 <= off < size; unchecked)."""
         if self.uniform_page_size is not None:
             return off // self.uniform_page_size
-        return bisect.bisect_right(self._starts, off) - 1
+        r = bisect.bisect_right(self._run_starts, off) - 1
+        return self._run_firsts[r] + (off - self._run_starts[r]) // self.runs[r][1]
 
     def by_offset(self, off: int) -> PageInfo:
         """Page containing ``off``; EINVAL if ``off < 0`` or ``off >= size``."""
         if off < 0 or off >= self.size:
             raise InvalidArgument(f"offset {off:#x} outside device of {self.size:#x} bytes")
-        i = self.index_of(off)
-        return PageInfo(self._starts[i], self._sizes[i], i)
+        r = bisect.bisect_right(self._run_starts, off) - 1
+        return self._info(r, (off - self._run_starts[r]) // self.runs[r][1])
 
     def by_index(self, idx: int) -> PageInfo:
         """Page ``idx``; EINVAL if ``idx < 0`` or ``idx >= page_count``."""
-        if idx < 0 or idx >= len(self._starts):
-            raise InvalidArgument(f"page index {idx} outside 0..{len(self._starts) - 1}")
-        return PageInfo(self._starts[idx], self._sizes[idx], idx)
+        if idx < 0 or idx >= self._count:
+            raise InvalidArgument(f"page index {idx} outside 0..{self._count - 1}")
+        r = bisect.bisect_right(self._run_firsts, idx) - 1
+        return self._info(r, idx - self._run_firsts[r])
 
     def is_boundary(self, off: int) -> bool:
         """DEV-7: start of a page, or the device size."""
@@ -108,15 +130,26 @@ class PageLayout:
             return True
         if off < 0 or off > self.size:
             return False
-        return self._starts[self.index_of(off)] == off
+        r = bisect.bisect_right(self._run_starts, off) - 1
+        return (off - self._run_starts[r]) % self.runs[r][1] == 0
 
     def pages(self, off: int = 0, end: int | None = None) -> Iterator[PageInfo]:
-        """Pages whose start lies in ``[off, end)`` (all pages by default), ascending."""
+        """From the page containing ``off`` (``off`` is normally a page start) to the last page
+        starting before ``end`` (all pages by default), ascending."""
         end = self.size if end is None else end
-        i = self.index_of(off) if off < self.size else len(self._starts)
-        while i < len(self._starts) and self._starts[i] < end:
-            yield PageInfo(self._starts[i], self._sizes[i], i)
-            i += 1
+        if off >= self.size:
+            return
+        r = bisect.bisect_right(self._run_starts, max(off, 0)) - 1
+        k = (max(off, 0) - self._run_starts[r]) // self.runs[r][1]
+        while r < len(self.runs):
+            count, size = self.runs[r]
+            while k < count:
+                start = self._run_starts[r] + k * size
+                if start >= end:
+                    return
+                yield PageInfo(start, size, self._run_firsts[r] + k)
+                k += 1
+            r, k = r + 1, 0
 
 
 class FlashDevice:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from ..errors import InvalidArgument
 
 ENDURANCE_MODES = ("eio", "stuck")
+#: How a torn write tears: "prefix" (a kept prefix), "bits" (each changing bit with
+#: probability 1/2), "unstable" (bits left half-programmed, read differently each time).
+TEAR_KINDS = ("prefix", "bits", "unstable")
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,9 @@ class PowerCut:
     def __init__(self, after: int | None, mode: str, tear: str, keep: int | None, seed: int):
         if after is not None and after < 1:
             raise InvalidArgument(f"power cut after {after} operations (must be >= 1 or None)")
-        if mode not in ("clean", "torn") or tear not in ("prefix", "bits"):
+        if mode not in ("clean", "torn") or tear not in TEAR_KINDS:
             raise InvalidArgument(f"power cut mode {mode!r} / tear {tear!r}: expected "
-                                  f"'clean'|'torn' and 'prefix'|'bits'")
+                                  f"'clean'|'torn' and {'|'.join(map(repr, TEAR_KINDS))}")
         if keep is not None and keep < 0:
             raise InvalidArgument(f"power cut keep={keep} must be >= 0")
         self.after, self.mode, self.tear, self.keep = after, mode, tear, keep
@@ -70,6 +73,9 @@ class PowerCut:
             k = self.keep if self.keep is not None else self.rng.randrange(n)
             k = min(k, n)
             return full[:k] + old[k:], k
+        if self.tear == "unstable":
+            new, _unstable, applied = tear_unstable(self.rng, old, full)
+            return new, applied
         return tear_bits(self.rng, old, full)
 
 
@@ -82,6 +88,72 @@ def tear_bits(rng: random.Random, old: bytes, target: bytes) -> tuple[bytes, int
     a = int.from_bytes(old, "little")
     mask = rng.getrandbits(n * 8) & (a ^ int.from_bytes(target, "little"))
     return (a ^ mask).to_bytes(n, "little"), mask.bit_count()
+
+
+def tear_unstable(rng: random.Random, old: bytes, target: bytes) -> tuple[bytes, bytes, int]:
+    """An unstable-bits tear: of the bits where ``old`` and ``target`` differ, about a third
+    land, a third stay as they were and a third are left unstable (Zephyr PR#103452: a cut
+    inside a program leaves cells between the two states). Returns ``(stored bytes, mask of
+    unstable bits, bits landed)``; an unstable bit is stored with its old value."""
+    n = len(old)
+    a = int.from_bytes(old, "little")
+    diff = a ^ int.from_bytes(target, "little")
+    r1, r2 = rng.getrandbits(n * 8), rng.getrandbits(n * 8)
+    unstable = diff & r1 & r2
+    landed = diff & ~unstable & rng.getrandbits(n * 8)
+    return ((a ^ landed).to_bytes(n, "little"), unstable.to_bytes(n, "little"),
+            landed.bit_count())
+
+
+class UnstableBits:
+    """Bits a cut program left half-programmed: each read returns a seeded random value for
+    them, until an erase of their page, or a program that sets them to the programmed state,
+    settles them. ``bits`` maps a device offset to its mask of unstable bits."""
+
+    __slots__ = ("bits", "rng", "erase_value")
+
+    def __init__(self, erase_value: int, seed: int = 0):
+        self.bits: dict[int, int] = {}
+        self.rng = random.Random(seed)
+        self.erase_value = erase_value
+
+    def add(self, off: int, mask: bytes, seed: int) -> None:
+        """Make the bits set in ``mask`` (bytes at device offset ``off``) unstable."""
+        self.rng = random.Random(seed)
+        for i, m in enumerate(mask):
+            if m:
+                self.bits[off + i] = self.bits.get(off + i, 0) | m
+
+    def scramble(self, off: int, data: bytes) -> bytes:
+        """``data`` read at ``off`` with its unstable bits drawn at random."""
+        out = None
+        for o, m in self._in(off, off + len(data)):
+            if out is None:
+                out = bytearray(data)
+            out[o - off] ^= self.rng.getrandbits(8) & m
+        return data if out is None else bytes(out)
+
+    def programmed(self, off: int, data: bytes) -> None:
+        """A program of ``data`` at ``off`` settles the unstable bits it sets programmed."""
+        ff = self.erase_value == 0xFF
+        for o, m in self._in(off, off + len(data)):
+            d = data[o - off]
+            left = m & (d if ff else ~d & 0xFF)
+            if left:
+                self.bits[o] = left
+            else:
+                del self.bits[o]
+
+    def erased(self, start: int, end: int) -> None:
+        """An erase of ``[start, end)`` settles every bit in it."""
+        for o, _ in self._in(start, end):
+            del self.bits[o]
+
+    def _in(self, start: int, end: int) -> list[tuple[int, int]]:
+        bits = self.bits
+        if end - start < len(bits):
+            return [(o, bits[o]) for o in range(start, end) if o in bits]
+        return sorted((o, m) for o, m in bits.items() if start <= o < end)
 
 
 class StuckBits:

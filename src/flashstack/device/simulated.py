@@ -15,8 +15,8 @@ from typing import Sequence
 from ..errors import (DeviceIOError, InvalidArgument, NoDevice, NotSupported, PowerLoss,
                       ReadOnlyBacking)
 from .base import FlashCaps, FlashDevice, FlashParameters, PageLayout
-from .backing import map_image
-from .faults import Endurance, PowerCut, StuckBits, tear_bits
+from .backing import SPARSE_THRESHOLD, SparseImage, map_image
+from .faults import Endurance, PowerCut, StuckBits, UnstableBits, tear_bits, tear_unstable
 from .stats import FlashStats, FlashThresholds
 from .timing import ZEPHYR_SIM_TIMING, ChipTiming
 
@@ -125,15 +125,18 @@ class SimulatedFlash(FlashDevice):
         self._open = True
         self._halt = False  # dead or closed: one test on the hot path
         self._stuck = StuckBits(erase_value, endurance.seed if endurance else 0)
+        self._unstable = UnstableBits(erase_value)  # left by "unstable" tears (§5)
         self._file = None
         self.path = None
-        if backing is None:
-            self._buf = bytearray(self._evb * self._size)
+        if backing is None and self._size > SPARSE_THRESHOLD:
+            self._buf = SparseImage(self._size, erase_value)   # memory only where written
+        elif backing is None:
+            self._buf = bytearray(self._evb) * self._size
         else:
             self.path = os.fspath(backing)
             self._file, self._buf = map_image(self.path, self._size, erase_value, create=create,
                                               readonly=readonly, device=name)
-        self._mv = memoryview(self._buf)
+        self._mv = self._buf if isinstance(self._buf, SparseImage) else memoryview(self._buf)
 
     # --- configuration that the hot path caches --------------------------------------
     @property
@@ -228,6 +231,7 @@ class SimulatedFlash(FlashDevice):
         if len(image) != self._size:
             raise InvalidArgument(f"{self.name}: restore of {len(image)} bytes into {self._size}")
         self._buf[:] = image
+        self._unstable.bits.clear()
         self._stuck.apply(self._buf, 0, self._size)
 
     # --- power cuts (§5) -------------------------------------------------------------
@@ -236,7 +240,9 @@ class SimulatedFlash(FlashDevice):
         """Arm a cut at the ``after``-th counted write/erase from now (DEV-31..33).
 
         ``mode`` "clean" (nothing applied) or "torn"; ``tear`` "prefix" (first ``keep`` bytes,
-        else a seeded count in ``[0, len)``) or "bits" (each changing bit with probability 1/2).
+        else a seeded count in ``[0, len)``), "bits" (each changing bit with probability 1/2) or
+        "unstable" (of the changing bits a seeded third land, a third stay, a third are left
+        unstable: they read differently on each read until an erase or a program settles them).
         ``after=None`` only counts (see :attr:`ops_since_arm`). EINVAL on bad arguments.
         """
         try:
@@ -318,6 +324,8 @@ class SimulatedFlash(FlashDevice):
         st.bytes_read += n
         if self._timing is not None:
             st.flash_read_time_us += self._timing.read_us(n)
+        if self._unstable.bits:
+            return self._unstable.scramble(off, self._mv[off:off + n].tobytes())
         return self._mv[off:off + n].tobytes()
 
     # --- write ---------------------------------------------------------------------------
@@ -362,6 +370,8 @@ class SimulatedFlash(FlashDevice):
             if ups is None or off // ups != (end - 1) // ups or st.erase_cycles[off // ups] > rated:
                 self._wear_check_write(off, n)
         self._mv[off:end] = full  # memoryview slice assignment: cheaper than bytearray's
+        if self._unstable.bits:
+            self._unstable.programmed(off, data[:n])
         if self._stuck.pages:
             self._stuck.apply(self._buf, off, end)
         if shortened:
@@ -415,12 +425,23 @@ class SimulatedFlash(FlashDevice):
         """The cut write (§4.4 step 6, DEV-32): tear it, mark the device dead, raise PowerLoss."""
         cut = self._cut
         applied = 0
-        if cut.mode == "torn":
+        if cut.mode == "torn" and cut.tear == "unstable":
+            new, mask, applied = tear_unstable(cut.rng, bytes(old), bytes(full))
+            self._buf[off:off + n] = new
+            self._unstable.add(off, mask, seed=cut.rng.getrandbits(32))
+            self._stuck.apply(self._buf, off, off + n)
+        elif cut.mode == "torn":
             new, applied = cut.torn_write(bytes(old), bytes(full))
             self._buf[off:off + n] = new
             self._stuck.apply(self._buf, off, off + n)
         self._died("write", off, n, applied,
                    f"{applied} {'byte(s) kept' if cut.tear == 'prefix' else 'bit(s) applied'}")
+
+    @property
+    def unstable_bits(self) -> dict[int, int]:
+        """Bits an "unstable" tear left half-programmed: device offset -> bit mask (a copy).
+        They read at random until their page is erased or a program sets them."""
+        return dict(self._unstable.bits)
 
     # --- erase -----------------------------------------------------------------------------
     def erase(self, off: int, n: int) -> None:
@@ -456,7 +477,10 @@ class SimulatedFlash(FlashDevice):
             cycles[p.index] += 1
         if self.endurance is not None:
             self._wear_check_erase(pages)
-        self._buf[off:off + n] = self._evb * n
+        if isinstance(self._buf, SparseImage):
+            self._buf.erase(off, off + n)
+        else:
+            self._buf[off:off + n] = self._evb * n
         wear = self.endurance
         if wear is not None and wear.mode == "stuck":  # DEV-39: new stuck bits in worn-out pages
             for p in pages:
@@ -464,6 +488,8 @@ class SimulatedFlash(FlashDevice):
                     self._stuck.add(p.start_offset, p.size, p.index, wear.stuck_bits_per_erase)
         if self._stuck.pages:
             self._stuck.apply(self._buf, off, off + n)
+        if self._unstable.bits:
+            self._unstable.erased(off, off + n)
         if self.timing is not None:
             st.flash_erase_time_us += self.timing.erase_us(p.size for p in pages)
 
@@ -479,6 +505,8 @@ class SimulatedFlash(FlashDevice):
             for p in pages[:j]:
                 self._buf[p.start_offset:p.start_offset + p.size] = self._evb * p.size
                 self.stats.erase_cycles[p.index] += 1
+                if self._unstable.bits:
+                    self._unstable.erased(p.start_offset, p.start_offset + p.size)
             p = pages[j]
             start, end = p.start_offset, p.start_offset + p.size
             new, _ = tear_bits(cut.rng, bytes(self._buf[start:end]), self._evb * p.size)
@@ -552,3 +580,10 @@ class SimulatedFlash(FlashDevice):
         where = self.path or "memory"
         return (f"SimulatedFlash({self.name!r}, {self._size:#x} bytes, pages {self.layout.runs}, "
                 f"wbs {self._wbs}, {where})")
+
+
+def unstable_key(dev) -> tuple:
+    """The unstable bits of ``dev`` as a hashable value (empty for a device without them):
+    two cut states with the same bytes differ when their unstable bits do."""
+    bits = getattr(dev, "unstable_bits", None)
+    return tuple(sorted(bits.items())) if bits else ()

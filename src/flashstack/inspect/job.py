@@ -14,7 +14,9 @@ import json
 import os
 from pathlib import Path
 
+from ..build.record import check_record
 from ..errors import InvalidArgument, NotFound, NotSupported
+from ..inputs import decode_text
 from .identify import PartitionView, identify
 
 __all__ = ["inspect_images", "inspect_area", "load_images", "find_record", "read_image_file"]
@@ -33,6 +35,7 @@ def read_image_file(path: str | os.PathLike) -> tuple[bytes | None, list[tuple[i
         raise NotFound(f"image {str(p)!r} not found")
     data = p.read_bytes()
     if p.suffix.lower() in _HEX_SUFFIXES or data[:1] == b":":
+        decode_text(data, str(p))   # HEX is text: a bad byte is named with its offset
         try:
             import intelhex  # noqa: PLC0415 - optional extra
         except ImportError:
@@ -169,6 +172,8 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
         record = found
     if isinstance(record, (str, os.PathLike)):
         record = _load_record(record)
+    elif record is not None:
+        record = check_record(record, "(given)")
     if board is None and record:
         board = record.get("board_spec") or record.get("board")
     if board is None:
@@ -222,9 +227,7 @@ def _load_record(path: str | os.PathLike) -> dict:
         raise NotFound(f"build record {os.fspath(path)!r} not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidArgument(f"build record {os.fspath(path)}: not valid JSON ({exc})") from None
-    if not isinstance(record, dict):
-        raise InvalidArgument(f"build record {os.fspath(path)}: not a JSON object")
-    return record
+    return check_record(record, os.fspath(path))
 
 
 def _absent(area) -> dict:

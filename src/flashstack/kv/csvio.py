@@ -29,7 +29,8 @@ import json
 import os
 from dataclasses import dataclass
 
-from ..errors import InvalidArgument, NoSpace
+from ..errors import FlashError, InvalidArgument, NoSpace
+from ..inputs import decode_text, read_bytes, read_referenced
 
 __all__ = ["KVItem", "INT_ENCODINGS", "parse_csv", "parse_json", "load_items", "check_items",
            "import_items", "export_items", "items_to_csv", "items_to_json"]
@@ -49,18 +50,16 @@ class KVItem:
     row: str = ""
 
 
-def _decode(encoding: str, text: str, *, base_dir: str | None, is_file: bool) -> bytes:
+def _decode(encoding: str, text: str, *, base_dir: str | None, is_file: bool,
+            allow_outside: bool = False, where: str = "") -> bytes:
     enc = encoding.strip().lower()
     if is_file or enc == "file":
-        path = text if os.path.isabs(text) or base_dir is None else os.path.join(base_dir, text)
-        try:
-            with open(path, "rb") as f:
-                raw = f.read()
-        except OSError as e:
-            raise ValueError(f"cannot read file {path}: {e.strerror}") from None
+        # a referenced file: regular, size-limited, inside the importing file's folder
+        raw = read_referenced(text, base_dir or os.getcwd(), allow_outside=allow_outside,
+                              where=where)
         if enc in ("file", "binary"):
             return raw
-        text = raw.decode("utf-8")
+        text = decode_text(raw, f"{where}: file {text!r}")
     if enc == "string":
         return text.encode("utf-8")
     if enc == "hex2bin":
@@ -101,12 +100,28 @@ def _without_comments(text: str):
         yield line
 
 
-def parse_csv(text: str, *, source: str = "<csv>", base_dir: str | None = None) -> list[KVItem]:
-    """Items of a CSV text; InvalidArgument (EINVAL) naming every bad row."""
+def _rows(reader, source: str):
+    """The rows of a csv reader; its errors (unterminated quote, a field over the csv
+    module's limit) as InvalidArgument naming the line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise InvalidArgument(f"{source}:{reader.line_num}: malformed CSV: {e}") from None
+        yield row
+
+
+def parse_csv(text: str, *, source: str = "<csv>", base_dir: str | None = None,
+              allow_outside: bool = False) -> list[KVItem]:
+    """Items of a CSV text; InvalidArgument (EINVAL) naming every bad row. ``type=file`` rows
+    read regular files inside ``base_dir`` only, unless ``allow_outside`` (see
+    :func:`flashstack.inputs.read_referenced`)."""
     items, errors = [], []
     reader = csv.reader(_without_comments(text))
     header = None
-    for row in reader:
+    for row in _rows(reader, source):
         line = reader.line_num
         if not row or all(not c.strip() for c in row):
             continue
@@ -124,8 +139,11 @@ def parse_csv(text: str, *, source: str = "<csv>", base_dir: str | None = None) 
             errors.append(f"{where}: key {key!r}: type {row[1]!r} must be 'data' or 'file'")
             continue
         try:
-            items.append(KVItem(key, _decode(enc, value, base_dir=base_dir, is_file=typ == "file"),
+            items.append(KVItem(key, _decode(enc, value, base_dir=base_dir, is_file=typ == "file",
+                                             allow_outside=allow_outside, where=where),
                                 enc.strip().lower(), where))
+        except FlashError as e:
+            errors.append(f"key {key!r}: {e.strerror}")
         except ValueError as e:
             errors.append(f"{where}: key {key!r}: {e}")
     if header is None:
@@ -135,13 +153,20 @@ def parse_csv(text: str, *, source: str = "<csv>", base_dir: str | None = None) 
     return items
 
 
-def parse_json(text: str, *, source: str = "<json>", base_dir: str | None = None) -> list[KVItem]:
-    """Items of a JSON document (see the module docstring); InvalidArgument naming every bad item."""
+def parse_json(text: str, *, source: str = "<json>", base_dir: str | None = None,
+               allow_outside: bool = False) -> list[KVItem]:
+    """Items of a JSON document (see the module docstring); InvalidArgument naming every bad
+    item. ``"encoding": "file"`` values are read as CSV ``type=file`` rows are."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidArgument(f"{source}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    except RecursionError:
+        raise InvalidArgument(f"{source}: JSON nested too deeply") from None
     if isinstance(doc, dict) and "items" in doc:
+        if not isinstance(doc["items"], list):
+            raise InvalidArgument(f"{source}: 'items' must be an array of {{key, encoding, value}} "
+                                  f"objects (got {type(doc['items']).__name__})")
         entries = [(f"{source}: items[{i}]", it) for i, it in enumerate(doc["items"])]
     elif isinstance(doc, dict):
         entries = [(f"{source}: {k!r}", {"key": k, **(v if isinstance(v, dict) else {"value": v})})
@@ -153,14 +178,19 @@ def parse_json(text: str, *, source: str = "<json>", base_dir: str | None = None
         try:
             if not isinstance(it, dict) or "key" not in it or "value" not in it:
                 raise ValueError("needs 'key' and 'value'")
-            enc = str(it.get("encoding", "string"))
+            enc = it.get("encoding", "string")
+            if not isinstance(enc, str):
+                raise ValueError("'encoding' must be a string")
             val = it["value"]
             if isinstance(val, int) and not isinstance(val, bool):
                 val = str(val)
             if not isinstance(val, str) or not isinstance(it["key"], str):
                 raise ValueError("key and value must be strings (or an integer value)")
-            items.append(KVItem(it["key"], _decode(enc, val, base_dir=base_dir, is_file=False),
+            items.append(KVItem(it["key"], _decode(enc, val, base_dir=base_dir, is_file=False,
+                                                   allow_outside=allow_outside, where=where),
                                 enc.lower(), where))
+        except FlashError as e:
+            errors.append(e.strerror)
         except ValueError as e:
             errors.append(f"{where}: {e}")
     if errors:
@@ -168,15 +198,18 @@ def parse_json(text: str, *, source: str = "<json>", base_dir: str | None = None
     return items
 
 
-def load_items(path: str, fmt: str | None = None) -> list[KVItem]:
-    """Items of a CSV or JSON file (format from ``fmt`` or the extension; CSV otherwise)."""
-    with open(path, encoding="utf-8", newline="") as f:  # keep \r inside quoted CSV fields
-        text = f.read()
+def load_items(path: str, fmt: str | None = None, *, allow_outside: bool = False) -> list[KVItem]:
+    """Items of a CSV or JSON file (format from ``fmt`` or the extension; CSV otherwise).
+
+    The file is read as strict UTF-8 (InvalidArgument naming the offset of a bad byte), must be
+    a regular file of at most 16 MiB; files it references stay inside its folder unless
+    ``allow_outside``. NotFound (ENOENT) when missing."""
+    text = decode_text(read_bytes(path, what="import file"), path)  # \r kept in quoted fields
     kind = (fmt or os.path.splitext(path)[1].lstrip(".") or "csv").lower()
     base = os.path.dirname(os.path.abspath(path))
     if kind == "json":
-        return parse_json(text, source=path, base_dir=base)
-    return parse_csv(text, source=path, base_dir=base)
+        return parse_json(text, source=path, base_dir=base, allow_outside=allow_outside)
+    return parse_csv(text, source=path, base_dir=base, allow_outside=allow_outside)
 
 
 def _summary(errors: list[str], limit: int = 10) -> str:

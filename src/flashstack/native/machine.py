@@ -23,7 +23,7 @@ import weakref
 from pathlib import Path
 
 from ..device import SimulatedFlash
-from ..errors import FlashError, PowerLoss
+from ..errors import FlashError, NotSupported, PowerLoss
 from . import protocol as P
 
 __all__ = ["CALL_TIMEOUT_S", "CCodeError", "NativeFlash", "Proc", "c_cpu_seconds"]
@@ -138,6 +138,9 @@ class NativeFlash(SimulatedFlash):
 
     # --- the device API: keep both sides' counters in step ----------------------------------
     def arm_power_cut(self, after, mode="clean", tear="prefix", keep=None, seed=0) -> None:
+        if mode == "torn" and tear == "unstable":   # reads happen in C: no random bits there
+            raise NotSupported(f"{self.name}: native devices tear 'prefix' or 'bits', "
+                               "not 'unstable'")
         self._pull()
         super().arm_power_cut(after, mode, tear, keep, seed)
         # the C runtime tears with the same seeded arithmetic (checked against this class in

@@ -22,8 +22,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from ..device.simulated import unstable_key
 from ..errors import InvalidArgument, PowerLoss
 from .checkpoint import Frozen, freeze, thaw
+from .limits import classify
 from .report import Failure, Report, reproducer
 from .target import Target, describe_op
 
@@ -31,7 +33,8 @@ __all__ = ["TEARS", "split_tear", "Campaign", "Plan", "Failure", "CutOutcome", "
            "Runner", "plan", "select_points", "run_chunk", "run_campaign", "reproducer"]
 
 #: tear mode name -> ``arm_power_cut`` (mode, tear) (spec/device.md DEV-32).
-TEARS = {"clean": ("clean", "prefix"), "prefix": ("torn", "prefix"), "bits": ("torn", "bits")}
+TEARS = {"clean": ("clean", "prefix"), "prefix": ("torn", "prefix"), "bits": ("torn", "bits"),
+         "unstable": ("torn", "unstable")}
 _TEAR_ORDER = {name: i for i, name in enumerate(TEARS)}
 _MASK = 0xFFFFFFFF
 _MIN_PARALLEL = 1000  # cuts; below this, spawning workers costs more than it saves
@@ -281,17 +284,29 @@ class Runner:
             # a cut that leaves the same bytes as an earlier cut of the step (a clean cut, a
             # torn write that kept nothing) has the same verdict.
             key = (hashlib.blake2b(dev.snapshot(), digest_size=16).digest(),
-                   _gc_selected(self.campaign, index, tear))
+                   _gc_selected(self.campaign, index, tear), unstable_key(dev))
             prev = seen.get(key)
             if prev is not None:
                 out.violations, out.notes, out.gc_checked = list(prev[0]), list(prev[1]), prev[2]
                 out.reused = True
                 return out
-            self._check(out, op, before, after, index, tear, keep)
+            self._check_cut(out, op, before, after, index, tear, keep, image)
             seen[key] = (out.violations, out.notes, out.gc_checked)
             return out
-        self._check(out, op, before, after, index, tear, keep)
+        self._check_cut(out, op, before, after, index, tear, keep, image)
         return out
+
+    def _check_cut(self, out: CutOutcome, op, before, after, index, tear, keep, image) -> None:
+        """:meth:`_check`, then a torn program the format cannot detect is a format limit."""
+        torn = TEARS[split_tear(tear)[0]][0] == "torn"
+        cut = self._partition(self.dev.snapshot()) if torn else b""
+        self._check(out, op, before, after, index, tear, keep)
+        if torn:
+            classify(self.target, out, self._partition(image), cut)
+
+    def _partition(self, image: bytes) -> bytes:
+        off = self.area.offset
+        return image[off:off + self.area.size]
 
     def _check(self, out: CutOutcome, op, before, after, index, tear, keep) -> None:
         t, dev = self.target, self.dev

@@ -248,6 +248,12 @@ class Target:
     def exercise(self, store, area: FlashArea, observed) -> list:
         return []
 
+    def torn_crc_match(self, before: bytes, cut: bytes, cut_at: tuple) -> bool:
+        """True when the interrupted program (``cut_at`` = kind, partition offset, length) left a
+        record whose CRC matches by chance (a format limit, :mod:`.limits`); ``before`` and
+        ``cut`` are the partition images before the step and after the cut."""
+        return False
+
     def workload(self, name: str, ops: int, seed: int) -> list:  # pragma: no cover - interface
         raise NotImplementedError
 

@@ -65,6 +65,10 @@ class KVTarget(DictTarget):
         row = HalLogicPartition(0, "PARAMETER2", area.offset, area.size, PAR_OPT_READ_EN | PAR_OPT_WRITE_EN)
         return HalFlash({6: row}, {0: (area.device, 0)}).partition(6)
 
+    def torn_crc_match(self, before: bytes, cut: bytes, cut_at: tuple) -> bool:
+        from ..limits import torn_kv_record_matches
+        return torn_kv_record_matches(before, cut, cut_at, self.config().pos32)
+
     def mount(self, area):
         from ...kv import KVStore
         store = KVStore(self.storage(area), self.config())

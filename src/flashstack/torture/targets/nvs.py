@@ -67,6 +67,11 @@ class NVSTarget(DictTarget):
     def workload(self, name: str, ops: int, seed: int) -> list:
         return dict_workload(name, ops, seed, DictSpace(_id, self.max_value()))
 
+    def torn_crc_match(self, before: bytes, cut: bytes, cut_at: tuple) -> bool:
+        from ..limits import torn_nvs_ate_matches
+        return torn_nvs_ate_matches(before, cut, cut_at, self.sector_size or
+                                    self.geometry.layout[0][1], self.geometry.write_block_size)
+
     def dump(self, area) -> str:
         import json
         from ...nvs.scan import scan
