@@ -153,3 +153,17 @@ def test_cli_board_show_build_dir(tmp_path, monkeypatch):
     assert r2.exit_code == 0, r2.output
     assert "settings_sector_count" in r2.stdout and ".config:17" in r2.stdout
     assert "computed rule gave" in r2.stdout
+
+
+def test_inspect_with_build_dir_needs_no_other_flag(tmp_path, monkeypatch):
+    """`inspect dump.bin --build-dir build/`: the board comes from zephyr.dts and the MCUboot
+    mode (swap-move) from .config."""
+    monkeypatch.chdir(tmp_path)
+    make_build(Path("build"))
+    r = CliRunner().invoke(cli, ["image", "create", "--build-dir", "build", "-o", "img.bin"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["inspect", "img.bin", "--build-dir", "build", "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert [p["partition"] for p in report["partitions"]][:2] == ["boot_partition", "slot0_partition"]
+    assert "swap-move" in json.dumps(report)

@@ -60,6 +60,37 @@ def test_copy_codes(dev):
     assert z.flash_copy(dev, 0, other, 0, 4, bytearray(8), 8) == -errno.ENODEV
 
 
+def test_copy_bad_arguments_as_zephyr_test_flash_copy(dev):
+    """Zephyr tests/drivers/flash/common ``test_flash_copy``: argument errors are -EINVAL
+    before a NULL device is -ENODEV; zero size and same offset succeed; overflow and overlap
+    are -EINVAL; nothing is written by a refused copy."""
+    page = 1024
+    buf = bytearray(64)
+    off_max = z.OFF_MAX
+    dev.write(page, b"\x5a" * 8)
+    before = dev.read(0, dev.size)
+    cases = [
+        ((None, -1, None, -1, -1, None, 0), -errno.EINVAL),
+        ((None, -1, None, -1, -1, None, len(buf)), -errno.EINVAL),
+        ((None, -1, None, -1, -1, buf, len(buf)), -errno.EINVAL),
+        ((None, -1, None, -1, page, buf, len(buf)), -errno.EINVAL),
+        ((None, 0, None, page, page, buf, len(buf)), -errno.ENODEV),
+        ((dev, 0, None, page, 8, buf, len(buf)), -errno.ENODEV),
+        ((dev, page, dev, 2 * page, 0, buf, len(buf)), 0),              # zero size
+        ((dev, page, dev, page, page, buf, len(buf)), 0),               # same offset
+        ((dev, off_max, dev, page, 42, buf, len(buf)), -errno.EINVAL),  # offset + size overflows
+        ((dev, page, dev, page + 32, page - 32, buf, len(buf)), -errno.EINVAL),  # overlap
+        ((dev, 0, dev, page, 8, buf, 0), -errno.EINVAL),                # buf_size 0
+        ((dev, 0, dev, page, 8, "not a buffer", 8), -errno.EINVAL),
+        ((dev, 0.5, dev, page, 8, buf, 8), -errno.EINVAL),              # not an integer
+    ]
+    for args, rc in cases:
+        assert z.flash_copy(*args) == rc, args
+    assert dev.read(0, dev.size) == before
+    assert z.flash_copy(dev, page, dev, 2 * page, 8, buf, len(buf)) == 0
+    assert dev.read(2 * page, 8) == b"\x5a" * 8
+
+
 def test_fill_flatten_codes(dev):
     assert z.flash_fill(dev, 0x42, 0, 64) == 0
     assert z.flash_fill(dev, 0x42, 2, 4) == -errno.EINVAL

@@ -45,3 +45,14 @@ def test_prefix_and_erased_copies():
     assert blank.read(0, area.size) == b"\xff" * area.size
     with pytest.raises(InvalidArgument):
         area.memory_copy(area.size + 1)
+
+
+def test_flash_areas_and_hal_views_are_storage():
+    from flashstack.flash_map import Storage
+    from flashstack.hal import mk3060_hal
+
+    _, area = _area()
+    assert isinstance(area, Storage) and isinstance(area.memory_copy(), Storage)
+    hal = mk3060_hal()
+    assert isinstance(hal.partition(6), Storage) and isinstance(hal.span(6, 7, 4096), Storage)
+    assert not isinstance(b"bytes", Storage)

@@ -117,6 +117,7 @@ def test_node_macros_match_devicetree(fmap):
         assert z.FIXED_PARTITION_DEVICE(label) is fmap.devices[0]
         rc, fa = z.flash_area_open(z.FIXED_PARTITION_ID(label))
         assert rc == 0 and z.FIXED_PARTITION(label) is fa
+        assert z.PARTITION(label) is fa and z.PARTITION_ID(label) == fa.id  # Zephyr 4.4 names
     base = 0x08000000 if fmap.devices[0].name == "flash0" else 0
     assert z.FIXED_PARTITION_ADDRESS("slot1_partition") == base + z.FIXED_PARTITION_OFFSET("slot1_partition")
 

@@ -56,6 +56,7 @@ def test_build_sign_confirm_inspect_verify(tmp_path, keypair):
     assert prim["flags"]["confirmed"] and sec["flags"]["pending"] and not sec["flags"]["permanent"]
     assert pair["swap_type"] == "test" and pair["next_boot"]["action"] == "swap"
     assert pair["next_boot"]["version"] == "2.0.0+0"
+    assert pair["next_boot"]["notes"][0] == "signature ok"
     wrong = CliRunner().invoke(cli, ["inspect", str(out), "--key", str(other), "--json"])
     (pair,) = json.loads(wrong.output)["mcuboot"]
     assert pair["slots"]["primary"]["image"]["signature"] != "ok"

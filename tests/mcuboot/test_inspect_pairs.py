@@ -44,6 +44,10 @@ def test_interrupted_dump_report(tmp_path, name):
     assert pair["next_boot"]["version"] == case["resume"]["result"]["booted_version"]
     assert pair["config"]["source"] == {"mode": "given", "max_align": "detected", "max_img_sectors": "given"}
     assert pair["config"]["max_align"] == c["max_align"]
+    if c["mode"] == "swap-offset":
+        assert pair["slots"]["primary"]["trailer"]["unprotected_tlv_sizes"] is not None
+    else:
+        assert "unprotected_tlv_sizes" not in pair["slots"]["primary"]["trailer"]
     if exp["interrupted"]:
         assert pair["summary"].startswith(f"interrupted {c['mode']}")
 

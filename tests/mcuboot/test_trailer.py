@@ -94,3 +94,74 @@ def test_power_cut_during_set_pending_permanent(cut, expect):
         set_pending(s, permanent=True, cfg=cfg)
     s.device.power_restore()
     assert swap_type_of(p, s, cfg=cfg) == expect
+
+
+@pytest.mark.parametrize("mode,expect", [("swap-move", 14336), ("swap-offset", 14336), ("swap-scratch", 15952)])
+def test_max_image_size(mode, expect):
+    from flashstack.mcuboot import max_image_size
+    dev = SimulatedFlash(0x8400, erase_page_size=0x400, write_block_size=4)
+    p, s = FlashArea(1, 0, 0x4000, dev), FlashArea(2, 0x4000, 0x4000, dev)
+    sc = FlashArea(3, 0x8000, 0x400, dev)
+    assert max_image_size(p, s, sc, cfg=BootConfig(mode=mode, max_img_sectors=32)) == expect
+
+
+def test_boot_config_rejects_unknown_values():
+    for kwargs in ({"mode": "overwrite"}, {"max_align": 4}, {"max_img_sectors": 0}, {"image_index": 16}):
+        with pytest.raises(InvalidArgument):
+            BootConfig(**kwargs)
+
+
+@pytest.mark.parametrize("w", [1, 4, 8])
+@pytest.mark.parametrize("e", [0xFF, 0x00])
+@pytest.mark.parametrize("permanent", [False, True])
+@pytest.mark.parametrize("mode", ["clean", "torn"])
+def test_every_cut_of_set_pending_leaves_a_safe_state(w, e, permanent, mode):
+    """MCB-WRITE-2: whatever the cut, the pair requests nothing, a test, or what was asked —
+    never a revert, never a permanent swap that was not asked for."""
+    cfg = BootConfig(max_img_sectors=16)
+    n_ops = 3 if permanent else 2
+    for cut in range(1, n_ops + 1):
+        p, s = _areas(w=w, e=e)
+        s.device.arm_power_cut(cut, mode=mode, tear="prefix")
+        with pytest.raises(PowerLoss):
+            set_pending(s, permanent=permanent, cfg=cfg)
+        s.device.power_restore()
+        got = swap_type_of(p, s, cfg=cfg)
+        allowed = {SwapType.NONE, SwapType.TEST} | ({SwapType.PERM} if permanent else set())
+        assert got in allowed, (cut, got)
+        if cut == 1:
+            assert got == SwapType.NONE           # the magic never completed
+
+
+def test_scratch_smaller_than_a_sector_makes_slots_incompatible():
+    from flashstack.mcuboot import max_image_size, predict_boot
+    dev = SimulatedFlash(0x8200, erase_page_size=0x200, write_block_size=4)
+    p, s = FlashArea(1, 0, 0x4000, dev), FlashArea(2, 0x4000, 0x4000, dev)
+    sc = FlashArea(3, 0x8000, 0x200, dev)
+    big = SimulatedFlash(0x8400, layout=[(16, 0x400), (16, 0x400), (2, 0x200)], write_block_size=4)
+    p2, s2, sc2 = FlashArea(1, 0, 0x4000, big), FlashArea(2, 0x4000, 0x4000, big), FlashArea(3, 0x8000, 0x400, big)
+    cfg = BootConfig(mode="swap-scratch", max_img_sectors=32)
+    assert max_image_size(p, s, sc, cfg=cfg) > 0
+    assert max_image_size(p2, s2, sc2, cfg=cfg) > 0
+    sc_small = FlashArea(3, 0x8000, 0x200, big)
+    with pytest.raises(InvalidArgument, match="smaller than"):
+        max_image_size(p2, s2, sc_small, cfg=cfg)
+    pred = predict_boot(p2, s2, sc_small, cfg=cfg)
+    assert pred.action == "none" and any("not compatible" in n for n in pred.notes)
+
+
+def test_swap_offset_image_at_offset_zero_is_a_wrong_upload_address():
+    from flashstack.mcuboot import make_image, predict_boot
+    dev = SimulatedFlash(0x8400, erase_page_size=0x400, write_block_size=4)
+    p, s = FlashArea(1, 0, 0x4000, dev), FlashArea(2, 0x4000, 0x4400, dev)
+    cfg = BootConfig(mode="swap-offset", max_img_sectors=32)
+    p.write(0, make_image(b"one" * 100, (1, 0, 0, 0)).ljust(0x400, b"\xff"))
+    s.write(0, make_image(b"two" * 100, (2, 0, 0, 0)).ljust(0x400, b"\xff"))
+    set_pending(s, cfg=cfg)
+    pred = predict_boot(p, s, cfg=cfg)
+    assert (pred.action, pred.runs, pred.version) == ("none", "primary", "1.0.0+0")
+    assert any("wrong upload address" in n for n in pred.notes)
+    s2 = FlashArea(2, 0x4000, 0x4400, SimulatedFlash(0x8400, erase_page_size=0x400, write_block_size=4))
+    s2.write(0x400, make_image(b"two" * 100, (2, 0, 0, 0)).ljust(0x400, b"\xff"))
+    set_pending(s2, cfg=cfg)
+    assert predict_boot(p, s2, cfg=cfg).action == "swap"

@@ -58,3 +58,36 @@ def test_failing_rows_name_their_line_and_write_nothing(tmp_path):
     assert "units.csv line 5" in run.output and "twice" in run.output
     assert sorted(p.name for p in out.iterdir()) == ["A1"]
     assert "built 1 of 4 units" in run.output
+
+
+def test_units_hex_output_matches_a_plain_build(tmp_path):
+    manifest, units = _setup(tmp_path, "serial,wifi_key\nA1,00112233\n")
+    manifest.write_text(manifest.read_text().replace('formats = ["bin"]', 'formats = ["hex"]'))
+    out = tmp_path / "out"
+    assert build_units(manifest, units, out).built == ["A1"]
+    single = tmp_path / "single.toml"
+    single.write_text(manifest.read_text().replace("{serial}", "A1").replace("{wifi_key}", "00112233"))
+    build(str(single), tmp_path / "ref")
+    assert (out / "A1" / "image.hex").read_text() == (tmp_path / "ref" / "image.hex").read_text()
+    assert sorted(p.name for p in (out / "A1").iterdir()) == ["build.json", "image.hex"]
+
+
+def test_factory_example_builds_per_unit(tmp_path):
+    from pathlib import Path
+    ex = Path(__file__).resolve().parents[2] / "examples" / "nrf52840dk_factory"
+    result = build_units(ex / "factory.toml", ex / "units.csv", tmp_path / "out")
+    assert result.built == ["NRF-000101", "NRF-000102"] and not result.failed
+    (pair,) = inspect_images([tmp_path / "out" / "NRF-000102"])["mcuboot"]
+    assert pair["slots"]["primary"]["image"]["version"] == "2.1.0+7"
+    assert pair["slots"]["primary"]["flags"]["confirmed"] and pair["next_boot"]["action"] == "none"
+
+
+def test_units_uf2_with_given_family(tmp_path):
+    manifest, units = _setup(tmp_path, "serial,wifi_key\nA1,00112233\n")
+    manifest.write_text(manifest.read_text().replace('formats = ["bin"]', 'formats = ["uf2"]'))
+    out = tmp_path / "out"
+    assert build_units(manifest, units, out, uf2_family="rp2350-arm-s").built == ["A1"]
+    blob = (out / "A1" / "image.uf2").read_bytes()
+    assert len(blob) % 512 == 0 and blob[28:32] == (0xE48BFF59).to_bytes(4, "little")
+    rec = json.loads((out / "A1" / "build.json").read_text())
+    assert rec["outputs"]["uf2"]["family_source"] == "given"

@@ -121,6 +121,9 @@ def _copy(board: Board) -> Board:
 def _load_path(path: str, include_dirs, device_settings) -> Board:
     if path.endswith(".toml"):
         return load_board_toml(path, include_dirs)
+    from . import importers  # other ecosystems' partition tables (docs/board-layouts.md IM-1)
+    if importers.detect(path) is not None:
+        return importers.load(path, include_dirs=include_dirs)
     return board_from_devicetree(path, include_dirs, device_settings=device_settings)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FlashError, InvalidArgument, NotFound, PowerLoss
+from ..errors import FlashError, InvalidArgument, NotFound
 from .job import _hex_segments, build, plan_build
 from .manifest import ManifestError, parse_manifest
 from .output import (
@@ -115,6 +115,8 @@ class _Template:
                                                 else ob.area(p.label))
                           for p in self.full_plan.partitions if p.label in self._dynamic_labels()}
         self.shared: dict[str, Path] = {}
+        self.uf2_family: str | int | None = None
+        self.base_hex: str | os.PathLike | None = None
 
     def _dynamic_labels(self) -> set[str]:
         return {p.label for p in self.full_plan.partitions if _names(p) & self.dynamic}
@@ -166,8 +168,6 @@ def _unit(t: _Template, line: int, row: dict[str, str], csv_name: str, out_dir: 
         try:
             provider.check(area)
             provider.render(area)
-        except PowerLoss:
-            raise
         except ManifestError:
             raise
         except FlashError as exc:
@@ -188,7 +188,8 @@ def _unit(t: _Template, line: int, row: dict[str, str], csv_name: str, out_dir: 
         record["outputs"]["bin"] = [f"{n}.bin" for n in final]
     hex_segments = _hex_segments(t.plan, final) if "hex" in t.formats else None
     built = {p.label for p in t.plan.partitions if p.provider is not None} | set(t.areas)
-    more, hex_segments = extra_outputs(t.plan, final, t.formats, hex_segments, record["outputs"], built=built)
+    more, hex_segments = extra_outputs(t.plan, final, t.formats, hex_segments, record["outputs"], built=built,
+                                       uf2_family=t.uf2_family, base_hex=t.base_hex)
     if hex_segments is not None:
         files[HEX_NAME] = hex_text(hex_segments)
         record["outputs"]["hex"] = HEX_NAME
@@ -242,12 +243,13 @@ def _link_shared(t: _Template, unit_dir: Path, images: dict[str, bytes], changed
 
 def build_units(manifest_path: str | os.PathLike, units_csv: str | os.PathLike, out_dir: str | os.PathLike,
                 formats: tuple[str, ...] | None = None, *, board=None,
-                progress: Callable[[int, int], None] | None = None) -> UnitsResult:
+                progress: Callable[[int, int], None] | None = None, uf2_family: str | int | None = None,
+                base_hex: str | os.PathLike | None = None) -> UnitsResult:
     """One image set per row of ``units_csv`` into ``out_dir/<first column>/`` (UNIT-1).
     A row that fails (placeholder without value, bad content, duplicate unit name) writes
     nothing and is listed in ``failed`` with its CSV line; the other rows are built. Errors of
     the manifest itself (before any unit) raise ManifestError (EINVAL). ``progress(done, total)``
-    is called after every unit."""
+    is called after every unit. ``uf2_family`` and ``base_hex`` as for :func:`flashstack.build.build`."""
     start = time.perf_counter()
     path = Path(manifest_path)
     try:
@@ -258,6 +260,7 @@ def build_units(manifest_path: str | os.PathLike, units_csv: str | os.PathLike, 
         raise ManifestError(f"{path}: not valid TOML ({exc})") from None
     rows = _read_rows(Path(units_csv))
     t = _Template(raw, str(path), path.parent, formats, board)
+    t.uf2_family, t.base_hex = uf2_family, base_hex
     result = UnitsResult()
     seen: set[str] = set()
     out = Path(out_dir)
@@ -268,8 +271,6 @@ def build_units(manifest_path: str | os.PathLike, units_csv: str | os.PathLike, 
                 raise InvalidArgument(f"{Path(units_csv).name} line {line}: unit {name!r} appears twice")
             result.built.append(_unit(t, line, row, Path(units_csv).name, out))
             seen.add(name)
-        except PowerLoss:
-            raise
         except FlashError as exc:
             msg = exc.strerror or str(exc)
             if f"line {line}" not in msg:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import click
 from rich import box
@@ -189,7 +190,7 @@ def board_summaries() -> list[dict]:
     """One row per built-in board: name, devices, partition count (or the load error)."""
     from ..board import load_board
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in _builtin_names():
         try:
             with warnings.catch_warnings():

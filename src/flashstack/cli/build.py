@@ -45,8 +45,10 @@ def build(manifest, out_dir, formats, uf2_family, base_hex, units_csv, check_onl
     from ..build import build as run_build
 
     if units_csv is not None:
+        if check_only:
+            raise click.UsageError("--units builds and writes every unit; --check does not apply to it")
         from .build_units import run_units
-        run_units(manifest, units_csv, out_dir, tuple(formats) or None, as_json)
+        run_units(manifest, units_csv, out_dir, tuple(formats) or None, as_json, uf2_family, base_hex)
         return
 
     result = run_build(manifest, None if check_only else out_dir, formats=tuple(formats) or None,

@@ -12,7 +12,7 @@ from .common import CliError, console, emit, err_console
 __all__ = ["run_units"]
 
 
-def run_units(manifest, units_csv, out_dir, formats, as_json: bool) -> None:
+def run_units(manifest, units_csv, out_dir, formats, as_json: bool, uf2_family=None, base_hex=None) -> None:
     """Build every unit; a status line every 2 s on stderr (also when piped); exit 1 when a row failed."""
     from ..build.units import build_units
 
@@ -27,7 +27,8 @@ def run_units(manifest, units_csv, out_dir, formats, as_json: bool) -> None:
             err_console.print(Text(f"units: {done}/{total}"), soft_wrap=True)
             sys.stderr.flush()
 
-    result = build_units(manifest, units_csv, out_dir, formats, progress=progress)
+    result = build_units(manifest, units_csv, out_dir, formats, progress=progress, uf2_family=uf2_family,
+                         base_hex=base_hex)
     report = {"out": str(out_dir), "built": result.built, "seconds": round(result.seconds, 3),
               "failed": [{"line": line, "error": msg} for line, msg in result.failed]}
     emit(report, as_json, _render)

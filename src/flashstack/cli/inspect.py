@@ -6,7 +6,8 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from .common import add_plain_row, console, emit, fail, human_size, json_option
+from .common import (add_plain_row, board_source, board_source_options, console, emit, fail,
+                     human_size, json_option)
 
 __all__ = ["inspect"]
 
@@ -34,6 +35,7 @@ _HEALTH = {"ok": "green", "warning": "yellow", "error": "red", "unknown": "dim"}
               help="MCUBOOT_MAX_IMG_SECTORS. Default: Zephyr's auto rule (slot size / sector size).")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Public key (PEM) to verify MCUboot image signatures with (needs imgtool).")
+@board_source_options
 @json_option
 def inspect(images, board, include_dir, record, partition, details, mcuboot_pairs, mcuboot_mode,
             mcuboot_max_sectors, key, as_json):
@@ -50,6 +52,7 @@ def inspect(images, board, include_dir, record, partition, details, mcuboot_pair
       flashstack inspect dump.bin --board nrf52840dk_nrf52840
       flashstack inspect build/ -p storage_partition --details
       flashstack inspect dump.bin                     # no board: scan for headers
+      flashstack inspect dump.bin --build-dir build/  # board and MCUboot mode from a Zephyr build
       flashstack inspect dump.bin -b nrf52840dk_nrf52840 --mcuboot-mode swap-move --key root.pub
     """
     from ..inspect import inspect_images
@@ -57,6 +60,14 @@ def inspect(images, board, include_dir, record, partition, details, mcuboot_pair
 
     if details and partition is None:
         fail("--details needs --partition P")
+    src = board_source()
+    if src["build_dir"] or (board and src["layouts"]):  # a Zephyr build folder, --layout
+        from ..board.resolve import resolve_board
+        board = resolve_board(board, include_dir, **src)
+        build = board.extra.get("zephyr_build")
+        config_mode = build.config.mcuboot_mode if build is not None and build.config else None
+        if mcuboot_mode is None and config_mode in ("swap-move", "swap-scratch", "swap-offset"):
+            mcuboot_mode = config_mode  # from the build's .config (ZB-2)
     pairs = tuple(tuple(x.strip() for x in p.split(",")) for p in mcuboot_pairs)
     opts = PairOptions(pairs=pairs, mode=mcuboot_mode, max_img_sectors=mcuboot_max_sectors, key=key)
     report = inspect_images(images, board=board, include_dirs=include_dir, record=record,

@@ -71,13 +71,31 @@ def flash_flatten(dev: FlashDevice, offset: int, size: int) -> int:
     return to_return_code(dev.flatten, offset, size)
 
 
-def flash_copy(src_dev: FlashDevice, src_offset: int, dst_dev: FlashDevice, dst_offset: int,
-               size: int, buf, buf_size: int) -> int:
+#: ``OFF_MAX`` of a 64-bit ``off_t`` (the overflow bound of Zephyr's flash_copy checks).
+OFF_MAX = (1 << 63) - 1
+
+
+def flash_copy(src_dev: FlashDevice | None, src_offset: int, dst_dev: FlashDevice | None,
+               dst_offset: int, size: int, buf, buf_size: int) -> int:
     """Copy ``size`` bytes between devices via a scratch buffer ``buf`` of >= ``buf_size``
-    bytes (DEV-13). Returns 0, -EINVAL, -ENODEV, or the first read/write error."""
-    n = buffer_nbytes(buf)
-    if n is None or (buf_size > 0 and n < buf_size):
+    bytes (DEV-13). Returns 0, -EINVAL, -ENODEV, or the first read/write error.
+
+    Argument checks in Zephyr's order (drivers/flash/flash_util.c ``z_impl_flash_copy``, as
+    tests/drivers/flash/common ``test_flash_copy`` exercises them): a negative offset or size,
+    a missing or too small buffer, ``buf_size`` 0, or ``offset + size`` past ``OFF_MAX`` is
+    -EINVAL before the devices are looked at; then a missing (None) device is -ENODEV; the same
+    device and offset, or a zero size, is 0 without touching flash."""
+    ints = (src_offset, dst_offset, size, buf_size)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in ints):
         return -errno.EINVAL
+    n = None if buf is None else buffer_nbytes(buf)
+    if (src_offset < 0 or dst_offset < 0 or size < 0 or n is None or buf_size <= 0
+            or n < buf_size or src_offset > OFF_MAX - size or dst_offset > OFF_MAX - size):
+        return -errno.EINVAL
+    if src_dev is None or dst_dev is None:
+        return -errno.ENODEV
+    if size == 0 or (src_dev is dst_dev and src_offset == dst_offset):
+        return 0
     return to_return_code(copy, src_dev, src_offset, dst_dev, dst_offset, size, buf_size)
 
 

@@ -7,6 +7,7 @@ Devicetree input lives in the board layer: :mod:`flashstack.board.devicetree`.
 """
 
 from .area import FlashArea, FlashMap, FlashSector
+from .storage import Storage
 from .specs import (
            DeviceSpec,
            PartitionSpec,
@@ -15,5 +16,5 @@ from .specs import (
            check_partitions,
 )
 
-__all__ = ["FlashArea", "FlashMap", "FlashSector", "DeviceSpec", "PartitionSpec", "PartitionWarning",
+__all__ = ["FlashArea", "FlashMap", "FlashSector", "Storage", "DeviceSpec", "PartitionSpec", "PartitionWarning",
            "build_flash_map", "check_partitions"]

@@ -32,7 +32,7 @@ __all__ = [
     "flash_area_get_sectors", "flash_area_sectors", "flash_area_check_int_sha256",
     "FIXED_PARTITION_EXISTS", "FIXED_PARTITION_ID", "FIXED_PARTITION_OFFSET",
     "FIXED_PARTITION_SIZE", "FIXED_PARTITION_DEVICE", "FIXED_PARTITION_ADDRESS",
-    "FIXED_PARTITION", "PARTITION_EXISTS", "PARTITION_ID", "PARTITION_OFFSET",
+    "FIXED_PARTITION", "PARTITION", "PARTITION_EXISTS", "PARTITION_ID", "PARTITION_OFFSET",
     "PARTITION_SIZE", "PARTITION_DEVICE", "PARTITION_ADDRESS",
 ]
 
@@ -277,7 +277,9 @@ def FIXED_PARTITION_ADDRESS(node_label: str, *, flash_map: FlashMap | None = Non
     return fa.address
 
 
-# Zephyr 4.4 names.
+# Zephyr 4.4 names (include/zephyr/storage/flash_map.h, ``PARTITION_*``; they dispatch on
+# fixed or mapped partitions, which flashstack's areas already hold as device offsets).
+PARTITION = FIXED_PARTITION
 PARTITION_EXISTS = FIXED_PARTITION_EXISTS
 PARTITION_ID = FIXED_PARTITION_ID
 PARTITION_OFFSET = FIXED_PARTITION_OFFSET

@@ -112,7 +112,19 @@ def _trailer(area, cfg: BootConfig) -> dict:
     return {"magic": st.magic.name.lower(), "max_align_of_magic": detect_max_align(area.read(area.size - 16, 16)),
             "image_ok": st.image_ok.name.lower(), "copy_done": st.copy_done.name.lower(),
             "swap_info": {"raw": f"{raw_info:#04x}", "swap_type": st.swap_type, "image_num": st.image_num},
-            "swap_size": None if size_raw == erased else struct.unpack("<I", size_raw)[0]}
+            "swap_size": None if size_raw == erased else struct.unpack("<I", size_raw)[0],
+            **_tlv_sizes(area, lay)}
+
+
+def _tlv_sizes(area, lay) -> dict:
+    """swap-offset's unprotected TLV sizes field: primary's (low 16 bits) and secondary's."""
+    if lay.unprotected_tlv_sizes is None:
+        return {}
+    raw = area.read(lay.unprotected_tlv_sizes, 4)
+    if raw == bytes([area.erased_val]) * 4:
+        return {"unprotected_tlv_sizes": None}
+    value = struct.unpack("<I", raw)[0]
+    return {"unprotected_tlv_sizes": {"primary": value & 0xFFFF, "secondary": value >> 16}}
 
 
 def _image(area, cfg: BootConfig, limit: int | None, key: str | None) -> dict | None:
@@ -175,6 +187,7 @@ def pair_report(index: int, p, s, sc, opts: PairOptions) -> dict:
         problems.append("swap status has a hole: the bootloader resumes from a wrong step")
     if nxt is not None:
         problems += [n for n in nxt.notes if n.startswith(("requested", "stored", "primary image not"))]
+        _signature_note(nxt, slots, opts)
     return {"image_index": index,
             "config": {"mode": cfg.mode, "max_align": cfg.max_align, "max_img_sectors": cfg.max_img_sectors,
                        "write_align": p.align, "erased_val": p.erased_val, "max_image_size": limit,
@@ -183,6 +196,15 @@ def pair_report(index: int, p, s, sc, opts: PairOptions) -> dict:
             "status": status.to_json() if status else None,
             "next_boot": nxt.to_json() if nxt else None, "problems": problems,
             "summary": summary_line(cfg, status, nxt)}
+
+
+def _signature_note(nxt, slots: dict, opts: PairOptions) -> None:
+    """With ``--key``, the next boot's note says whether the image that will run verified."""
+    if opts.key is None or nxt.runs not in ("primary", "secondary") or nxt.action == "resume":
+        return
+    img = slots[nxt.runs].get("image")
+    if img is not None:
+        nxt.notes = [f"signature {img['signature']}" if n == "signature not verified" else n for n in nxt.notes]
 
 
 def _trailer_problems(slot: str, name: str, t: dict, cfg: BootConfig) -> list[str]:

@@ -13,6 +13,7 @@ import struct
 
 from ..errors import FlashError
 from ..kv.format import BLK_MAGIC, BLOCK_STATE_NAMES
+from ..llkernel.config import DEFAULT_RAM_SIZE
 from ..llkernel.header import HEADER_SIZE, REMOVED_MAGIC, USED_MAGIC
 from .identify import PartitionView, _report
 
@@ -229,7 +230,7 @@ def probe_llkernel(v: PartitionView, hint: dict | None, details: bool) -> dict |
     try:
         store = FeatureStore(v.area, base, max_features=n, kf_size=cfg.get("kf_size"),
                              ram_base=cfg.get("ram_buffer_address"),
-                             ram_size=cfg.get("ram_buffer_size") or 102_400,
+                             ram_size=cfg.get("ram_buffer_size") or DEFAULT_RAM_SIZE,
                              ram_align=cfg.get("ram_align") or 256)
         features = [f.to_json() for f in store.features()]
         scan = store.scan()

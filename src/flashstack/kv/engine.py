@@ -59,6 +59,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import DeviceIOError, FlashError, NoSpace, PowerLoss
+from ..flash_map.storage import Storage
 from . import format as fmt
 from .config import KVConfig, validate_storage
 
@@ -74,7 +75,7 @@ class KVEngine:
     """RAM state (§5) and the flash algorithms of the store; :class:`~flashstack.kv.KVStore`
     adds the API. Construction validates the geometry (KV-1, EINVAL)."""
 
-    def __init__(self, storage, config: KVConfig | None = None, *, secure_key: Callable | None = None,
+    def __init__(self, storage: Storage, config: KVConfig | None = None, *, secure_key: Callable | None = None,
                  secure_iv: Callable | None = None, trace: Callable | None = None):
         self.config = config = config or KVConfig()
         config.validate()

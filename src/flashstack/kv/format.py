@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import struct
 
+from .._crc8 import crc8_table, crc8_with
+
 __all__ = [
     "BLK_MAGIC", "ITEM_MAGIC", "BLK_STATE_CLEAN", "BLK_STATE_USED", "BLK_STATE_DIRTY",
     "ITEM_STATE_NORMAL", "ITEM_STATE_DELETE", "BLK_HDR_SIZE", "STATE_OFFSET", "BLOCK_HEADER_CLEAN",
@@ -29,25 +31,12 @@ BLOCK_HEADER_CLEAN = bytes((BLK_MAGIC, BLK_STATE_CLEAN, 0, 0))
 BLOCK_STATE_NAMES = {BLK_STATE_CLEAN: "CLEAN", BLK_STATE_USED: "USED", BLK_STATE_DIRTY: "DIRTY"}
 
 
-def _make_table() -> tuple[int, ...]:
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = ((c << 1) ^ 0x31) & 0xFF if c & 0x80 else (c << 1) & 0xFF
-        table.append(c)
-    return tuple(table)
-
-
-_CRC8_TABLE = _make_table()
+_CRC8_TABLE = crc8_table(0x31)
 
 
 def crc8(data, crc: int = 0) -> int:
     """CRC-8, polynomial 0x31, initial 0, MSB first, no final XOR (§4.5); ``crc8(b"123456789") == 0xA2``."""
-    t = _CRC8_TABLE
-    for b in data:
-        crc = t[crc ^ b]
-    return crc
+    return crc8_with(_CRC8_TABLE, data, crc)
 
 
 def align_up(n: int, align: int) -> int:

@@ -17,6 +17,8 @@ import hashlib
 import struct
 from dataclasses import dataclass, field
 
+from .trailer import detect_max_align
+
 __all__ = [
     "BOOT_MAGIC",
     "FLAG_NAMES",
@@ -105,7 +107,7 @@ def parse_image(data: bytes) -> McubootImage | None:
                        image_size=img_size, flags=flags, version=f"{major}.{minor}.{rev}+{build}")
     if magic == IMAGE_MAGIC_V1:
         img.problems.append("obsolete v1 image header (magic 0x96f3b83c): bootutil rejects it")
-    img.trailer_magic = data[-16:] == BOOT_MAGIC
+    img.trailer_magic = _any_trailer_magic(data[-16:])
     signed_end = hdr_size + img_size + prot_size
     pos = hdr_size + img_size
     if hdr_size < HEADER.size or signed_end > len(data):
@@ -126,6 +128,11 @@ def parse_image(data: bytes) -> McubootImage | None:
             digest = _HASHES[t["type"]](data[:signed_end]).hexdigest()
             img.hash_ok = digest == t["value_hex"]
     return img
+
+
+def _any_trailer_magic(tail: bytes) -> bool:
+    """True when ``tail`` is the trailer magic of any BOOT_MAX_ALIGN (MCB-MAGIC-1)."""
+    return detect_max_align(tail) is not None
 
 
 def _read_tlv_area(data: bytes, pos: int, magic: int, img: McubootImage, protected: bool) -> int:

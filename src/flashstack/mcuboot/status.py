@@ -172,6 +172,10 @@ def max_image_size(primary, secondary, scratch=None, *, cfg: BootConfig) -> int:
     if cfg.mode == "swap-scratch":
         if scratch is None:
             raise InvalidArgument("swap-scratch needs the scratch area")
+        big = max(x.fs_size for a in (primary, secondary) for x in a.sectors())
+        if big > scratch.size:
+            raise InvalidArgument(f"scratch area {scratch.name} ({scratch.size} bytes) is smaller than a "
+                                  f"{big}-byte slot sector: the slots cannot be swapped")
         sec = next(s for s in reversed(primary.sectors()) if s.fs_off <= lay.status)
         in_first = sec.fs_off + sec.fs_size - lay.status
         scratch_trailer = area_layout(scratch, cfg, scratch=True).trailer_size
@@ -271,6 +275,9 @@ def predict_boot(primary, secondary, scratch=None, *, cfg: BootConfig) -> BootPr
                 if requested == SwapType.TEST:
                     notes.append("reverts at the following boot unless confirmed")
                 return BootPrediction("swap", requested, "secondary", version, notes)
+            if secondary_image_offset(cfg, requested, secondary) and read_version(secondary.read(0, 32)):
+                problems.append("an image starts at offset 0; swap-offset expects it at the second sector "
+                                "(wrong upload address)")
             notes.append(f"requested {requested.name.lower()} swap refused, secondary erased: {'; '.join(problems)}")
     return _boot_primary("none", SwapType.NONE, primary, notes)
 

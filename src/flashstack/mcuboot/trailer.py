@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
-from ..errors import FlashError, InvalidArgument, PowerLoss
+from ..errors import FlashError, InvalidArgument
 
 __all__ = [
     "BOOT_EBADIMAGE",
@@ -280,7 +280,7 @@ def set_next(area, active: bool, confirm: bool, *, cfg: BootConfig) -> None:
             rc = BOOT_EBADVECT if active else BOOT_EBADIMAGE
             raise McubootError(f"partition {area.name}: trailer magic is neither erased nor valid for "
                                f"BOOT_MAX_ALIGN {cfg.max_align}; nothing written (rc {rc})", rc)
-    except (McubootError, PowerLoss):     # a simulated power cut stays a fault, not an rc
+    except McubootError:
         raise
     except FlashError as exc:
         raise McubootError(f"partition {area.name}: flash error while writing the trailer: {exc}",

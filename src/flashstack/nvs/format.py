@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
+from .._crc8 import crc8_table, crc8_with
+
 __all__ = ["ATE_SIZE", "ID_MARKER", "DATA_CRC_SIZE", "BLOCK_SIZE", "crc8_ccitt", "ate_crc8", "data_crc",
            "Ate", "Geometry", "NVSConfig"]
 
@@ -23,17 +25,7 @@ BLOCK_SIZE = 32       # NVS_BLOCK_SIZE: GC copy chunk and largest supported writ
 _ATE = struct.Struct("<HHHBB")
 
 
-def _crc8_table() -> bytes:
-    out = bytearray(256)
-    for b in range(256):
-        c = b
-        for _ in range(8):
-            c = ((c << 1) ^ 0x07) & 0xFF if c & 0x80 else (c << 1) & 0xFF
-        out[b] = c
-    return bytes(out)
-
-
-_CRC8 = _crc8_table()
+_CRC8 = crc8_table(0x07)
 
 
 def _field_table(pos: int, width: int) -> list[int]:
@@ -78,9 +70,7 @@ def crc8_ccitt(data: bytes, crc: int = 0xFF) -> int:
 
     Zephyr ``crc8_ccitt(0xFF, ate, 7)``; ``crc8_ccitt(b"123456789") == 0xFB``.
     """
-    for b in data:
-        crc = _CRC8[crc ^ b]
-    return crc
+    return crc8_with(_CRC8, data, crc)
 
 
 def data_crc(value: bytes) -> bytes:

@@ -18,7 +18,7 @@ import errno
 import struct
 from typing import Iterator
 
-from ..errors import FlashError, InvalidArgument, NoMemory, NotFound, PowerLoss
+from ..errors import FlashError, InvalidArgument, NoMemory, NotFound
 from .settings_index import NameIndex
 from .store import NVSStore
 
@@ -120,8 +120,6 @@ class NVSSettings:
         except NotFound:
             idx.free(name_id)
             return
-        except PowerLoss:
-            raise
         except FlashError:
             idx.bad(name_id)
             return

@@ -18,6 +18,7 @@ from typing import Iterator
 
 from ..errors import (AccessDenied, DeviceIOError, FlashError, InvalidArgument, NoSpace,
                       NotFound, PowerLoss, error_for)
+from ..flash_map import FlashArea
 from .format import ATE_SIZE, DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, ate_crc8, data_crc
 from .walk import Index, Walker
 
@@ -40,12 +41,12 @@ class NVSStore(Walker):
     and erases. ``PowerLoss`` propagates untouched.
     """
 
-    def __init__(self, area, sector_size: int | None = None, sector_count: int | None = None,
+    def __init__(self, area: FlashArea, sector_size: int | None = None, sector_count: int | None = None,
                  data_crc: bool = False, init_bad_region: bool = False, *,
                  lookup_cache: int | None = None):
         self.area = area
         self.config = NVSConfig(sector_size, sector_count, bool(data_crc), bool(init_bad_region))
-        self.geo: Geometry | None = None
+        self._geo: Geometry | None = None
         self.mounted = False
         self.failed = False
         self.ate_wra = 0
@@ -56,6 +57,18 @@ class NVSStore(Walker):
         self.orphan_data: list[tuple[int, int]] = []  # data without ATE skipped by the last mount
         self.generation = 0                # bumped by every ATE write, mount and unmount
         self._mutating = False
+
+    @property
+    def geo(self) -> Geometry:
+        """The geometry resolved by :meth:`mount` (NVS-1); never None once set. Before the first
+        mount: AccessDenied (EACCES), as every call on an unmounted store."""
+        if self._geo is None:
+            raise AccessDenied(f"{self._name()}: not mounted (no geometry yet)")
+        return self._geo
+
+    @geo.setter
+    def geo(self, geo: Geometry) -> None:
+        self._geo = geo
 
     # ------------------------------------------------------------------ helpers
     def _name(self) -> str:
@@ -603,8 +616,8 @@ class NVSStore(Walker):
         for id_ in self.index.ids():
             if id_ == ID_MARKER:
                 continue
-            e = self.index.newest(id_)[1]
-            if e.len and e.len >= c:
+            newest = self.index.newest(id_)
+            if newest is not None and newest[1].len and newest[1].len >= c:
                 out.append(id_)
         return sorted(out)
 

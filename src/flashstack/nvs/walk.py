@@ -27,6 +27,14 @@ class Index:
     def __init__(self):
         self._hist: dict[int, deque[tuple[int, Ate]]] = {}
 
+    @classmethod
+    def from_histories(cls, hist: dict[int, list[tuple[int, Ate]]]) -> "Index":
+        """An index from ``{id: [(slot address, Ate), ...]}``, each list oldest first (a
+        mount's one-pass build); the lists become the deques :meth:`drop` pops from."""
+        idx = cls()
+        idx._hist = {k: deque(v) for k, v in hist.items()}
+        return idx
+
     def add(self, addr: int, ate: Ate) -> None:
         """Record a valid ATE that became the newest entry of its id (prepended to the walk)."""
         h = self._hist.get(ate.id)

@@ -70,7 +70,8 @@ class ZMSStore(Walker):
         return f"ZMS on partition {getattr(self.area, 'name', '?')}"
 
     def _dev(self, fn: Callable[..., T], *args) -> T:
-        """Run an area operation; a flash error inside a writing call fails the store (ZMS-34)."""
+        """Run an area operation; a flash error or power cut inside a writing call fails the
+        store (ZMS-34)."""
         try:
             return fn(*args)
         except (FlashError, PowerLoss):  # a cut fails the store too: PowerLoss is no FlashError

@@ -197,6 +197,4 @@ class Walker:
         for h in hist.values():
             if len(h) > 1:
                 h.reverse()  # the index keeps each id's entries oldest first
-        idx = Index()
-        idx._hist = hist
-        return idx
+        return Index.from_histories(hist)

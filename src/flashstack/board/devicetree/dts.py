@@ -124,7 +124,7 @@ def _safe_dt_class(dtlib):
     if "cls" in _SAFE:
         return _SAFE["cls"]
 
-    class SafeDT(dtlib.DT):
+    class SafeDT(dtlib.DT):  # type: ignore[name-defined]  # dtlib is imported lazily
         def __init__(self, filename, include_path=()):
             self.filename = filename
             self._lineno = 1

@@ -62,7 +62,7 @@ class Options:
     def fail(self, key: str | None, message: str) -> ManifestError:
         return ManifestError(f"{self.entry.where(key)}: {message}")
 
-    def int(self, key: str, default: int | None = None, *, minimum: int | None = None,
+    def integer(self, key: str, default: int | None = None, *, minimum: int | None = None,
             maximum: int | None = None) -> int | None:
         value = self._get(key, default)
         if value is None:
@@ -75,13 +75,13 @@ class Options:
             raise self.fail(key, f"must be at most {maximum}, got {value}")
         return value
 
-    def str(self, key: str, default: str | None = None) -> str | None:
+    def text(self, key: str, default: str | None = None) -> str | None:
         value = self._get(key, default)
         if value is not None and not isinstance(value, str):
             raise self.fail(key, f"must be a string, got {value!r}")
         return value
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def flag(self, key: str, default: bool = False) -> bool:
         value = self._get(key, default)
         if not isinstance(value, bool):
             raise self.fail(key, f"must be true or false, got {value!r}")
@@ -108,7 +108,7 @@ class Options:
         return self._path(key, required, "folder")
 
     def _path(self, key: str, required: bool, kind: str):
-        value = self.str(key)
+        value = self.text(key)
         if value is None:
             if required:
                 raise self.fail(key, "is required")

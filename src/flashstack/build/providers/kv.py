@@ -30,11 +30,11 @@ class KVProvider(ScratchProvider):
     def __init__(self, entry):
         super().__init__(entry)
         o = Options(entry)
-        self.block_size = o.int("block_size", 4096, minimum=16)
-        self.total_size = o.int("total_size", None, minimum=1)
-        self.max_key_len = o.int("max_key_len", 128, minimum=1, maximum=255)
-        self.max_val_len = o.int("max_val_len", 512, minimum=1, maximum=65535)
-        self.align = o.int("align", 4)
+        self.block_size = o.integer("block_size", 4096, minimum=16)
+        self.total_size = o.integer("total_size", None, minimum=1)
+        self.max_key_len = o.integer("max_key_len", 128, minimum=1, maximum=255)
+        self.max_val_len = o.integer("max_val_len", 512, minimum=1, maximum=65535)
+        self.align = o.integer("align", 4)
         self.csv = o.file("csv")
         self.json = o.file("json")
         inline = o.table("items") or {}

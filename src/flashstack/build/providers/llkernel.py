@@ -19,6 +19,7 @@ import hashlib
 
 from ...errors import FlashError
 from ...flash_map import FlashArea
+from ...llkernel.config import DEFAULT_RAM_SIZE
 from .base import Options, ScratchProvider, scratch_area
 
 __all__ = ["LLKernelProvider"]
@@ -32,13 +33,13 @@ class LLKernelProvider(ScratchProvider):
     def __init__(self, entry):
         super().__init__(entry)
         o = Options(entry)
-        self.max_features = o.int("max_features", 16, minimum=0, maximum=4096)
-        self.base = o.int("base", None, minimum=1)
-        self.ram_base = o.int("ram_base", None, minimum=1)
-        self.ram_size = o.int("ram_size", 102_400, minimum=0)
-        self.ram_align = o.int("ram_align", 256, minimum=8)
-        self.kf_size = o.int("kf_size", None, minimum=1)
-        self.page_size = o.int("page_size", None, minimum=32)
+        self.max_features = o.integer("max_features", 16, minimum=0, maximum=4096)
+        self.base = o.integer("base", None, minimum=1)
+        self.ram_base = o.integer("ram_base", None, minimum=1)
+        self.ram_size = o.integer("ram_size", DEFAULT_RAM_SIZE, minimum=0)
+        self.ram_align = o.integer("ram_align", 256, minimum=8)
+        self.kf_size = o.integer("kf_size", None, minimum=1)
+        self.page_size = o.integer("page_size", None, minimum=32)
         self.features: list[dict] = []
         for i, table in enumerate(o.list("features") or []):
             key = f"features[{i}]"

@@ -39,15 +39,15 @@ class McubootProvider(Provider):
         opts = Options(entry)
         self.path = opts.file("file", required=True)
         self.key = opts.file("key")
-        self.sign = opts.bool("sign", self.key is not None) or self.key is not None
-        self.version = opts.str("version", "0.0.0+0")
-        self.header_size = opts.int("header_size", 0x200, minimum=32)
-        self.load_address = opts.int("load_address", 0, minimum=0)
-        self.state: str = opts.str("state", "none") or "none"
-        self.slot: str = opts.str("slot") or _slot_of(entry.label)
-        self.mode: str = opts.str("mode", "swap-move") or "swap-move"
-        self.max_align = opts.int("max_align")
-        self.max_img_sectors = opts.int("max_img_sectors", minimum=1)
+        self.sign = opts.flag("sign", self.key is not None) or self.key is not None
+        self.version = opts.text("version", "0.0.0+0")
+        self.header_size = opts.integer("header_size", 0x200, minimum=32)
+        self.load_address = opts.integer("load_address", 0, minimum=0)
+        self.state: str = opts.text("state", "none") or "none"
+        self.slot: str = opts.text("slot") or _slot_of(entry.label)
+        self.mode: str = opts.text("mode", "swap-move") or "swap-move"
+        self.max_align = opts.integer("max_align")
+        self.max_img_sectors = opts.integer("max_img_sectors", minimum=1)
         opts.finish()
         if self.state not in STATES:
             raise self.fail(f"state {self.state!r}: expected one of {', '.join(STATES)}", "state")

@@ -30,10 +30,10 @@ class NVSProvider(ScratchProvider):
     def __init__(self, entry):
         super().__init__(entry)
         o = Options(entry)
-        self.sector_size = o.int("sector_size", None, minimum=8)
-        self.sector_count = o.int("sector_count", None, minimum=2, maximum=0xFFFF)
-        self.data_crc = o.bool("data_crc", False)
-        self.settings = o.bool("settings", False)
+        self.sector_size = o.integer("sector_size", None, minimum=8)
+        self.sector_count = o.integer("sector_count", None, minimum=2, maximum=0xFFFF)
+        self.data_crc = o.flag("data_crc", False)
+        self.settings = o.flag("settings", False)
         inline = o.table("items") or {}
         o.finish()
         self.items: list[tuple[int | str, bytes]] = []

@@ -39,7 +39,7 @@ class FileProvider(Provider):
         super().__init__(entry)
         opts = Options(entry)
         self.path = opts.file("file", required=True)
-        self.offset = opts.int("offset", 0, minimum=0)
+        self.offset = opts.integer("offset", 0, minimum=0)
         opts.finish()
         self.data = self.path.read_bytes()
 

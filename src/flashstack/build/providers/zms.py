@@ -28,11 +28,11 @@ class ZMSProvider(ScratchProvider):
     def __init__(self, entry):
         super().__init__(entry)
         o = Options(entry)
-        self.sector_size = o.int("sector_size", None, minimum=80)
-        self.sector_count = o.int("sector_count", None, minimum=2)
-        self.data_crc = o.bool("data_crc", False)
-        self.id_64bit = o.bool("id_64bit", False)
-        self.settings = o.bool("settings", False)
+        self.sector_size = o.integer("sector_size", None, minimum=80)
+        self.sector_count = o.integer("sector_count", None, minimum=2)
+        self.data_crc = o.flag("data_crc", False)
+        self.id_64bit = o.flag("id_64bit", False)
+        self.settings = o.flag("settings", False)
         inline = o.table("items") or {}
         o.finish()
         if self.settings and self.id_64bit:

@@ -1,0 +1,2 @@
+#define FLASH_BASE 0x08000000
+#define APP_SIZE   (768 * 1024)
