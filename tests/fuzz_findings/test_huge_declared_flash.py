@@ -41,5 +41,5 @@ def test_a_4_gib_flash_opens_within_a_few_mib(tmp_path):
 
 
 def test_a_page_table_of_2_giga_pages_is_refused(tmp_path):
-    with pytest.raises(InvalidArgument, match="erase pages; at most"):
+    with pytest.raises(InvalidArgument, match=r"erase pages.*at most"):
         load_board(_dts(tmp_path, "0x80000000", "1"))

@@ -1,0 +1,43 @@
+"""The short seeded fuzz run of CI: every target of :mod:`flashstack.fuzz` (readers, loaders,
+importers, writers) on a derandomised set of mutated inputs under the invariants (only
+flashstack.errors, no call over 5 s, bounded memory, read-only inputs unchanged, failed writers
+change nothing, mount idempotence). About a minute in total; long runs:
+``python -m flashstack.fuzz all --minutes 30``."""
+
+from __future__ import annotations
+
+import pytest
+
+from flashstack.fuzz import TARGETS, Finding, check_call
+from flashstack.fuzz.engine import run_hypothesis
+
+CI_TARGETS = sorted(n for n, t in TARGETS.items() if t.ci)
+
+
+@pytest.mark.parametrize("name", CI_TARGETS)
+def test_target_holds_its_invariants(name):
+    assert run_hypothesis(TARGETS[name], examples=30, derandomize=True) == 30
+
+
+def test_every_kind_of_entry_point_has_targets():
+    kinds = {t.kind for t in TARGETS.values()}
+    assert kinds == {"reader", "loader", "importer", "writer"}
+
+
+def test_the_invariants_catch_what_they_promise():
+    with pytest.raises(Finding, match="KeyError escaped"):
+        check_call("t", lambda: {}["x"])
+    with pytest.raises(Finding, match="RecursionError"):
+        def deep(n):
+            return deep(n + 1)
+        check_call("t", lambda: deep(0))
+    from flashstack.errors import InvalidArgument
+    err = check_call("t", lambda: (_ for _ in ()).throw(InvalidArgument("bad")))
+    assert isinstance(err, InvalidArgument)
+
+
+def test_seeds_of_every_target_are_accepted_cleanly():
+    """A target's own seeds are valid inputs: the run raises no finding on them."""
+    for name in CI_TARGETS:
+        for seed in TARGETS[name].seeds():
+            TARGETS[name].run(seed)
