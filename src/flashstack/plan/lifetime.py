@@ -16,7 +16,20 @@ from ..device import SimulatedFlash
 from ..errors import FlashError, InvalidArgument, NoSpace
 from ..flash_map import FlashArea
 
-STORES = ("alios-kv", "zephyr-nvs")
+
+def stores() -> tuple[str, ...]:
+    """Names of the registered store kinds that have a plan adapter (alios-kv, zephyr-nvs)."""
+    from .. import stores as registry
+    return tuple(k.name for k in registry.kinds() if k.plan is not None)
+
+
+def adapter(store: str):
+    """The plan adapter of ``store`` (a kind name or alias); EINVAL when it has none."""
+    from .. import stores as registry
+    kind = registry.find(store)
+    if kind is None or kind.plan is None:
+        raise InvalidArgument(f"store {store!r}: choose one of {', '.join(stores())}")
+    return kind.plan
 _DAYS_PER_YEAR = 365.25
 
 
@@ -91,22 +104,6 @@ class PlanReport:
         return d
 
 
-def _open_store(store: str, area: FlashArea, unit_size: int):
-    if store == "alios-kv":
-        from ..kv import KVConfig, KVStore
-        cfg = KVConfig(total_size=area.size, block_size=unit_size)
-        s = KVStore(area, cfg)
-        s.mount()
-        return s.set
-    from ..nvs import NVSStore
-    s = NVSStore(area, sector_size=unit_size, sector_count=area.size // unit_size)
-    s.mount()
-    return lambda k, v: s.write(k, v)
-
-
-def _store_key(store: str, w: Workload, i: int):
-    return w.key(i) if store == "alios-kv" else i + 1  # NVS ids; 0xFFFF is reserved
-
 
 def measure(store: str, units: int, unit_size: int, workload: Workload, *, write_block: int = 1,
             rated_cycles: int = 100_000, sample_writes: int = 5000, seed: int = 0,
@@ -116,23 +113,22 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
     ``store`` is "alios-kv" (``unit_size`` = KV block) or "zephyr-nvs" (sector). Errors from
     the store's configuration checks (EINVAL) are reported as a non-fitting candidate.
     """
-    if store not in STORES:
-        raise InvalidArgument(f"store {store!r}: choose one of {', '.join(STORES)}")
+    ad = adapter(store)
     size = units * unit_size
     cand = Candidate(size=size, units=units, unit_size=unit_size, fits=False)
     dev = SimulatedFlash(size, erase_page_size=unit_size, write_block_size=write_block,
-                         allow_double_writes=(store == "alios-kv"), name="plan")
+                         allow_double_writes=ad.double_writes, name="plan")
     area = FlashArea(0, 0, size, dev, label="plan")
     try:
-        put = _open_store(store, area, unit_size)
+        put = ad.open(area, unit_size)
         for i in range(workload.keys):
-            put(_store_key(store, workload, i), workload.value(i, 0))
+            put(ad.key(workload, i), workload.value(i, 0))
         dev.stats.reset()
         dev.stats.reset_wear()
         rng = random.Random(seed)
         for n in range(1, sample_writes + 1):
             i = rng.randrange(workload.keys)
-            put(_store_key(store, workload, i), workload.value(i, n))
+            put(ad.key(workload, i), workload.value(i, n))
     except NoSpace as e:
         cand.reason = f"live set does not fit: {e.strerror}"
         return cand
@@ -141,8 +137,7 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
         return cand
     cycles = list(dev.stats.erase_cycles)
     cand.page_cycles = cycles
-    # user payload per update: key + value for the KV; NVS addresses by 16-bit id, so the value
-    user_bytes = sample_writes * (workload.value_size + (workload.key_size if store == "alios-kv" else 0))
+    user_bytes = sample_writes * ad.user_bytes(workload)
     mean = sum(cycles) / len(cycles)
     per_write = max(cycles) / sample_writes
     cand.fits = True
@@ -161,30 +156,39 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
 
 def plan(store: str = "alios-kv", *, chip: str = "w25q128jv", workload: Workload | None = None,
          target_years: float = 10.0, max_size: int | None = None, unit_size: int | None = None,
-         sample_writes: int = 5000, seed: int = 0, progress=None) -> PlanReport:
+         sample_writes: int = 5000, seed: int = 0, progress=None, erase_page: int | None = None,
+         write_block: int | None = None) -> PlanReport:
     """Measure candidate partition sizes (2, 3, 4, 6, 8, ... units up to ``max_size`` bytes,
     default 64 units) and recommend the smallest that holds the live set and lasts
-    ``target_years``. ``unit_size`` defaults to the chip's erase page (at least 4 KiB for the
-    AliOS KV, whose block must also hold one maximum item). ``progress(done, total)`` is called
-    after each candidate. Errors: NotFound (ENOENT) for a chip neither the built-in table nor
-    spiflash knows (:func:`flashstack.device.chips.lookup`), EINVAL for a bad workload or store.
+    ``target_years``. ``unit_size`` defaults to the smallest unit the store accepts on the
+    chip (the erase page; at least 4 KiB for the AliOS KV, whose block must also hold one
+    maximum item); a given one must be accepted by the store (a whole number of erase pages,
+    at least its minimum). ``erase_page`` / ``write_block`` (bytes) override the chip's, for
+    planning a real partition of a board. ``progress(done, total)`` is called after each
+    candidate. Errors: NotFound (ENOENT) for a chip neither the built-in table nor spiflash
+    knows (:func:`flashstack.device.chips.lookup`), EINVAL for a bad workload, store or unit.
     """
     from ..device import chips
+    ad = adapter(store)
     workload = workload or Workload()
     workload.check()
     c = chips.lookup(chip)
-    page = min(s for _, s in c.layout)
-    unit = unit_size or (max(page, 4096) if store == "alios-kv" else page)
+    page = erase_page or min(s for _, s in c.layout)
+    wb = write_block or c.write_block_size
+    unit = unit_size or ad.min_unit(page)
+    why = ad.refuse(unit, page)
+    if why:
+        raise InvalidArgument(f"--unit-size: {why} ({c.key}); the store would refuse this layout")
     rated = c.rated_cycles or 100_000
     limit_units = (max_size // unit) if max_size else 64
     counts = [n for n in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 255) if n <= limit_units]
     if not counts:
         raise InvalidArgument(f"max size {max_size} holds fewer than 2 units of {unit} bytes")
-    report = PlanReport(store=store, chip=c.key, erase_page=page, write_block=c.write_block_size,
+    report = PlanReport(store=store, chip=c.key, erase_page=page, write_block=wb,
                         rated_cycles=rated, workload=asdict(workload), target_years=target_years,
                         sample_writes=sample_writes)
     for done, n in enumerate(counts, 1):
-        cand = measure(store, n, unit, workload, write_block=c.write_block_size, rated_cycles=rated,
+        cand = measure(store, n, unit, workload, write_block=wb, rated_cycles=rated,
                        sample_writes=sample_writes, seed=seed, target_years=target_years)
         report.candidates.append(cand)
         if progress:
