@@ -4,7 +4,7 @@ Every exception is an :class:`OSError` subclass carrying ``.errno`` (a Python
 ``errno`` value) and a message that names the device, partition, offset, length
 or key involved. Seed-named functions turn these into ``-errno`` return codes with
 :func:`call_with_errno` / :func:`to_return_code`; :class:`PowerLoss` is never turned into a
-code (spec/device.md DEV-35).
+code (docs/device.md DEV-35): it is not a :class:`FlashError`.
 """
 
 from __future__ import annotations
@@ -87,8 +87,13 @@ class NoMemory(FlashError):
     default_errno = _errno.ENOMEM
 
 
-class PowerLoss(FlashError):
-    """A simulated power cut (spec/device.md §5). ``.errno`` is EIO.
+class PowerLoss(Exception):
+    """A simulated power cut (docs/device.md §5, DEV-35). ``.errno`` is EIO.
+
+    Deliberately *not* a :class:`FlashError` (nor an ``OSError``): a power cut is not an error a
+    layer may handle, so ``except FlashError`` / ``except OSError`` never swallow one and no
+    layer needs to re-raise it by hand. Stores that must record it (they become *failed*)
+    catch it explicitly.
 
     Attributes: ``op_index`` (N, 1-based count of write/erase operations since
     arming), ``kind`` (``"write"`` or ``"erase"``), ``offset`` and ``length``
@@ -96,16 +101,20 @@ class PowerLoss(FlashError):
     erased plus the partial page).
     """
 
-    default_errno = _errno.EIO
+    errno = _errno.EIO
 
     def __init__(self, message: str = "power lost", *, op_index: int = 0, kind: str = "",
                  offset: int = 0, length: int = 0, applied: int = 0):
         super().__init__(message)
+        self.strerror = message
         self.op_index = op_index
         self.kind = kind
         self.offset = offset
         self.length = length
         self.applied = applied
+
+    def __str__(self) -> str:
+        return f"{self.strerror} [EIO]"
 
 
 _BY_ERRNO = {cls.default_errno: cls for cls in (
@@ -128,8 +137,6 @@ def call_with_errno(fn: Callable[..., Any], *args, **kwargs) -> tuple[int, Any]:
     """
     try:
         return 0, fn(*args, **kwargs)
-    except PowerLoss:
-        raise
     except FlashError as exc:
         return -(exc.errno or _errno.EIO), None
 

@@ -202,9 +202,10 @@ def test_board_toml_with_devicetree_and_settings(tmp_path):
     assert b.name == "nucleo" and b.devices[0].chip == "stm32f429xi"
     assert b.extra == {"hal": {"generation": "v2"}}
     assert [pp.node_label for pp in b.partitions][0] == "boot_partition"
-    p.write_text('devicetree = "nucleo.dts"\n')
-    with pytest.raises(InvalidArgument, match="erase-block-size"):
-        load_board(p)
+    p.write_text('devicetree = "nucleo.dts"\n')  # no chip: the SoC table knows the sectors
+    b = load_board(p)
+    assert b.devices[0].chip is None and b.devices[0].layout == ((4, 16384), (1, 65536), (7, 131072)) * 2
+    assert "STM32F4" in b.devices[0].layout_source
 
 
 def test_partition_overlap_in_toml_warns(tmp_path):

@@ -37,7 +37,7 @@ def test_show_json_partitions_of_the_default_board(run):
 
 def test_show_table_has_every_partition_with_geometry(run):
     out = run("board", "show").stdout
-    for pid, name, dev, off, size, ro in DEMO:
+    for _pid, name, dev, off, size, ro in DEMO:
         line = next(l for l in out.splitlines() if f" {name} " in l)
         assert dev in line and f"{off:#x}" in line and f"{off + size:#x}" in line, line
         assert (" ro " in line) == ro, line
@@ -81,7 +81,7 @@ def test_show_builtin_real_board_matches_the_zephyr_table(run, name):
     _check_against_zephyr_table(run, name, name)
 
 
-@pytest.mark.parametrize("name", [n for n in ZEPHYR_BOARDS if n != "nucleo_f429zi"])
+@pytest.mark.parametrize("name", ZEPHYR_BOARDS)
 def test_show_dts_path_matches_the_zephyr_table(run, tmp_path, name):
     dts = tmp_path / f"{name}.dts"
     shutil.copy(BOARDS / f"{name}.dts", dts)
@@ -93,12 +93,43 @@ def test_show_dtb_path_matches_the_zephyr_table(run, name):
     _check_against_zephyr_table(run, BOARDS / "dtb" / f"{name}.dtb", name)
 
 
-def test_show_dts_without_page_layout_asks_for_a_chip(run, tmp_path):
-    """STM32F4 flash has non-uniform sectors the devicetree does not describe: no guessing."""
+def test_show_stm32f4_dts_without_toml_shows_its_sectors(run, tmp_path):
+    """BL-2: the STM32F4 flash node has no erase-block-size; the SoC table (Zephyr's
+    flash_stm32f4x.c layout) gives the 16/64/128 KiB sectors of both banks, no TOML needed."""
     dts = tmp_path / "nucleo_f429zi.dts"
     shutil.copy(BOARDS / "nucleo_f429zi.dts", dts)
-    line = run.error("board", "show", dts)
-    assert "nucleo_f429zi.dts" in line and "chip" in line
+    (dev,) = run.json("board", "show", dts)["devices"]
+    assert dev["layout"] == [[4, 16384], [1, 65536], [7, 131072]] * 2
+    assert "STM32F4" in dev["layout_source"] and "flash_stm32f4x.c" in dev["layout_source"]
+    out = run("board", "show", dts).stdout
+    assert "4 x 16 KiB" in out and "flash_stm32f4x.c" in out
+    _check_against_zephyr_table(run, dts, "nucleo_f429zi")
+
+
+def test_show_layout_override_and_unknown_layout(run, tmp_path):
+    """An unknown controller shows its partitions with the erase layout unknown (BL-3);
+    --layout fills it in (BL-4); a layout that does not cover the device is one error line."""
+    dts = tmp_path / "odd.dts"
+    dts.write_text("""/dts-v1/;
+/ { #address-cells = <1>; #size-cells = <1>;
+    ctrl: flash-controller@4000 { compatible = "vnd,unknown-flash"; reg = <0x4000 0x100>;
+        #address-cells = <1>; #size-cells = <1>;
+        flash0: flash@0 { compatible = "soc-nv-flash"; reg = <0x0 0x100000>;
+            partitions { compatible = "fixed-partitions"; #address-cells = <1>; #size-cells = <1>;
+                boot: partition@0 { reg = <0x0 0x10000>; };
+                app: partition@10000 { reg = <0x10000 0xf0000>; }; }; }; }; };
+""")
+    data = run.json("board", "show", dts)
+    assert data["devices"][0]["layout_known"] is False
+    assert [p["node_label"] for p in data["partitions"]] == ["boot", "app"]
+    assert "erase layout unknown" in run("board", "show", dts).stdout
+    data = run.json("board", "show", dts, "--layout", "flash0=16x64K")
+    assert data["devices"][0]["layout"] == [[16, 65536]] and data["devices"][0]["layout_known"]
+    assert data["devices"][0]["layout_source"] == "--layout flash0=16x64K"
+    line = run.error("board", "show", dts, "--layout", "4x16K")
+    assert "0x10000" in line and "flash0" in line
+    line = run.error("board", "show", dts, "--layout", "4y16K")
+    assert "4y16K" in line
 
 
 def test_show_raw_dts_with_include_dirs(run):

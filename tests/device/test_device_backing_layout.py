@@ -82,7 +82,7 @@ def test_closed_device_is_not_ready(tmp_path):
         dev.close()
         dev.close()  # idempotent
         assert not dev.is_ready
-        for call in (lambda: dev.read(0, 1), lambda: dev.write(1, b"\x00"), lambda: dev.erase(0, PAGE)):
+        for call in (lambda d=dev: d.read(0, 1), lambda d=dev: d.write(1, b"\x00"), lambda d=dev: d.erase(0, PAGE)):
             with pytest.raises(NoDevice):
                 call()
         assert dev.snapshot()[0] == 0x42  # snapshot works in every state (DEV-30)

@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for ``import fm_data``
 
 import fm_data  # noqa: E402
+
 from flashstack.flash_map import zephyr as zfm  # noqa: E402
 
 DATA = fm_data.DATA

@@ -9,7 +9,7 @@ import json
 import warnings
 from pathlib import Path
 
-from flashstack.flash_map.devicetree import load_devicetree
+from flashstack.board.devicetree import load_devicetree
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "boards"
 BOARDS = ["nrf52840dk_nrf52840", "native_sim", "qemu_x86", "rpi_pico", "nucleo_f429zi"]

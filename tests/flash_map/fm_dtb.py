@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from flashstack.flash_map.dtree import DtNode, DtTree
+from flashstack.board.devicetree.dtree import DtNode, DtTree
 
 
 def write_dtb(tree: DtTree, *, symbols: bool = True, version: int = 17, nops: bool = False) -> bytes:
@@ -54,7 +54,7 @@ def write_dtb(tree: DtTree, *, symbols: bool = True, version: int = 17, nops: bo
         sym = DtNode("__symbols__")
         for n in tree.nodes():
             for lab in reversed(n.labels):  # newest first, as dtc writes them
-                from flashstack.flash_map.dtree import DtProp
+                from flashstack.board.devicetree.dtree import DtProp
                 sym.props[lab] = DtProp(lab, n.path.encode() + b"\0")
         extra.append(sym)
     emit(tree.root, extra)

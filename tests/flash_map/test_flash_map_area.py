@@ -8,8 +8,14 @@ import pytest
 
 from flashstack.device import SimulatedFlash
 from flashstack.errors import AccessDenied, InvalidArgument, NotFound
-from flashstack.flash_map import (DeviceSpec, FlashArea, FlashMap, PartitionSpec, PartitionWarning,
-                                  build_flash_map)
+from flashstack.flash_map import (
+    DeviceSpec,
+    FlashArea,
+    FlashMap,
+    PartitionSpec,
+    PartitionWarning,
+    build_flash_map,
+)
 
 
 @pytest.fixture

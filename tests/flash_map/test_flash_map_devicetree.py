@@ -6,14 +6,14 @@ from __future__ import annotations
 import errno
 import warnings
 
+import fm_data
 import pytest
 
-import fm_data
+from flashstack.board.devicetree import flash_map_from_devicetree, load_devicetree
+from flashstack.board.devicetree import preprocess as pp
+from flashstack.board.devicetree.dtb import parse_dtb
 from flashstack.errors import InvalidArgument, NotFound, NotSupported
 from flashstack.flash_map import PartitionWarning
-from flashstack.flash_map import preprocess as pp
-from flashstack.flash_map.devicetree import flash_map_from_devicetree, load_devicetree
-from flashstack.flash_map.dtb import parse_dtb
 
 EXTRA = fm_data.DATA / "extra"
 
@@ -163,16 +163,17 @@ def test_sim_flash_erase_value_and_chosen(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::flashstack.flash_map.PartitionWarning")
-def test_memory_node_without_erase_block_size_needs_chip(tmp_path):
+def test_unknown_controller_without_erase_block_size_has_unknown_layout(tmp_path):
+    """BL-3: an unknown controller is not refused: its partitions are listed and the device
+    says its erase layout is unknown; a chip or an explicit layout fills it in."""
     path = write(tmp_path, dts(nv_flash("p: partition@0 { reg = <0x0 0x8000>; };", ebs="",
                                         size="0x200000")))
-    with pytest.raises(InvalidArgument) as e:
-        load_devicetree(path)
-    msg = str(e.value)
-    assert str(path) in msg and "/flash-controller@4000/flash@8000000" in msg
-    assert "erase-block-size" in msg
+    info = load_devicetree(path)
+    (dev,) = info.devices
+    assert not dev.layout_known and dev.layout_source == "unknown"
+    assert dev.size == 0x200000 and [p.node_label for p in info.partitions] == ["p"]
     info = load_devicetree(path, device_settings={"flash0": {"chip": "stm32f429xi"}})
-    assert info.devices[0].layout[0] == (4, 16384)
+    assert info.devices[0].layout[0] == (4, 16384) and info.devices[0].layout_known
     info = load_devicetree(path, device_settings={"/flash-controller@4000": {
         "erase_page_size": 0x20000}})
     assert info.devices[0].layout == ((16, 0x20000),)
@@ -218,8 +219,8 @@ def test_external_nor_errors(tmp_path):
     assert ok.devices[0].chip == "w25q128jv" and ok.partitions[0].device == "nor0"
     with pytest.raises(InvalidArgument, match="differs"):  # 8 MiB in the tree, 16 MiB chip
         load_devicetree(write(tmp_path, dts(nor("jedec-id = [ef 40 18];", 67108864))))
-    with pytest.raises(InvalidArgument, match="jedec-id"):
-        load_devicetree(write(tmp_path, dts(nor("", 67108864))))
+    unknown = load_devicetree(write(tmp_path, dts(nor("", 67108864))))  # BL-3: no chip known
+    assert not unknown.devices[0].layout_known and unknown.devices[0].size == 8 << 20
     with pytest.raises(NotFound) as e:
         load_devicetree(write(tmp_path, dts(nor("jedec-id = [00 11 22];", 67108864))))
     assert "001122" in str(e.value) and "/spi@1000/flash@0" in str(e.value)

@@ -3,14 +3,18 @@ Tarjan walk cross-checked against Zephyr's own ``devicetree.grutils.Graph`` on e
 
 from __future__ import annotations
 
-import pytest
-
 import fm_data
+import pytest
 from fm_dtb import write_dtb
-from flashstack.flash_map.dtb import parse_dtb
-from flashstack.flash_map.dts import parse_dts_text
-from flashstack.flash_map.ordinal import (dep_ordinals, dependency_graph, partition_ids,
-                                          translated_unit_addr)
+
+from flashstack.board.devicetree.dtb import parse_dtb
+from flashstack.board.devicetree.dts import parse_dts_text
+from flashstack.board.devicetree.ordinal import (
+    dep_ordinals,
+    dependency_graph,
+    partition_ids,
+    translated_unit_addr,
+)
 
 HEAD = """/dts-v1/;
 / {

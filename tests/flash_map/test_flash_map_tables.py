@@ -6,9 +6,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-import pytest
-
 import fm_data
+import pytest
 from fm_data import BOARDS, DATA, RAW, SETTINGS, expected, load_quiet, raw_args
 
 KEYS = ["id", "node", "node_label", "node_labels", "label_property", "offset", "size",

@@ -7,11 +7,21 @@ from __future__ import annotations
 import errno
 import hashlib
 
+import fm_data
 import pytest
 
-import fm_data
-from flashstack.device.zephyr import flash_get_page_info_by_offs, flash_read, flash_write
-from flashstack.errors import AccessDenied, IntegrityError, InvalidArgument, NotFound, PowerLoss
+from flashstack.device.zephyr import (
+    flash_get_page_info_by_offs,
+    flash_read,
+    flash_write,
+)
+from flashstack.errors import (
+    AccessDenied,
+    IntegrityError,
+    InvalidArgument,
+    NotFound,
+    PowerLoss,
+)
 from flashstack.flash_map import FlashArea, FlashMap, FlashSector
 from flashstack.flash_map import zephyr as z
 
@@ -187,7 +197,7 @@ def test_sha256_vectors_and_argument_checks(fmap):
     assert z.flash_area_check_int_sha256(fa, None) == -errno.EINVAL
     steps = [("match", bytearray.fromhex(SHA512)), ("clen", len(data)), ("off", 0),
              ("rbuf", bytearray(16)), ("rblen", 16)]
-    for i, (field, value) in enumerate(steps):
+    for field, value in steps:
         assert z.flash_area_check_int_sha256(fa, fac) == -errno.EINVAL, field
         setattr(fac, field, value)
     assert z.flash_area_check_int_sha256(fa, fac) == 0

@@ -54,7 +54,7 @@ def test_index_equals_walk_on_damaged_images(seed):
     st = NVSStore(FlashArea(0, 0, S * N, dev, label="storage"))
     st.mount()
     ids = list(range(10))
-    for i in range(rng.randrange(20, 200)):
+    for _ in range(rng.randrange(20, 200)):
         st.write(rng.choice(ids), rng.randbytes(rng.randrange(0, 40)))
     damage(dev, rng, S, N, st.geo.A, rng.randrange(1, 6))
     try:

@@ -15,7 +15,8 @@ from .conftest import area_of, view_of
 
 
 def test_builtin_kinds_in_detection_order():
-    assert stores.names() == ["erased", "mcuboot", "alios-kv", "zephyr-nvs", "llkernel", "littlefs", "raw"]
+    assert stores.names() == ["erased", "mcuboot", "zephyr-zms", "alios-kv", "zephyr-nvs", "llkernel",
+                             "littlefs", "raw"]
 
 
 @pytest.mark.parametrize("alias, name", [("kv", "alios-kv"), ("nvs", "zephyr-nvs"), ("file", "raw"),
@@ -132,7 +133,8 @@ def test_a_new_kind_is_a_build_type_and_torture_target(fake_registered):
 def test_build_types_and_targets_come_from_the_registry():
     from flashstack.build.providers import providers
     from flashstack.torture.targets import targets
-    assert set(providers()) == {"erased", "alios-kv", "zephyr-nvs", "llkernel", "littlefs", "file"}
+    assert set(providers()) == {"erased", "mcuboot", "zephyr-zms", "alios-kv", "zephyr-nvs", "llkernel",
+                                "littlefs", "file"}
     assert set(targets()) == {"kv", "nvs", "settings", "llkernel"}
 
 

@@ -7,8 +7,14 @@ Entry points: :func:`load_board` (built-in name, board TOML, DTS or DTB), :class
 """
 
 from ..flash_map.specs import DeviceSpec, PartitionSpec
-from .loader import (BUILTIN_BOARDS, DEFAULT_BOARD, board_from_devicetree, builtin_path,
-                     load_board, load_board_toml)
+from .loader import (
+                     BUILTIN_BOARDS,
+                     DEFAULT_BOARD,
+                     board_from_devicetree,
+                     builtin_path,
+                     load_board,
+                     load_board_toml,
+)
 from .model import Board, OpenBoard
 
 __all__ = ["load_board", "load_board_toml", "board_from_devicetree", "builtin_path", "Board",

@@ -125,8 +125,8 @@ def _load_path(path: str, include_dirs, device_settings) -> Board:
 
 def board_from_devicetree(path, include_dirs=(), *, device_settings=None, name=None,
                           description: str = "", extra=None) -> Board:
-    """A board from a devicetree file (see :mod:`flashstack.flash_map.devicetree`)."""
-    from ..flash_map.devicetree import load_devicetree
+    """A board from a devicetree file (see :mod:`flashstack.board.devicetree`)."""
+    from .devicetree import load_devicetree
 
     info = load_devicetree(path, include_dirs, device_settings=device_settings)
     stem = os.path.basename(os.fspath(path)).rsplit(".", 1)[0]

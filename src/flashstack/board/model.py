@@ -60,6 +60,35 @@ class Board:
         raise NotFound(f"board {self.name}: no partition {name!r} (partitions: "
                        f"{', '.join(p.name for p in self.partitions)})")
 
+    def with_layout(self, layout, device: str | None = None,
+                    source: str = "--layout") -> "Board":
+        """A copy whose ``device`` (default: the only device) has erase ``layout`` (runs of
+        ``(count, bytes)`` or text ``"4x16K,1x64K,7x128K"``, BL-4); partitions are checked
+        again. Errors: InvalidArgument (EINVAL) when the layout's total differs from the
+        device size or the board has several devices and none is named; NotFound (ENOENT)
+        for an unknown device."""
+        from dataclasses import replace
+
+        from ..flash_map import check_partitions
+        from .soc_layouts import parse_layout
+
+        runs = parse_layout(layout) if isinstance(layout, str) else tuple(tuple(r) for r in layout)
+        if device is None:
+            if len(self.devices) != 1:
+                raise InvalidArgument(f"board {self.name} has {len(self.devices)} flash devices "
+                                      f"({', '.join(d.name for d in self.devices)}): name one "
+                                      "(DEVICE=LAYOUT)")
+            device = self.devices[0].name
+        old = self.device(device)
+        total = sum(c * s for c, s in runs)
+        if total != old.size:
+            raise InvalidArgument(f"board {self.name}: layout {source} covers {total:#x} bytes, "
+                                  f"device {device} has {old.size:#x}")
+        new = replace(old, layout=runs, layout_source=source, layout_known=True)
+        devices = [new if d.name == device else d for d in self.devices]
+        check_partitions(self.partitions, {d.name: d for d in devices})
+        return replace(self, devices=devices)
+
     def to_json(self) -> dict:
         """The board as data: ``partitions`` with the keys of the shared board tables
         (``boards/*.json``: id, node, node_label, node_labels, label_property, offset, size,
@@ -78,6 +107,8 @@ class Board:
             "partitions": [p.to_json() for p in ordered],
             "chosen": dict(self.chosen),
             "node_status": dict(self.node_status or {}),
+            **({"build": build.to_json()} if (build := self.extra.get("zephyr_build")) is not None
+               and hasattr(build, "to_json") else {}),
         }
 
     def open(self, images=None, readonly: bool = False, create: bool = True, *,

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..device import PageLayout
-from ..errors import FlashError, InvalidArgument, NotFound, PowerLoss, errno_name
+from ..errors import FlashError, InvalidArgument, NotFound, errno_name
 from .manifest import Manifest, ManifestError, PartitionEntry, load_manifest
-from .output import HEX_NAME, RECORD_NAME, dumps_record, hex_ranges, hex_text, write_outputs
+from .output import HEX_NAME, RECORD_NAME, dumps_record, extra_outputs, hex_ranges, hex_text, write_outputs
 from .providers import Provider, make_provider
 
 __all__ = ["BuildPlan", "BuildResult", "PlannedPartition", "build", "plan_build", "demo_manifest_path",
@@ -156,8 +156,6 @@ def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
                 part.provider.check(_checked_area(ob, part))
             except ManifestError as exc:
                 problems.extend(exc.problems)
-            except PowerLoss:
-                raise
             except FlashError as exc:
                 problems.append(_flash_problem(part, exc))
         if problems:
@@ -168,7 +166,7 @@ def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
                 continue
             try:
                 part.provider.render(_checked_area(ob, part))
-            except (ManifestError, PowerLoss):
+            except ManifestError:
                 raise
             except FlashError as exc:
                 raise ManifestError(_flash_problem(part, exc)) from exc
@@ -208,7 +206,8 @@ def _record(plan: BuildPlan, images: dict[str, bytes], described: dict, outputs:
             "manifest_sha256": _manifest_sha(plan.manifest), "board": board.name,
             "board_spec": plan.manifest.board, "include_dirs": list(plan.manifest.include_dirs),
             "devices": devices, "partitions": parts,
-            "outputs": {"bin": list(outputs.get("bin", {}).values()), "hex": outputs.get("hex")}}
+            "outputs": {"bin": list(outputs.get("bin", {}).values()), "hex": outputs.get("hex"),
+                        **{k: outputs[k] for k in ("uf2", "base") if k in outputs}}}
 
 
 def _manifest_sha(manifest: Manifest) -> str | None:
@@ -232,14 +231,16 @@ def _hex_segments(plan: BuildPlan, images: dict[str, bytes]) -> list[tuple[int, 
 
 
 def build(manifest: Manifest | str | os.PathLike | None = None, out_dir: str | os.PathLike | None = None,
-          formats: tuple[str, ...] | None = None, board=None) -> BuildResult:
+          formats: tuple[str, ...] | None = None, board=None, *, uf2_family: str | int | None = None,
+          base_hex: str | os.PathLike | None = None) -> BuildResult:
     """Build the flash images a manifest describes.
 
     ``manifest``: a :class:`Manifest`, a path, or None for the built-in demo manifest.
     ``out_dir``: folder for ``<device>.bin`` files, ``image.hex`` and ``build.json`` (None:
     nothing is written). ``formats`` overrides the manifest's ``[output] formats``.
     Raises ManifestError (EINVAL) listing every problem before anything is written; the
-    extras' NotSupported (ENOSYS) when littlefs-python / intelhex are missing.
+    extras' NotSupported (ENOSYS) when littlefs-python / intelhex are missing. ``uf2_family``
+    and ``base_hex`` (a firmware HEX to merge into): see :func:`flashstack.build.output.extra_outputs`.
     """
     if manifest is None:
         manifest = demo_manifest_path()
@@ -256,11 +257,14 @@ def build(manifest: Manifest | str | os.PathLike | None = None, out_dir: str | o
     hex_segments = _hex_segments(plan, images) if "hex" in formats else None
     if hex_segments is not None:
         outputs["hex"] = HEX_NAME
+    more_files, hex_segments = extra_outputs(plan, images, formats, hex_segments, outputs,
+                                             uf2_family=uf2_family, base_hex=base_hex)
     record = _record(plan, images, described, outputs)
     written: list[Path] = []
     if out_dir is not None:
         if hex_segments is not None:
             files[HEX_NAME] = hex_text(hex_segments)
+        files.update(more_files)
         files[RECORD_NAME] = dumps_record(record)
         written = write_outputs(out_dir, files)
     return BuildResult(plan=plan, images=images, record=record, files=written)

@@ -9,7 +9,7 @@ Schema (every path is relative to the manifest's folder)::
     [devices.qspi0]                    # optional per-device settings
     base_address = 0x90000000          # absolute address for the Intel HEX output
     [partitions.<label>]               # node label, label property or id of a partition
-    type = "file" | "erased" | "alios-kv" | "llkernel" | "littlefs" | "zephyr-nvs"
+    type = "file" | "erased" | "alios-kv" | "llkernel" | "littlefs" | "zephyr-nvs" | "zephyr-zms"
     ...                                # type-specific keys (see flashstack.build.providers)
 
 A partition not named is left erased. ``type`` defaults to ``"file"`` when a ``file`` key is
@@ -31,7 +31,7 @@ from ..errors import InvalidArgument
 __all__ = ["Manifest", "PartitionEntry", "ManifestError", "load_manifest", "parse_manifest",
            "decode_value", "parse_hex", "OUTPUT_FORMATS"]
 
-OUTPUT_FORMATS = ("bin", "hex")
+OUTPUT_FORMATS = ("bin", "hex", "uf2")
 _TOP_KEYS = {"board", "include_dirs", "output", "devices", "partitions", "description"}
 _OUTPUT_KEYS = {"formats"}
 _DEVICE_KEYS = {"base_address"}

@@ -30,12 +30,14 @@ COMMANDS: dict[str, str] = {
     "kv": "flashstack.cli.kv:kv",
     "feature": "flashstack.cli.feature:feature",
     "nvs": "flashstack.cli.nvs:nvs",
+    "zms": "flashstack.cli.zms:zms",
     "hal": "flashstack.cli.hal:hal",
     "build": "flashstack.cli.build:build",
     "inspect": "flashstack.cli.inspect:inspect",
     "torture": "flashstack.cli.torture:torture",
     "plan": "flashstack.cli.plan:plan",
     "wear": "flashstack.cli.wear:wear",
+    "report": "flashstack.cli.report:report",
 }
 
 

@@ -10,8 +10,16 @@ from rich.table import Table
 from rich.text import Text
 
 from ..image_info import free_ranges
-from .common import (DEFAULT_BOARD, add_plain_row, board_options, console, emit, human_size,
-                     json_option)
+from .common import (
+    DEFAULT_BOARD,
+    add_plain_row,
+    board_options,
+    console,
+    emit,
+    human_size,
+    json_option,
+    load_board_from,
+)
 
 
 @click.group()
@@ -27,6 +35,8 @@ def board():
       flashstack board show
       flashstack board show nrf52840dk_nrf52840 --json
       flashstack board show my_board.dts -I zephyr/include -I zephyr/dts
+      flashstack board show build/                 # a Zephyr build folder
+      flashstack board show zephyr.dts --layout "4x16K,1x64K,7x128K"
     """
 
 
@@ -41,6 +51,8 @@ def _erase_pages(dev, offset: int, size: int) -> tuple[str, bool]:
 
 
 def _layout_text(dev) -> str:
+    if not dev.layout_known:
+        return "unknown"
     return " + ".join(f"{count} x {human_size(size)}" for count, size in dev.layout)
 
 
@@ -85,6 +97,10 @@ def render_board(b) -> None:
         add_plain_row(dt, d.name, _size(d.size, wide),
                    _layout_text(d), str(d.write_block_size), f"{d.erase_value:#04x}",
                    "-" if d.base_address is None else f"{d.base_address:#x}", d.chip or "-")
+    dt.caption = Text("\n".join(f"{d.name}: erase layout from {d.layout_source}" if d.layout_known else
+                           f"{d.name}: erase layout unknown (partitions need none; give --layout "
+                           "to plan erases)" for d in b.devices if d.layout_source))
+    dt.caption_justify = "left"
     console.print(dt)
 
     pt = _table(f"board {b.name}: partitions", (
@@ -99,7 +115,8 @@ def render_board(b) -> None:
                        _size(end - start, wide), f"{end:#x}", "", "", "", style="dim")
             continue
         d = devices.get(p.device)
-        pages, aligned = _erase_pages(d, p.offset, p.size) if d else ("-", True)
+        known = d is not None and d.layout_known
+        pages, aligned = _erase_pages(d, p.offset, p.size) if known else ("?" if d else "-", True)
         unaligned |= not aligned
         disabled = kind == "disabled"
         add_plain_row(pt, "-" if p.id is None else str(p.id), p.name, p.label or "",
@@ -110,10 +127,30 @@ def render_board(b) -> None:
     if unaligned:
         pt.caption, pt.caption_justify = "! not aligned to erase pages", "left"
     console.print(pt)
+    build = b.extra.get("zephyr_build")
+    if build is not None:
+        _render_build(build.to_json())
+
+
+def _render_build(data: dict) -> None:
+    """The build folder's storage settings, each with its .config line, and sysbuild domains."""
+    t = _table(f"build {data['path']}", (("setting", "left"), ("value", "left"), ("from", "left")))
+    t.add_row(Text("partition ids"), Text(data["partition_ids"]), Text(""))
+    for d in data["id_differences"]:
+        add_plain_row(t, f"id of {d['partition']}", str(d["header"]),
+                      f"header (the computed rule gave {d['computed']})")
+    for key, value in (data["config"] or {}).items():
+        if key == "path" or key.endswith("_source") or value is None:
+            continue
+        add_plain_row(t, key, str(value), data["config"].get(key + "_source") or data["config"]["path"])
+    for d in data["domains"]:
+        default = " (default)" if d["name"] == data["default_domain"] else ""
+        add_plain_row(t, f"domain {d['name']}{default}", d["code_partition"] or "-", d["build_dir"])
+    console.print(t)
 
 
 @board.command("show")
-@click.argument("spec", required=False, metavar="[BOARD|DTS]")
+@click.argument("spec", required=False, metavar="[BOARD|DTS|BUILD_DIR]")
 @board_options(image=False)
 @json_option
 def show(spec, board, include_dir, as_json):
@@ -130,11 +167,14 @@ def show(spec, board, include_dir, as_json):
       flashstack board show rpi_pico
       flashstack board show build/zephyr/zephyr.dts --json
     """
-    from ..board import load_board
+    from ..board.resolve import is_build_dir
 
     if spec and board not in (DEFAULT_BOARD, spec):
         raise click.UsageError(f"two boards given ({spec} and --board {board}); give one")
-    b = load_board(spec or board, include_dirs=tuple(include_dir))
+    if spec and is_build_dir(spec):  # `board show build/` = `board show --build-dir build/`
+        click.get_current_context().meta["flashstack.build_dir"] = spec
+        spec = None
+    b = load_board_from({"board": board, "include_dir": include_dir}, spec)
     emit(b.to_json() if as_json else b, as_json, render_board)
 
 

@@ -15,12 +15,18 @@ __all__ = ["build"]
 @click.argument("manifest", required=False, type=click.Path(dir_okay=False))
 @click.option("--out", "-o", "out_dir", default="build", show_default=True, metavar="DIR",
               help="Output folder (<device>.bin, image.hex, build.json).")
-@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["bin", "hex"]),
+@click.option("--format", "-f", "formats", multiple=True, type=click.Choice(["bin", "hex", "uf2"]),
               help="Output format (repeatable); default: the manifest's [output] formats.")
+@click.option("--uf2-family", default=None, metavar="F",
+              help="UF2 family: rp2040, rp2350-arm-s, rp2350-riscv, ... or a number. Default: from the board name.")
+@click.option("--base", "base_hex", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Firmware Intel HEX (e.g. zephyr.hex) to merge the build into; differing overlaps are refused.")
+@click.option("--units", "units_csv", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CSV of units: one image set per row into OUT/<first column>/, columns fill {placeholders}.")
 @click.option("--check", "check_only", is_flag=True,
               help="Validate and render in memory only; write nothing.")
 @json_option
-def build(manifest, out_dir, formats, check_only, as_json):
+def build(manifest, out_dir, formats, uf2_family, base_hex, units_csv, check_only, as_json):
     """Build the flash images a MANIFEST (TOML) describes.
 
     Without MANIFEST, builds the built-in example for the flashstack-demo board
@@ -33,10 +39,18 @@ def build(manifest, out_dir, formats, check_only, as_json):
       flashstack build                                # the demo, into ./build/
       flashstack build examples/nrf52840dk_nrf52840/manifest.toml -o out/
       flashstack build my.toml --format hex --check   # validate only
+      flashstack build pico.toml -f uf2 -f hex --base zephyr/zephyr.hex -o out/
+      flashstack build factory.toml --units units.csv -o out/   # out/<serial>/...
     """
     from ..build import build as run_build
 
-    result = run_build(manifest, None if check_only else out_dir, formats=tuple(formats) or None)
+    if units_csv is not None:
+        from .build_units import run_units
+        run_units(manifest, units_csv, out_dir, tuple(formats) or None, as_json)
+        return
+
+    result = run_build(manifest, None if check_only else out_dir, formats=tuple(formats) or None,
+                       uf2_family=uf2_family, base_hex=base_hex)
     emit(result.record, as_json, lambda rec: _render(rec, result.files, check_only))
 
 
@@ -47,6 +61,8 @@ def _content(part: dict) -> str:
         return f"file {c['file'].rsplit('/', 1)[-1]} ({c['length']} B)"
     if kind == "alios-kv":
         return f"alios-kv: {len(c.get('keys', []))} keys"
+    if kind == "mcuboot":
+        return f"mcuboot {c.get('version')} ({c.get('state')})"
     if kind == "llkernel":
         return f"llkernel: {len(c.get('features', []))} features / {c['config'].get('max_features')} slots"
     if kind == "littlefs":

@@ -214,6 +214,7 @@ def _decorate(image: bool, image_required: bool):
                                    "files.")(fn)
         fn = click.option("--include-dir", "-I", "include_dir", multiple=True, metavar="DIR",
                           help="Include directory for a raw DTS (repeatable).")(fn)
+        fn = board_source_options(fn)
         fn = click.option("--board", "-b", "board", default=DEFAULT_BOARD, show_default=True,
                           metavar="B", help="Built-in board name, board TOML, DTS or DTB file.")(fn)
         return fn
@@ -235,12 +236,43 @@ def _params(ctx_or_kwargs) -> Mapping[str, Any]:
     return ctx_or_kwargs
 
 
-def load_board_from(ctx_or_kwargs):
-    """The :class:`flashstack.board.Board` named by ``--board``/``-I`` (a Context or kwargs)."""
-    from ..board import load_board
+def _remember(ctx: click.Context, param: click.Parameter, value):
+    if value:
+        ctx.meta[f"flashstack.{param.name}"] = value
+    return value
+
+
+def board_source_options(fn):
+    """``--layout [DEVICE=]COUNTxSIZE,...`` (repeatable) and ``--build-dir DIR``, kept in the
+    click context (no extra keyword arguments); :func:`load_board_from` applies them."""
+    fn = click.option("--layout", "layout", multiple=True, expose_value=False, callback=_remember,
+                      metavar="[DEV=]LAYOUT",
+                      help='Erase layout override, e.g. "4x16K,1x64K,7x128K" (repeatable).')(fn)
+    return click.option("--build-dir", "build_dir", expose_value=False, callback=_remember,
+                        metavar="DIR", type=click.Path(file_okay=False),
+                        help="Zephyr build folder (zephyr/zephyr.dts, .config).")(fn)
+
+
+def board_source() -> dict:
+    """``{"layouts": (...), "build_dir": DIR or None}`` given by :func:`board_source_options`."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    return {"layouts": tuple(meta.get("flashstack.layout", ())),
+            "build_dir": meta.get("flashstack.build_dir")}
+
+
+def load_board_from(ctx_or_kwargs, spec=None):
+    """The :class:`flashstack.board.Board` named by ``spec`` or ``--board``/``-I``, with
+    ``--build-dir`` and ``--layout`` applied (a Context or kwargs)."""
+    from ..board.resolve import resolve_board
 
     p = _params(ctx_or_kwargs)
-    return load_board(p.get("board") or DEFAULT_BOARD, include_dirs=tuple(p.get("include_dir") or ()))
+    src = board_source()
+    name = spec or p.get("board")
+    if src["build_dir"] is not None and name == DEFAULT_BOARD:
+        name = None  # the build folder names the board
+    return resolve_board(name or (None if src["build_dir"] else DEFAULT_BOARD),
+                         tuple(p.get("include_dir") or ()), **src)
 
 
 def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, board=None,
@@ -257,3 +289,33 @@ def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, boar
     image = p.get("image")
     images = None if image is None else image_paths(board, image, must_exist=not create)
     return board.open(images=images, readonly=readonly, create=create, **sim_kwargs)
+
+
+# --- plots and wear files (plan, wear) ----------------------------------------------
+def plot_options(plot_what: str, wear_what: str):
+    """``--plot FILE.svg|.png`` and ``--save-wear FILE.json`` for a sizing command."""
+    def deco(fn):
+        fn = click.option("--save-wear", "save_wear", default=None, metavar="FILE.json",
+                          type=click.Path(dir_okay=False),
+                          help=f"Write {wear_what} as a wear file (for `flashstack report --wear`).")(fn)
+        return click.option("--plot", "plot", default=None, metavar="FILE.svg|.png",
+                            type=click.Path(dir_okay=False),
+                            help=f"Draw {plot_what} (needs the report extra).")(fn)
+    return deco
+
+
+def write_plots(doc: dict, plot: str | None, wear_doc: dict | None, save_wear: str | None,
+                plotter: str) -> None:
+    """Write ``--plot`` (``flashstack.report.plots.<plotter>`` of ``doc``) and ``--save-wear``
+    (``wear_doc``: a candidate with ``page_cycles``). EINVAL when there is nothing to save."""
+    if plot:
+        from ..report import plots
+
+        getattr(plots, plotter)(doc, plot)
+    if save_wear:
+        if not wear_doc or not wear_doc.get("page_cycles"):
+            raise InvalidArgument("--save-wear: no measured candidate, so no wear to save")
+        tmp = save_wear + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(wear_doc, f, indent=1)
+        os.replace(tmp, save_wear)

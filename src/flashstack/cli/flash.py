@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import click
 
-from ..errors import FlashError, NotFound, PowerLoss
+from ..errors import FlashError, NotFound
 from ..flash_map import FlashArea
 from .common import INT, board_options, console, emit, fail, hexdump, json_option, open_board, parse_value
 
@@ -81,7 +81,7 @@ def _naming(area, what: str, off: int):
     try:
         yield
     except FlashError as exc:
-        if isinstance(exc, PowerLoss) or area.name in str(exc):
+        if area.name in str(exc):
             raise
         fail(f"{what} {area.name} at {off:#x}: {exc}")
 

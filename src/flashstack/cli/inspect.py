@@ -25,8 +25,18 @@ _HEALTH = {"ok": "green", "warning": "yellow", "error": "red", "unknown": "dim"}
               help="Build record (build.json) giving board and partition configurations.")
 @click.option("--partition", "-p", default=None, metavar="P", help="Only this partition.")
 @click.option("--details", is_flag=True, help="Full dump of the partition (with --partition).")
+@click.option("--mcuboot", "mcuboot_pairs", multiple=True, metavar="P,S[,SC]",
+              help="MCUboot image pair: primary,secondary[,scratch] partitions (repeatable). "
+                   "Default: slot0_partition/slot1_partition, ... and scratch_partition.")
+@click.option("--mcuboot-mode", type=click.Choice(["swap-move", "swap-scratch", "swap-offset"]), default=None,
+              help="Bootloader upgrade mode. Default: guessed from the flash map (reported as guessed).")
+@click.option("--mcuboot-max-sectors", type=int, default=None, metavar="N",
+              help="MCUBOOT_MAX_IMG_SECTORS. Default: Zephyr's auto rule (slot size / sector size).")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Public key (PEM) to verify MCUboot image signatures with (needs imgtool).")
 @json_option
-def inspect(images, board, include_dir, record, partition, details, as_json):
+def inspect(images, board, include_dir, record, partition, details, mcuboot_pairs, mcuboot_mode,
+            mcuboot_max_sectors, key, as_json):
     """Identify and summarise what every partition of IMAGES holds.
 
     IMAGES are raw images (one per device, or <device>.bin in a folder) or Intel
@@ -40,13 +50,17 @@ def inspect(images, board, include_dir, record, partition, details, as_json):
       flashstack inspect dump.bin --board nrf52840dk_nrf52840
       flashstack inspect build/ -p storage_partition --details
       flashstack inspect dump.bin                     # no board: scan for headers
+      flashstack inspect dump.bin -b nrf52840dk_nrf52840 --mcuboot-mode swap-move --key root.pub
     """
     from ..inspect import inspect_images
+    from ..inspect.mcuboot import PairOptions
 
     if details and partition is None:
         fail("--details needs --partition P")
+    pairs = tuple(tuple(x.strip() for x in p.split(",")) for p in mcuboot_pairs)
+    opts = PairOptions(pairs=pairs, mode=mcuboot_mode, max_img_sectors=mcuboot_max_sectors, key=key)
     report = inspect_images(images, board=board, include_dirs=include_dir, record=record,
-                            details=details, partition=partition)
+                            details=details, partition=partition, mcuboot=opts)
     if report.get("board") is None:
         emit(report, as_json, _render_scan)
     else:
@@ -76,6 +90,26 @@ def _render(report: dict, details: bool) -> None:
             console.print(Text(f"{p['partition']}: {problem}", style=_HEALTH[p["health"]]), soft_wrap=True)
         if details:
             _details(p)
+    for pair in report.get("mcuboot", []):
+        _render_mcuboot_pair(pair)
+
+
+def _render_mcuboot_pair(pair: dict) -> None:
+    """One line per slot (version, hash, mcumgr flags) and the next-boot line."""
+    cfg = pair["config"]
+    guessed = ", ".join(f"{k} {v}" for k, v in cfg["source"].items())
+    console.print(Text(f"MCUboot image {pair['image_index']}: {cfg['mode']}, BOOT_MAX_ALIGN {cfg['max_align']}, "
+                       f"{cfg['max_img_sectors']} sectors ({guessed})"), soft_wrap=True)
+    for name, slot in pair["slots"].items():
+        img, t = slot.get("image"), slot["trailer"]
+        flags = " ".join(k for k, v in slot.get("flags", {}).items() if v) or "-"
+        what = (f"{img['version']} hash {(img['hash'] or '')[:16]} signature {img['signature']}" if img
+                else "no image")
+        console.print(Text(f"  {name} {slot['partition']}: {what}; flags {flags}; trailer magic {t['magic']}, "
+                           f"image_ok {t['image_ok']}, copy_done {t['copy_done']}"), soft_wrap=True)
+    console.print(Text(f"  {pair['summary']}", style="red" if pair["problems"] else "green"), soft_wrap=True)
+    for problem in pair["problems"]:
+        console.print(Text(f"  problem: {problem}", style="yellow"), soft_wrap=True)
 
 
 def _details(p: dict) -> None:
@@ -99,6 +133,14 @@ def _details(p: dict) -> None:
             _print_table("Settings", ("name", ("value (hex)", {"overflow": "fold"})),
                          list(nvs["settings"].items()))
         _layer_dump("nvs", p, nvs.get("scan"))
+    elif kind == "zephyr-zms":
+        zms = p["zms"]
+        _print_table("ZMS ids", ("id", ("value (hex)", {"overflow": "fold"})),
+                     [(f"{int(i):#x}", v) for i, v in zms["items"].items()])
+        if zms.get("settings"):
+            _print_table("Settings", ("name", ("value (hex)", {"overflow": "fold"})),
+                         list(zms["settings"].items()))
+        _layer_dump("zms", p, zms.get("scan"))
     elif kind == "littlefs":
         _print_table("files", ("path", ("size", {"justify": "right"})),
                      [(f["path"], str(f["size"])) for f in p["littlefs"].get("file_list", [])])
@@ -164,7 +206,8 @@ def _render_scan(report: dict) -> None:
                       str(s["rom_size"]) if used else "", f"{s['ram_address']:#x}" if used else "",
                       str(s["ram_size"]) if used else "")
         console.print(t)
-    for key, title in (("littlefs", "littlefs superblocks"), ("mcuboot", "MCUboot images")):
-        for item in report[key]:
+    for key, title in (("littlefs", "littlefs superblocks"), ("mcuboot", "MCUboot images"),
+                       ("zms_stores", "Zephyr ZMS")):
+        for item in report.get(key, ()):
             console.print(f"{title}: " + ", ".join(f"{k}={v:#x}" if k == "offset" else f"{k}={v}"
                                                    for k, v in item.items()), markup=False)

@@ -10,11 +10,16 @@ itself.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ..errors import InvalidArgument, NotFound
 from . import common
 from .common import INT, add_plain_row, board_options, console, emit, fail, json_option, parse_value
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 
 def open_board(kw, readonly: bool):
@@ -220,7 +225,7 @@ def dump_cmd(as_json, **kw):
 _VERDICT_STYLE = {"ok": "green", "recoverable": "yellow", "data loss": "red", "blank": "cyan"}
 
 
-def _literal(*parts) -> "Text":
+def _literal(*parts) -> Text:
     """One line of literal text (keys, values and partition names are data, never rich markup);
     ``parts`` are strings or ``(string, style)`` pairs."""
     from rich.text import Text

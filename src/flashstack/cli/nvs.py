@@ -36,56 +36,101 @@ def nvs():
 
 
 def _geometry_options(fn):
-    fn = click.option("--data-crc", is_flag=True, help="Values carry a CRC-32 (CONFIG_NVS_DATA_CRC).")(fn)
-    fn = click.option("--sector-count", type=INT, help="NVS sectors (default: fill the partition).")(fn)
-    fn = click.option("--sector-size", type=INT, help="NVS sector size in bytes (default: erase page).")(fn)
+    fn = click.option("--data-crc", is_flag=True,
+                      help="Values carry a CRC-32 (CONFIG_NVS_DATA_CRC / CONFIG_ZMS_DATA_CRC).")(fn)
+    fn = click.option("--sector-count", type=INT, help="Sectors (default: fill the partition).")(fn)
+    fn = click.option("--sector-size", type=INT, help="Sector size in bytes (default: erase page).")(fn)
     return fn
 
 
 _settings_option = click.option("--settings", "use_settings", is_flag=True,
-                                help="Address values by Zephyr setting name (Settings on NVS).")
+                                help="Address values by Zephyr setting name (Settings on the store).")
+
+
+class StoreKind:
+    """What the commands of this module need from a Zephyr id/value store. ``nvs`` is
+    :data:`NVS_KIND`; :mod:`flashstack.cli.zms` reuses every command with its own kind
+    (``ctx.meta[KIND_KEY]``), so both command families share one implementation."""
+
+    name = "nvs"
+    title = "Zephyr NVS"
+    id_max = 0xFFFE
+    id_width = 6            # "0x%04x"
+
+    def settings_geometry(self, area):
+        from ..nvs.settings import settings_geometry
+        return settings_geometry(area)
+
+    def open_copy(self, area, s, n, data_crc):
+        from ..nvs import mount_copy
+        return mount_copy(area, s, n, data_crc)
+
+    def looks_like(self, area, s) -> bool:
+        from ..nvs import looks_like_nvs
+        return looks_like_nvs(area, s)
+
+    def open_store(self, area, s, n, data_crc):
+        from ..nvs import NVSStore
+        st = NVSStore(area, s, n, data_crc)
+        st.mount()
+        return st
+
+    def settings(self, store):
+        from ..nvs import NVSSettings
+        return NVSSettings(store)
+
+    def scan(self, area, s, n, data_crc):
+        from ..nvs import scan
+        return scan(area, s, n, data_crc)
+
+    def render_dump(self, r: dict) -> None:
+        _render_dump(r)
+
+
+NVS_KIND = StoreKind()
+KIND_KEY = "flashstack.cli.store_kind"
+
+
+def _kind() -> StoreKind:
+    return _ctx().meta.get(KIND_KEY, NVS_KIND)
 
 
 def _geometry(area, sector_size, sector_count, use_settings):
     if use_settings and sector_count is None:
-        from ..nvs.settings import settings_geometry
-        s, n = settings_geometry(area)
+        s, n = _kind().settings_geometry(area)
         return sector_size or s, n
     return sector_size, sector_count
 
 
 def _parse_id(text) -> int:
     value = parse_int(text)
-    if not 0 <= value <= 0xFFFE:
-        raise InvalidArgument(f"NVS id {text!r} outside 0..0xfffe")
+    k = _kind()
+    if not 0 <= value <= k.id_max:
+        raise InvalidArgument(f"{k.title} id {text!r} outside 0..{k.id_max:#x}")
     return value
 
 
 def _readonly_store(area, sector_size, sector_count, data_crc, use_settings):
-    from ..nvs import mount_copy
     s, n = _geometry(area, sector_size, sector_count, use_settings)
-    return mount_copy(area, s, n, data_crc)
+    return _kind().open_copy(area, s, n, data_crc)
 
 
 def _writable_store(area, sector_size, sector_count, data_crc, use_settings, force):
-    from ..nvs import NVSStore, looks_like_nvs
+    k = _kind()
     if area.read_only:
         if not force:
             fail(f"partition {area.name} is read-only; pass --force to modify it anyway")
         area = area.privileged()
     s, n = _geometry(area, sector_size, sector_count, use_settings)
     erased = area.read(0, area.size) == bytes([area.erased_val]) * area.size
-    if not (erased or force or looks_like_nvs(area, s)):
-        fail(f"partition {area.name} is neither erased nor Zephyr NVS (check --sector-size, "
+    if not (erased or force or k.looks_like(area, s)):
+        fail(f"partition {area.name} is neither erased nor {k.title} (check --sector-size, "
              "or pass --force to mount it anyway)")
-    st = NVSStore(area, s, n, data_crc)
-    st.mount()
-    return st
+    return k.open_store(area, s, n, data_crc)
 
 
 def _settings(store):
-    from ..nvs import NVSSettings
-    s = NVSSettings(store)
+    s = _kind().settings(store)
     s.init()
     return s
 
@@ -145,7 +190,7 @@ def read(board, include_dir, image, partition, key, use_settings, cnt, output, s
 
 # --- write / delete ----------------------------------------------------------------------
 _FORCE = click.option("--force", is_flag=True,
-                      help="Mount a partition that does not look like NVS, or a read-only one.")
+                      help="Mount a partition that does not look like the store, or a read-only one.")
 
 
 @nvs.command("write", short_help="Store a value under an id or setting name.")
@@ -162,10 +207,10 @@ _FORCE = click.option("--force", is_flag=True,
 def write(board, include_dir, image, partition, key, use_settings, text, hex_, file, force,
           sector_size, sector_count, data_crc, as_json):
     """Write a value (exactly one of --data, --hex, --file). An erased partition becomes a
-    fresh NVS store. An unchanged value writes nothing."""
+    fresh store. An unchanged value writes nothing."""
     value = parse_value(text=text, hex=hex_, file=file)
     if not value:
-        fail("an empty value is a delete; use 'flashstack nvs delete'")
+        fail(f"an empty value is a delete; use 'flashstack {_kind().name} delete'")
     with open_board(_ctx(), readonly=False) as ob:
         area = ob.area(partition)
         st = _writable_store(area, sector_size, sector_count, data_crc, use_settings, force)
@@ -209,12 +254,14 @@ def delete(board, include_dir, image, partition, key, use_settings, force, secto
 def _content(area, sector_size, sector_count, data_crc, use_settings) -> dict:
     st = _readonly_store(area, sector_size, sector_count, data_crc, use_settings)
     geometry = st.geo.to_dict()
+    kind = _kind()
     if use_settings:
         values = dict(_settings(st).items())
-        return {"partition": area.name, "format": "zephyr-settings-nvs", "geometry": geometry,
+        return {"partition": area.name, "format": f"zephyr-settings-{kind.name}",
+                "geometry": geometry,
                 "settings": {k: v.hex() for k, v in sorted(values.items())}}
-    return {"partition": area.name, "format": "zephyr-nvs", "geometry": geometry,
-            "items": {f"{k:#06x}": v.hex() for k, v in st.items()}}
+    return {"partition": area.name, "format": f"zephyr-{kind.name}", "geometry": geometry,
+            "items": {f"{k:#0{kind.id_width}x}": v.hex() for k, v in st.items()}}
 
 
 @nvs.command("list", short_help="List live ids (or settings) with their values.")
@@ -270,15 +317,6 @@ def export(board, include_dir, image, partition, use_settings, output, sector_si
          lambda r: console.print(f"exported {count} entries to {output}", soft_wrap=True))
 
 
-def _value_of(key, v) -> bytes:
-    if isinstance(v, str):
-        return parse_value(hex=v)
-    if isinstance(v, dict) and len(v) == 1 and next(iter(v)) in ("hex", "text"):
-        return parse_value(hex=v["hex"]) if "hex" in v else v["text"].encode("utf-8")
-    raise InvalidArgument(f"import: value of {key!r} must be a hex string, {{'hex': ...}} "
-                          "or {'text': ...}")
-
-
 @nvs.command("import", short_help="Write ids or settings from a JSON file.")
 @board_options(image_required=True)
 @click.argument("partition")
@@ -289,26 +327,20 @@ def _value_of(key, v) -> bytes:
 def import_(board, include_dir, image, partition, file, force, sector_size, sector_count,
             data_crc, as_json):
     """Write every entry of FILE: {"items": {"<id>": "<hex>"}} and/or
-    {"settings": {"<name>": "<hex>"}} (values may also be {"text": "..."})."""
-    with open(file) as f:
-        try:
-            doc = json.load(f)
-        except json.JSONDecodeError as exc:
-            raise InvalidArgument(f"{file}: not JSON ({exc.msg} at line {exc.lineno})") from None
-    items = {_parse_id(k): _value_of(k, v) for k, v in (doc.get("items") or {}).items()}
-    named = {k: _value_of(k, v) for k, v in (doc.get("settings") or {}).items()}
-    if not items and not named:
-        fail(f"{file}: no 'items' or 'settings' to import")
+    {"settings": {"<name>": "<hex>"}} (values may also be {"text": "..."}). All or nothing:
+    the whole file is validated and applied to a copy of the partition before the image is
+    written."""
+    from .nvs_import import import_all_or_nothing, parse_import
+    with open(file, "rb") as f:
+        doc = parse_import(f.read(), str(file), _kind().id_max)
     with open_board(_ctx(), readonly=False) as ob:
         area = ob.area(partition)
-        st = _writable_store(area, sector_size, sector_count, data_crc, bool(named), force)
-        written = sum(1 for k, v in items.items() if st.write(k, v))
-        if named:
-            s = _settings(st)
-            for k, v in named.items():
-                s.save(k, v)
-        result = {"partition": area.name, "items": len(items), "settings": len(named),
-                  "written": written + len(named)}
+
+        def open_store(a):
+            return _writable_store(a, sector_size, sector_count, data_crc, bool(doc.settings), force)
+        _, written = import_all_or_nothing(area, open_store, doc, _settings)
+        result = {"partition": area.name, "items": len(doc.items), "settings": len(doc.settings),
+                  "written": written}
     emit(result, as_json, lambda r: console.print(
         f"imported {r['items']} ids and {r['settings']} settings into {r['partition']}",
         soft_wrap=True))
@@ -323,13 +355,13 @@ def import_(board, include_dir, image, partition, file, force, sector_size, sect
 def dump(board, include_dir, image, partition, sector_size, sector_count, data_crc, as_json):
     """Analyse the partition without writing it: sectors (open/closed, gc_done), every ATE
     (id, offset, length, CRC, valid/deleted/superseded/corrupt) and a verdict."""
-    from ..nvs import scan
+    kind = _kind()
     with open_board(_ctx(), readonly=True) as ob:
         area = ob.area(partition)
-        report = scan(area, sector_size, sector_count, data_crc)
+        report = kind.scan(area, sector_size, sector_count, data_crc)
         name = area.name
     result = {"partition": name, **report.to_dict()}
-    emit(result, as_json, _render_dump)
+    emit(result, as_json, kind.render_dump)
 
 
 def _render_dump(r: dict) -> None:

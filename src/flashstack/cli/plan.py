@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import console, emit, fail, json_option, parse_int
+from .common import console, emit, fail, json_option, parse_int, plot_options, write_plots
 
 
 def _store_choice() -> click.Choice:
@@ -81,8 +81,9 @@ def _years(x):
               help="Largest partition to consider (default 64 erase units).")
 @click.option("--unit-size", type=parse_int, default=None, metavar="BYTES",
               help="KV block / NVS sector size (default: the chip's erase page, >= 4 KiB for AliOS KV).")
+@plot_options("lifetime against partition size", "the recommended size's erase count per page")
 @json_option
-def plan(as_json, years, max_size, unit_size, **kw):
+def plan(as_json, years, max_size, unit_size, plot, save_wear, **kw):
     """Find the smallest partition that holds the live set and lasts --years.
 
     Each candidate size is measured, not estimated: the real store runs the write pattern on a
@@ -97,6 +98,7 @@ def plan(as_json, years, max_size, unit_size, **kw):
     Examples:
       flashstack plan --store alios-kv --chip w25q128jv --keys 20 --samples 500 --years 10
       flashstack plan --store zephyr-nvs --board flashstack-demo -p storage_partition --keys 10 --samples 300
+      flashstack plan --keys 20 --samples 500 --plot plan.svg --save-wear wear.json
     """
     from rich.progress import Progress
 
@@ -113,6 +115,7 @@ def plan(as_json, years, max_size, unit_size, **kw):
                           sample_writes=kw["samples"],
                           seed=kw["seed"], progress=lambda d, t: bar.update(task, completed=d, total=t))
     data = report.to_json()
+    write_plots(data, plot, data["recommended"], save_wear, "plot_plan")
     for c in data["candidates"]:
         c.pop("page_cycles", None)
     if data["recommended"]:

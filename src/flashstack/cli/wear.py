@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
-from .common import console, emit, fail, json_option, parse_int
+from .common import console, emit, fail, json_option, parse_int, plot_options, write_plots
 from .plan import _workload, _years, board_geometry, workload_options
 
 
@@ -15,8 +15,9 @@ from .plan import _workload, _years, board_geometry, workload_options
               help="Partition size [8192, or the size of --board/-p].")
 @click.option("--unit-size", type=parse_int, default=None, metavar="BYTES",
               help="KV block / NVS sector size [the smallest the store accepts on the chip].")
+@plot_options("erase count per page", "the erase count per page")
 @json_option
-def wear(as_json, size, unit_size, **kw):
+def wear(as_json, size, unit_size, plot, save_wear, **kw):
     """Simulate the write pattern on one partition and show the erase count of every page.
 
     The unit must be one the store accepts (a whole number of erase pages, at least the
@@ -27,6 +28,7 @@ def wear(as_json, size, unit_size, **kw):
     Examples:
       flashstack wear --store zephyr-nvs --size 0x3000 --unit-size 0x1000 --keys 20 --samples 500
       flashstack wear --store alios-kv --board flashstack-demo -p storage_partition --keys 10 --samples 300
+      flashstack wear --keys 20 --samples 500 --plot wear.svg --save-wear wear.json
     """
     from ..device import chips
     from ..plan import measure
@@ -47,11 +49,12 @@ def wear(as_json, size, unit_size, **kw):
     if unit_size < 1 or size < unit_size or size % unit_size:
         # measuring a smaller partition than the one asked for would be a silent wrong answer
         fail(f"--size {size:#x} is not a whole number of --unit-size {unit_size:#x} units")
-    chip = chips.lookup(kw["chip"])
     cand = measure(kw["store"], size // unit_size, unit_size, _workload(kw),
-                   write_block=geo.get("write_block") or chip.write_block_size, rated_cycles=chip.rated_cycles or 100_000,
+                   write_block=geo.get("write_block") or chip.write_block_size,
+                   rated_cycles=chip.rated_cycles or 100_000,
                    sample_writes=kw["samples"], seed=kw["seed"])
     from dataclasses import asdict
+    write_plots(asdict(cand), plot, asdict(cand), save_wear, "plot_wear")
     emit(asdict(cand), as_json, lambda _: _render(cand, kw["samples"]))
 
 

@@ -26,7 +26,10 @@ class DeviceSpec:
     """A flash device: ``name``, ``size`` bytes, ``layout`` runs of ``(count, page bytes)``,
     ``write_block_size``, ``erase_value``, ``program_page_size``, ``base_address`` (absolute
     address of byte 0 when memory-mapped, else None), ``chip`` key (timing, rated cycles),
-    ``node`` (devicetree path of the MTD device node, if any)."""
+    ``node`` (devicetree path of the MTD device node, if any), ``layout_source`` (where the
+    erase layout came from, e.g. ``"devicetree erase-block-size"``; None when not recorded),
+    ``layout_known`` (False: the erase layout is unknown and ``layout`` is one page spanning
+    the device, enough to read and to show partitions, not to plan erases)."""
 
     name: str
     size: int
@@ -37,6 +40,8 @@ class DeviceSpec:
     base_address: int | None = None
     chip: str | None = None
     node: str | None = None
+    layout_source: str | None = field(default=None, compare=False)
+    layout_known: bool = True
 
     def __post_init__(self):
         layout = tuple((int(c), int(s)) for c, s in self.layout)
@@ -73,7 +78,8 @@ class DeviceSpec:
         return {"name": self.name, "size": self.size, "layout": [list(r) for r in self.layout],
                 "write_block_size": self.write_block_size, "erase_value": self.erase_value,
                 "program_page_size": self.program_page_size, "base_address": self.base_address,
-                "chip": self.chip, "node": self.node}
+                "chip": self.chip, "node": self.node, "layout_source": self.layout_source,
+                "layout_known": self.layout_known}
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,7 @@ def check_partitions(partitions, devices: Mapping[str, DeviceSpec]) -> None:
             raise InvalidArgument(f"{_where(p)}: {p.offset:#x}+{p.size:#x} lies past the end of "
                                   f"device {d.name} ({d.size:#x} bytes)")
         lay = d.page_layout
-        if not (lay.is_boundary(p.offset) and lay.is_boundary(p.end)):
+        if d.layout_known and not (lay.is_boundary(p.offset) and lay.is_boundary(p.end)):
             warnings.warn(f"{_where(p)}: {p.offset:#x}+{p.size:#x} is not aligned to the erase "
                           f"pages of {d.name}", PartitionWarning, stacklevel=3)
     ps = list(partitions)

@@ -51,7 +51,7 @@ def import_linuxhost(hal: HalFlash, directory: str, pid: int | None = None) -> l
         if len(data) > area.size:
             raise InvalidArgument(f"{path}: {len(data)} bytes, partition {hal._pname(p)} has {area.size}")
         plan.append((p, area, data + b"\xff" * (area.size - len(data))))
-    for p, area, data in plan:
+    for _p, area, data in plan:
         priv = area.privileged()
         priv.flatten(0, area.size)
         priv.write(0, data)

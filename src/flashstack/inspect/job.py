@@ -150,7 +150,7 @@ def _record_parts(record: dict | None) -> dict[str, dict]:
 
 
 def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike | dict | None = None,
-                   details: bool = False, partition: str | None = None) -> dict:
+                   details: bool = False, partition: str | None = None, mcuboot=None) -> dict:
     """Inspect images (paths of raw/HEX files or build folders) on ``board`` (a Board, a
     board spec string, or None to take it from the build record).
 
@@ -158,7 +158,8 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
     ``partition`` only that partition (and ``details`` adds the full dump). A partition on a
     device that got no image is reported as kind ``"absent"`` (health ``"unknown"``,
     ``sha256`` None, no ``matches_build``). Without a board and record, a single image is
-    scanned boardless (:func:`flashstack.inspect.scan.scan_image`).
+    scanned boardless (:func:`flashstack.inspect.scan.scan_image`). MCUboot image pairs are
+    reported under ``"mcuboot"`` (``mcuboot``: :class:`flashstack.inspect.mcuboot.PairOptions`).
     """
     paths = [Path(p) for p in paths]
     if not paths:
@@ -200,9 +201,15 @@ def inspect_images(paths, board=None, include_dirs=(), record: str | os.PathLike
                 # what a support engineer asks first: is this partition still as built?
                 report["matches_build"] = entry.get("sha256") == report["sha256"]
             reports.append(report)
-    return {"board": board.name, "record": bool(record), "notes": notes,
+        pairs = _mcuboot_pairs(ob.flash_map, mcuboot, set(images)) if partition is None else []
+    return {"board": board.name, "record": bool(record), "notes": notes, **({"mcuboot": pairs} if pairs else {}),
             "images": {n: {"size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in images.items()},
             "partitions": reports}
+
+
+def _mcuboot_pairs(flash_map, opts, devices) -> list[dict]:
+    from .mcuboot import mcuboot_pairs
+    return mcuboot_pairs(flash_map, opts, devices)
 
 
 def _load_record(path: str | os.PathLike) -> dict:

@@ -1,135 +1,238 @@
-"""MCUboot image headers and TLVs (read side, plus a minimal hash-only image maker for tests).
+"""MCUboot image pairs in an inspect report: each slot's image and trailer, the flags
+``mcumgr image list`` would show, the swap the trailers request, an interrupted swap's
+progress and what the next boot does (decoding lives in :mod:`flashstack.mcuboot`).
 
-Format (mcu-tools/mcuboot ``boot/bootutil/include/bootutil/image.h``): a 32-byte header
-``<IIHHII BBHI I`` = magic 0x96f3b83d, load address, header size, protected TLV size, image
-size, flags, version (major, minor, revision, build number), padding; then the image; then
-an optional protected TLV area (info magic 0x6908) and the TLV area (info magic 0x6907), each
-starting with ``<HH`` (magic, total length including the info) followed by ``<HH`` (type,
-length) TLVs. The SHA-256 TLV (type 0x10) covers the header, the image and the protected TLV
-area. All offsets here are relative to the slot (partition) start.
+Pairs are found by Zephyr's partition labels (``slot0_partition`` / ``slot1_partition`` for
+image 0, ``slot2_partition`` / ``slot3_partition`` for image 1, …, ``scratch_partition``) or
+given explicitly. The bootloader's compile-time options are not on flash: each one is
+resolved and reported with its source (docs/mcuboot-trailer.md MCB-CFG-1).
 """
 
 from __future__ import annotations
 
-import hashlib
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-__all__ = ["IMAGE_MAGIC", "TLV_INFO_MAGIC", "TLV_PROT_INFO_MAGIC", "TLV_NAMES", "BOOT_MAGIC",
-           "McubootImage", "parse_image", "make_image"]
+from ..errors import InvalidArgument
+from ..mcuboot import (
+    MODES,
+    BootConfig,
+    SwapType,
+    area_layout,
+    detect_max_align,
+    image_problems,
+    max_image_size,
+    parse_image,
+    predict_boot,
+    read_boot_status,
+    read_swap_state,
+    swap_type,
+)
 
-IMAGE_MAGIC = 0x96F3B83D
-TLV_INFO_MAGIC = 0x6907
-TLV_PROT_INFO_MAGIC = 0x6908
-HEADER = struct.Struct("<IIHHII BBHI I")
-TLV_SHA256, TLV_SHA384, TLV_SHA512 = 0x10, 0x11, 0x12
-TLV_NAMES = {0x01: "KEYHASH", 0x02: "PUBKEY", 0x10: "SHA256", 0x11: "SHA384", 0x12: "SHA512",
-             0x20: "RSA2048_PSS", 0x21: "ECDSA224", 0x22: "ECDSA_SIG", 0x23: "RSA3072_PSS",
-             0x24: "ED25519", 0x25: "SIG_PURE", 0x30: "ENC_RSA2048", 0x31: "ENC_KW", 0x32: "ENC_EC256",
-             0x33: "ENC_X25519", 0x40: "DEPENDENCY", 0x50: "SEC_CNT", 0x60: "BOOT_RECORD"}
-FLAG_NAMES = {0x01: "PIC", 0x04: "ENCRYPTED_AES128", 0x08: "ENCRYPTED_AES256", 0x10: "NON_BOOTABLE",
-              0x20: "RAM_LOAD", 0x100: "ROM_FIXED"}
-#: image trailer magic (the last 16 bytes of a slot with a pending/confirmed swap state)
-BOOT_MAGIC = struct.pack("<4I", 0xF395C277, 0x7FEFD260, 0x0F505235, 0x8079B62C)
-_HASHES = {TLV_SHA256: hashlib.sha256, TLV_SHA384: hashlib.sha384, TLV_SHA512: hashlib.sha512}
-
-
-@dataclass
-class McubootImage:
-    """A decoded image header and its TLVs. ``hash_ok`` is None when no hash TLV was found;
-    ``problems`` lists what could not be decoded (truncated areas, bad TLV magics)."""
-
-    load_address: int
-    header_size: int
-    protected_tlv_size: int
-    image_size: int
-    flags: int
-    version: str
-    tlvs: list[dict] = field(default_factory=list)
-    hash_type: str | None = None
-    hash_ok: bool | None = None
-    total_size: int = 0
-    trailer_magic: bool = False
-    problems: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return {"version": self.version, "image_size": self.image_size, "header_size": self.header_size,
-                "load_address": self.load_address, "flags": [n for b, n in FLAG_NAMES.items() if self.flags & b],
-                "protected_tlv_size": self.protected_tlv_size, "tlvs": self.tlvs,
-                "hash": self.hash_type, "hash_ok": self.hash_ok, "total_size": self.total_size,
-                "trailer_magic": self.trailer_magic, "problems": self.problems}
+__all__ = ["PairOptions", "find_pairs", "mcuboot_pairs", "pair_report", "summary_line"]
 
 
-def parse_image(data: bytes) -> McubootImage | None:
-    """Decode the MCUboot image at the start of ``data`` (a slot's bytes); None when the
-    header magic is absent. Never raises on damaged images: problems are recorded."""
-    if len(data) < HEADER.size or int.from_bytes(data[:4], "little") != IMAGE_MAGIC:
-        return None
-    (_, load, hdr_size, prot_size, img_size, flags, major, minor, rev, build, _) = HEADER.unpack_from(data)
-    img = McubootImage(load_address=load, header_size=hdr_size, protected_tlv_size=prot_size,
-                       image_size=img_size, flags=flags, version=f"{major}.{minor}.{rev}+{build}")
-    img.trailer_magic = data[-16:] == BOOT_MAGIC
-    signed_end = hdr_size + img_size + prot_size
-    pos = hdr_size + img_size
-    if hdr_size < HEADER.size or signed_end > len(data):
-        img.problems.append(f"header size {hdr_size} + image size {img_size} + protected TLVs "
-                            f"{prot_size} exceed the slot ({len(data)} bytes)")
-        return img
-    if prot_size:
-        pos = _read_tlv_area(data, pos, TLV_PROT_INFO_MAGIC, img, protected=True)
-        if pos != signed_end and not img.problems:
-            img.problems.append(f"protected TLV area ends at {pos:#x}, header says {signed_end:#x}")
-        pos = signed_end
-    pos = _read_tlv_area(data, pos, TLV_INFO_MAGIC, img, protected=False)
-    img.total_size = pos
-    for t in img.tlvs:
-        if t["type"] in _HASHES and img.hash_type is None:
-            img.hash_type = TLV_NAMES[t["type"]]
-            digest = _HASHES[t["type"]](data[:signed_end]).hexdigest()
-            img.hash_ok = digest == t["value_hex"]
-    return img
+@dataclass(frozen=True)
+class PairOptions:
+    """User choices for the MCUboot report: explicit ``pairs`` of partition names
+    ``(primary, secondary[, scratch])``, ``mode``, ``max_img_sectors``, and ``key`` (a public
+    key file to verify signatures with; needs the ``mcuboot`` extra)."""
+
+    pairs: tuple[tuple[str, ...], ...] = ()
+    mode: str | None = None
+    max_img_sectors: int | None = None
+    key: str | None = None
 
 
-def _read_tlv_area(data: bytes, pos: int, magic: int, img: McubootImage, protected: bool) -> int:
-    if pos + 4 > len(data):
-        img.problems.append(f"TLV info at {pos:#x} is past the slot end")
-        return pos
-    found, total = struct.unpack_from("<HH", data, pos)
-    if found != magic:
-        img.problems.append(f"no {'protected ' if protected else ''}TLV info magic {magic:#06x} "
-                            f"at {pos:#x} (found {found:#06x})")
-        return pos
-    end = pos + total
-    if end > len(data) or total < 4:
-        img.problems.append(f"TLV area at {pos:#x} of {total} bytes runs past the slot end")
-        return pos
-    p = pos + 4
-    while p + 4 <= end:
-        kind, length = struct.unpack_from("<HH", data, p)
-        if p + 4 + length > end:
-            img.problems.append(f"TLV type {kind:#x} at {p:#x} runs past its area")
+def _by_name(flash_map) -> dict:
+    out: dict = {}
+    for area in flash_map:
+        for name in (area.name, area.label, *area.node_labels):
+            if name:
+                out.setdefault(name, area)
+    return out
+
+
+def find_pairs(flash_map, opts: PairOptions) -> list[tuple]:
+    """``[(image index, primary, secondary, scratch or None), ...]``; EINVAL (NotFound) for an
+    explicit partition name the flash map does not have."""
+    names = _by_name(flash_map)
+    if opts.pairs:
+        out = []
+        for i, pair in enumerate(opts.pairs):
+            if len(pair) not in (2, 3):
+                raise InvalidArgument(f"--mcuboot {','.join(pair)}: expected primary,secondary[,scratch]")
+            areas = [flash_map.find(n) for n in pair]
+            out.append((i, areas[0], areas[1], areas[2] if len(areas) > 2 else None))
+        return out
+    scratch = names.get("scratch_partition")
+    out = []
+    for i in range(16):
+        p, s = names.get(f"slot{2 * i}_partition"), names.get(f"slot{2 * i + 1}_partition")
+        if p is None or s is None:
             break
-        value = data[p + 4:p + 4 + length]
-        img.tlvs.append({"type": kind, "name": TLV_NAMES.get(kind, f"{kind:#x}"), "offset": p,
-                         "length": length, "protected": protected,
-                         "value_hex": value.hex() if length <= 64 else None})
-        p += 4 + length
-    return end
+        out.append((i, p, s, scratch))
+    return out
 
 
-def make_image(payload: bytes, version: tuple[int, int, int, int] = (1, 0, 0, 0), *,
-               header_size: int = 0x200, load_address: int = 0, flags: int = 0,
-               protected_tlvs: list[tuple[int, bytes]] = ()) -> bytes:
-    """A hash-only MCUboot image (what ``imgtool sign`` makes without a key): header padded to
-    ``header_size`` with zeros, ``payload``, optional protected TLVs, and a SHA-256 TLV."""
-    prot = b""
-    if protected_tlvs:
-        body = b"".join(struct.pack("<HH", t, len(v)) + v for t, v in protected_tlvs)
-        prot = struct.pack("<HH", TLV_PROT_INFO_MAGIC, 4 + len(body)) + body
-    major, minor, rev, build = version
-    header = HEADER.pack(IMAGE_MAGIC, load_address, header_size, len(prot), len(payload), flags,
-                         major, minor, rev, build, 0)
-    signed = header.ljust(header_size, b"\0") + payload + prot
-    digest = hashlib.sha256(signed).digest()
-    tlv = struct.pack("<HH", TLV_SHA256, len(digest)) + digest
-    return signed + struct.pack("<HH", TLV_INFO_MAGIC, 4 + len(tlv)) + tlv
+def _sector(area) -> int:
+    return max(s.fs_size for s in area.sectors())
+
+
+def _config(index: int, p, s, sc, opts: PairOptions) -> tuple[BootConfig, dict]:
+    """The bootloader options for a pair and where each one came from (MCB-CFG-1)."""
+    source = {}
+    if opts.mode:
+        mode, source["mode"] = opts.mode, "given"
+    else:
+        mode = ("swap-scratch" if sc is not None else
+                "swap-offset" if s.size == p.size + _sector(s) else "swap-move")
+        source["mode"] = "guessed"
+    magics = [detect_max_align(a.read(a.size - 16, 16)) for a in (p, s, sc) if a is not None]
+    found = [x for x in magics if x in (8, 16, 32)]
+    if found:
+        max_align, source["max_align"] = found[0], "detected"
+    else:
+        max_align, source["max_align"] = max(8, p.align), "default"
+    if opts.max_img_sectors:
+        sectors, source["max_img_sectors"] = opts.max_img_sectors, "given"
+    else:
+        sectors = max(a.size // min(x.fs_size for x in a.sectors()) for a in (p, s))
+        source["max_img_sectors"] = "zephyr-auto"
+    cfg = BootConfig(mode=mode, max_align=max_align, max_img_sectors=sectors, image_index=index)
+    return cfg, source
+
+
+def _trailer(area, cfg: BootConfig) -> dict:
+    st = read_swap_state(area, cfg=cfg)
+    lay = area_layout(area, cfg, scratch=True)
+    raw_info = area.read(lay.swap_info, 1)[0]
+    size_raw = area.read(lay.swap_size, 4)
+    erased = bytes([area.erased_val]) * 4
+    return {"magic": st.magic.name.lower(), "max_align_of_magic": detect_max_align(area.read(area.size - 16, 16)),
+            "image_ok": st.image_ok.name.lower(), "copy_done": st.copy_done.name.lower(),
+            "swap_info": {"raw": f"{raw_info:#04x}", "swap_type": st.swap_type, "image_num": st.image_num},
+            "swap_size": None if size_raw == erased else struct.unpack("<I", size_raw)[0]}
+
+
+def _image(area, cfg: BootConfig, limit: int | None, key: str | None) -> dict | None:
+    offsets = [0] + ([_sector(area)] if cfg.mode == "swap-offset" else [])
+    for off in offsets:
+        data = area.read(off, area.size - off)
+        img = parse_image(data)
+        if img is None:
+            continue
+        rep = {"offset": off, "version": img.version, "hash": img.hash_hex, "hash_type": img.hash_type,
+               "hash_ok": img.hash_ok, "size": img.total_size, "flags": img.to_json()["flags"],
+               "bootable": not image_problems(img, area.size - off, limit), "problems": image_problems(img, area.size - off, limit),
+               "signature": "not verified"}
+        if key is not None:
+            from ..mcuboot.sign import verify_image  # needs the mcuboot extra (imgtool)
+            rep["signature"] = verify_image(data[:img.total_size], key)
+        return rep
+    return None
+
+
+def _flags(slot: str, requested: SwapType, has_image: bool) -> dict:
+    """The state flags ``mcumgr image list`` shows for a slot (MCB-LIST-1)."""
+    f = {"active": slot == "primary" and has_image, "confirmed": False, "pending": False, "permanent": False}
+    if slot == "primary":
+        f["confirmed"] = has_image and requested != SwapType.REVERT
+    elif requested in (SwapType.TEST, SwapType.PERM):
+        f["pending"], f["permanent"] = True, requested == SwapType.PERM
+    elif requested == SwapType.REVERT:
+        f["confirmed"] = True
+    return f
+
+
+def pair_report(index: int, p, s, sc, opts: PairOptions) -> dict:
+    """The report of one image pair (shape in docs/mcuboot-trailer.md MCB-CFG-1/MCB-LIST-1)."""
+    cfg, source = _config(index, p, s, sc, opts)
+    problems: list[str] = []
+    try:
+        limit: int | None = max_image_size(p, s, sc, cfg=cfg)
+    except InvalidArgument as exc:
+        limit = None
+        problems.append(f"slots not usable for {cfg.mode}: {exc.strerror}")
+    states = {"primary": read_swap_state(p, cfg=cfg), "secondary": read_swap_state(s, cfg=cfg)}
+    requested = swap_type(states["primary"], states["secondary"], cfg=cfg)
+    slots: dict[str, dict] = {}
+    for name, area in (("primary", p), ("secondary", s), ("scratch", sc)):
+        if area is None:
+            continue
+        rep: dict = {"partition": area.name, "trailer": _trailer(area, cfg)}
+        if name != "scratch":
+            rep["image"] = _image(area, cfg, limit, opts.key)
+            rep["flags"] = _flags(name, requested, rep["image"] is not None)
+        slots[name] = rep
+        if name != "scratch":   # a scratch area mid-swap holds image bytes, not a trailer
+            problems += _trailer_problems(name, area.name, rep["trailer"], cfg)
+    status = read_boot_status(p, s, sc, cfg=cfg) if cfg.mode != "swap-scratch" or sc else None
+    nxt = predict_boot(p, s, sc, cfg=cfg) if status is not None else None
+    if status is not None and status.source != "none" and not status.interrupted and status.swap_type not in (1, 2, 3, 4, 5):
+        problems.append(f"status trailer holds swap type {status.swap_type}: the bootloader panics")
+    if status is not None and status.inconsistent:
+        problems.append("swap status has a hole: the bootloader resumes from a wrong step")
+    if nxt is not None:
+        problems += [n for n in nxt.notes if n.startswith(("requested", "stored", "primary image not"))]
+    return {"image_index": index,
+            "config": {"mode": cfg.mode, "max_align": cfg.max_align, "max_img_sectors": cfg.max_img_sectors,
+                       "write_align": p.align, "erased_val": p.erased_val, "max_image_size": limit,
+                       "source": source},
+            "slots": slots, "swap_type": requested.name.lower(),
+            "status": status.to_json() if status else None,
+            "next_boot": nxt.to_json() if nxt else None, "problems": problems,
+            "summary": summary_line(cfg, status, nxt)}
+
+
+def _trailer_problems(slot: str, name: str, t: dict, cfg: BootConfig) -> list[str]:
+    out = []
+    if t["magic"] == "bad":
+        other = t["max_align_of_magic"]
+        out.append(f"{name}: trailer magic of BOOT_MAX_ALIGN {other}, bootloader assumed {cfg.max_align}"
+                   if other else f"{name}: bad trailer magic")
+    for flag in ("image_ok", "copy_done"):
+        if t[flag] == "bad":
+            out.append(f"{name}: {flag} is neither set nor erased")
+    return out
+
+
+def summary_line(cfg: BootConfig, status, nxt) -> str:
+    """One line for people: what the next boot does."""
+    if nxt is None:
+        return "swap-scratch without a scratch partition: status not readable"
+    name = _type_name(nxt.swap_type)
+    if nxt.action == "resume" and status is not None:
+        phase = f"{status.op} phase, " if status.op else ""
+        return (f"interrupted {cfg.mode} ({phase}next step {status.idx}.{status.state}) -> bootloader resumes "
+                f"the {name} swap and runs {nxt.version}")
+    if nxt.action == "swap":
+        tail = "; reverts unless confirmed" if nxt.swap_type == SwapType.TEST else ""
+        return f"next boot: {name} swap -> runs {nxt.version} (now in secondary){tail}"
+    if nxt.action == "panic":
+        return "next boot: bootloader panics (invalid swap type in the status trailer)"
+    if nxt.runs is None:
+        return f"next boot: {nxt.action}, no bootable image in the primary slot"
+    what = "fail: requested image invalid, " if nxt.action == "fail" else "no swap -> "
+    return f"next boot: {what}runs {nxt.version} (primary)"
+
+
+def _type_name(value: int) -> str:
+    try:
+        return SwapType(value).name.lower()
+    except ValueError:
+        return str(value)
+
+
+def mcuboot_pairs(flash_map, opts: PairOptions | None = None, devices=None) -> list[dict]:
+    """Reports of every MCUboot image pair of ``flash_map`` (empty when it has none); with
+    ``devices`` (names), only pairs whose partitions all lie on those devices. Reads only."""
+    opts = opts or PairOptions()
+    if opts.mode is not None and opts.mode not in MODES:
+        raise InvalidArgument(f"MCUboot mode {opts.mode!r}: expected one of {', '.join(MODES)}")
+    out = []
+    for i, p, s, sc in find_pairs(flash_map, opts):
+        if devices is None or all(a.device.name in devices for a in (p, s, sc) if a is not None):
+            out.append(pair_report(i, p, s, sc, opts))
+    return out
+

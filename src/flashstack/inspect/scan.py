@@ -4,7 +4,8 @@ Looks, at every ``step``-byte boundary (1 KiB by default), for AliOS KV block he
 (``4B <state> 00 00`` followed by an item header or erased bytes), LLKERNEL slot headers
 (USED/REMOVED status word at a 4 KiB boundary), littlefs superblocks and MCUboot image
 headers, and reports their offsets. Runs of KV block headers at a constant stride are
-grouped into candidate stores and decoded with the KV layer.
+grouped into candidate stores and decoded with the KV layer; Zephyr ZMS sector headers are
+found anywhere (16-byte grid) and grouped into stores (:func:`flashstack.inspect.zms.find_zms`).
 
 An Intel HEX file is scanned window by window: segments closer than :data:`HEX_WINDOW_GAP`
 are joined (gaps read as erased), windows further apart (e.g. internal flash at 0x0 and QSPI
@@ -18,17 +19,17 @@ import hashlib
 from ..errors import InvalidArgument
 from ..llkernel.header import HEADER_SIZE
 from ..llkernel.header import USED_MAGIC as LLK_USED
+from ..mcuboot.image import IMAGE_MAGIC, parse_image
 from ..stores.kv import kv_block_header
 from ..stores.llkernel import llkernel_headers
 from .analysis import byte_summary, entropy
 from .littlefs import find_superblock, summarize_littlefs
-from .mcuboot import IMAGE_MAGIC, parse_image
 
 __all__ = ["scan_image", "scan_file", "HEX_WINDOW_GAP"]
 
 #: HEX segments less than this many bytes apart are scanned as one erased-filled window.
 HEX_WINDOW_GAP = 16 << 20
-_FOUND = ("kv_blocks", "kv_stores", "llkernel_slots", "littlefs", "mcuboot")
+_FOUND = ("kv_blocks", "kv_stores", "llkernel_slots", "littlefs", "mcuboot", "zms_stores")
 
 
 def _kv_blocks(data: bytes, step: int) -> list[dict]:
@@ -142,8 +143,9 @@ def _find(data: bytes, step: int, erased_after: bool = False) -> dict:
             if img is not None:
                 mcu.append({"offset": off, "version": img.version, "image_size": img.image_size,
                             "hash_ok": img.hash_ok})
+    from .zms import find_zms
     return {"kv_blocks": kv_blocks, "kv_stores": groups, "llkernel_slots": llk, "littlefs": lfs,
-            "mcuboot": mcu}
+            "mcuboot": mcu, "zms_stores": find_zms(data)}
 
 
 def _result(size: int, sha256: str, found_items: dict, stats: dict) -> dict:
@@ -154,9 +156,14 @@ def _result(size: int, sha256: str, found_items: dict, stats: dict) -> dict:
     if llk:
         found.append(f"{len(llk)} LLKERNEL slot header(s) at " + ", ".join(f"{s['offset']:#x}" for s in llk))
     if lfs:
-        found.append(f"littlefs superblock at " + ", ".join(f"{s['offset']:#x}" for s in lfs))
+        found.append("littlefs superblock at " + ", ".join(f"{s['offset']:#x}" for s in lfs))
     if mcu:
-        found.append(f"MCUboot image at " + ", ".join(f"{s['offset']:#x}" for s in mcu))
+        found.append("MCUboot image at " + ", ".join(f"{s['offset']:#x}" for s in mcu))
+    zms = found_items.get("zms_stores") or []
+    if zms:
+        found.append("Zephyr ZMS at " + ", ".join(
+            f"{z['offset']:#x}" + ("" if z["sector_size"] else " (sector header only)")
+            for z in zms))
     return {"board": None, "size": size, "sha256": sha256,
             "summary": "; ".join(found) or "no known structure found", **found_items, "bytes": stats}
 

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import DeviceIOError, FlashError, PowerLoss
+from ..errors import DeviceIOError, FlashError, NoSpace, PowerLoss
 from . import format as fmt
 from .config import KVConfig, validate_storage
 
@@ -113,16 +113,15 @@ class KVEngine:
             return bytes(win[o:o + n])
         try:
             return self.storage.read(off, n)
-        except PowerLoss:
-            raise
         except FlashError as e:
             raise DeviceIOError(f"KV read at {off:#x} len {n}: {e.strerror}") from e
 
     def _fail(self, what: str, e: Exception):
+        """A program or erase failed: the store is failed (KV-30); a power cut passes through."""
         self.failed = True
         if isinstance(e, PowerLoss):
             raise e
-        raise DeviceIOError(f"KV {what}: {getattr(e, 'strerror', e)}") from e
+        raise DeviceIOError(f"KV {what}: {getattr(e, 'strerror', None) or e}") from e
 
     def _load_window(self, first: int, end: int) -> None:
         """Cache blocks ``[first, end)`` for a traversal; read block by block (a span may
@@ -130,8 +129,6 @@ class KVEngine:
         B = self.B
         try:
             self._win = bytearray(b"".join(self.storage.read(b * B, B) for b in range(first, end)))
-        except PowerLoss:
-            raise
         except FlashError as e:
             raise DeviceIOError(f"KV read of blocks {first}..{end - 1}: {e.strerror}") from e
         self._win_off = first * B
@@ -147,7 +144,7 @@ class KVEngine:
             self.trace("P", off, data, self._reason)
         try:
             self.storage.write(off, data)
-        except OSError as e:  # every storage failure becomes EIO (KV-30); PowerLoss re-raised
+        except (OSError, PowerLoss) as e:  # every storage failure becomes EIO (KV-30)
             self._fail(f"program at {off:#x} len {len(data)}", e)
         if self._win is not None:
             self._refresh_window(off, len(data))
@@ -159,7 +156,7 @@ class KVEngine:
             self.trace("E", off, self.B, self._reason)
         try:
             self.storage.erase(off, self.B)
-        except OSError as e:
+        except (OSError, PowerLoss) as e:
             self._fail(f"erase of block {b} at {off:#x}", e)
         if self._win is not None:
             self._refresh_window(off, self.B)
@@ -211,6 +208,9 @@ class KVEngine:
                 if st == 0xEE:  # ITEM_STATE_NORMAL
                     if pos + HDR + kl + vl > total:
                         return  # [fs] KV-7: record runs past the KV area; space[b] unchanged
+                    if pos + HDR + kl + vl > end:
+                        return  # [fs] runs past its block (damaged; records never cross blocks):
+                        # not served, since formatting the next block would change its bytes
                     if visit(pos, kl, vl, crc, origin, (HDR + kl + vl + amask) & ~amask):
                         return
                 elif state[b] == _USED:
@@ -407,6 +407,7 @@ class KVEngine:
                 self._reason = f"gc: copy block {i} to block {d}"
                 self._load_window(i, min(N, i + 2))
                 try:
+                    self._check_gc_fits(i, d)
                     self._traverse(i, self._gc_copy)
                 finally:
                     self._win = None
@@ -416,6 +417,22 @@ class KVEngine:
                 self.clean -= 1
                 return
         self.write_pos = origin_pos
+
+    def _check_gc_fits(self, victim: int, d: int) -> None:
+        """[fs] NoSpace before the first copy when the live records of ``victim`` would not fit
+        the CLEAN block ``d`` (the walk of a DIRTY block writes nothing). Records never cross a
+        block end, so only a damaged store can fail this; the reference would program past ``d``."""
+        need = 0
+
+        def count(pos, kl, vl, crc, origin, n) -> bool:
+            nonlocal need
+            need += n
+            return False
+        self._traverse(victim, count)
+        room = (d + 1) * self.B - self.write_pos
+        if need > room:
+            raise NoSpace(f"KV garbage collection of block {victim}: {need} bytes of records do "
+                          f"not fit the {room} bytes of block {d}; nothing written")
 
     def _gc_copy(self, pos, kl, vl, crc, origin, n) -> bool:
         rec = self._read(pos, n)

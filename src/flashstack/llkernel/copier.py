@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..errors import FlashError, PowerLoss
+from ..errors import FlashError
 
 __all__ = ["OpenRom", "Copier"]
 
@@ -116,8 +116,6 @@ class Copier:
         pend, self.pending = self.pending, None
         try:
             self._program(pend.address + pend.start, bytes(pend.buf[pend.start:]))
-        except PowerLoss:
-            raise
         except FlashError as exc:
             return False, f"program of page {pend.address:#x} failed: {exc}"
         return True, None

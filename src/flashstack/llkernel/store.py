@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ..errors import DeviceIOError, FlashError, InvalidArgument, NoSpace, PowerLoss
+from ..errors import DeviceIOError, FlashError, InvalidArgument, NoSpace
 from .config import DEFAULT_MAX_FEATURES, DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE, KfConfig, config_for_area
 from .copier import Copier
 from .header import (ERASED_WORD, HEADER_SIZE, INIT_ERRORS_THAT_FREE, LLKERNEL_ERROR, LLKERNEL_OK,
@@ -204,8 +204,6 @@ class FeatureStore:
                 self._erase_subsector(start + j * cfg.subsector)
             page = hdr.pack() + b"\xff" * (cfg.page_size - HEADER_SIZE)
             self._program(start, page)
-        except PowerLoss:
-            raise
         except FlashError as exc:
             self.rescan()
             return self._fail(f"allocate: flash error in slot {slot} at {start:#x}: {exc}")
@@ -226,8 +224,6 @@ class FeatureStore:
         try:
             self._erase_subsector(start)
             self._program(start, _REMOVED_BYTES)
-        except PowerLoss:
-            raise
         except FlashError as exc:
             self._fail(f"free: flash error in slot {slot} at {start:#x}: {exc}")
             self.rescan()

@@ -13,7 +13,7 @@ import errno
 import struct
 from typing import Iterator
 
-from ..errors import FlashError, InvalidArgument, NoMemory, NotFound, PowerLoss
+from ..errors import FlashError, InvalidArgument, NoMemory, NotFound
 from .store import NVSStore
 
 __all__ = ["NAMECNT_ID", "NAME_ID_OFFSET", "NAME_MAX", "NVSSettings", "decode_settings",
@@ -101,8 +101,6 @@ class NVSSettings:
             except NotFound:
                 free_id = name_id   # scanning down: the lowest free id wins
                 continue
-            except PowerLoss:
-                raise
             except FlashError:      # another read error: skip this id, as the reference
                 continue
             if stored is not None and stored.encode("utf-8", "surrogateescape") == raw_name:
@@ -186,8 +184,6 @@ class NVSSettings:
         """``(length, bytes)`` or None for any read error (the reference tests ``rc <= 0``)."""
         try:
             return self.store.read_entry(nvs_id, 0, buf_len)
-        except PowerLoss:
-            raise
         except FlashError:
             return None
 

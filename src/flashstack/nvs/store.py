@@ -57,10 +57,11 @@ class NVSStore(Walker):
         return f"NVS on partition {getattr(self.area, 'name', '?')}"
 
     def _dev(self, fn, *args):
-        """Run an area operation; a flash error inside a writing call fails the store (NVS-29)."""
+        """Run an area operation; a flash error or power cut inside a writing call fails the
+        store (NVS-29)."""
         try:
             return fn(*args)
-        except FlashError:
+        except (FlashError, PowerLoss):
             if self._mutating:
                 self.failed = True
             raise
@@ -109,6 +110,39 @@ class NVSStore(Walker):
             if not layout.is_boundary(area.offset + i * s):
                 raise bad(f"sector {i} at {i * s:#x} does not start on an erase-page boundary")
         return Geometry(s, n, w, area.erased_val, DATA_CRC_SIZE if cfg.data_crc else 0)
+
+    def _check_write_block(self) -> None:
+        """[fs] EINVAL before any write when the ATEs say the store was written with a
+        smaller write block: NVS writes data at write-block-aligned offsets, so most data ATEs
+        of such a store have offsets that are not multiples of ours (a lone CRC-valid slot in
+        damaged bytes does not count: at least two, and a quarter of the data ATEs)."""
+        geo = self.geo
+        if geo.W <= 1:
+            return
+        data = bad = 0
+        for s in range(geo.N):
+            blob = self._read(s * geo.S, geo.S)
+            for pos in self._written_slots(blob):
+                a = Ate.unpack(blob[pos:pos + 8])
+                if a.len and a.id != ID_MARKER and geo.valid(a):
+                    data += 1
+                    bad += a.offset % geo.W != 0
+        if bad >= 2 and 4 * bad >= data:
+            raise InvalidArgument(f"{self._name()}: {bad} of {data} data ATEs have offsets that "
+                                  f"are not multiples of the {geo.W}-byte write block: the store "
+                                  "was written with a smaller write block; nothing written")
+
+    def _written_slots(self, blob: bytes) -> Iterator[int]:
+        """Sector-relative offsets of the contiguous written ATE slots from slot F down."""
+        geo = self.geo
+        written = False
+        for pos in range(geo.F, -1, -geo.A):
+            if blob[pos:pos + 8] == geo.erased_ate:
+                if written:
+                    return
+                continue
+            written = True
+            yield pos
 
     # ------------------------------------------------------------------ flash primitives (§6)
     def _program(self, pos: int, b: bytes) -> None:
@@ -166,6 +200,7 @@ class NVSStore(Walker):
         self.mount_notes = []
         self.orphan_data = []
         self.geo = self._resolve_geometry()
+        self._check_write_block()
         self._mutating = True
         try:
             self._startup()
@@ -242,6 +277,7 @@ class NVSStore(Walker):
             else:
                 self.mount_notes.append(f"interrupted GC without gc_done: erase sector {s}, "
                                         f"collect sector {nxt} again")
+                self._recovery_fits(s)
                 self._erase_sector(s)
                 self.ate_wra, self.data_wra = base + F, base
                 self._gc()
@@ -301,8 +337,6 @@ class NVSStore(Walker):
         current = geo.close_valid(close) and self._all_erased(self.ate_wra, 8)
         try:
             self._program(s * geo.S + geo.L, close.pack())
-        except PowerLoss:
-            raise
         except FlashError:  # the reference ignores this write's result
             self.failed = was_failed
             current = False
@@ -313,35 +347,92 @@ class NVSStore(Walker):
             self.index_current = False
 
     def _gc(self) -> None:
-        """Copy the live entries of the oldest sector, write gc_done, erase the sector."""
+        """Copy the live entries of the oldest sector, write gc_done, erase the sector.
+
+        [fs] The copies are planned first; NoSpace (ENOSPC) before anything is written when
+        they do not fit the write sector (a damaged image, or one read with another geometry:
+        the reference would program ATEs over the copied data and then erase the victim).
+        """
         geo = self.geo
         if not self.index_current:     # after mount's erase, or a close that did not land
             self.rebuild_index()
         victim = (self.ate_wra // geo.S + 1) % geo.N
         vbase = victim * geo.S
-        victim_ids = set()             # ids with entries in the victim: dropped after the erase
-        close_raw = self._read(vbase + geo.L, 8)
-        if close_raw != geo.erased_ate:
-            close = Ate.unpack(close_raw)
-            stop = vbase + geo.F
-            pos = vbase + close.offset if geo.close_valid(close) else self.recover_last(victim)
-            while True:
-                prev = pos
-                raw, pos = self.step(pos)
-                a = Ate.unpack(raw)
-                if geo.valid(a):
-                    victim_ids.add(a.id)
-                    if a.len and self.index.newest_addr(a.id) == prev:
-                        copy = Ate(a.id, self.data_wra % geo.S, a.len)
-                        self._move(vbase + a.offset, a.len)
-                        self._write_ate(copy)
-                if prev == stop:
-                    break
+        copies, victim_ids = self._gc_plan(victim)
+        self._check_gc_fits(victim, copies)
+        for src, a in copies:
+            copy = Ate(a.id, self.data_wra % geo.S, a.len)
+            self._move(src, a.len)
+            self._write_ate(copy)
         if self.ate_wra >= self.data_wra + geo.A:
             self._write_ate(Ate(ID_MARKER, self.data_wra % geo.S, 0))
         self._erase_sector(victim)
         # The walk now ends before the erased victim: only its entries leave the index.
         self.index.drop(vbase, vbase + geo.S, victim_ids)
+
+    def _gc_plan(self, victim: int) -> tuple[list[tuple[int, Ate]], set[int]]:
+        """Read-only: ``([(data address, Ate)] to copy, ids with entries in the victim)``."""
+        geo = self.geo
+        vbase = victim * geo.S
+        copies: list[tuple[int, Ate]] = []
+        victim_ids: set[int] = set()
+        close_raw = self._read(vbase + geo.L, 8)
+        if close_raw == geo.erased_ate:
+            return copies, victim_ids
+        close = Ate.unpack(close_raw)
+        stop = vbase + geo.F
+        pos = vbase + close.offset if geo.close_valid(close) else self.recover_last(victim)
+        while True:
+            prev = pos
+            raw, pos = self.step(pos)
+            a = Ate.unpack(raw)
+            if geo.valid(a):
+                victim_ids.add(a.id)
+                if a.len and self.index.newest_addr(a.id) == prev:
+                    copies.append((vbase + a.offset, a))
+            if prev == stop:
+                break
+        return copies, victim_ids
+
+    def _check_gc_fits(self, victim: int, copies: list[tuple[int, Ate]]) -> None:
+        """NoSpace unless every copy (data up from ``data_wra``, ATEs down from ``ate_wra``)
+        fits without an ATE slot overlapping copied data."""
+        if not copies:
+            return
+        geo = self.geo
+        data_end = self.data_wra + sum(geo.al(a.len) for _, a in copies)
+        last_slot = self.ate_wra - (len(copies) - 1) * geo.A
+        if last_slot < data_end or last_slot < self._sector_base(self.ate_wra):
+            raise NoSpace(f"{self._name()}: garbage collection of sector {victim} needs "
+                          f"{data_end - self.data_wra} data bytes and {len(copies)} ATEs; sector "
+                          f"{self.ate_wra // geo.S} has room for less (damaged store, or opened "
+                          "with another geometry); nothing written")
+
+    def _check_next_gc_fits(self) -> None:
+        """Before a sector close: NoSpace if the GC that follows it could not fit (see
+        :meth:`_gc`), so a write that cannot succeed leaves the image as it was."""
+        geo = self.geo
+        if not self.index_current:
+            self.rebuild_index()
+        nxt = (self.ate_wra // geo.S + 1) % geo.N
+        saved = self.ate_wra, self.data_wra
+        self.ate_wra, self.data_wra = nxt * geo.S + geo.F, nxt * geo.S
+        try:
+            self._check_gc_fits((nxt + 1) % geo.N, self._gc_plan((nxt + 1) % geo.N)[0])
+        finally:
+            self.ate_wra, self.data_wra = saved
+
+    def _recovery_fits(self, s: int) -> None:
+        """Dry run of mount's "erase sector s, collect the next one again" on an in-memory
+        copy, so a recovery that cannot fit fails (NoSpace) before sector ``s`` is erased."""
+        from .scan import _memory_copy
+        trial = NVSStore(_memory_copy(self.area), self.config.sector_size,
+                         self.config.sector_count, self.config.data_crc,
+                         self.config.init_bad_region)
+        trial.geo = self.geo
+        trial._erase_sector(s)
+        trial.ate_wra, trial.data_wra = s * self.geo.S + self.geo.F, s * self.geo.S
+        trial._gc()
 
     def _move(self, src: int, n: int) -> None:
         while n:
@@ -398,6 +489,7 @@ class NVSStore(Walker):
                 self._write_data(value, with_crc=True)
                 self._write_ate(ate)
                 return n
+            self._check_next_gc_fits()
             self._close_sector()
             self._gc()
         raise NoSpace(f"{self._name()}: no room for id {id:#x} ({n} bytes) after collecting "

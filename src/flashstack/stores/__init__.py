@@ -20,6 +20,7 @@ from .mcuboot import McubootKind
 from .nvs import NVSKind
 from .raw import ErasedKind, RawKind
 from .registry import detect_all, find, kinds, lookup, names, register
+from .zms import ZMSKind
 
 __all__ = [
            "Detection",
@@ -41,6 +42,7 @@ __all__ = [
 
 register(ErasedKind())
 register(McubootKind())
+register(ZMSKind())
 register(KVKind())
 register(NVSKind())
 register(LLKernelKind())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from ..errors import FlashError, PowerLoss
+from ..errors import FlashError
 from ..kv.format import BLK_MAGIC, BLOCK_STATE_NAMES
 from .base import Detection, PartitionView, PlanAdapter, StoreKind, report
 
@@ -138,8 +138,6 @@ def _describe(v: PartitionView, cfg, source: str, details: bool) -> dict:
     scan = None
     try:
         scan = kv_scan(v.area, cfg)   # read-only: blocks, records, duplicates, repairs, verdict
-    except PowerLoss:
-        raise
     except FlashError as exc:
         warnings.append(f"scan failed: {exc}")
     try:
@@ -147,8 +145,6 @@ def _describe(v: PartitionView, cfg, source: str, details: bool) -> dict:
         store.mount(run_gc=False)   # the dump's blocks as they are: a pending GC is reported, not run
         items = store.items()
         stats = store.stats()
-    except PowerLoss:
-        raise
     except FlashError as exc:
         return report("alios-kv", f"AliOS KV ({source}) that does not mount: {exc}", [str(exc)])
     health = _kv_health(scan)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from typing import Any, ClassVar
 
-from ..errors import FlashError, PowerLoss
+from ..errors import FlashError
 from ..llkernel.header import HEADER_SIZE, REMOVED_MAGIC, USED_MAGIC
 from .base import Detection, PartitionView, StoreKind, memory_copy, report
 
@@ -104,8 +104,6 @@ class LLKernelKind(StoreKind):
             store = self.open(v.area, {**cfg, "kf_start": base, "max_features": n}, writable=True)
             features = [f.to_json() for f in store.features()]
             scan = store.scan()
-        except PowerLoss:
-            raise
         except FlashError as exc:
             return report(self.name, f"LLKERNEL KF region that cannot be read: {exc}", [str(exc)])
         anomalies = [a.to_json() for a in scan.all_anomalies()]

@@ -1,8 +1,8 @@
-"""``mcuboot``: an MCUboot image in a slot (header, TLVs, hash; :mod:`flashstack.inspect.mcuboot`)."""
+"""``mcuboot``: an MCUboot image in a slot (header, TLVs, hash; :mod:`flashstack.mcuboot`)."""
 
 from __future__ import annotations
 
-from ..inspect.mcuboot import parse_image
+from ..mcuboot.image import parse_image
 from .base import Detection, PartitionView, StoreKind, report
 
 __all__ = ["McubootKind"]
@@ -12,6 +12,7 @@ class McubootKind(StoreKind):
     name = "mcuboot"
     title = "MCUboot image"
     order = 10
+    provider = "flashstack.build.providers.mcuboot:McubootProvider"
 
     def detect(self, view: PartitionView) -> Detection | None:
         img = parse_image(view.data)

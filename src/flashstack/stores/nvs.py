@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from ..errors import FlashError, PowerLoss
+from ..errors import FlashError
 from .base import Detection, PartitionView, PlanAdapter, StoreKind, memory_copy, report
 
 __all__ = ["NVSKind", "detect_data_crc"]
@@ -77,8 +77,6 @@ class NVSKind(StoreKind):
 
         try:
             sector = detect_nvs(view.area, [sector_size] if sector_size else None)
-        except PowerLoss:
-            raise
         except FlashError:
             return None
         if sector is None:

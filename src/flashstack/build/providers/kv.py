@@ -16,7 +16,7 @@ then copied into the build.
 
 from __future__ import annotations
 
-from ...errors import FlashError, PowerLoss
+from ...errors import FlashError
 from ...flash_map import FlashArea
 from ..manifest import decode_value
 from .base import Options, ScratchProvider, scratch_area
@@ -85,8 +85,6 @@ class KVProvider(ScratchProvider):
             store = KVStore(scratch, cfg)
             store.mount()
             csvio.import_items(store, self.items)
-        except PowerLoss:
-            raise
         except FlashError as exc:
             raise self.fail(f"cannot build the store ({len(self.items)} items): {exc.strerror}") from None
         self.keys = [k.decode("utf-8", "replace") for k in store.keys()]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ...errors import FlashError, PowerLoss
+from ...errors import FlashError
 from ...flash_map import FlashArea
 from .base import Options, ScratchProvider, scratch_area
 
@@ -100,8 +100,6 @@ class LLKernelProvider(ScratchProvider):
         for i, f in enumerate(self.features):
             try:
                 feature = store.install(f["data"], f["ram_size"])
-            except PowerLoss:
-                raise
             except FlashError as exc:
                 raise self.fail(f"cannot install {f['file']}: {exc.strerror}", f"features[{i}]") from None
             self.installed.append({**feature.to_json(), "file": str(f["file"]),

@@ -16,7 +16,7 @@ into the build, so geometry errors and ENOSPC are found before anything is writt
 
 from __future__ import annotations
 
-from ...errors import FlashError, PowerLoss
+from ...errors import FlashError
 from ...flash_map import FlashArea
 from ..manifest import ManifestError, decode_value
 from .base import Options, ScratchProvider, scratch_area
@@ -95,8 +95,6 @@ class NVSProvider(ScratchProvider):
             else:
                 for nvs_id, value in self.items:
                     store.write(nvs_id, value)
-        except PowerLoss:
-            raise
         except FlashError as exc:
             raise self.fail(f"cannot build the store ({len(self.items)} items, {count} sectors of "
                             f"{sector} bytes): {exc.strerror}") from None

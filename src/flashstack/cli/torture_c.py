@@ -1,0 +1,235 @@
+"""``flashstack torture c``: power-loss campaigns against the team's own C storage code, and
+``flashstack torture replay c``: one cut of such a campaign.
+
+    flashstack torture c --api zephyr-nvs --source nvs.c -I zephyr/include -I zephyr/subsys/fs/nvs
+        [-D CONFIG_NVS_LOOKUP_CACHE=1]... [--geometry SIZE:PAGE[:WB[:E]] | --board B --partition P]
+        [--workload W] [--ops N] [--seed S] [--cuts all|N] [--tear ...] [--jobs J] [--json]
+        [--compare-model [--save DIR]]
+    flashstack torture c --api custom --source store.c --source glue.c ...   # fs_boot/fs_step/fs_check
+
+Registered on the ``torture`` and ``replay`` groups of :mod:`flashstack.cli.torture`.
+Exit status 3 when a campaign finds failures, a replay reproduces one, or --compare-model finds
+a difference; 1 for errors (e.g. the C does not compile).
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import InvalidArgument
+from .common import DEFAULT_BOARD, INT, console, emit, json_option
+
+_API_DEFAULTS = {  # api -> (workload, ops)
+    "zephyr-nvs": ("mixed", 200),
+    "custom": ("steps", 200),
+}
+
+
+def _target_options(fn):
+    opts = [
+        click.option("--api", required=True, type=click.Choice(list(_API_DEFAULTS)),
+                     help="Which API flashstack drives: zephyr-nvs (nvs_mount/write/delete/read) "
+                          "or custom (your fs_boot/fs_step/fs_check)."),
+        click.option("--source", "sources", multiple=True, required=True, metavar="FILE",
+                     type=click.Path(dir_okay=False), help="A C file of the code under test (repeat)."),
+        click.option("-I", "includes", multiple=True, metavar="DIR", type=click.Path(file_okay=False),
+                     help="Include directory, searched after flashstack's shims (repeat)."),
+        click.option("-D", "defines", multiple=True, metavar="NAME[=VALUE]",
+                     help="Preprocessor definition, e.g. CONFIG_NVS_LOOKUP_CACHE=1 (repeat)."),
+        click.option("--bits", type=click.Choice(["32", "64"]), default="32", show_default=True,
+                     help="Build as the 32-bit firmware (gcc -m32) or 64-bit."),
+        click.option("--board", "-b", default=None, metavar="B",
+                     help=f"Board whose partition gives the geometry [{DEFAULT_BOARD} with --partition]."),
+        click.option("--partition", "-p", default=None, metavar="P",
+                     help="Partition of the board [storage_partition with --board]."),
+        click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB[:E]]",
+                     help="Without a board: partition size, erase page, write block and erase value "
+                          "[zephyr-nvs: 0x3000:0x400:4 as 'torture nvs'; custom: 8192:4096:1]."),
+        click.option("--sector-size", type=INT, default=None, help="zephyr-nvs: sector size [erase page]."),
+        click.option("--sector-count", type=INT, default=None,
+                     help="zephyr-nvs: sectors [whole partition]."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _workload_options(replay: bool):
+    opts = [click.option("--workload", "-w", default=None, metavar="NAME[:k=v,...]",
+                         help="zephyr-nvs: mixed | hotkey | fill [mixed]; custom: steps [steps]."),
+            click.option("--ops", "-n", type=INT, default=200, show_default=True, help="Workload operations."),
+            click.option("--seed", "-s", type=INT, default=0, show_default=True, help="Workload and tear seed."),
+            click.option("--gc-check", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+                         help="Fraction of passing cuts that then drive the store through a full "
+                              "GC cycle (zephyr-nvs).")]
+    if replay:
+        opts += [click.option("--cut", "cut", type=INT, required=True, help="Flash operation number (1-based)."),
+                 click.option("--tear", default="clean", show_default=True, metavar="MODE",
+                              help="clean, prefix or bits; a sampled variant as prefix:N."),
+                 click.option("--save", type=click.Path(file_okay=False), default=None, metavar="DIR",
+                              help="Write before.bin, after.bin, remounted.bin and cut.json here.")]
+    else:
+        opts += [click.option("--cuts", default="all", show_default=True, metavar="all|N",
+                              help="Every flash operation, or a seeded sample of N."),
+                 click.option("--tear", default="clean,prefix,bits", show_default=True,
+                              help="Tear modes to try at each cut point."),
+                 click.option("--tear-samples", type=INT, default=1, show_default=True,
+                              help="Seeded tears per torn mode and cut point."),
+                 click.option("--jobs", "-j", type=INT, default=None,
+                              help="Worker processes [all local cores]; 1 runs in this process."),
+                 click.option("--scheduler", default=None, metavar="ADDRESS",
+                              help="Run on this Dask scheduler instead (extra 'dask')."),
+                 click.option("--compare-model", is_flag=True,
+                              help="Instead of a campaign: run the workload through the C and "
+                                   "through flashstack's own store, compare images after every "
+                                   "step and cut, report the first difference."),
+                 click.option("--save", type=click.Path(file_okay=False), default=None, metavar="DIR",
+                              help="--compare-model: save both images of the first difference here.")]
+
+    def deco(fn):
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return json_option(fn)
+    return deco
+
+
+def build_c_target(kw: dict):
+    """The C target for the command's options (EINVAL for bad combinations)."""
+    from ..native.build import BuildSpec
+    from ..native.targets import CCustomTarget, CNVSTarget
+    api = kw["api"]
+    spec = BuildSpec(api, sources=tuple(kw["sources"]), includes=tuple(kw["includes"]),
+                     defines=tuple(kw["defines"]), bits=int(kw["bits"]))
+    extra: dict = {"build_spec": spec}
+    cls: type[CCustomTarget | CNVSTarget] = CCustomTarget
+    if api == "zephyr-nvs":
+        cls = CNVSTarget
+        extra.update(sector_size=kw["sector_size"], sector_count=kw["sector_count"])
+    elif kw["sector_size"] or kw["sector_count"]:
+        raise InvalidArgument("--sector-size/--sector-count are options of --api zephyr-nvs")
+    board, part, geo = kw["board"], kw["partition"], kw["geometry"]
+    if board is None and part is None:
+        if geo is not None:
+            extra["geometry"] = cls().geometry.with_spec(geo)
+        return cls(**extra)
+    if geo is not None:
+        raise InvalidArgument("--geometry and --board/--partition exclude each other")
+    return cls.from_board(board or DEFAULT_BOARD, part or "storage_partition", **extra)
+
+
+def _campaign(kw: dict, target, **more):
+    from ..torture import Campaign
+    return Campaign(target, workload=kw["workload"] or _API_DEFAULTS[kw["api"]][0], ops=kw["ops"],
+                    seed=kw["seed"], gc_check=kw["gc_check"], **more)
+
+
+def _model_twin(target):
+    from ..torture.targets.nvs import NVSTarget
+    if target.build_spec.api != "zephyr-nvs":
+        raise InvalidArgument(f"--compare-model: flashstack has no store of its own for --api "
+                              f"{target.build_spec.api}")
+    return NVSTarget(geometry=target.geometry, sector_size=target.sector_size,
+                     sector_count=target.sector_count)
+
+
+def _run(kw: dict) -> None:
+    from ..torture import run_campaign
+    from .torture import _parse_cuts, _parse_tears, _render
+    target = build_c_target(kw)
+    campaign = _campaign(kw, target, cuts=_parse_cuts(kw["cuts"]), tears=_parse_tears(kw["tear"]),
+                         tear_samples=kw["tear_samples"])
+    if kw["compare_model"]:
+        return _compare(campaign, kw)
+    if kw["save"]:
+        raise InvalidArgument("--save goes with --compare-model (a replay saves its own images)")
+    report = _with_progress(kw, "torture c", lambda progress: run_campaign(
+        campaign, jobs=kw["jobs"], scheduler=kw["scheduler"], progress=progress))
+    emit(report.to_json(), kw["as_json"], lambda _: _render(report))
+    if not report.ok:
+        raise click.exceptions.Exit(3)
+
+
+def _with_progress(kw: dict, title: str, fn):
+    if kw["as_json"]:
+        return fn(None)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    with Progress(TextColumn(title), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(title, total=None)
+
+        def progress(done, total):
+            bar.update(task, completed=done, total=total)
+        return fn(progress)
+
+
+def _compare(campaign, kw: dict) -> None:
+    from ..native.compare import compare_model
+    res = _with_progress(kw, "compare-model", lambda progress: compare_model(
+        campaign, _model_twin(campaign.target), save=kw["save"], progress=progress))
+    emit(res.to_json(), kw["as_json"], lambda _: _render_compare(res))
+    if not res.ok:
+        raise click.exceptions.Exit(3)
+
+
+def _render_compare(res) -> None:
+    console.print(f"compare-model: C code vs flashstack {res.model}, workload {res.workload}, "
+                  f"{res.ops} ops, seed {res.seed}: {res.steps} steps and {res.cuts} cuts compared",
+                  markup=False)
+    d = res.difference
+    if d is None:
+        console.print("[green]SAME[/]: the images agree after every step and every cut")
+        return
+    at = "" if d.offset is None else (
+        f" at offset {d.offset:#x}: C {d.c_byte if d.c_byte is None else f'{d.c_byte:#04x}'}, "
+        f"model {d.model_byte if d.model_byte is None else f'{d.model_byte:#04x}'}")
+    console.print(f"DIFFERENT {d.where} [{d.op}]{at}", markup=False, soft_wrap=True)
+    if d.detail:
+        console.print(f"  {d.detail}", markup=False, soft_wrap=True)
+    for name, path in d.saved.items():
+        console.print(f"saved {name}: {path}", markup=False)
+
+
+def _replay(kw: dict) -> None:
+    from ..torture import replay
+    from ..torture.engine import split_tear
+    from .torture import _render_replay
+    campaign = _campaign(kw, build_c_target(kw), tears=(split_tear(kw["tear"])[0],))
+    res = replay(campaign, kw["cut"], kw["tear"], save=kw["save"])
+    emit(res.to_json(), kw["as_json"], lambda _: _render_replay(res))
+    if not res.ok:
+        raise click.exceptions.Exit(3)
+
+
+def register(torture: click.Group, replay: click.Group) -> None:
+    """Add ``c`` to the ``torture`` and ``torture replay`` groups."""
+
+    @_target_options
+    @_workload_options(replay=False)
+    def c_cmd(**kw):
+        """Your C storage code: compiled (gcc -m32) with flashstack's Zephyr/AliOS/MicroEJ shims,
+        run on the flash model, power cut at every flash operation.
+
+        \b
+        Examples:
+          flashstack torture c --api zephyr-nvs --source zephyr/subsys/fs/nvs/nvs.c \\
+              -I zephyr/include -I zephyr/subsys/fs/nvs --ops 200
+          flashstack torture c --api custom --source mystore.c --source glue.c --workload steps
+          flashstack torture c --api zephyr-nvs --source nvs.c -I zephyr/include \\
+              -I zephyr/subsys/fs/nvs --compare-model --save diff/
+        """
+        _run(kw)
+
+    @_target_options
+    @_workload_options(replay=True)
+    def c_replay(**kw):
+        """Replay one cut of a 'c' campaign (the reproducer a campaign prints)."""
+        _replay(kw)
+
+    torture.command("c")(c_cmd)
+    replay.command("c")(c_replay)
