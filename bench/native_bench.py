@@ -30,7 +30,7 @@ from flashstack.torture.targets.nvs import NVSTarget
 ROOT = Path(__file__).resolve().parent.parent
 C = ROOT / "tests" / "native" / "c"
 sys.path.insert(0, str(ROOT / "tests" / "native"))
-from logstore_twin import LogTwinTarget
+from logstore_twin import LogTwinTarget  # noqa: E402
 
 TARGET = 500.0  # cuts/s per core
 GEOMETRY = Geometry.uniform(8192, 4096, write_block_size=4)

@@ -135,7 +135,7 @@ def test_build_types_and_targets_come_from_the_registry():
     from flashstack.torture.targets import targets
     assert set(providers()) == {"erased", "mcuboot", "zephyr-zms", "alios-kv", "zephyr-nvs", "llkernel",
                                 "littlefs", "file"}
-    assert set(targets()) == {"kv", "nvs", "settings", "llkernel"}
+    assert set(targets()) == {"kv", "nvs", "settings", "llkernel", "zms", "settings-zms"}
 
 
 def test_plan_refuses_a_unit_below_the_erase_page():

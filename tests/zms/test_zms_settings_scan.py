@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from flashstack.errors import FlashError
+from flashstack.errors import FlashError, PowerLoss
 from flashstack.zms import ZMSStore
 from flashstack.zms.scan import detect_zms, mount_copy, scan
 from flashstack.zms.settings import (
@@ -146,7 +146,7 @@ def test_scan_of_an_interrupted_switch_is_recoverable_and_blank_is_empty():
         dev.arm_power_cut(after=after)
         try:
             st.use_next_sector()
-        except FlashError:
+        except PowerLoss:
             pass
         dev.power_restore()
         before = dev.snapshot()

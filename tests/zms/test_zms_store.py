@@ -247,3 +247,12 @@ def test_power_cut_leaves_old_or_new_value(explicit, mode):
         assert {k: v for k, v in got.items() if k != key} == \
             {k: v for k, v in model.items() if k != key}
         assert got.get(key) == model.get(key)
+
+
+def test_crc8_of_many_slots_at_once_equals_crc8_per_slot():
+    from flashstack.zms.format import crc8_slots
+    blob = random.Random(3).randbytes(4096)
+    for step in (16, 32):
+        got = crc8_slots(blob, 48, 100, step)
+        assert got == bytes(crc8_ccitt(blob[48 + step * j + 1:48 + step * j + 16])
+                            for j in range(100))

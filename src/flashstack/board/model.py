@@ -80,6 +80,10 @@ class Board:
                                       "(DEVICE=LAYOUT)")
             device = self.devices[0].name
         old = self.device(device)
+        from .devicetree.devices import MAX_PAGES
+        if sum(c for c, _ in runs) > MAX_PAGES:
+            raise InvalidArgument(f"board {self.name}: layout {source} has more than {MAX_PAGES} "
+                                  "erase pages (DT-5)")
         total = sum(c * s for c, s in runs)
         if total != old.size:
             raise InvalidArgument(f"board {self.name}: layout {source} covers {total:#x} bytes, "

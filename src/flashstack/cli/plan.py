@@ -23,6 +23,10 @@ def workload_options(fn):
                           "block and size."),
         click.option("--partition", "-p", default=None, metavar="P",
                      help="The board partition to plan for (node label, label or id)."),
+        click.option("--erase-less", is_flag=True,
+                     help="An erase-less memory (RRAM, MRAM): wear is page rewrites, not erases."),
+        click.option("--write-block", type=int, default=None,
+                     help="Write block in bytes [the chip's, or the partition's] (16 for the nRF54L RRAM)."),
         click.option("--chip", default="w25q128jv", show_default=True,
                      help="Chip key, part name or JEDEC id: built-in table, else the spiflash database (geometry and rated cycles)."),
         click.option("--keys", type=int, default=100, show_default=True, help="Live keys."),
@@ -111,8 +115,9 @@ def plan(as_json, years, max_size, unit_size, plot, save_wear, **kw):
         task = bar.add_task("measuring sizes", total=None)
         report = run_plan(kw["store"], chip=geo.get("chip") or kw["chip"], workload=_workload(kw),
                           target_years=years, max_size=max_size or geo.get("size"), unit_size=unit_size,
-                          erase_page=geo.get("erase_page"), write_block=geo.get("write_block"),
-                          sample_writes=kw["samples"],
+                          erase_page=geo.get("erase_page"),
+                          write_block=kw["write_block"] or geo.get("write_block"),
+                          sample_writes=kw["samples"], erase_less=kw["erase_less"],
                           seed=kw["seed"], progress=lambda d, t: bar.update(task, completed=d, total=t))
     data = report.to_json()
     write_plots(data, plot, data["recommended"], save_wear, "plot_plan")
@@ -128,7 +133,8 @@ def _render(report) -> None:
     from rich.table import Table
 
     w = report.workload
-    console.print(f"[bold]{report.store}[/] on {report.chip} (erase page {report.erase_page} B, "
+    kind = "erase-less, " if report.candidates and report.candidates[0].wear_unit != "erase cycles" else ""
+    console.print(f"[bold]{report.store}[/] on {report.chip} ({kind}erase page {report.erase_page} B, "
                   f"write block {report.write_block} B, rated {report.rated_cycles:,} cycles); "
                   f"{w['keys']} keys of {w['key_size']}+{w['value_size']} B, "
                   f"{w['writes_per_day']:,.0f} updates/day; {report.sample_writes} simulated updates per size")

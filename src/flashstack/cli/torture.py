@@ -1,6 +1,6 @@
 """``flashstack torture``: power-loss campaigns against the storage layers, and replay of one cut.
 
-    flashstack torture kv|nvs|settings|llkernel [--board B --partition P] [--workload NAME]
+    flashstack torture kv|nvs|settings|zms|llkernel [--board B --partition P] [--workload NAME]
         [--ops N] [--seed S] [--cuts all|N] [--tear clean,prefix,bits] [--tear-samples N]
         [--gc-check F] [--jobs J] [--scheduler ADDRESS] [--json]
     flashstack torture custom --target MODULE:ATTR ...        # your own storage code
@@ -23,6 +23,7 @@ _DEFAULTS = {  # kind -> (workload, ops, default partition on a board)
     "kv": ("mixed", 500, "storage_partition"),
     "nvs": ("mixed", 500, "storage_partition"),
     "settings": ("mixed", 300, "storage_partition"),
+    "zms": ("mixed", 500, "storage_partition"),
     "llkernel": ("churn", 20, "kf_partition"),
     "custom": ("mixed", 300, None),
 }
@@ -45,7 +46,17 @@ _KIND_OPTIONS = {
     "custom": [click.option("--target", "target_ref", required=True, metavar="MODULE:ATTR",
                             help="A flashstack.torture.Target instance or factory.")],
 }
-_KIND_OPTIONS["settings"] = _KIND_OPTIONS["nvs"]
+_KIND_OPTIONS["zms"] = [*_KIND_OPTIONS["nvs"][:2],
+                       click.option("--data-crc", is_flag=True, help="CONFIG_ZMS_DATA_CRC format."),
+                       click.option("--id-64bit", is_flag=True, help="CONFIG_ZMS_ID_64BIT format."),
+                       click.option("--erase-less", is_flag=True,
+                                    help="An erase-less (RRAM/MRAM-like) device: no erase, "
+                                         "writes overwrite.")]
+_KIND_OPTIONS["settings"] = [*_KIND_OPTIONS["nvs"],
+                             click.option("--backend", type=click.Choice(["nvs", "zms"]),
+                                          default="nvs", show_default=True,
+                                          help="Settings backend store."),
+                             _KIND_OPTIONS["zms"][-1]]
 
 
 def _target_options(kind: str):
@@ -80,6 +91,13 @@ def build_target(kind: str, kw: dict):
     elif kind in ("nvs", "settings"):
         extra = {"sector_size": kw["sector_size"], "sector_count": kw["sector_count"],
                  "data_crc": kw["data_crc"]}
+        if kind == "settings" and kw["backend"] == "zms":
+            kind, extra["erase_less"] = "settings-zms", kw["erase_less"]
+        elif kw.get("erase_less"):
+            raise InvalidArgument("--erase-less needs a ZMS target (zms, settings --backend zms)")
+    elif kind == "zms":
+        extra = {k: kw[k] for k in ("sector_size", "sector_count", "data_crc", "id_64bit",
+                                    "erase_less")}
     elif kind == "llkernel":
         extra = {"max_features": kw["max_features"], "ram_base": kw["ram_base"], "ram_size": kw["ram_size"]}
     cls = target_class(kind)
@@ -90,7 +108,7 @@ def build_target(kind: str, kw: dict):
         return cls(**extra)
     if geo is not None:
         raise InvalidArgument("--geometry and --board/--partition exclude each other")
-    return cls.from_board(board or DEFAULT_BOARD, part or _DEFAULTS[kind][2], **extra)
+    return cls.from_board(board or DEFAULT_BOARD, part or _DEFAULTS[cls.kind][2], **extra)
 
 
 def _parse_cuts(text: str) -> int | None:
@@ -268,7 +286,7 @@ def workloads(as_json):
     """List the workloads and their parameters (defaults)."""
     from ..torture import DICT_WORKLOADS, FEATURE_WORKLOADS
     doc = {name: {"targets": targets, "description": desc, "parameters": params}
-           for table, targets in ((DICT_WORKLOADS, "kv, nvs, settings, custom"), (FEATURE_WORKLOADS, "llkernel"))
+           for table, targets in ((DICT_WORKLOADS, "kv, nvs, settings, zms, custom"), (FEATURE_WORKLOADS, "llkernel"))
            for name, (desc, params) in table.items()}
 
     def render(_):
@@ -301,7 +319,8 @@ def _make(kind: str, help_text: str) -> None:
 
 _make("kv", "AliOS-Things KV store (flashstack.kv).")
 _make("nvs", "Zephyr NVS (flashstack.nvs).")
-_make("settings", "Zephyr Settings on NVS (flashstack.nvs.settings).")
+_make("settings", "Zephyr Settings on NVS or, with --backend zms, on ZMS.")
+_make("zms", "Zephyr ZMS (flashstack.zms), on NOR or (--erase-less) RRAM-like devices.")
 _make("llkernel", "MicroEJ feature storage, install/remove churn (flashstack.llkernel).")
 _make("custom", "Your own storage code: a flashstack.torture.Target given as MODULE:ATTR.")
 from .torture_c import register as _register_c; _register_c(torture, replay)  # noqa: E402,E702 (torture c)

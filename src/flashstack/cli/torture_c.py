@@ -14,6 +14,8 @@ a difference; 1 for errors (e.g. the C does not compile).
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import InvalidArgument
@@ -21,6 +23,9 @@ from .common import DEFAULT_BOARD, INT, console, emit, json_option
 
 _API_DEFAULTS = {  # api -> (workload, ops)
     "zephyr-nvs": ("mixed", 200),
+    "zephyr-zms": ("mixed", 200),
+    "alios-kv": ("mixed", 200),
+    "llkernel": ("churn", 20),
     "custom": ("steps", 200),
 }
 
@@ -28,8 +33,10 @@ _API_DEFAULTS = {  # api -> (workload, ops)
 def _target_options(fn):
     opts = [
         click.option("--api", required=True, type=click.Choice(list(_API_DEFAULTS)),
-                     help="Which API flashstack drives: zephyr-nvs (nvs_mount/write/delete/read) "
-                          "or custom (your fs_boot/fs_step/fs_check)."),
+                     help="Which API flashstack drives: zephyr-nvs (nvs_mount/write/delete/read), "
+                          "zephyr-zms (zms_mount/write/delete/read), "
+                          "alios-kv (aos_kv_init/set/get/del/del_by_prefix), llkernel (the "
+                          "LLKERNEL_IMPL_* feature storage) or custom (your fs_boot/fs_step/fs_check)."),
         click.option("--source", "sources", multiple=True, required=True, metavar="FILE",
                      type=click.Path(dir_okay=False), help="A C file of the code under test (repeat)."),
         click.option("-I", "includes", multiple=True, metavar="DIR", type=click.Path(file_okay=False),
@@ -44,10 +51,17 @@ def _target_options(fn):
                      help="Partition of the board [storage_partition with --board]."),
         click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB[:E]]",
                      help="Without a board: partition size, erase page, write block and erase value "
-                          "[zephyr-nvs: 0x3000:0x400:4 as 'torture nvs'; custom: 8192:4096:1]."),
-        click.option("--sector-size", type=INT, default=None, help="zephyr-nvs: sector size [erase page]."),
+                          "[zephyr-nvs: 0x3000:0x400:4 as 'torture nvs'; alios-kv and custom: "
+                          "8192:4096:1]."),
+        click.option("--sector-size", type=INT, default=None,
+                     help="zephyr-nvs/zms: sector size [erase page]."),
         click.option("--sector-count", type=INT, default=None,
-                     help="zephyr-nvs: sectors [whole partition]."),
+                     help="zephyr-nvs/zms: sectors [whole partition]."),
+        click.option("--max-features", type=INT, default=4, show_default=True,
+                     help="llkernel: N, linked as _java_max_nb_dynamic_features."),
+        click.option("--ram-symbol", default="kernel_ram_buffer", show_default=True,
+                     help="llkernel: the C build's Kernel RAM buffer (RAM ranges are checked "
+                          "against it)."),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
@@ -56,8 +70,10 @@ def _target_options(fn):
 
 def _workload_options(replay: bool):
     opts = [click.option("--workload", "-w", default=None, metavar="NAME[:k=v,...]",
-                         help="zephyr-nvs: mixed | hotkey | fill [mixed]; custom: steps [steps]."),
-            click.option("--ops", "-n", type=INT, default=200, show_default=True, help="Workload operations."),
+                         help="zephyr-nvs/zms, alios-kv: mixed | hotkey | fill [mixed]; llkernel: "
+                              "churn; custom: steps [steps]."),
+            click.option("--ops", "-n", type=INT, default=None,
+                         help="Workload operations [200; llkernel 20]."),
             click.option("--seed", "-s", type=INT, default=0, show_default=True, help="Workload and tear seed."),
             click.option("--gc-check", type=click.FloatRange(0, 1), default=1.0, show_default=True,
                          help="Fraction of passing cuts that then drive the store through a full "
@@ -96,40 +112,62 @@ def _workload_options(replay: bool):
 def build_c_target(kw: dict):
     """The C target for the command's options (EINVAL for bad combinations)."""
     from ..native.build import BuildSpec
-    from ..native.targets import CCustomTarget, CNVSTarget
+    from ..native.targets import CCustomTarget, CFeatureTarget, CKVTarget, CNVSTarget, CZMSTarget
     api = kw["api"]
     spec = BuildSpec(api, sources=tuple(kw["sources"]), includes=tuple(kw["includes"]),
                      defines=tuple(kw["defines"]), bits=int(kw["bits"]))
     extra: dict = {"build_spec": spec}
-    cls: type[CCustomTarget | CNVSTarget] = CCustomTarget
-    if api == "zephyr-nvs":
-        cls = CNVSTarget
+    cls: type[CCustomTarget | CNVSTarget | CZMSTarget | CKVTarget | CFeatureTarget] = CCustomTarget
+    if api in ("zephyr-nvs", "zephyr-zms"):
+        cls = CNVSTarget if api == "zephyr-nvs" else CZMSTarget
         extra.update(sector_size=kw["sector_size"], sector_count=kw["sector_count"])
-    elif kw["sector_size"] or kw["sector_count"]:
-        raise InvalidArgument("--sector-size/--sector-count are options of --api zephyr-nvs")
+    elif api == "alios-kv":
+        cls = CKVTarget
+    elif api == "llkernel":
+        cls = CFeatureTarget
+        extra.update(max_features=kw["max_features"], ram_symbol=kw["ram_symbol"])
+    if api not in ("zephyr-nvs", "zephyr-zms") and (kw["sector_size"] or kw["sector_count"]):
+        raise InvalidArgument("--sector-size/--sector-count are options of --api zephyr-nvs/zms")
     board, part, geo = kw["board"], kw["partition"], kw["geometry"]
+    target: Any
     if board is None and part is None:
         if geo is not None:
             extra["geometry"] = cls().geometry.with_spec(geo)
-        return cls(**extra)
-    if geo is not None:
+        target = cls(**extra)
+    elif geo is not None:
         raise InvalidArgument("--geometry and --board/--partition exclude each other")
-    return cls.from_board(board or DEFAULT_BOARD, part or "storage_partition", **extra)
+    else:
+        default = "kf_partition" if api == "llkernel" else "storage_partition"
+        target = cls.from_board(board or DEFAULT_BOARD, part or default, **extra)
+    return target.with_c_ram() if isinstance(target, CFeatureTarget) else target
 
 
 def _campaign(kw: dict, target, **more):
     from ..torture import Campaign
-    return Campaign(target, workload=kw["workload"] or _API_DEFAULTS[kw["api"]][0], ops=kw["ops"],
+    wl, ops = _API_DEFAULTS[kw["api"]]
+    return Campaign(target, workload=kw["workload"] or wl, ops=kw["ops"] or ops,
                     seed=kw["seed"], gc_check=kw["gc_check"], **more)
 
 
 def _model_twin(target):
+    """flashstack's own store for the target's API, on the same geometry."""
+    from ..native.targets import ZMSModelTarget
+    from ..torture.targets.kv import KVTarget
+    from ..torture.targets.llkernel import FeatureTarget
     from ..torture.targets.nvs import NVSTarget
-    if target.build_spec.api != "zephyr-nvs":
-        raise InvalidArgument(f"--compare-model: flashstack has no store of its own for --api "
-                              f"{target.build_spec.api}")
-    return NVSTarget(geometry=target.geometry, sector_size=target.sector_size,
-                     sector_count=target.sector_count)
+    api = target.build_spec.api
+    if api == "zephyr-nvs":
+        return NVSTarget(geometry=target.geometry, sector_size=target.sector_size,
+                         sector_count=target.sector_count)
+    if api == "zephyr-zms":
+        return ZMSModelTarget(geometry=target.geometry, sector_size=target.sector_size,
+                              sector_count=target.sector_count)
+    if api == "alios-kv":
+        return KVTarget(geometry=target.geometry)
+    if api == "llkernel":
+        return FeatureTarget(geometry=target.geometry, max_features=target.max_features,
+                             ram_base=target.ram_base, ram_size=target.ram_size)
+    raise InvalidArgument(f"--compare-model: flashstack has no store of its own for --api {api}")
 
 
 def _run(kw: dict) -> None:

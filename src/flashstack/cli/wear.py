@@ -18,7 +18,8 @@ from .plan import _workload, _years, board_geometry, workload_options
 @plot_options("erase count per page", "the erase count per page")
 @json_option
 def wear(as_json, size, unit_size, plot, save_wear, **kw):
-    """Simulate the write pattern on one partition and show the erase count of every page.
+    """Simulate the write pattern on one partition and show the erase count of every page
+    (page rewrites on an erase-less memory).
 
     The unit must be one the store accepts (a whole number of erase pages, at least the
     store's minimum). With --board B -p P the partition's size, erase page and write block
@@ -50,9 +51,9 @@ def wear(as_json, size, unit_size, plot, save_wear, **kw):
         # measuring a smaller partition than the one asked for would be a silent wrong answer
         fail(f"--size {size:#x} is not a whole number of --unit-size {unit_size:#x} units")
     cand = measure(kw["store"], size // unit_size, unit_size, _workload(kw),
-                   write_block=geo.get("write_block") or chip.write_block_size,
+                   write_block=kw["write_block"] or geo.get("write_block") or chip.write_block_size,
                    rated_cycles=chip.rated_cycles or 100_000,
-                   sample_writes=kw["samples"], seed=kw["seed"])
+                   sample_writes=kw["samples"], seed=kw["seed"], erase_less=kw["erase_less"])
     from dataclasses import asdict
     write_plots(asdict(cand), plot, asdict(cand), save_wear, "plot_wear")
     emit(asdict(cand), as_json, lambda _: _render(cand, kw["samples"]))
@@ -66,6 +67,7 @@ def _render(c, samples) -> None:
     for i, n in enumerate(c.page_cycles):
         bar = "#" * max(1 if n else 0, round(40 * n / top))
         console.print(f"page {i:3d} @ {i * c.unit_size:#08x}  {n:6d}  {bar}")
+    console.print(f"wear unit: {c.wear_unit}", markup=False)
     console.print(f"{samples} updates: {c.erases_per_1000_writes:.1f} erases per 1000 writes, "
                   f"write amplification {c.write_amplification:.2f}, lifetime {_years(c.lifetime_years)} years",
                   soft_wrap=True)

@@ -141,19 +141,50 @@ class FlashArea:
         return [p for p in self.device.layout.pages(self.offset, self.offset + self.size)
                 if p.start_offset >= self.offset]
 
-    def page_runs(self) -> list[tuple[int, int]]:
-        """The area's erase pages as ``(count, page bytes)`` runs: the layout of a device holding
-        only this partition (in-memory copies). ``[(1, size)]`` when the partition does not
-        start and end on erase-page boundaries."""
+    def page_runs(self, n: int | None = None) -> list[tuple[int, int]]:
+        """The erase pages of the area's first ``n`` bytes (all of it by default) as
+        ``(count, page bytes)`` runs: the layout of a device holding only that part of the
+        partition (in-memory copies). ``[(1, n)]`` when that part does not start and end on
+        erase-page boundaries."""
+        n = self.size if n is None else n
         runs: list[list[int]] = []
-        for p in self.erase_pages():
+        for p in self.device.layout.pages(self.offset, self.offset + n):
+            if p.start_offset < self.offset:
+                continue
             if runs and runs[-1][1] == p.size:
                 runs[-1][0] += 1
             else:
                 runs.append([1, p.size])
-        if sum(c * s for c, s in runs) != self.size:
-            return [(1, self.size)]
+        if sum(c * s for c, s in runs) != n:
+            return [(1, n)]
         return [(c, s) for c, s in runs]
+
+    def memory_copy(self, n: int | None = None, *, erased: bool = False, name: str | None = None,
+                    device_factory: Callable[..., FlashDevice] | None = None) -> "FlashArea":
+        """An in-memory copy of the area's first ``n`` bytes (all of it by default): a new device
+        holding only them, with the same erase pages, write block, erase value, program page and
+        explicit-erase mode, and the area over all of it (same id, labels, address, path;
+        offset 0). The copy allows double writes (stores re-program state bytes). It holds the
+        area's bytes (one read of ``n`` bytes), or is erased when ``erased``. Read-only
+        analyses, dry runs and scratch builds run on it and never write the original.
+
+        ``device_factory`` (default :class:`~flashstack.device.SimulatedFlash`) takes the
+        SimulatedFlash keyword arguments, e.g. a recording subclass. Errors: EINVAL when ``n``
+        exceeds the area; the original's read errors."""
+        from ..device import SimulatedFlash
+
+        n = self.size if n is None else n
+        self.check_range("copy", 0, n)
+        dev = self.device
+        factory = device_factory or SimulatedFlash
+        copy = factory(layout=self.page_runs(n), write_block_size=self.align, erase_value=self.erased_val,
+                       allow_double_writes=True, explicit_erase=dev.explicit_erase,
+                       program_page_size=getattr(dev, "program_page_size", None),
+                       name=name or f"{dev.name}:{self.name}:copy")
+        if not erased:
+            copy.restore(self.read(0, n))
+        return FlashArea(self.id, 0, n, copy, label=self.label, node_labels=self.node_labels,
+                         address=self.address, path=self.path)
 
     # --- integrity ---------------------------------------------------------------
     def sha256(self, off: int = 0, n: int | None = None, chunk: int = 4096) -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import FlashError, PowerLoss
+from ..errors import FlashError
 from .identify import PartitionView, _report
 
 __all__ = ["find_zms", "probe_zms"]
@@ -51,8 +51,6 @@ def probe_zms(v: PartitionView, hint: dict | None, details: bool) -> dict | None
     try:
         res = scan(v.area, cfg["sector_size"], cfg["sector_count"], bool(cfg["data_crc"]),
                    bool(cfg["id_64bit"]))
-    except PowerLoss:
-        raise
     except FlashError as exc:
         return _report("zephyr-zms", f"Zephyr ZMS headers, geometry unusable: {exc}", [str(exc)])
     problems, warnings = [], []
@@ -146,8 +144,6 @@ def _decode(blob: bytes, sector: int, explicit: bool) -> dict:
     area = FlashArea(None, 0, len(blob), dev, label="zms")
     try:
         res = scan(area, sector, len(blob) // sector)
-    except PowerLoss:
-        raise
     except FlashError as exc:
         return {"error": str(exc)}
     return {"verdict": res.verdict, "ids": sorted(res.items),

@@ -270,7 +270,12 @@ def shadow_area(storage, config: KVConfig):
     from ..flash_map import FlashArea
     config.validate()
     validate_storage(config, storage, writing=False)  # geometry of the real storage, not the copy
+    if isinstance(storage, FlashArea):
+        return storage.memory_copy(config.total_size, name="shadow")
+    # A HAL partition or span: validate_storage made every segment write block 1, erase value
+    # 0xFF, block boundaries on erase pages, so blocks are the copy's erase pages.
     B = config.block_size
-    dev = SimulatedFlash(config.total_size, erase_page_size=B, allow_double_writes=True, name="shadow")
+    dev = SimulatedFlash(config.total_size, erase_page_size=B, write_block_size=1, erase_value=0xFF,
+                         allow_double_writes=True, name="shadow")
     dev.restore(b"".join(storage.read(b * B, B) for b in range(config.blocks)))
     return FlashArea(0, 0, config.total_size, dev, label="shadow")

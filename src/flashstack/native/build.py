@@ -40,7 +40,7 @@ _DRIVERS = {"zephyr-nvs": "drive_zephyr_nvs.c", "zephyr-zms": "drive_zephyr_zms.
             "alios-kv": "drive_alios_kv.c", "llkernel": "drive_llkernel.c", "custom": "drive_custom.c"}
 #: the APIs ``flashstack torture c --api`` drives
 APIS = tuple(_DRIVERS)
-_SHIMS = ("zephyr_flash.c", "crc.c")
+_SHIMS = ("zephyr_flash.c", "crc.c", "alios_hal.c", "aos_kernel.c", "flash_ctrl.c")
 
 
 @dataclass(frozen=True)

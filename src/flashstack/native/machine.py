@@ -79,6 +79,7 @@ class NativeFlash(SimulatedFlash):
                     erase_value=self.parameters.erase_value, explicit_erase=int(self._explicit),
                     allow_double=int(self.allow_double_writes), unaligned_read=int(self.unaligned_read),
                     page_count=len(pages), address=address or 0, scratch_cap=P.SCRATCH,
+                    program_page_size=self.program_page_size,
                     **{k: lay[k] for k in ("pages_off", "cycles_off", "cb_off", "scratch_off")})
         P.CTL.pack_into(self._ctl, 0, *(head[k] for k in P.FIELDS))
         starts = [p.start_offset for p in pages] + [self.layout.size]
@@ -90,6 +91,7 @@ class NativeFlash(SimulatedFlash):
         self._listener: socket.socket | None = None
         self._loss: PowerLoss | None = None
         self.probe_keys: set = set()  # keys a store that cannot list them is asked for
+        self._config: tuple = ()
         self._finalizer = weakref.finalize(self, _cleanup, os.getpid(), self._tmp,
                                            [None, None, None, self._ctl])
 
@@ -104,9 +106,11 @@ class NativeFlash(SimulatedFlash):
         slow = (self.endurance is not None or self.timing is not None or bool(self._stuck.pages)
                 or not self.erase_supported or self.readonly
                 or any((self.thresholds.max_write_calls, self.thresholds.max_erase_calls)))
-        self._set("slow", int(slow))
-        self._set("unaligned_read", int(self.unaligned_read))
-        self._set("allow_double", int(self.allow_double_writes))
+        config = (int(slow), int(self.unaligned_read), int(self.allow_double_writes))
+        if config != self._config:  # set once per change, not on every call
+            self._config = config
+            for name, value in zip(("slow", "unaligned_read", "allow_double"), config):
+                self._set(name, value)
 
     def _pull(self) -> None:
         """Counters of the C runtime into :attr:`stats` and the armed cut."""
@@ -218,7 +222,9 @@ class NativeFlash(SimulatedFlash):
         except TimeoutError:
             raise CCodeError(f"C helper {self.helper} (pid {pid}) did not connect within "
                              f"{CALL_TIMEOUT_S:.0f} s{self.log_tail()}") from None
-        conn.settimeout(CALL_TIMEOUT_S)
+        # a kernel receive timeout: a blocking recv is one system call (settimeout adds a poll)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                        struct.pack("ll", int(CALL_TIMEOUT_S), int(CALL_TIMEOUT_S % 1 * 1e6)))
         return conn
 
     def log_tail(self, lines: int = 12) -> str:
@@ -326,7 +332,7 @@ class Proc:
     def _recv(self, what: str) -> tuple:
         try:
             data = self.sock.recv(64)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError):  # SO_RCVTIMEO ran out
             if self.pid:
                 try:
                     os.kill(self.pid, signal.SIGKILL)
@@ -356,8 +362,8 @@ class Proc:
             raise CCodeError(f"{what}: request of {len(payload)} bytes exceeds {P.SCRATCH // 2}")
         start = dev._lay["scratch_off"]
         dev._ctl[start:start + len(payload)] = payload
-        dev._set("steps_done", steps_done)
-        dev._set("interrupted", interrupted)
+        P.U32.pack_into(dev._ctl, P.OFF["steps_done"], steps_done)
+        P.U32.pack_into(dev._ctl, P.OFF["interrupted"], interrupted)
         dev._push_config()
 
     def fork(self, op: int = 0, a: int = 0, b: int = 0, payload: bytes = b"", steps_done: int = 0,

@@ -11,14 +11,15 @@ from __future__ import annotations
 import struct
 
 MAGIC = 0x524E5346  # "FSNR"
-CTL = struct.Struct("<28I7Q")
+CTL = struct.Struct("<30I7Q")
 FIELDS = ("magic", "size", "wbs", "erase_value", "explicit_erase", "allow_double", "unaligned_read",
           "slow", "page_count", "counting", "after", "count", "address", "pages_off", "cycles_off",
           "cb_off", "scratch_off", "scratch_cap", "steps_done", "interrupted",
           "tear", "seed", "keep_set", "keep", "cut_kind", "cut_off", "cut_len", "cut_applied",
+          "program_page_size", "reserved",
           "bytes_read", "bytes_written", "double_writes", "read_calls", "write_calls", "erase_calls",
           "cpu_us")
-OFF = {name: (i * 4 if i < 28 else 112 + (i - 28) * 8) for i, name in enumerate(FIELDS)}
+OFF = {name: (i * 4 if i < 30 else 120 + (i - 30) * 8) for i, name in enumerate(FIELDS)}
 COUNTERS = struct.Struct("<6Q")  # bytes_read .. erase_calls, at OFF["bytes_read"]
 U32 = struct.Struct("<I")
 
@@ -31,7 +32,8 @@ CB_READ, CB_WRITE, CB_ERASE = 1, 2, 3
 DEAD = -100000
 
 # driver operations (flashstack/runtime.h FS_OP_*)
-OP_BOOT, OP_SET, OP_DEL, OP_OBSERVE, OP_STEP, OP_CHECK, OP_DELP, OP_INSTALL, OP_REMOVE, OP_LIST = range(1, 11)
+OP_BOOT, OP_SET, OP_DEL, OP_OBSERVE, OP_STEP, OP_CHECK, OP_DELP = range(1, 8)
+OP_ALLOC, OP_FREE, OP_LIST, OP_COPY, OP_FLUSH, OP_INITERR = range(8, 14)
 
 SCRATCH = 1 << 20  # request + response payload areas (half each)
 

@@ -17,13 +17,18 @@ from pathlib import Path
 from ..errors import IntegrityError, NoSpace, NotFound, error_for
 from ..flash_map import FlashArea
 from ..torture.target import CheckOutcome, Geometry, Target, location_args
+from ..torture.targets.kv import KVTarget
+from ..torture.targets.llkernel import FeatureTarget
 from ..torture.targets.nvs import NVSTarget
-from ..torture.workloads import parse_workload
+from ..torture.kvlike import DictTarget
+from ..torture.workloads import DictSpace, dict_workload, parse_workload
 from . import protocol as P
 from .build import BuildSpec, build_helper
 from .machine import NativeFlash, Proc
 
-__all__ = ["CUSTOM_WORKLOADS", "CCustomTarget", "CNVSTarget", "CStore", "helper_for", "spec_args"]
+__all__ = ["CUSTOM_WORKLOADS", "CCustomTarget", "CFeatureStore", "CFeatureTarget", "CKVTarget",
+           "CNVSTarget", "CStore", "CZMSTarget",
+           "ZMSModelTarget", "helper_for", "spec_args"]
 
 _HELPERS: dict = {}
 
@@ -107,9 +112,13 @@ class _Native:
     geometry: Geometry
     map_address = False  # map the image at geometry.address in the helper (memory-mapped flash)
 
+    def full_spec(self) -> BuildSpec:
+        """What is compiled: the user's build plus what the target itself defines."""
+        return self.build_spec
+
     def build(self) -> tuple[NativeFlash, FlashArea]:
         g = self.geometry
-        dev = NativeFlash(helper_for(self.build_spec), layout=g.layout,
+        dev = NativeFlash(helper_for(self.full_spec()), layout=g.layout,
                           write_block_size=g.write_block_size, erase_value=g.erase_value,
                           allow_double_writes=g.allow_double_writes,
                           program_page_size=g.program_page_size, name="torture0",
@@ -133,32 +142,30 @@ class _Native:
         return store
 
 
-@dataclass(frozen=True)
-class CNVSTarget(_Native, NVSTarget):
-    """``--api zephyr-nvs``: the user's ``nvs_mount/nvs_write/nvs_delete/nvs_read`` on the NVS
-    target's geometry, workloads and invariants (ids are the keys)."""
+class _ProbedDict(_Native):
+    """Key-value access for C stores driven through a get/set/delete API: a store that
+    cannot list its keys is asked for the keys of the models last checked (kept on the device,
+    which lives as long as the campaign runner) and the GC exercise's key."""
 
-    kind = "c"
-    build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-nvs"))
+    api_names = ("set", "delete", "get", "delete by prefix")
 
-    def boot_args(self) -> tuple[int, int]:
-        ss = self.sector_size or self.geometry.layout[0][1]
-        return ss, self.sector_count or self.geometry.size // ss
+    def encode_key(self, key) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
 
-    def open(self, area):  # pragma: no cover - the C store is mounted, never opened
-        raise TypeError("a C target has no Python store")
+    def decode_key(self, raw: bytes):  # pragma: no cover - interface
+        raise NotImplementedError
 
-    def _probe(self, store: CStore, keys) -> dict:
-        payload = P.pack_kv((int(k).to_bytes(2, "little"), b"") for k in sorted(keys))
-        rc, out = store.call(P.OP_OBSERVE, payload=payload, what="nvs_read")
+    def _request(self, store: CStore, op: int, what: str, pairs) -> bytes:
+        rc, out = store.call(op, payload=P.pack_kv(pairs), what=what)
         if rc:
-            _raise_rc(rc, "nvs_read")
-        return {int.from_bytes(k, "little"): v for k, v in P.unpack_kv(out)}
+            _raise_rc(rc, what)
+        return out
 
     def observe(self, store: CStore) -> dict:
-        # NVS cannot list its ids: read the ids of the models last checked (kept on the
-        # device, which lives as long as the campaign runner) and the GC exercise's id
-        return self._probe(store, store.proc.dev.probe_keys | {self.churn_key})
+        keys = sorted(store.proc.dev.probe_keys | {self.churn_key}, key=repr)  # type: ignore[attr-defined]
+        out = self._request(store, P.OP_OBSERVE, self.api_names[2],
+                            [(self.encode_key(k), b"") for k in keys])
+        return {self.decode_key(k): v for k, v in P.unpack_kv(out)}
 
     def _set_probe(self, store: CStore, *models) -> None:
         keys: set = set()
@@ -168,23 +175,45 @@ class CNVSTarget(_Native, NVSTarget):
 
     def check(self, store, before, after, op) -> CheckOutcome:
         self._set_probe(store, before, after)
-        return super().check(store, before, after, op)
+        return super().check(store, before, after, op)  # type: ignore[misc]
 
     def check_state(self, store, model) -> list:
         self._set_probe(store, model)
-        return super().check_state(store, model)
+        return super().check_state(store, model)  # type: ignore[misc]
 
     def kv_set(self, store, key, value) -> None:
-        rc, _ = store.call(P.OP_SET, payload=P.pack_kv([(int(key).to_bytes(2, "little"), bytes(value))]),
-                           what=f"nvs_write id {key}")
-        if rc:
-            _raise_rc(rc, f"nvs_write id {key}")
+        self._request(store, P.OP_SET, f"{self.api_names[0]} {key!r}",
+                      [(self.encode_key(key), bytes(value))])
 
     def kv_delete(self, store, key) -> None:
-        rc, _ = store.call(P.OP_DEL, payload=P.pack_kv([(int(key).to_bytes(2, "little"), b"")]),
-                           what=f"nvs_delete id {key}")
-        if rc:
-            _raise_rc(rc, f"nvs_delete id {key}")
+        self._request(store, P.OP_DEL, f"{self.api_names[1]} {key!r}", [(self.encode_key(key), b"")])
+
+    def kv_delete_prefix(self, store, prefix) -> None:
+        self._request(store, P.OP_DELP, f"{self.api_names[3]} {prefix!r}",
+                      [(str(prefix).encode(), b"")])
+
+
+@dataclass(frozen=True)
+class CNVSTarget(_ProbedDict, NVSTarget):
+    """``--api zephyr-nvs``: the user's ``nvs_mount/nvs_write/nvs_delete/nvs_read`` on the NVS
+    target's geometry, workloads and invariants (ids are the keys)."""
+
+    kind = "c"
+    build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-nvs"))
+    api_names = ("nvs_write id", "nvs_delete id", "nvs_read", "")
+
+    def boot_args(self) -> tuple[int, int]:
+        ss = self.sector_size or self.geometry.layout[0][1]
+        return ss, self.sector_count or self.geometry.size // ss
+
+    def open(self, area):  # pragma: no cover - the C store is mounted, never opened
+        raise TypeError("a C target has no Python store")
+
+    def encode_key(self, key) -> bytes:
+        return int(key).to_bytes(2, "little")
+
+    def decode_key(self, raw: bytes):
+        return int.from_bytes(raw, "little")
 
     def cli_args(self) -> list:
         args = ["c", *spec_args(self.build_spec), *location_args(self, NVSTarget().geometry)]
@@ -193,6 +222,232 @@ class CNVSTarget(_Native, NVSTarget):
         if self.sector_count:
             args += ["--sector-count", str(self.sector_count)]
         return args
+
+
+def _zms_geometry() -> Geometry:
+    # 3 sectors of 1 KiB, 4-byte write blocks, like the NVS target
+    return Geometry.uniform(3 * 1024, 1024, write_block_size=4)
+
+
+@dataclass(frozen=True)
+class ZMSModelTarget(DictTarget):
+    """Zephyr ZMS (:class:`flashstack.zms.ZMSStore`) as a campaign target: the store
+    ``--compare-model`` holds a C ZMS against, and the model of ``--api zephyr-zms``. Ids are
+    the keys (1..), a delete of a missing id is a no-op (``zms_delete`` returns 0)."""
+
+    kind = "zms"
+    what = "id"
+    geometry: Geometry = field(default_factory=_zms_geometry)
+    sector_size: int | None = None
+    sector_count: int | None = None
+    data_crc: bool = False
+    board: str | None = None
+    partition: str | None = None
+    churn_key = 0x7FFE
+    churn_size = 200
+
+    def mount(self, area):
+        from ..zms import ZMSStore
+        store = ZMSStore(area, self.sector_size, self.sector_count, self.data_crc)
+        store.mount()
+        return store
+
+    def observe(self, store) -> dict:
+        return dict(store.items())
+
+    def kv_set(self, store, key, value) -> None:
+        store.write(key, value)
+
+    def kv_delete(self, store, key) -> None:
+        store.delete(key)
+
+    def max_value(self) -> int:
+        # the largest value: sector - 5 ATEs of max(16, write block) bytes (ZMS geometry)
+        s = self.sector_size or self.geometry.layout[0][1]
+        return min(s - 5 * max(16, self.geometry.write_block_size), 65535)
+
+    def workload(self, name: str, ops: int, seed: int) -> list:
+        return dict_workload(name, ops, seed, DictSpace(lambda i: i + 1, self.max_value()))
+
+    def dump(self, area) -> str:
+        return _hexdump(area)
+
+
+@dataclass(frozen=True)
+class CZMSTarget(_ProbedDict, ZMSModelTarget):
+    """``--api zephyr-zms``: the user's ``zms_mount/zms_write/zms_delete/zms_read`` on the
+    ZMS model target's geometry, workloads and invariants (32-bit ids are the keys)."""
+
+    kind = "c"
+    build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-zms"))
+    api_names = ("zms_write id", "zms_delete id", "zms_read", "")
+
+    def boot_args(self) -> tuple[int, int]:
+        ss = self.sector_size or self.geometry.layout[0][1]
+        return ss, self.sector_count or self.geometry.size // ss
+
+    def encode_key(self, key) -> bytes:
+        return int(key).to_bytes(4, "little")
+
+    def decode_key(self, raw: bytes):
+        return int.from_bytes(raw, "little")
+
+    def cli_args(self) -> list:
+        args = ["c", *spec_args(self.build_spec), *location_args(self, ZMSModelTarget().geometry)]
+        if self.sector_size:
+            args += ["--sector-size", str(self.sector_size)]
+        if self.sector_count:
+            args += ["--sector-count", str(self.sector_count)]
+        return args
+
+
+@dataclass(frozen=True)
+class CKVTarget(_ProbedDict, KVTarget):
+    """``--api alios-kv``: the user's ``aos_kv_init/set/get/del/del_by_prefix`` on the AliOS KV
+    target's geometry (default 8 KiB, 2 x 4 KiB, byte-programmable), workloads and key-value
+    invariants. The store's own configuration (block size, alignment) is the C code's; the
+    RAM-index structure checks of the Python KV do not apply."""
+
+    kind = "c"
+    build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("alios-kv"))
+    api_names = ("aos_kv_set", "aos_kv_del", "aos_kv_get", "aos_kv_del_by_prefix")
+
+    def encode_key(self, key) -> bytes:
+        return str(key).encode()
+
+    def decode_key(self, raw: bytes):
+        return raw.decode("utf-8", "backslashreplace")
+
+    def structure(self, store) -> list:
+        return []
+
+    def deep_structure(self, store) -> list:
+        return []
+
+    def cli_args(self) -> list:
+        return ["c", *spec_args(self.build_spec), *location_args(self, KVTarget().geometry)]
+
+
+def _kf_geometry() -> Geometry:
+    # the llkernel target's 64 KiB KF region at 0x90000000, on multi-program NOR: the
+    # reference rewrites whole program pages, header bytes included
+    return Geometry.uniform(64 * 1024, 4096, address=0x90000000, label="kf_partition",
+                            allow_double_writes=True)
+
+
+@dataclass(frozen=True)
+class _Feature:
+    handle: int
+    rom_address: int
+    rom_size: int
+    ram_address: int
+    ram_size: int
+
+
+class CFeatureStore:
+    """The feature-storage calls of :class:`~flashstack.torture.targets.llkernel.FeatureTarget`
+    as LLKERNEL_IMPL_* calls into the C store; sizes of a listed Feature come from its
+    header in the image (the API has no call for them)."""
+
+    def __init__(self, store: CStore, area: FlashArea, kf_start: int):
+        self.store, self.area, self.kf_start = store, area, kf_start
+        self.last_error = ""
+
+    def _call(self, op: int, a: int = 0, b: int = 0, payload: bytes = b"", what: str = "") -> tuple:
+        from ..llkernel.header import to_int32
+        rc, out = self.store.call(op, to_int32(a), to_int32(b), payload, what=what)
+        if rc:
+            self.last_error = f"{what} returned {rc}"
+        return rc, out
+
+    def allocate_feature(self, rom_size: int, ram_size: int) -> int | None:
+        _, out = self._call(P.OP_ALLOC, rom_size, ram_size, what="LLKERNEL_IMPL_allocateFeature")
+        handle = int.from_bytes(out[:4], "little")
+        if not handle:
+            self.last_error = "LLKERNEL_IMPL_allocateFeature returned 0"
+        return handle or None
+
+    def copy_to_rom(self, address: int, data: bytes) -> int:
+        rc, _ = self._call(P.OP_COPY, payload=address.to_bytes(4, "little") + bytes(data),
+                           what="LLKERNEL_IMPL_copyToROM")
+        return rc
+
+    def flush_copy_to_rom(self) -> int:
+        return self._call(P.OP_FLUSH, what="LLKERNEL_IMPL_flushCopyToROM")[0]
+
+    def free_feature(self, handle: int) -> None:
+        self._call(P.OP_FREE, handle, what="LLKERNEL_IMPL_freeFeature")
+
+    def on_feature_initialization_error(self, handle: int, code: int) -> int:
+        return self._call(P.OP_INITERR, handle, code, what="LLKERNEL_IMPL_onFeatureInitializationError")[0]
+
+    def features(self) -> list:
+        from ..llkernel.header import HEADER_SIZE, FeatureHeader
+        _, out = self._call(P.OP_LIST, what="LLKERNEL_IMPL_getFeatureHandle")
+        feats = []
+        for i in range(0, len(out) - 11, 12):
+            h, rom, ram = (int.from_bytes(out[i + j:i + j + 4], "little") for j in (0, 4, 8))
+            head = FeatureHeader.unpack(self.area.read(h - self.kf_start, HEADER_SIZE)) \
+                if self.kf_start <= h < self.kf_start + self.area.size - HEADER_SIZE else FeatureHeader()
+            feats.append(_Feature(h, rom, head.rom_size, ram, head.ram_size))
+        return feats
+
+
+def _symbol_bounds(exe: Path, name: str) -> tuple[int, int]:
+    """Address and size of the data symbol ``name`` in the helper (``nm -S``); EINVAL when
+    the build has no such symbol."""
+    import subprocess
+    proc = subprocess.run(["nm", "-S", str(exe)], check=False, capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        # a function-local static is named name.N
+        if len(parts) == 4 and parts[3].split(".")[0] == name:
+            return int(parts[0], 16), int(parts[1], 16)
+    from ..errors import InvalidArgument
+    raise InvalidArgument(f"the C build has no symbol {name!r} (the Kernel RAM buffer); give "
+                          "--ram-symbol")
+
+
+@dataclass(frozen=True)
+class CFeatureTarget(_Native, FeatureTarget):
+    """``--api llkernel``: the user's LLKERNEL_IMPL_* (e.g. MicroEJ LLKERNEL_flash.c) on the
+    feature-storage target's churn workload and invariants. The KF region is mapped at its
+    address (default 64 KiB at 0x90000000); the target defines ``LLKERNEL_KF_START``,
+    ``LLKERNEL_KF_BLOCK_SIZE``, ``LLKERNEL_FLASH_SUBSECTOR_SIZE`` and ``LLKERNEL_FLASH_PAGE_SIZE``
+    from it, links ``_java_max_nb_dynamic_features`` at ``max_features``, and checks RAM
+    ranges against the C build's ``ram_symbol`` (see :meth:`with_c_ram`)."""
+
+    kind = "c"
+    map_address = True
+    geometry: Geometry = field(default_factory=_kf_geometry)
+    build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("llkernel"))
+    ram_symbol: str = "kernel_ram_buffer"
+
+    def full_spec(self) -> BuildSpec:
+        from dataclasses import replace
+        g = self.geometry
+        ours = (f"LLKERNEL_FLASH_BASE={g.address or 0:#x}u", f"LLKERNEL_KF_START={g.address or 0:#x}u",
+                f"LLKERNEL_KF_BLOCK_SIZE={g.size:#x}u", f"LLKERNEL_FLASH_SUBSECTOR_SIZE={g.layout[0][1]:#x}u",
+                f"LLKERNEL_FLASH_PAGE_SIZE={g.program_page_size:#x}u", "LLKERNEL_LOG_LEVEL=0")
+        return replace(self.build_spec, defines=ours + tuple(self.build_spec.defines),
+                       symbols=(("_java_max_nb_dynamic_features", self.max_features),))
+
+    def with_c_ram(self) -> CFeatureTarget:
+        """This target with ``ram_base``/``ram_size`` of the C build's RAM buffer (compiles)."""
+        from dataclasses import replace
+        base, size = _symbol_bounds(helper_for(self.full_spec()), self.ram_symbol)
+        return replace(self, ram_base=base, ram_size=size)
+
+    def mount(self, area):
+        return CFeatureStore(_Native.mount(self, area), area, self.geometry.address or 0)
+
+    def dump(self, area) -> str:
+        import json
+        return json.dumps(FeatureTarget.mount(self, area).scan().to_json(), indent=2, default=str)
+
+    def cli_args(self) -> list:
+        args = ["c", *spec_args(self.build_spec), *location_args(self, CFeatureTarget().geometry)]
+        return args + (["--max-features", str(self.max_features)] if self.max_features != 4 else [])
 
 
 def _default_custom_geometry() -> Geometry:

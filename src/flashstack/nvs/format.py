@@ -10,9 +10,10 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
-__all__ = ["ATE_SIZE", "ID_MARKER", "DATA_CRC_SIZE", "BLOCK_SIZE", "crc8_ccitt", "data_crc",
+__all__ = ["ATE_SIZE", "ID_MARKER", "DATA_CRC_SIZE", "BLOCK_SIZE", "crc8_ccitt", "ate_crc8", "data_crc",
            "Ate", "Geometry", "NVSConfig"]
 
 ATE_SIZE = 8          # bytes of a packed ATE (before write-block padding)
@@ -33,6 +34,43 @@ def _crc8_table() -> bytes:
 
 
 _CRC8 = _crc8_table()
+
+
+def _field_table(pos: int, width: int) -> list[int]:
+    """Contribution to the ATE CRC-8 of a ``width``-byte LE field at byte ``pos`` of the 7
+    CRC'd bytes: the CRC is affine in its input bits, so ``crc = K ^ T_id ^ T_off ^ ...``."""
+    size = 1 << (8 * width)
+    zero = bytes(7)
+    base = crc8_ccitt(zero)
+    unit = []
+    for bit in range(8 * width):
+        b = bytearray(zero)
+        b[pos:pos + width] = (1 << bit).to_bytes(width, "little")
+        unit.append(crc8_ccitt(bytes(b)) ^ base)
+    table = [0]
+    for u in unit:              # table[v | 1 << bit] = table[v] ^ unit[bit]
+        table += [t ^ u for t in table]
+    assert len(table) == size
+    return table
+
+
+_TABLES: list[list[int]] = []
+_ATE_CRC_BASE = 0
+
+
+def _tables() -> list[list[int]]:
+    global _ATE_CRC_BASE
+    if not _TABLES:
+        _TABLES.extend([_field_table(0, 2), _field_table(2, 2), _field_table(4, 2),
+                        _field_table(6, 1)])
+        _ATE_CRC_BASE = crc8_ccitt(bytes(7))
+    return _TABLES
+
+
+def ate_crc8(id: int, offset: int, len: int, part: int) -> int:
+    """``crc8_ccitt(0xFF, ate, 7)`` of an ATE from its fields (table lookups, same value)."""
+    t_id, t_off, t_len, t_part = _TABLES or _tables()
+    return _ATE_CRC_BASE ^ t_id[id] ^ t_off[offset] ^ t_len[len] ^ t_part[part]
 
 
 def crc8_ccitt(data: bytes, crc: int = 0xFF) -> int:
@@ -61,9 +99,10 @@ class Ate(NamedTuple):
 
     def pack(self) -> bytes:
         """The 8 on-flash bytes; the CRC-8 is computed unless given."""
-        head = _ATE.pack(self.id, self.offset, self.len, self.part, 0)[:7]
-        crc = crc8_ccitt(head) if self.crc8 is None else self.crc8
-        return head + bytes([crc])
+        crc = self.crc8
+        if crc is None:
+            crc = ate_crc8(self.id, self.offset, self.len, self.part)
+        return _ATE.pack(self.id, self.offset, self.len, self.part, crc)
 
     @classmethod
     def unpack(cls, raw: bytes) -> "Ate":
@@ -73,7 +112,9 @@ class Ate(NamedTuple):
     @property
     def crc_ok(self) -> bool:
         """The stored CRC-8 matches the first 7 bytes (True when no CRC was given)."""
-        return self.crc8 == crc8_ccitt(self.pack()[:7]) if self.crc8 is not None else True
+        if self.crc8 is None:
+            return True
+        return self.crc8 == ate_crc8(self.id, self.offset, self.len, self.part)
 
 
 @dataclass(frozen=True)
@@ -101,27 +142,27 @@ class Geometry:
     E: int            # erase value
     C: int            # data CRC size (0 or 4)
 
-    @property
+    @cached_property
     def A(self) -> int:
         """ATE slot size: 8 rounded up to the write block."""
         return self.al(ATE_SIZE)
 
-    @property
+    @cached_property
     def L(self) -> int:
         """Offset of the close-ATE slot in a sector."""
         return self.S - self.A
 
-    @property
+    @cached_property
     def F(self) -> int:
         """Offset of the first ATE slot in a sector."""
         return self.S - 2 * self.A
 
-    @property
+    @cached_property
     def maxlen(self) -> int:
         """Largest value in bytes: S - 4A - C."""
         return self.S - 4 * self.A - self.C
 
-    @property
+    @cached_property
     def erased_ate(self) -> bytes:
         """An erased 8-byte ATE slot (erase value everywhere)."""
         return bytes([self.E]) * ATE_SIZE

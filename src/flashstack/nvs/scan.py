@@ -106,11 +106,7 @@ class RecordingFlash(SimulatedFlash):
 
 def _memory_copy(area) -> FlashArea:
     """A recording in-memory copy of ``area`` (same pages, write block, erase value)."""
-    dev = RecordingFlash(layout=area.page_runs(), write_block_size=area.align,
-                          erase_value=area.erased_val, allow_double_writes=True,
-                          explicit_erase=area.device.explicit_erase, name="scan-copy")
-    dev.restore(area.read(0, area.size))
-    return FlashArea(area.id, 0, area.size, dev, label=area.label, node_labels=area.node_labels)
+    return area.memory_copy(name="scan-copy", device_factory=RecordingFlash)
 
 
 def mount_copy(area, sector_size: int | None = None, sector_count: int | None = None,

@@ -5,6 +5,11 @@ Upstream: zephyr subsys/settings/src/settings_nvs.c @44fb3feb (``settings_nvs_sa
 subsys/settings/include/settings/settings_nvs.h @cab0bb78. Each setting is two NVS entries:
 its name (ASCII, no NUL) at a name id in 0x8001..0xBFFF and its value at name id + 0x4000;
 id 0x8000 holds ``last_name_id`` (u16 LE). Ids below 0x8000 stay free for direct NVS use.
+
+The reference finds a name by reading every name id; flashstack keeps a
+:class:`~flashstack.nvs.settings_index.NameIndex` of what each name id holds, so ``save`` and
+``get`` cost O(1). It is rebuilt by one such scan when the store's ``generation`` shows a
+change this object did not make; ``scan_name`` keeps the reference's scan as its oracle.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import errno
 import struct
 from typing import Iterator
 
-from ..errors import FlashError, InvalidArgument, NoMemory, NotFound
+from ..errors import FlashError, InvalidArgument, NoMemory, NotFound, PowerLoss
+from .settings_index import NameIndex
 from .store import NVSStore
 
 __all__ = ["NAMECNT_ID", "NAME_ID_OFFSET", "NAME_MAX", "NVSSettings", "decode_settings",
@@ -50,6 +56,9 @@ class NVSSettings:
     def __init__(self, store: NVSStore):
         self.store = store
         self.last_name_id = NAMECNT_ID
+        self.names = NameIndex()      # what ids 0x8001..last_name_id hold
+        self._names_gen: int | None = None  # store.generation the index matches (None: stale)
+        self._has_gen = hasattr(store, "generation")
 
     @classmethod
     def on_area(cls, area, sector_size_mult: int = 1, sector_count: int = 8,
@@ -64,6 +73,7 @@ class NVSSettings:
         """``settings_nvs_backend_init``: mount, then ``last_name_id`` from id 0x8000."""
         if not self.store.mounted:
             self.store.mount()
+        self._names_gen = None
         try:
             self.last_name_id = _last_name_id(self.store.read(NAMECNT_ID))
         except NotFound:
@@ -88,13 +98,43 @@ class NVSSettings:
             raise InvalidArgument(f"setting name {name!r}: 1..{NAME_MAX} bytes without NUL")
         return raw
 
-    # --- API -----------------------------------------------------------------------
-    def save(self, name: str, value: bytes | None) -> None:
-        """``settings_nvs_save``: store ``value`` under ``name``; None or empty deletes."""
-        raw_name = self._check_name(name)
-        delete = not value
+    # --- name index ----------------------------------------------------------
+    def _index(self) -> NameIndex:
+        """The name index, rebuilt by one pass over the name ids when the store changed
+        behind the Settings' back (another writer, a remount, an interrupted call)."""
+        gen = self.store.generation if self._has_gen else None  # none: always rebuild
+        if gen is None or self._names_gen != gen:
+            idx = NameIndex()
+            for name_id in range(NAMECNT_ID + 1, self.last_name_id + 1):
+                self._probe(idx, name_id)
+            self.names = idx
+            self._names_gen = gen
+        return self.names
+
+    def _probe(self, idx: NameIndex, name_id: int) -> None:
+        """Record what ``name_id`` holds, read as both scans of the reference read it."""
+        try:
+            stored = self._read_name(name_id)
+            if stored is None:
+                self.store.read(name_id)   # get() reads long names whole: may fail there
+        except NotFound:
+            idx.free(name_id)
+            return
+        except PowerLoss:
+            raise
+        except FlashError:
+            idx.bad(name_id)
+            return
+        idx.put(name_id, None if stored is None else stored.encode("utf-8", "surrogateescape"))
+
+    def _synced(self) -> None:
+        """The index matches the store again after this object's own writes."""
+        self._names_gen = self.store.generation if self._has_gen else None
+
+    def scan_name(self, raw_name: bytes) -> tuple[int | None, int]:
+        """The reference's scan (``settings_nvs_save``): ``(id holding the name or None,
+        free id)`` reading every name id from ``last_name_id`` down; the index's oracle."""
         free_id = self.last_name_id + 1
-        found = None
         for name_id in range(self.last_name_id, NAMECNT_ID, -1):
             try:
                 stored = self._read_name(name_id)
@@ -104,9 +144,30 @@ class NVSSettings:
             except FlashError:      # another read error: skip this id, as the reference
                 continue
             if stored is not None and stored.encode("utf-8", "surrogateescape") == raw_name:
-                found = name_id
-                break
-        if delete:
+                return name_id, free_id
+        return None, free_id
+
+    def _lookup(self, raw_name: bytes) -> tuple[int | None, int]:
+        """``scan_name`` answered by the index."""
+        idx = self._index()
+        found = idx.find(raw_name)
+        if found is not None:
+            return found, self.last_name_id + 1    # the free id is unused when found
+        low = idx.lowest_free()
+        return None, self.last_name_id + 1 if low is None else low
+
+    # --- API -----------------------------------------------------------------------
+    def save(self, name: str, value: bytes | None) -> None:
+        """``settings_nvs_save``: store ``value`` under ``name``; None or empty deletes."""
+        raw_name = self._check_name(name)
+        idx = self._index()
+        found = idx.find(raw_name)
+        if value and found is not None and found < _RESERVED:  # common: a known name
+            self.store.write(found + NAME_ID_OFFSET, value)
+            self._synced()
+            return
+        found, free_id = self._lookup(raw_name)
+        if not value:
             if found is None:
                 return
             if found == self.last_name_id:
@@ -114,6 +175,11 @@ class NVSSettings:
                 self._store_last()
             self.store.delete(found)
             self.store.delete(found + NAME_ID_OFFSET)
+            if found <= self.last_name_id:
+                idx.free(found)
+            else:
+                idx.forget(found)
+            self._synced()
             return
         name_id = found if found is not None else free_id
         if name_id in (_FIRST_FREE_LIMIT, _RESERVED):
@@ -124,6 +190,8 @@ class NVSSettings:
         if name_id > self.last_name_id:
             self.last_name_id = name_id
             self._store_last()
+        idx.put(name_id, raw_name)
+        self._synced()
 
     def delete(self, name: str) -> None:
         """Delete ``name`` (no error when missing)."""
@@ -133,22 +201,33 @@ class NVSSettings:
         """The value of ``name``; with ``hist`` > 0 an older value: NVS history ``hist`` of
         its value id (``nvs_read_hist``; a delete entry counts, NVS-19, and garbage
         collection keeps only the newest entry). NotFound (ENOENT) when the name is missing or
-        that history entry does not exist or is a delete; EINVAL for a negative ``hist``."""
+        that history entry does not exist or is a delete; EINVAL for a negative ``hist``;
+        EIO when a name id above the match cannot be read (as the reference's scan)."""
         raw_name = self._check_name(name)
         if hist < 0:
             raise InvalidArgument(f"settings: {name!r}: history {hist} (0 = current value)")
+        idx = self._index()
+        found = idx.find(raw_name)
+        if idx.has_bad and idx.bad_at_or_above(NAMECNT_ID + 1 if found is None else found):
+            found = self._get_scan(raw_name)   # the scan raises that id's read error
+        if found is None:
+            raise NotFound(f"settings: no setting named {name!r}")
+        try:
+            return self.store.read_hist(found + NAME_ID_OFFSET, hist)
+        except NotFound:
+            raise NotFound(f"settings: {name!r} (value id {found + NAME_ID_OFFSET:#x}) "
+                           f"has no history entry {hist}") from None
+
+    def _get_scan(self, raw_name: bytes) -> int | None:
+        """The reference's lookup for ``get``: full reads from ``last_name_id`` down."""
         for name_id in range(self.last_name_id, NAMECNT_ID, -1):
             try:
                 stored = self.store.read(name_id)
             except NotFound:
                 continue
             if stored == raw_name:
-                try:
-                    return self.store.read_hist(name_id + NAME_ID_OFFSET, hist)
-                except NotFound:
-                    raise NotFound(f"settings: {name!r} (value id {name_id + NAME_ID_OFFSET:#x}) "
-                                   f"has no history entry {hist}") from None
-        raise NotFound(f"settings: no setting named {name!r}")
+                return name_id
+        return None
 
     def load(self) -> Iterator[tuple[str, bytes]]:
         """``settings_nvs_load``: ``(name, value)`` from the newest name id down, cleaning up

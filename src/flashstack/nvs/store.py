@@ -13,14 +13,18 @@ index (NVS-24) that answers as the reference's ATE walk.
 from __future__ import annotations
 
 import errno as _errno
+import struct
 from typing import Iterator
 
 from ..errors import (AccessDenied, DeviceIOError, FlashError, InvalidArgument, NoSpace,
                       NotFound, PowerLoss, error_for)
-from .format import DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, data_crc
+from .format import ATE_SIZE, DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, ate_crc8, data_crc
 from .walk import Index, Walker
 
 __all__ = ["NVSStore"]
+
+_ATE_PACK = struct.Struct("<HHHBB").pack   # id, offset, len, part, crc8 (spec §4.2)
+_new_ate = tuple.__new__                   # an Ate from a full 5-tuple, without NamedTuple's __new__
 
 
 class NVSStore(Walker):
@@ -50,6 +54,7 @@ class NVSStore(Walker):
         self.index_current = False         # index == the walk from ate_wra (else rebuilt)
         self.mount_notes: list[str] = []   # why the last mount wrote or erased (for scan())
         self.orphan_data: list[tuple[int, int]] = []  # data without ATE skipped by the last mount
+        self.generation = 0                # bumped by every ATE write, mount and unmount
         self._mutating = False
 
     # ------------------------------------------------------------------ helpers
@@ -151,11 +156,19 @@ class NVSStore(Walker):
             return
         w = self.geo.W
         k = len(b) - len(b) % w
-        if k:
-            self._dev(self.area.write, pos, b[:k])
-        if k < len(b):
+        write = self.area.write
+        try:                      # as _dev, inline: this is every write's path
+            if k == len(b):
+                write(pos, b)
+                return
+            if k:
+                write(pos, b[:k])
             rest = b[k:]
-            self._dev(self.area.write, pos + k, rest + bytes([self.geo.E]) * (w - len(rest)))
+            write(pos + k, rest + bytes([self.geo.E]) * (w - len(rest)))
+        except (FlashError, PowerLoss):
+            if self._mutating:
+                self.failed = True
+            raise
 
     def _write_data(self, b: bytes, with_crc: bool) -> None:
         geo = self.geo
@@ -170,13 +183,47 @@ class NVSStore(Walker):
         self._program(self.data_wra, tail)
         self.data_wra += geo.al(len(tail))
 
+    def _append(self, id: int, value: bytes) -> None:
+        """The data of ``value`` then its ATE, in the write sector (the caller checked room).
+
+        Whole write blocks without data CRC (the common case) take one program each with no
+        intermediate calls; anything else goes through :meth:`_write_data` and :meth:`_write_ate`.
+        Both paths program the same bytes in the same order.
+        """
+        geo = self.geo
+        n = len(value)
+        if geo.C or n % geo.W or geo.A != ATE_SIZE:
+            ate = Ate(id, self.data_wra % geo.S, n + geo.C if n else 0)
+            self._write_data(value, with_crc=True)
+            self._write_ate(ate)
+            return
+        dwra = self.data_wra
+        off = dwra % geo.S
+        crc = ate_crc8(id, off, n, 0xFF)
+        write = self.area.write
+        try:
+            if n:
+                write(dwra, value)
+            self.data_wra = dwra + n
+            slot = self.ate_wra
+            self.ate_wra = slot - ATE_SIZE
+            self.generation += 1
+            write(slot, _ATE_PACK(id, off, n, 0xFF, crc))
+        except (FlashError, PowerLoss):
+            if self._mutating:
+                self.failed = True
+            raise
+        self.index.add(slot, _new_ate(Ate, (id, off, n, 0xFF, crc)))
+
     def _write_ate(self, ate: Ate) -> None:
         """Program ``ate`` at ``ate_wra`` and move ``ate_wra`` down one slot; index it."""
         slot = self.ate_wra
         self.ate_wra -= self.geo.A
-        raw = ate.pack()
-        self._program(slot, raw)
-        self.index.add(slot, Ate.unpack(raw))  # indexed as stored, CRC included
+        self.generation += 1
+        sealed = Ate(ate.id, ate.offset, ate.len, ate.part,   # indexed as stored, CRC included
+                     ate_crc8(ate.id, ate.offset, ate.len, ate.part))
+        self._program(slot, sealed.pack())
+        self.index.add(slot, sealed)
 
     def _erase_sector(self, s: int) -> None:
         """One flatten of the sector, then verify (ENXIO on a byte != erase value)."""
@@ -195,6 +242,7 @@ class NVSStore(Walker):
         """
         self.mounted = False
         self.failed = False
+        self.generation += 1
         self.index = Index()
         self.index_current = False
         self.mount_notes = []
@@ -211,6 +259,7 @@ class NVSStore(Walker):
 
     def unmount(self) -> None:
         """Forget the RAM state; nothing is written."""
+        self.generation += 1
         self.mounted = False
         self.failed = False
         self.index = Index()
@@ -382,9 +431,10 @@ class NVSStore(Walker):
         close = Ate.unpack(close_raw)
         stop = vbase + geo.F
         pos = vbase + close.offset if geo.close_valid(close) else self.recover_last(victim)
+        read = self.sector_reader(victim)   # one flash read of the victim's ATEs
         while True:
             prev = pos
-            raw, pos = self.step(pos)
+            raw, pos = self.step(pos, read)
             a = Ate.unpack(raw)
             if geo.valid(a):
                 victim_ids.add(a.id)
@@ -457,7 +507,13 @@ class NVSStore(Walker):
         Raises EACCES, EINVAL (id 0xFFFF or outside 0..0xFFFE, value longer than
         ``S - 4A - C``), ENOSPC, ENXIO, EIO, device errors.
         """
-        return self._mutate("write", self._write, id, bytes(value))
+        if self.failed or not self.mounted:
+            self._check_ready("write")
+        self._mutating = True      # as _mutate, inline: the hot path of every store user
+        try:
+            return self._write(id, value if type(value) is bytes else bytes(value))
+        finally:
+            self._mutating = False
 
     def delete(self, id: int) -> int:
         """``nvs_delete``: write a delete ATE; 0 (also when the id is missing or deleted)."""
@@ -473,21 +529,28 @@ class NVSStore(Walker):
             raise InvalidArgument(f"{self._name()}: write of id {id:#x}: {n} bytes exceed the "
                                   f"largest value of {geo.maxlen} bytes")
         newest = self.index.newest(id)
+        C = geo.C
         if newest is not None:
             addr, e = newest
             if n == 0 and e.len == 0:
                 return 0
-            if n and n + geo.C == e.len:
-                if self._read(self._sector_base(addr) + e.offset, n) == value:
+            if n and n + C == e.len:
+                try:
+                    same = self.area.read(addr - addr % geo.S + e.offset, n) == value
+                except FlashError:
+                    self.failed = True       # as _dev while mutating
+                    raise
+                if same:
                     return 0
         elif n == 0:
             return 0
-        required = geo.al(n) + geo.A + geo.C if n else 0
+        W = geo.W
+        required = (n + W - 1) // W * W + geo.A + C if n else 0
+        S = geo.S
         for _ in range(geo.N):
-            if self.ate_wra >= self.data_wra + required and self.ate_wra % geo.S != 0:
-                ate = Ate(id, self.data_wra % geo.S, n + geo.C if n else 0)
-                self._write_data(value, with_crc=True)
-                self._write_ate(ate)
+            wra = self.ate_wra
+            if wra >= self.data_wra + required and wra % S != 0:
+                self._append(id, value)
                 return n
             self._check_next_gc_fits()
             self._close_sector()
@@ -502,7 +565,8 @@ class NVSStore(Walker):
 
     def read_hist(self, id: int, cnt: int = 0) -> bytes:
         """History ``cnt`` of ``id`` (0 = current; delete entries count). Errors as :meth:`read`."""
-        self._check_ready("read")
+        if self.failed or not self.mounted:
+            self._check_ready("read")
         _, data = self.read_entry(id, cnt, self.geo.S - 2 * self.geo.A)
         return data
 
@@ -511,18 +575,18 @@ class NVSStore(Walker):
 
         EINVAL when ``buf_len > S - 2A``; ENOENT, EIO as :meth:`read`.
         """
-        self._check_ready("read")
+        if self.failed or not self.mounted:
+            self._check_ready("read")
         geo = self.geo
         if buf_len > geo.S - 2 * geo.A or buf_len < 0:
             raise InvalidArgument(f"{self._name()}: read of id {id:#x}: buffer of {buf_len} bytes "
                                   f"exceeds {geo.S - 2 * geo.A}")
-        hist = self.index.history(id) if id != ID_MARKER else []
-        missing = NotFound(f"{self._name()}: id {id:#x} history {cnt}: no such entry")
-        if cnt < 0 or cnt >= len(hist):
-            raise missing
-        addr, a = hist[len(hist) - 1 - cnt]
+        found = self.index.entry(id, cnt) if id != ID_MARKER else None
+        if found is None:
+            raise NotFound(f"{self._name()}: id {id:#x} history {cnt}: no such entry")
+        addr, a = found
         if a.len == 0 or a.len < geo.C:
-            raise missing
+            raise NotFound(f"{self._name()}: id {id:#x} history {cnt}: no such entry")
         vlen = a.len - geo.C
         start = self._sector_base(addr) + a.offset
         data = self._read(start, min(buf_len, vlen))

@@ -8,6 +8,7 @@ lookups cost O(1) and answer exactly like the walk (NVS-24, NVS-25).
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Iterator
 
 from .format import Ate
@@ -16,16 +17,23 @@ __all__ = ["Index", "Walker"]
 
 
 class Index:
-    """``id -> [(slot address, Ate), ...]`` of valid ATEs, oldest first (newest = last)."""
+    """``id -> deque[(slot address, Ate), ...]`` of valid ATEs, oldest first (newest = last).
+
+    A deque: garbage collection drops the oldest entries of a history, appends add the newest.
+    """
 
     __slots__ = ("_hist",)
 
     def __init__(self):
-        self._hist: dict[int, list[tuple[int, Ate]]] = {}
+        self._hist: dict[int, deque[tuple[int, Ate]]] = {}
 
     def add(self, addr: int, ate: Ate) -> None:
         """Record a valid ATE that became the newest entry of its id (prepended to the walk)."""
-        self._hist.setdefault(ate.id, []).append((addr, ate))
+        h = self._hist.get(ate.id)
+        if h is None:
+            self._hist[ate.id] = deque(((addr, ate),))
+        else:
+            h.append((addr, ate))
 
     def newest(self, id: int) -> tuple[int, Ate] | None:
         """``(slot address, Ate)`` of the newest valid ATE of ``id``, or None."""
@@ -37,25 +45,37 @@ class Index:
         h = self._hist.get(id)
         return h[-1][0] if h else None
 
+    def entry(self, id: int, cnt: int) -> tuple[int, Ate] | None:
+        """History entry ``cnt`` of ``id`` (0 = newest), or None when it has fewer entries."""
+        h = self._hist.get(id)
+        if h is None or not 0 <= cnt < len(h):
+            return None
+        return h[-1 - cnt]
+
     def history(self, id: int) -> list[tuple[int, Ate]]:
         """Every valid ``(slot address, Ate)`` of ``id``, oldest first (empty if unknown)."""
-        return self._hist.get(id, [])
+        return list(self._hist.get(id, ()))
 
     def ids(self) -> list[int]:
         """Ids with at least one valid ATE, in the order they were first recorded."""
         return list(self._hist)
 
     def drop(self, lo: int, hi: int, ids) -> None:
-        """Forget the entries of ``ids`` whose slot lies in ``[lo, hi)`` (an erased sector)."""
+        """Forget the entries of ``ids`` whose slot lies in ``[lo, hi)`` (an erased sector).
+
+        The erased sector is the oldest of the ring (the walk visits it last), so its entries
+        lead each history (the index is kept in walk order): dropping them costs O(entries
+        dropped), not O(history). ``tests/nvs/test_nvs_index.py`` checks this against the walk.
+        """
+        hist = self._hist
         for id_ in ids:
-            h = self._hist.get(id_)
+            h = hist.get(id_)
             if h is None:
                 continue
-            kept = [e for e in h if not lo <= e[0] < hi]
-            if kept:
-                self._hist[id_] = kept
-            else:
-                del self._hist[id_]
+            while h and lo <= h[0][0] < hi:
+                h.popleft()
+            if not h:
+                del hist[id_]
 
 
 class Walker:
@@ -123,6 +143,24 @@ class Walker:
             return raw, prev_sector * geo.S + close.offset
         return raw, self.recover_last(prev_sector)
 
+    def sector_reader(self, only: int | None = None):
+        """A ``read(off, n)`` for :meth:`step` that reads each sector from flash once (only
+        sector ``only`` when given; other reads go to flash). For a walk over unchanged
+        sectors: a garbage collection does not write the sector it collects."""
+        geo = self.geo
+        sectors: dict[int, bytes] = {}
+        direct = self._read
+
+        def read(off: int, n: int) -> bytes:
+            s, o = divmod(off, geo.S)
+            if only is not None and s != only:
+                return direct(off, n)
+            blob = sectors.get(s)
+            if blob is None:
+                blob = sectors[s] = direct(s * geo.S, geo.S)
+            return blob[o:o + n]
+        return read
+
     def walk(self) -> Iterator[tuple[int, bytes]]:
         """Every slot the reference visits from ``ate_wra``, in order: ``(address, 8 bytes)``.
 
@@ -131,15 +169,7 @@ class Walker:
         never leaves one).
         """
         geo = self.geo
-        sectors: dict[int, bytes] = {}
-
-        def read(off: int, n: int) -> bytes:
-            s, o = divmod(off, geo.S)
-            blob = sectors.get(s)
-            if blob is None:
-                blob = sectors[s] = self._read(s * geo.S, geo.S)
-            return blob[o:o + n]
-
+        read = self.sector_reader()
         start = pos = self.ate_wra
         jumps = 0
         while True:
@@ -153,8 +183,8 @@ class Walker:
                     return
             pos = nxt
 
-    def rebuild_index(self) -> None:
-        """One walk over the ring into a fresh :class:`Index` (NVS-24)."""
+    def rebuild_index_walk(self) -> None:
+        """One ATE-by-ATE walk over the ring into a fresh :class:`Index` (NVS-24)."""
         geo = self.geo
         found: list[tuple[int, Ate]] = []
         for addr, raw in self.walk():
@@ -166,3 +196,5 @@ class Walker:
             idx.add(addr, a)
         self.index = idx
         self.index_current = True
+
+    rebuild_index = rebuild_index_walk

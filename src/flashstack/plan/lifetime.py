@@ -81,6 +81,7 @@ class Candidate:
     lifetime_years: float | None = None
     meets_target: bool = False
     page_cycles: list = field(default_factory=list, repr=False)
+    wear_unit: str = "erase cycles"   # "page rewrites" on erase-less devices
 
 
 @dataclass
@@ -104,20 +105,45 @@ class PlanReport:
         return d
 
 
+class _RewriteCounter(SimulatedFlash):
+    """An erase-less (RRAM-like) device that also counts the bytes written into each page:
+    there, wear is cell writes, and bytes written into a page / page size is the number of
+    times the page was rewritten (for ZMS: about one per sector restart)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.page_bytes = [0] * self.layout.page_count
+
+    def write(self, off, data):
+        super().write(off, data)
+        page = self.layout.uniform_page_size
+        if page:
+            first, last = off // page, (off + len(data) - 1) // page
+            for i in range(first, last + 1):
+                lo, hi = max(off, i * page), min(off + len(data), (i + 1) * page)
+                self.page_bytes[i] += hi - lo
+
+    def reset_wear(self) -> None:
+        self.page_bytes = [0] * self.layout.page_count
+
 
 def measure(store: str, units: int, unit_size: int, workload: Workload, *, write_block: int = 1,
             rated_cycles: int = 100_000, sample_writes: int = 5000, seed: int = 0,
-            target_years: float = 10.0) -> Candidate:
+            target_years: float = 10.0, erase_less: bool = False) -> Candidate:
     """Run ``workload`` on a fresh ``units`` x ``unit_size`` store and measure its wear.
 
-    ``store`` is "alios-kv" (``unit_size`` = KV block) or "zephyr-nvs" (sector). Errors from
-    the store's configuration checks (EINVAL) are reported as a non-fitting candidate.
+    ``store`` is "alios-kv" (``unit_size`` = KV block), "zephyr-nvs" or "zephyr-zms"
+    (sector). ``erase_less``: a RAM-like device (RRAM, MRAM) that is never erased; a page's
+    wear is then the bytes written into it divided by its size (``page_cycles`` and
+    ``rated_cycles`` count rewrites instead of erases). Errors from the store's configuration
+    checks (EINVAL) are reported as a non-fitting candidate.
     """
     ad = adapter(store)
     size = units * unit_size
     cand = Candidate(size=size, units=units, unit_size=unit_size, fits=False)
-    dev = SimulatedFlash(size, erase_page_size=unit_size, write_block_size=write_block,
-                         allow_double_writes=ad.double_writes, name="plan")
+    cls = _RewriteCounter if erase_less else SimulatedFlash
+    dev = cls(size, erase_page_size=unit_size, write_block_size=write_block,
+              allow_double_writes=ad.double_writes, explicit_erase=not erase_less, name="plan")
     area = FlashArea(0, 0, size, dev, label="plan")
     try:
         put = ad.open(area, unit_size)
@@ -125,6 +151,8 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
             put(ad.key(workload, i), workload.value(i, 0))
         dev.stats.reset()
         dev.stats.reset_wear()
+        if isinstance(dev, _RewriteCounter):
+            dev.reset_wear()
         rng = random.Random(seed)
         for n in range(1, sample_writes + 1):
             i = rng.randrange(workload.keys)
@@ -135,8 +163,14 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
     except FlashError as e:
         cand.reason = e.strerror
         return cand
-    cycles = list(dev.stats.erase_cycles)
-    cand.page_cycles = cycles
+    if isinstance(dev, _RewriteCounter):
+        rewrites = [b / unit_size for b in dev.page_bytes]
+        cand.page_cycles = [round(r) for r in rewrites]
+        cand.wear_unit = "page rewrites"
+        cycles: list = rewrites
+    else:
+        cycles = list(dev.stats.erase_cycles)
+        cand.page_cycles = cycles
     user_bytes = sample_writes * ad.user_bytes(workload)
     mean = sum(cycles) / len(cycles)
     per_write = max(cycles) / sample_writes
@@ -157,16 +191,18 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
 def plan(store: str = "alios-kv", *, chip: str = "w25q128jv", workload: Workload | None = None,
          target_years: float = 10.0, max_size: int | None = None, unit_size: int | None = None,
          sample_writes: int = 5000, seed: int = 0, progress=None, erase_page: int | None = None,
-         write_block: int | None = None) -> PlanReport:
+         write_block: int | None = None, erase_less: bool = False) -> PlanReport:
     """Measure candidate partition sizes (2, 3, 4, 6, 8, ... units up to ``max_size`` bytes,
     default 64 units) and recommend the smallest that holds the live set and lasts
     ``target_years``. ``unit_size`` defaults to the smallest unit the store accepts on the
     chip (the erase page; at least 4 KiB for the AliOS KV, whose block must also hold one
     maximum item); a given one must be accepted by the store (a whole number of erase pages,
     at least its minimum). ``erase_page`` / ``write_block`` (bytes) override the chip's, for
-    planning a real partition of a board. ``progress(done, total)`` is called after each
-    candidate. Errors: NotFound (ENOENT) for a chip neither the built-in table nor spiflash
-    knows (:func:`flashstack.device.chips.lookup`), EINVAL for a bad workload, store or unit.
+    planning a real partition of a board (``write_block`` e.g. 16 for the nRF54L RRAM).
+    ``erase_less`` measures on a RAM-like device (see :func:`measure`). ``progress(done,
+    total)`` is called after each candidate. Errors: NotFound (ENOENT) for a chip neither the
+    built-in table nor spiflash knows (:func:`flashstack.device.chips.lookup`), EINVAL for a
+    bad workload, store or unit.
     """
     from ..device import chips
     ad = adapter(store)
@@ -189,7 +225,8 @@ def plan(store: str = "alios-kv", *, chip: str = "w25q128jv", workload: Workload
                         sample_writes=sample_writes)
     for done, n in enumerate(counts, 1):
         cand = measure(store, n, unit, workload, write_block=wb, rated_cycles=rated,
-                       sample_writes=sample_writes, seed=seed, target_years=target_years)
+                       sample_writes=sample_writes, seed=seed, target_years=target_years,
+                       erase_less=erase_less)
         report.candidates.append(cand)
         if progress:
             progress(done, len(counts))

@@ -7,11 +7,31 @@ greatest common divisor of their end offsets, data CRC and 64-bit ids from the e
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-from .base import Detection, PartitionView, StoreKind, memory_copy
+from .base import Detection, PartitionView, PlanAdapter, StoreKind, memory_copy
 
 __all__ = ["ZMSKind"]
+
+
+class _ZMSPlan(PlanAdapter):
+    unit_name = "ZMS sector"
+
+    def min_unit(self, erase_page: int) -> int:
+        return erase_page   # a sector is a whole number of erase pages
+
+    def open(self, area, unit: int) -> Callable[[Any, bytes], Any]:
+        from ..zms import ZMSStore
+        store = ZMSStore(area, sector_size=unit, sector_count=area.size // unit)
+        store.mount()
+        return store.write
+
+    def key(self, workload, i: int) -> Any:
+        return i + 1   # ZMS ids; all ones is reserved
+
+    def user_bytes(self, workload) -> int:
+        return workload.value_size   # ZMS addresses by id: the payload is the value
 
 
 class ZMSKind(StoreKind):
@@ -21,6 +41,9 @@ class ZMSKind(StoreKind):
     order = 15   # its sector headers are checksummed: before the KV and NVS heuristics
     provider = "flashstack.build.providers.zms:ZMSProvider"
     default_partition = "storage_partition"
+    targets: ClassVar[dict[str, str]] = {"zms": "flashstack.torture.targets.zms:ZMSTarget",
+                                         "settings-zms": "flashstack.torture.targets.zms:ZMSSettingsTarget"}
+    plan = _ZMSPlan()
 
     def detect(self, view: PartitionView) -> Detection | None:
         from ..zms.scan import detect_zms

@@ -14,7 +14,7 @@ import errno as _errno
 import struct
 from collections.abc import Iterator
 
-from ..errors import FlashError, InvalidArgument, NoSpace, NotFound, PowerLoss
+from ..errors import FlashError, InvalidArgument, NoSpace, NotFound
 from .store import ZMSStore
 
 __all__ = ["DATA_ID_OFFSET", "LL_HEAD_ID", "NAME_MAX", "ZMSSettings", "ZmsSettingsBackend",
@@ -338,8 +338,6 @@ class ZmsSettingsBackend:
         try:
             for item in self.settings.load():
                 out.append(item)  # noqa: PERF402 - keep what was delivered before an error
-        except PowerLoss:
-            raise
         except FlashError:
             pass
         return out
@@ -350,8 +348,6 @@ class ZmsSettingsBackend:
             return -_errno.EACCES, b""
         try:
             return self.settings.load_one(name, buf_len)
-        except PowerLoss:
-            raise
         except FlashError as exc:
             return -(exc.errno or _errno.EIO), b""
 
@@ -372,8 +368,6 @@ class ZmsSettingsBackend:
 def _rc(fn, *args) -> int:
     try:
         fn(*args)
-    except PowerLoss:
-        raise
     except FlashError as exc:
         return -(exc.errno or _errno.EIO)
     return 0

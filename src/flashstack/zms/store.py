@@ -61,6 +61,7 @@ class ZMSStore(Walker):
         self.data_wra = 0
         self.sector_cycle = 0
         self.index = Index()
+        self._ids_in: dict[int, set[int]] = {}   # sector -> ids with index entries there
         self.mount_notes: list[str] = []   # why the last mount wrote or erased (scan())
         self._mutating = False
 
@@ -72,7 +73,7 @@ class ZMSStore(Walker):
         """Run an area operation; a flash error inside a writing call fails the store (ZMS-34)."""
         try:
             return fn(*args)
-        except FlashError:
+        except (FlashError, PowerLoss):  # a cut fails the store too: PowerLoss is no FlashError
             if self._mutating:
                 self.failed = True
             raise
@@ -159,6 +160,7 @@ class ZMSStore(Walker):
         """Write a data/delete entry and make it the newest of its id in the index."""
         slot = self._write_ate(a.pack())
         self.index.add(slot, a)  # type: ignore[arg-type]
+        self._ids_in.setdefault(slot // self.geo.S, set()).add(a.id)
 
     def _erase_sector(self, s: int) -> None:
         """Explicit-erase devices only: one erase of the sector, then verify (ENXIO)."""
@@ -190,8 +192,17 @@ class ZMSStore(Walker):
         self._drop_sector(s)
 
     def _drop_sector(self, s: int) -> None:
+        """Forget the index entries of sector ``s`` (only ids that have entries there)."""
         lo = s * self.geo.S
-        self.index.drop(lo, lo + self.geo.S, self.index.ids())
+        self.index.drop(lo, lo + self.geo.S, self._ids_in.pop(s, ()))
+
+    def _set_index(self, idx: Index) -> None:
+        """Install a fresh index (from a walk) and the per-sector id sets drop() uses."""
+        self.index = idx
+        self._ids_in = {}
+        for id_ in idx.ids():
+            for pos, _ in idx.history(id_):
+                self._ids_in.setdefault(pos // self.geo.S, set()).add(id_)
 
     # ------------------------------------------------------------------ mount (§8)
     def mount(self) -> None:
@@ -200,13 +211,13 @@ class ZMSStore(Walker):
         device errors; a failed mount leaves the store unmounted (ZMS-16)."""
         self.mounted = False
         self.failed = False
-        self.index = Index()
+        self._set_index(Index())
         self.mount_notes = []
         self.geo = self._resolve_geometry()
         self._mutating = True
         try:
             self._init()
-            self.index = self.walk_index()
+            self._set_index(self.walk_index())
         finally:
             self._mutating = False
         self.mounted = True
@@ -215,7 +226,7 @@ class ZMSStore(Walker):
         """Forget the RAM state; nothing is written."""
         self.mounted = False
         self.failed = False
-        self.index = Index()
+        self._set_index(Index())
 
     def _check_version(self, e: Ate, s: int) -> None:
         if (e.word2 >> 8) & 0xFF == 0x42 and e.word2 & 0xFF != 1:
@@ -333,7 +344,7 @@ class ZMSStore(Walker):
         self._add_empty(w)
         self.ate_wra = w * g.S + g.S - 3 * g.A
         self.data_wra = w * g.S
-        self.index = self.walk_index()
+        self._set_index(self.walk_index())
         self._gc()
 
     # ------------------------------------------------------------------ close + GC (§10)
@@ -350,8 +361,6 @@ class ZMSStore(Walker):
         was_failed = self.failed
         try:
             self._write_ate(close)
-        except PowerLoss:
-            raise
         except FlashError:
             self.failed = was_failed
         nxt = (s + 1) % g.N

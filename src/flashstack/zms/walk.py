@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ..nvs.walk import Index
-from .format import ATE_SIZE, Ate, Geometry, crc8_ccitt, crc8_fast
+from .format import ATE_SIZE, Ate, Geometry, crc8_ccitt, crc8_slots
 
 __all__ = ["Index", "Walker"]
 
@@ -172,13 +172,19 @@ class Walker:
         S, A, head, start = g.S, g.A, g.head, self.ate_wra
         unpack, wide, fits = g.unpack_from, g.wide, g.data_in_sector
         hist: dict[int, list] = {}
+        last = S - 3 * A
         for s, o, blob in self._runs():
             c = self.sector_cycle_of(s)
             base = s * S
-            for off in range(o, S - 3 * A + 1, A):
-                if blob[off + 1] != c or base + off == start:
+            n = (last - o) // A + 1
+            crcs = crc8_slots(blob, o, n, A)
+            stored = blob[o:o + (n - 1) * A + 1:A]
+            cycles = blob[o + 1:o + 1 + (n - 1) * A + 1:A]
+            for j in range(n):
+                if cycles[j] != c or crcs[j] != stored[j]:
                     continue
-                if crc8_fast(blob[off + 1:off + ATE_SIZE]) != blob[off]:
+                off = o + j * A
+                if base + off == start:
                     continue
                 a = Ate._make((*unpack(blob, off), wide))
                 if a.id == head or not fits(a):

@@ -340,6 +340,15 @@ int ls_delete(uint16_t key)
 	return append(key, NULL, 0, F_DEL);
 }
 
+int ls_key_at(uint32_t i, uint16_t *key)
+{
+	if (i >= live) {
+		return -ENOENT;
+	}
+	*key = index_[i].key;
+	return 0;
+}
+
 int ls_get(uint16_t key, void *out, uint16_t cap)
 {
 	struct slot *s = find(key);

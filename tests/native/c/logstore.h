@@ -24,4 +24,6 @@ int ls_set(uint16_t key, const void *data, uint16_t len);
 int ls_delete(uint16_t key);
 /* value length (possibly more than cap; copies at most cap bytes), or -ENOENT */
 int ls_get(uint16_t key, void *buf, uint16_t cap);
+/* the i-th live key (0 <= i), in no particular order: 0, or -ENOENT past the last */
+int ls_key_at(uint32_t i, uint16_t *key);
 #endif

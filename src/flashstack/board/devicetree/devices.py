@@ -20,6 +20,8 @@ from .. import soc_layouts
 from .dtree import DtNode
 
 _NAME_OK = re.compile(r"[^A-Za-z0-9_.-]")
+#: Most erase pages one device may have (DT-5): the page table is one entry per page.
+MAX_PAGES = 1 << 20
 
 
 def reg0(node: DtNode) -> tuple:
@@ -71,6 +73,10 @@ def device_spec(device: DtNode, memory: DtNode, settings: Mapping, src: str, tak
                                   "layout; give the chip or --layout")
         layout, source = ((1, dt_size),), "unknown"
     size = sum(c * p for c, p in layout)
+    pages = sum(c for c, _ in layout)
+    if pages > MAX_PAGES:
+        raise InvalidArgument(f"{where}: {pages} erase pages ({source}); flashstack models at "
+                              f"most {MAX_PAGES} pages per device (DT-5)")
     if dt_size is not None and dt_size != size:
         raise InvalidArgument(f"{where}: devicetree size {dt_size:#x} differs from the "
                               f"{source} size {size:#x}")

@@ -38,6 +38,7 @@ _SPECIFIER_CELLS = {"clocks": "#clock-cells", "dmas": "#dma-cells", "pwms": "#pw
                     "phys": "#phy-cells", "mboxes": "#mbox-cells",
                     "interrupts-extended": "#interrupt-cells"}
 _HIDDEN = ("__symbols__", "__fixups__", "__local_fixups__")
+MAX_DEPTH = 64  # as the DTS reader (DT-1)
 
 
 def is_dtb(data: bytes) -> bool:
@@ -91,6 +92,8 @@ def parse_dtb(blob: bytes, source: str = "<dtb>") -> DtTree:
             name, nxt = cstr(blob, off, 0)
             off = (nxt + 3) & ~3
             parent = stack[-1] if stack else None
+            if len(stack) > MAX_DEPTH:
+                raise bad(f"nodes nested deeper than {MAX_DEPTH} levels (DT-1)", off)
             if parent is None and root is not None:
                 raise bad("second root node", off)
             node = DtNode(name, parent)

@@ -59,10 +59,12 @@ class DtNode:
     @property
     def path(self) -> str:
         """Full node path (``/soc/flash@0/partitions/partition@0``)."""
-        if self.parent is None:
-            return "/"
-        pp = self.parent.path
-        return (pp if pp != "/" else "") + "/" + self.name
+        names = []
+        n: DtNode | None = self
+        while n is not None and n.parent is not None:  # iterative: depth is not Python's limit
+            names.append(n.name)
+            n = n.parent
+        return "/" + "/".join(reversed(names))
 
     @property
     def unit_addr(self) -> str | None:
@@ -141,9 +143,11 @@ class DtNode:
 
     def walk(self) -> Iterator["DtNode"]:
         """This node and its descendants in pre-order (file order of children)."""
-        yield self
-        for c in self.children.values():
-            yield from c.walk()
+        stack: list[DtNode] = [self]
+        while stack:  # iterative pre-order
+            n = stack.pop()
+            yield n
+            stack.extend(reversed(list(n.children.values())))
 
     def __repr__(self) -> str:
         return f"<DtNode {self.path}>"

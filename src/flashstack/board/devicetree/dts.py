@@ -10,6 +10,7 @@ the preprocessor leaves (FM-27). Phandle-typed properties are recognised from th
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 
 from ...errors import InvalidArgument, NotSupported
@@ -57,12 +58,135 @@ def parse_dts_text(text: str, source: str = "<string>", base_dir: str | None = N
     return DtTree(_convert(dt), source=source, kind="dts")
 
 
+#: Deepest node nesting accepted (DT-1); real Zephyr trees stay under 12 levels.
+MAX_DEPTH = 64
+#: Most nested ``/include/`` files (DT-3).
+MAX_INCLUDE_DEPTH = 32
+#: Largest shift count in cell arithmetic (DT-2): values are at most 64-bit cells.
+MAX_SHIFT = 64
+
+
 def _parse_file(name: str, source: str, include_dirs):
     dtlib = _dtlib()
+    with open(name, encoding="utf-8", errors="replace") as f:
+        _check_depth(f.read(), source)
     try:
-        return dtlib.DT(name, include_path=[os.fspath(d) for d in include_dirs])
+        return _safe_dt_class(dtlib)(name, include_path=[os.fspath(d) for d in include_dirs])
     except dtlib.DTError as e:
         raise InvalidArgument(str(e).replace(name, source)) from None
+    except _Refused as e:
+        raise InvalidArgument(str(e).replace(name, source)) from None
+
+
+class _Refused(Exception):
+    """Raised inside the parser; carries ``file:line: message``."""
+
+
+def _check_depth(text: str, source: str) -> None:
+    """DT-1: refuse braces nested deeper than :data:`MAX_DEPTH` (dtlib parses nodes
+    recursively), naming the line; strings and comments are skipped."""
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            line += text.count("\n", i, j)
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 1
+            line += text.count("\n", i, j)
+            i = j
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = (n if j < 0 else j) - 1
+        elif c == "{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InvalidArgument(f"{source}:{line}: nodes nested deeper than {MAX_DEPTH} "
+                                      "levels (flashstack's limit)")
+        elif c == "}":
+            depth -= 1
+        i += 1
+
+
+_SAFE: dict = {}
+
+
+def _safe_dt_class(dtlib):
+    """dtlib.DT with the hardening of DT-1..DT-4: bounded shifts, only regular files for
+    ``/include/`` and ``/incbin/``, no self-inclusion, bounded include depth, and Python
+    errors from absurd input turned into ``file:line`` messages."""
+    if "cls" in _SAFE:
+        return _SAFE["cls"]
+
+    class SafeDT(dtlib.DT):
+        def __init__(self, filename, include_path=()):
+            self.filename = filename
+            self._lineno = 1
+            try:
+                super().__init__(filename, include_path)
+            except (ValueError, OverflowError, MemoryError, RecursionError) as e:
+                what = "nesting too deep" if isinstance(e, RecursionError) else \
+                    f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+                raise _Refused(f"{self.filename}:{self._lineno}: invalid value ({what})") from None
+
+        def _eval_shift(self):
+            val = self._eval_add()
+            while True:
+                if self._check_token("<<"):
+                    val <<= self._shift_count()
+                elif self._check_token(">>"):
+                    val >>= self._shift_count()
+                else:
+                    return val
+
+        def _shift_count(self):
+            count = self._eval_add()
+            if not 0 <= count <= MAX_SHIFT:
+                self._parse_error(f"shift count {count} outside 0..{MAX_SHIFT}")
+            return count
+
+        def _open(self, filename, mode="r", **kwargs):
+            if filename == "-":
+                self._parse_error("reading standard input ('-') is not allowed")
+            path = self._find(filename)
+            if path is not None:
+                self._check_regular(filename, path)
+            return super()._open(filename, mode, **kwargs)
+
+        def _enter_file(self, filename):
+            path = self._find(filename)
+            if path is not None:
+                here = [self.filename] + [e[0] for e in self._filestack]
+                if any(os.path.realpath(path) == os.path.realpath(h) for h in here):
+                    self._parse_error(f"'{filename}' includes itself (recursive /include/)")
+            if len(self._filestack) >= MAX_INCLUDE_DEPTH:
+                self._parse_error(f"/include/ nested deeper than {MAX_INCLUDE_DEPTH} files")
+            super()._enter_file(filename)
+
+        def _find(self, filename):
+            for d in [os.path.dirname(self.filename), *self._include_path]:
+                p = os.path.join(d, filename)
+                if os.path.lexists(p):
+                    return p
+            return None
+
+        def _check_regular(self, filename, path):
+            try:
+                st = os.stat(path)  # never open: opening a FIFO blocks
+            except OSError as e:
+                self._parse_error(f"could not read '{filename}': {e.strerror}")
+            if not stat.S_ISREG(st.st_mode):
+                self._parse_error(f"'{filename}' is not a regular file (device, FIFO or "
+                                  "directory); refused")
+
+    _SAFE["cls"] = SafeDT
+    return SafeDT
 
 
 def _convert(dt) -> DtNode:

@@ -14,6 +14,7 @@ import io
 import os
 import re
 import shutil
+import stat
 import subprocess
 
 from ...errors import InvalidArgument, NotSupported
@@ -24,6 +25,8 @@ PREDEFINED = {
     "DT_SIZE_K(x)": "((x) * 1024)",
     "DT_SIZE_M(x)": "(DT_SIZE_K(x) * 1024)",
 }
+
+CPP_TIMEOUT = 60  # seconds
 
 _DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(include|define|if|ifdef|ifndef)\b", re.M)
 
@@ -42,11 +45,45 @@ def preprocess(path: str, include_dirs=(), *, tool: str | None = None) -> str:
     """
     path = os.fspath(path)
     dirs = [os.fspath(d) for d in include_dirs]
+    check_includes(path, dirs)
     if tool in (None, "cpp") and shutil.which("cpp"):
         return _run_cpp(path, dirs)
     if tool == "cpp":
         raise NotSupported(f"{path}: the C preprocessor 'cpp' is not on PATH")
     return _run_pcpp(path, dirs)
+
+
+_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"]+)[>"]', re.M)
+
+
+def check_includes(path: str, dirs: list[str]) -> None:
+    """DT-3: every ``#include`` reachable from ``path`` (found as cpp finds it: quoted names
+    beside the including file first, then ``dirs``) must be a regular file; a device, FIFO or
+    directory is refused before the preprocessor runs (it would read forever or block).
+    InvalidArgument (EINVAL) names the including file and line."""
+    todo, seen = [os.path.abspath(path)], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(current, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue  # the preprocessor reports unreadable files itself
+        for m in _INCLUDE.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            here = [os.path.dirname(current)] if m.group(1) == '"' else []
+            for d in here + dirs:
+                cand = os.path.join(d, m.group(2))
+                if not os.path.lexists(cand):
+                    continue
+                if not stat.S_ISREG(os.stat(cand).st_mode):
+                    raise InvalidArgument(f"{current}:{line}: #include {m.group(2)!r} is not a "
+                                          "regular file (device, FIFO or directory); refused")
+                todo.append(os.path.abspath(cand))
+                break
 
 
 def _run_cpp(path: str, dirs: list[str]) -> str:
@@ -55,7 +92,14 @@ def _run_cpp(path: str, dirs: list[str]) -> str:
     for d in dirs:
         cmd += ["-I", d]
     cmd.append(path)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    try:  # a '#include "/dev/zero"' or a FIFO would otherwise run forever (DT-3)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=CPP_TIMEOUT,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise InvalidArgument(f"{path}: the C preprocessor did not finish in {CPP_TIMEOUT} s "
+                              "(an #include of a device or FIFO?)") from None
+    except UnicodeDecodeError as e:
+        raise InvalidArgument(f"{path}: preprocessed text is not UTF-8: {e.reason}") from None
     if proc.returncode != 0:
         msg = proc.stderr.strip().splitlines()
         errors = [m for m in msg if "error" in m] or msg

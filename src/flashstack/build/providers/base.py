@@ -26,15 +26,7 @@ def scratch_area(area: FlashArea) -> FlashArea:
     """An erased in-memory copy of ``area``'s geometry (erase pages, write block, erase value,
     program page, address), on which a store can be built and checked before the real build
     is touched. The scratch device allows double writes (stores re-program state bytes)."""
-    from ...device import SimulatedFlash
-
-    dev = area.device
-    flash = SimulatedFlash(layout=area.page_runs(), write_block_size=area.align,
-                           erase_value=area.erased_val, allow_double_writes=True,
-                           program_page_size=getattr(dev, "program_page_size", None),
-                           name=f"{dev.name}:{area.name}")
-    return FlashArea(area.id, 0, area.size, flash, label=area.label, node_labels=area.node_labels,
-                     address=area.address, path=area.path)
+    return area.memory_copy(erased=True, name=f"{area.device.name}:{area.name}")
 
 
 def copy_content(src: FlashArea | bytes, dst: FlashArea, chunk: int = 4096) -> None:

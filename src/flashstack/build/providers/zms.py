@@ -14,7 +14,7 @@ erase-less) comes from the board's flash device.
 
 from __future__ import annotations
 
-from ...errors import FlashError, PowerLoss
+from ...errors import FlashError
 from ...flash_map import FlashArea
 from ..manifest import ManifestError, decode_value
 from .base import Options, ScratchProvider, scratch_area
@@ -91,8 +91,6 @@ class ZMSProvider(ScratchProvider):
             else:
                 for zms_id, value in self.items:
                     store.write(int(zms_id), value)
-        except PowerLoss:
-            raise
         except FlashError as exc:
             raise self.fail(f"cannot build the store ({len(self.items)} items, {count} sectors "
                             f"of {sector} bytes): {exc.strerror}") from None

@@ -32,6 +32,7 @@ struct fs_ctl {
 	 * keep_set 0 for a seeded count); what the cut did: kind (1 write, 2 erase), offset,
 	 * length and applied (bytes kept, bits applied or pages erased) */
 	uint32_t tear, seed, keep_set, keep, cut_kind, cut_off, cut_len, cut_applied;
+	uint32_t program_page_size, reserved; /* keeps the 64-bit counters 8-aligned */
 	uint64_t bytes_read, bytes_written, double_writes, read_calls, write_calls, erase_calls;
 	uint64_t cpu_us; /* CPU time of every helper process that ended (the bench's figure) */
 };
@@ -312,6 +313,7 @@ uint32_t fs_flash_write_block_size(void) { return ctl->wbs; }
 uint8_t fs_flash_erase_value(void) { return (uint8_t)ctl->erase_value; }
 int fs_flash_explicit_erase(void) { return (int)ctl->explicit_erase; }
 uint32_t fs_flash_page_count(void) { return ctl->page_count; }
+uint32_t fs_flash_program_page_size(void) { return ctl->program_page_size; }
 const uint8_t *fs_flash_memory(void) { return image; }
 
 /* Index of the page holding ``off`` (off < size). */
@@ -580,6 +582,9 @@ int fs_out_kv(struct fs_io *io, const void *key, uint16_t klen, const void *val,
 }
 
 /* --- main loop --------------------------------------------------------------------------- */
+/* The AliOS shim's scheduler, when linked: tasks run after the operation returns. */
+extern void fs_tasks_run(void) __attribute__((weak));
+
 static void call(const struct fs_msg *m)
 {
 	struct fs_io io = {scratch_in, m->len, scratch_out, ctl->scratch_cap / 2, 0};
@@ -587,6 +592,9 @@ static void call(const struct fs_msg *m)
 
 	current_io = &io;
 	rc = fs_drive(m->a, m->b, m->c, &io);
+	if (fs_tasks_run) {
+		fs_tasks_run();
+	}
 	current_io = NULL;
 	send_msg(R_DONE, rc, 0, 0, io.out_len);
 }

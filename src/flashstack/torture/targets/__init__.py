@@ -1,6 +1,7 @@
 """Campaign targets: every target a registered store kind names (:mod:`flashstack.stores`,
 ``StoreKind.targets``: ``kv`` AliOS KV, ``nvs`` Zephyr NVS, ``settings`` Settings on NVS,
-``llkernel`` MicroEJ feature storage, ...), and user targets loaded by ``"module:attribute"``."""
+``zms`` Zephyr ZMS, ``settings-zms`` Settings on ZMS, ``llkernel`` MicroEJ feature storage,
+...), and user targets loaded by ``"module:attribute"``."""
 
 from __future__ import annotations
 

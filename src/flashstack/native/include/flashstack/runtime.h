@@ -31,6 +31,8 @@ uint32_t fs_flash_write_block_size(void);
 uint8_t fs_flash_erase_value(void);
 int fs_flash_explicit_erase(void);
 uint32_t fs_flash_page_count(void);
+/* Largest program command of the chip (timing model's program page, e.g. 256). */
+uint32_t fs_flash_program_page_size(void);
 /* The erase page holding offset ``off``: 0 and its start, size and index, or -EINVAL. */
 int fs_flash_page_at(uint32_t off, uint32_t *start, uint32_t *size, uint32_t *index);
 /* The erase page number ``index``: 0 and its start and size, or -EINVAL. */
@@ -67,9 +69,12 @@ enum {
 	FS_OP_STEP = 5,    /* custom: fs_step(a), b = steps completed before it */
 	FS_OP_CHECK = 6,   /* custom: fs_check(), b = steps completed */
 	FS_OP_DELP = 7,    /* prefix delete (AliOS KV) */
-	FS_OP_INSTALL = 8, /* llkernel: install a Feature */
-	FS_OP_REMOVE = 9,  /* llkernel: remove the nth Feature */
-	FS_OP_LIST = 10    /* llkernel: installed Features */
+	FS_OP_ALLOC = 8,   /* llkernel: allocateFeature(a, b) -> handle */
+	FS_OP_FREE = 9,    /* llkernel: freeFeature(a) */
+	FS_OP_LIST = 10,   /* llkernel: (handle, ROM, RAM) of every allocated Feature */
+	FS_OP_COPY = 11,   /* llkernel: copyToROM(u32 destination, data) */
+	FS_OP_FLUSH = 12,  /* llkernel: flushCopyToROM() */
+	FS_OP_INITERR = 13 /* llkernel: onFeatureInitializationError(a, b) */
 };
 
 /* Key/value payload records: u16 key length, key, u32 value length, value (little endian). */
