@@ -94,7 +94,7 @@ def test_refuses_a_partition_that_is_not_zms(img):
     run("nvs", "write", "--image", img, "storage_partition", "1", "--data", "nvs data")
     before = flash0(img)
     r = run("zms", "write", "--image", img, "storage_partition", "1", "--data", "x", code=1)
-    assert "neither erased nor Zephyr ZMS" in r.stderr
+    assert "holds Zephyr NVS" in r.stderr and "--force" in r.stderr   # named, not overwritten
     assert flash0(img) == before
 
 

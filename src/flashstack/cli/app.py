@@ -126,6 +126,8 @@ def cli():
     Numbers are bytes, given in decimal or 0x hex (a K or M suffix multiplies by
     1024 or 1024*1024). Offsets given to `flash` commands are partition-relative.
     Every command takes --help with an example; errors print one line and exit 1.
+    Exit status: 0 ok, 1 error, 2 usage error, 3 damage found or a difference
+    from the build record (kv dump, nvs dump, inspect), so CI can gate on it.
 
     \b
     Quick start on the built-in board (flashstack-demo):

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from .common import (add_plain_row, board_source, board_source_options, console, emit, fail,
                      human_size, json_option)
+from .context import EXIT_DAMAGE
 
 __all__ = ["inspect"]
 
@@ -46,6 +47,9 @@ def inspect(images, board, include_dir, record, partition, details, mcuboot_pair
     LLKERNEL KF region, littlefs, unknown data; "absent" for the partitions of a
     device no image was given for (not read, not compared with build.json).
 
+    Exit status: 0 when every partition is healthy (and as built), 1 on error, 2 on usage
+    errors, 3 when a partition is damaged or differs from the build record.
+
     \b
     Examples:
       flashstack inspect build/                       # what `flashstack build` made
@@ -74,8 +78,10 @@ def inspect(images, board, include_dir, record, partition, details, mcuboot_pair
                             details=details, partition=partition, mcuboot=opts)
     if report.get("board") is None:
         emit(report, as_json, _render_scan)
-    else:
-        emit(report, as_json, lambda r: _render(r, details))
+        return
+    emit(report, as_json, lambda r: _render(r, details))
+    if any(p["health"] == "error" or p.get("matches_build") is False for p in report["partitions"]):
+        click.get_current_context().exit(EXIT_DAMAGE)
 
 
 def _render(report: dict, details: bool) -> None:

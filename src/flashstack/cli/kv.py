@@ -4,8 +4,16 @@ import, export.
 The store lives on ``--partition`` (a HAL partition name such as PARAMETER_2, or a flash-map
 partition name or id; default PARAMETER_2 of the board's HAL table, i.e. storage_partition).
 Reading commands (get, list, export, dump) mount an in-memory copy, so they never modify the
-image, even when mount would repair it; writing commands (set, del, import) mount the image
-itself.
+image, even when mount would repair it. Writing commands (set, del, import) first run the
+whole request on an in-memory copy (a bad key, a missing key, a full store fail there and
+the image stays byte-identical), refuse a partition holding another kind or unknown data
+unless ``--force``, and refuse to repair a damaged store (torn record, pending GC) unless
+``--repair``.
+
+The KV geometry comes from, in order: the flags, the build record beside the image
+(``build.json``), the block headers in the bytes, defaults (4 KiB blocks filling the
+partition); a flag contradicting the record or the bytes is an error. Reports name each
+parameter's source.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import click
 from ..errors import InvalidArgument, NotFound
 from . import common
 from .common import INT, add_plain_row, board_options, console, emit, fail, json_option, parse_value
+from .context import EXIT_DAMAGE, params_line
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -30,13 +39,21 @@ def open_board(kw, readonly: bool):
 _GEOMETRY = [
     click.option("--partition", "-p", "partition", default=None, metavar="P",
                  help="HAL partition (PARAMETER_2) or flash-map partition name/id [default: PARAMETER_2]."),
-    click.option("--total-size", type=INT, default=8192, show_default=True, help="KV area size in bytes."),
-    click.option("--block-size", type=INT, default=4096, show_default=True,
-                 help="KV block size (a multiple of the erase page)."),
-    click.option("--max-key-len", type=INT, default=128, show_default=True),
-    click.option("--max-val-len", type=INT, default=512, show_default=True),
-    click.option("--align", type=click.Choice(["4", "8"]), default="4", show_default=True,
-                 help="Record alignment (8 for 64-bit targets)."),
+    click.option("--total-size", type=INT, default=None,
+                 help="KV area size in bytes [record, block headers, else whole blocks of the partition]."),
+    click.option("--block-size", type=INT, default=None,
+                 help="KV block size, a multiple of the erase page [record, block headers, else 4096]."),
+    click.option("--max-key-len", type=INT, default=None, help="[record, else 128]"),
+    click.option("--max-val-len", type=INT, default=None, help="[record, else 512]"),
+    click.option("--align", type=click.Choice(["4", "8"]), default=None,
+                 help="Record alignment (8 for 64-bit targets) [record, else 4]."),
+]
+_NAMES = ["total_size", "block_size", "max_key_len", "max_val_len", "align"]
+_WRITER = [
+    click.option("--force", is_flag=True,
+                 help="Write even when the partition holds another kind or unknown data."),
+    click.option("--repair", is_flag=True,
+                 help="Let mount repair a damaged store (torn record, pending GC) before writing."),
 ]
 
 
@@ -46,10 +63,30 @@ def kv_options(fn):
     return board_options(image_required=True)(fn)
 
 
-def _config(kw):
+def writer_options(fn):
+    for opt in reversed(_WRITER):
+        fn = opt(fn)
+    return fn
+
+
+def _resolve(kw, storage, write: bool):
+    """The KVConfig for ``storage`` and its parameter sources; a writer is refused a partition
+    holding something else (unless --force)."""
     from ..kv import KVConfig
-    return KVConfig(total_size=kw["total_size"], block_size=kw["block_size"], max_key_len=kw["max_key_len"],
-                    max_val_len=kw["max_val_len"], align=int(kw["align"]))
+    from .context import detections, guard_writer, record_entry, resolve_params, view_of
+    area = getattr(storage, "area", storage)
+    view = view_of(area, storage)
+    found = detections(view)
+    content, path = record_entry(kw.get("image"), area)
+    if write:
+        guard_writer("alios-kv", view, found, content, kw.get("force", False), "kv")
+    flags = {k: kw.get(k) for k in _NAMES}
+    flags["align"] = int(flags["align"]) if flags["align"] else None
+    block = flags["block_size"] or 4096
+    defaults = {"block_size": 4096, "total_size": min(storage.size // block, 255) * block,
+                "max_key_len": 128, "max_val_len": 512, "align": 4}
+    res = resolve_params("alios-kv", _NAMES, flags, content, path, found, defaults)
+    return KVConfig(**res.values()), res
 
 
 def _storage(ob, name):
@@ -75,34 +112,40 @@ def _storage(ob, name):
 
 
 class _Session:
-    """An open board and the store on it (shadow copy for reading commands)."""
+    """An open board and the store on it. Reading: a mounted shadow copy. Writing: ``apply(fn)``
+    runs ``fn(store)`` on a shadow copy first (any error leaves the image untouched), then,
+    when mount would not repair anything (or --repair), on the image itself."""
 
     def __init__(self, kw, write: bool):
         from ..kv import KVStore
         from ..kv.store import shadow_area
         self.ob = open_board(kw, readonly=not write)
+        self.kw, self.write = kw, write
         try:
-            self.config = _config(kw)
             storage = _storage(self.ob, kw["partition"])
+            self.config, self.params = _resolve(kw, storage, write)
             self.name = getattr(storage, "name", "storage")
             self.storage = storage
-            self.store = KVStore(storage if write else shadow_area(storage, self.config), self.config)
-            if not write:
-                self.store.mount()
+            self.store = KVStore(shadow_area(storage, self.config), self.config)
+            self.store.mount()
         except BaseException:
             self.ob.close()
             raise
 
-    def run(self, fn):
-        """``fn(store)`` on a mounted in-memory copy first (any error leaves the image as it
-        was: a writing mount repairs a damaged store), then on the real store."""
+    def apply(self, fn):
+        """``fn(store)`` on the copy, then on the image; returns the image run's result."""
         from ..kv import KVStore
-        from ..kv.store import shadow_area
-        rehearsal = KVStore(shadow_area(self.storage, self.config), self.config)
-        rehearsal.mount()
-        fn(rehearsal)
-        self.store.mount()
-        return fn(self.store)
+        from ..kv.scan import scan
+        fn(self.store)                         # the whole request, validated on the copy
+        report = scan(self.storage, self.config)
+        if report.mount_ops and report.verdict != "blank" and not self.kw.get("repair"):
+            what = "; ".join(f"{'erase' if op.get('op') == 'E' else 'program'} at {op['pos']:#x} ({op['why']})"
+                             for op in report.to_dict()["mount_ops"])
+            fail(f"the KV on {self.name} needs recovery ({report.verdict}): mount would {what}; "
+                 "pass --repair to let it, or inspect it with 'flashstack kv dump'")
+        real = KVStore(self.storage, self.config)
+        real.mount()
+        return fn(real)
 
     def __enter__(self):
         return self
@@ -159,6 +202,7 @@ def get_cmd(key, as_hex, out, as_json, **kw):
 
 @kv.command("set")
 @kv_options
+@writer_options
 @click.argument("key")
 @click.argument("value", required=False)
 @click.option("--hex", "hex_value", metavar="HEX", help="Value as hex digits.")
@@ -170,14 +214,15 @@ def set_cmd(key, value, hex_value, file_value, as_json, **kw):
         fail("give exactly one of VALUE (text), --hex HEX or --file FILE")
     data = parse_value(value, hex_value, file_value)
     with _Session(kw, write=True) as s:
-        s.run(lambda store: store.set(key, data))
-        st = s.store.stats()
-    emit({"key": key, "length": len(data), "write_pos": st["write_pos"], "free_bytes": st["free_bytes"]}, as_json,
+        st = s.apply(lambda store: (store.set(key, data), store.stats())[1])
+    emit({"key": key, "length": len(data), "write_pos": st["write_pos"], "free_bytes": st["free_bytes"],
+          "parameters": s.params.to_json()}, as_json,
          lambda o: console.print(_literal("set ", (key, "bold"), f" ({len(data)} bytes) on {s.name}")))
 
 
 @kv.command("del")
 @kv_options
+@writer_options
 @click.argument("key", required=False)
 @click.option("--prefix", default=None, help="Delete every key starting with PREFIX ('' = all).")
 @json_option
@@ -185,13 +230,14 @@ def del_cmd(key, prefix, as_json, **kw):
     """Delete KEY, or every key starting with --prefix."""
     if (key is None) == (prefix is None):
         fail("give a KEY or --prefix")
-    with _Session(kw, write=True) as s:
+    def run(store):
         if prefix is not None:
-            n = s.run(lambda store: store.delete_by_prefix(prefix))
-        else:
-            s.run(lambda store: store.delete(key))
-            n = 1
-    emit({"deleted": n}, as_json, lambda o: console.print(f"deleted {n} key(s)"))
+            return store.delete_by_prefix(prefix)
+        store.delete(key)
+        return 1
+    with _Session(kw, write=True) as s:
+        n = s.apply(run)
+    emit({"deleted": n, "parameters": s.params.to_json()}, as_json, lambda o: console.print(f"deleted {n} key(s)"))
 
 
 @kv.command("list")
@@ -207,13 +253,13 @@ def list_cmd(as_json, **kw):
     def render(_):
         from rich.table import Table
         t = Table(title=_literal(f"KV on {s.name}: {len(rows)} keys, {st['live_bytes']} bytes live, "
-                                 f"{st['free_bytes']} free"))
+                                 f"{st['free_bytes']} free"), caption=params_line(s.params), caption_justify="left")
         for col in ("key", "length", "value"):
             t.add_column(col, justify="right" if col == "length" else "left")
         for r in rows:
             add_plain_row(t, r["key"], str(r["length"]), r["text"][:60])
         console.print(t)
-    emit({"partition": s.name, "items": rows, "stats": st}, as_json, render)
+    emit({"partition": s.name, "items": rows, "stats": st, "parameters": s.params.to_json()}, as_json, render)
 
 
 @kv.command("dump")
@@ -221,17 +267,25 @@ def list_cmd(as_json, **kw):
 @json_option
 def dump_cmd(as_json, **kw):
     """Health report: blocks, records, duplicates, torn or corrupt areas, mount repairs, verdict.
-    Never writes the image."""
+    Never writes the image. Exit status 3 when the verdict is "data loss".
+
+    \b
+    Example:
+      flashstack kv dump --image img/ --json
+    """
     from ..kv.scan import scan
     ob = open_board(kw, readonly=True)
     try:
-        cfg = _config(kw)
         storage = _storage(ob, kw["partition"])
+        cfg, params = _resolve(kw, storage, write=False)
         report = scan(storage, cfg).to_dict()
     finally:
         ob.close()
     report["partition"] = getattr(storage, "name", "storage")
+    report["parameters"] = params.to_json()
     emit(report, as_json, render_dump)
+    if report["verdict"] == "data loss":
+        click.get_current_context().exit(EXIT_DAMAGE)
 
 
 _VERDICT_STYLE = {"ok": "green", "recoverable": "yellow", "data loss": "red", "blank": "cyan"}
@@ -279,10 +333,14 @@ def render_dump(r):
         console.print(_literal(f"  - {p}"))
     style = _VERDICT_STYLE.get(r["verdict"], "white")
     console.print(_literal("verdict: ", (r["verdict"], f"bold {style}")))
+    if r.get("parameters"):
+        from ..stores import Param, Resolved
+        console.print(params_line(Resolved({k: Param(v["value"], v["source"]) for k, v in r["parameters"].items()})))
 
 
 @kv.command("import")
 @kv_options
+@writer_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
               help="Input format [default: from the extension].")
@@ -298,8 +356,10 @@ def import_cmd(file, fmt, clear, dry_run, allow_outside, as_json, **kw):
     from ..kv.csvio import check_items, import_items, load_items
     items = load_items(file, fmt, allow_outside=allow_outside)
     with _Session(kw, write=not dry_run) as s:
-        plan = check_items(s.store, items, clear=clear) if dry_run else s.run(
-            lambda store: import_items(store, items, clear=clear))
+        if dry_run:
+            plan = check_items(s.store, items, clear=clear)
+        else:
+            plan = s.apply(lambda store: import_items(store, items, clear=clear))
     emit(plan, as_json, lambda p: console.print(
         f"{'checked' if dry_run else 'imported'} {p['items']} item(s), {p['record_bytes']} bytes of records "
         f"(usable {p['usable_bytes']})"))

@@ -16,6 +16,7 @@ import click
 from ..errors import InvalidArgument
 from .common import (INT, board_options, console, emit, fail, hexdump, json_option, open_board,
                      parse_int, parse_value)
+from .context import EXIT_DAMAGE, detections, guard_writer, view_of
 
 
 @click.group()
@@ -122,11 +123,21 @@ def _writable_store(area, sector_size, sector_count, data_crc, use_settings, for
             fail(f"partition {area.name} is read-only; pass --force to modify it anyway")
         area = area.privileged()
     s, n = _geometry(area, sector_size, sector_count, use_settings)
-    erased = area.read(0, area.size) == bytes([area.erased_val]) * area.size
-    if not (erased or force or k.looks_like(area, s)):
-        fail(f"partition {area.name} is neither erased nor {k.title} (check --sector-size, "
-             "or pass --force to mount it anyway)")
+    _guard(k, area, s, force)
     return k.open_store(area, s, n, data_crc)
+
+
+def _guard(k, area, sector_size, force) -> None:
+    """Refuse a partition holding another recognised kind or unknown data (unless --force)."""
+    from ..stores import Detection, find
+    reg = find(k.name)
+    if reg is None:
+        return
+    view = view_of(area)
+    found = detections(view)
+    if sector_size and k.looks_like(area, sector_size) and not any(d.kind == reg.name for d in found):
+        found.append(Detection(reg.name, 0.9, {"sector_size": sector_size}, {"sector_size": "ATEs"}))
+    guard_writer(reg.name, view, found, None, force, f"{k.name} (or check --sector-size)")
 
 
 def _settings(store):
@@ -361,7 +372,13 @@ def import_(board, include_dir, image, partition, file, force, sector_size, sect
 @json_option
 def dump(board, include_dir, image, partition, sector_size, sector_count, data_crc, as_json):
     """Analyse the partition without writing it: sectors (open/closed, gc_done), every ATE
-    (id, offset, length, CRC, valid/deleted/superseded/corrupt) and a verdict."""
+    (id, offset, length, CRC, valid/deleted/superseded/corrupt) and a verdict. Exit status 3
+    when the verdict is damaged or unmountable.
+
+    \b
+    Example:
+      flashstack nvs dump --image img/ storage_partition --json
+    """
     kind = _kind()
     with open_board(_ctx(), readonly=True) as ob:
         area = ob.area(partition)
@@ -369,6 +386,8 @@ def dump(board, include_dir, image, partition, sector_size, sector_count, data_c
         name = area.name
     result = {"partition": name, **report.to_dict()}
     emit(result, as_json, kind.render_dump)
+    if report.verdict in ("damaged", "unmountable"):
+        _ctx().exit(EXIT_DAMAGE)
 
 
 def _render_dump(r: dict) -> None:
@@ -378,8 +397,9 @@ def _render_dump(r: dict) -> None:
     console.print(f"partition {r['partition']}: Zephyr NVS, {g['sector_count']} x "
                   f"{g['sector_size']} B sectors, write block {g['write_block_size']}"
                   f"{', data CRC' if g['data_crc'] else ''}", soft_wrap=True)
-    console.print(f"verdict: [{colour}]{r['verdict']}[/]"
-                  + (f" ({r['mount_error']})" if r["mount_error"] else ""), soft_wrap=True)
+    from rich.text import Text
+    console.print(Text.assemble("verdict: ", (r["verdict"], colour),
+                                f" ({r['mount_error']})" if r["mount_error"] else ""), soft_wrap=True)
     if r["ate_wra"] is not None:
         console.print(f"write sector {r['write_sector']}, ate_wra {r['ate_wra']:#x}, data_wra "
                       f"{r['data_wra']:#x}, free {r['free_space']} B, {len(r['items'])} live ids",

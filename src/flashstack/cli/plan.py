@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import click
 
-from .common import console, emit, json_option, parse_int, plot_options, write_plots
+from .common import console, emit, fail, json_option, parse_int, plot_options, write_plots
 
-_STORE = click.Choice(["alios-kv", "zephyr-nvs", "zephyr-zms"])
+
+def _store_choice() -> click.Choice:
+    """The registered store kinds that ``plan``/``wear`` can size (they have a plan adapter)."""
+    from ..plan.lifetime import stores
+    return click.Choice(list(stores()))
 
 
 def workload_options(fn):
     """The write pattern shared by ``plan`` and ``wear``."""
     for opt in reversed([
-        click.option("--store", type=_STORE, default="alios-kv", show_default=True,
-                     help="On-flash format: AliOS-Things KV, Zephyr NVS or Zephyr ZMS."),
+        click.option("--store", type=_store_choice(), default="alios-kv", show_default=True,
+                     help="On-flash format (a registered store kind that can be sized)."),
+        click.option("--board", "-b", default=None, metavar="B",
+                     help="Plan for a partition of this board (with -p): its erase page, write "
+                          "block and size."),
+        click.option("--partition", "-p", default=None, metavar="P",
+                     help="The board partition to plan for (node label, label or id)."),
         click.option("--erase-less", is_flag=True,
                      help="An erase-less memory (RRAM, MRAM): wear is page rewrites, not erases."),
         click.option("--write-block", type=int, default=None,
-                     help="Write block in bytes [the chip's] (16 for the nRF54L RRAM)."),
+                     help="Write block in bytes [the chip's, or the partition's] (16 for the nRF54L RRAM)."),
         click.option("--chip", default="w25q128jv", show_default=True,
                      help="Chip key, part name or JEDEC id: built-in table, else the spiflash database (geometry and rated cycles)."),
         click.option("--keys", type=int, default=100, show_default=True, help="Live keys."),
@@ -31,6 +40,28 @@ def workload_options(fn):
     ]):
         fn = opt(fn)
     return fn
+
+
+def board_geometry(kw) -> dict:
+    """``{"erase_page", "write_block", "size", "partition", "chip"}`` of ``--board B -p P``
+    (empty without them). EINVAL for -p without --board or a partition with mixed erase pages."""
+    from ..errors import InvalidArgument
+    board, part = kw.get("board"), kw.get("partition")
+    if board is None and part is None:
+        return {}
+    if board is None or part is None:
+        raise InvalidArgument("--board and --partition go together (plan for one real partition)")
+    from ..board import load_board
+    b = load_board(board)
+    with b.open(images=None) as ob:
+        area = ob.area(part)
+        pages = {p.size for p in area.erase_pages()}
+        if len(pages) != 1:
+            raise InvalidArgument(f"partition {area.name} has erase pages of several sizes "
+                                  f"({', '.join(map(str, sorted(pages)))}); a store needs one")
+        chip = getattr(area.device, "chip", None)
+        return {"erase_page": pages.pop(), "write_block": area.align, "size": area.size,
+                "partition": area.name, "chip": getattr(chip, "key", None)}
 
 
 def _workload(kw):
@@ -62,21 +93,32 @@ def plan(as_json, years, max_size, unit_size, plot, save_wear, **kw):
     Each candidate size is measured, not estimated: the real store runs the write pattern on a
     simulated chip, and the most-erased page's cycles per update give the lifetime.
 
+    Only layouts the store accepts are measured: the unit (KV block, NVS sector) is a whole
+    number of erase pages and at least the store's minimum; a --unit-size it would refuse
+    is an error. With --board B -p P the erase page, write block and largest size are those
+    of that partition.
+
     \b
-    Example:
-      flashstack plan --store alios-kv --chip w25q128jv --keys 200 --writes-per-day 5000 --years 10
+    Examples:
+      flashstack plan --store alios-kv --chip w25q128jv --keys 20 --samples 500 --years 10
+      flashstack plan --store zephyr-nvs --board flashstack-demo -p storage_partition --keys 10 --samples 300
       flashstack plan --keys 20 --samples 500 --plot plan.svg --save-wear wear.json
     """
     from rich.progress import Progress
 
     from ..plan import plan as run_plan
 
+    geo = board_geometry(kw)
+    if geo and max_size is not None and max_size > geo["size"]:
+        fail(f"--max-size {max_size:#x} is larger than partition {geo['partition']} ({geo['size']:#x})")
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task("measuring sizes", total=None)
-        report = run_plan(kw["store"], chip=kw["chip"], workload=_workload(kw), target_years=years,
-                          max_size=max_size, unit_size=unit_size, sample_writes=kw["samples"],
-                          seed=kw["seed"], progress=lambda d, t: bar.update(task, completed=d, total=t),
-                          erase_less=kw["erase_less"], write_block=kw["write_block"])
+        report = run_plan(kw["store"], chip=geo.get("chip") or kw["chip"], workload=_workload(kw),
+                          target_years=years, max_size=max_size or geo.get("size"), unit_size=unit_size,
+                          erase_page=geo.get("erase_page"),
+                          write_block=kw["write_block"] or geo.get("write_block"),
+                          sample_writes=kw["samples"], erase_less=kw["erase_less"],
+                          seed=kw["seed"], progress=lambda d, t: bar.update(task, completed=d, total=t))
     data = report.to_json()
     write_plots(data, plot, data["recommended"], save_wear, "plot_plan")
     for c in data["candidates"]:

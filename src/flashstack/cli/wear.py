@@ -6,35 +6,52 @@ import click
 from rich.markup import escape
 
 from .common import console, emit, fail, json_option, parse_int, plot_options, write_plots
-from .plan import _workload, _years, workload_options
+from .plan import _workload, _years, board_geometry, workload_options
 
 
 @click.command("wear")
 @workload_options
-@click.option("--size", "size", type=parse_int, default=8192, show_default=True, metavar="BYTES",
-              help="Partition size.")
-@click.option("--unit-size", type=parse_int, default=4096, show_default=True, metavar="BYTES",
-              help="KV block / NVS sector size.")
+@click.option("--size", "size", type=parse_int, default=None, metavar="BYTES",
+              help="Partition size [8192, or the size of --board/-p].")
+@click.option("--unit-size", type=parse_int, default=None, metavar="BYTES",
+              help="KV block / NVS sector size [the smallest the store accepts on the chip].")
 @plot_options("erase count per page", "the erase count per page")
 @json_option
 def wear(as_json, size, unit_size, plot, save_wear, **kw):
     """Simulate the write pattern on one partition and show the erase count of every page
     (page rewrites on an erase-less memory).
 
+    The unit must be one the store accepts (a whole number of erase pages, at least the
+    store's minimum). With --board B -p P the partition's size, erase page and write block
+    are used.
+
     \b
-    Example:
-      flashstack wear --store zephyr-nvs --size 0x3000 --unit-size 0x1000 --keys 20
+    Examples:
+      flashstack wear --store zephyr-nvs --size 0x3000 --unit-size 0x1000 --keys 20 --samples 500
+      flashstack wear --store alios-kv --board flashstack-demo -p storage_partition --keys 10 --samples 300
       flashstack wear --keys 20 --samples 500 --plot wear.svg --save-wear wear.json
     """
     from ..device import chips
     from ..plan import measure
+    from ..plan.lifetime import adapter
 
+    geo = board_geometry(kw)
+    chip = chips.lookup(geo.get("chip") or kw["chip"])
+    page = geo.get("erase_page") or min(s for _, s in chip.layout)
+    ad = adapter(kw["store"])
+    if size is None:
+        size = geo.get("size", 8192)
+    elif geo and size != geo["size"]:
+        fail(f"--size {size:#x} contradicts partition {geo['partition']} ({geo['size']:#x})")
+    unit_size = unit_size or ad.min_unit(page)
+    why = ad.refuse(unit_size, page)
+    if why:
+        fail(f"--unit-size: {why} ({chip.key}); the store would refuse this layout")
     if unit_size < 1 or size < unit_size or size % unit_size:
         # measuring a smaller partition than the one asked for would be a silent wrong answer
         fail(f"--size {size:#x} is not a whole number of --unit-size {unit_size:#x} units")
-    chip = chips.lookup(kw["chip"])
     cand = measure(kw["store"], size // unit_size, unit_size, _workload(kw),
-                   write_block=kw["write_block"] or chip.write_block_size,
+                   write_block=kw["write_block"] or geo.get("write_block") or chip.write_block_size,
                    rated_cycles=chip.rated_cycles or 100_000,
                    sample_writes=kw["samples"], seed=kw["seed"], erase_less=kw["erase_less"])
     from dataclasses import asdict

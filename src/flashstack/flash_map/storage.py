@@ -20,7 +20,8 @@ class Storage(Protocol):
     ``flashstack.errors`` exceptions (EINVAL out of bounds, EACCES read-only, the device's);
     a simulated power cut raises ``PowerLoss``."""
 
-    size: int
+    @property
+    def size(self) -> int: ...   # read-only: FlashArea's size is a property
 
     def read(self, off: int, n: int) -> bytes: ...
 

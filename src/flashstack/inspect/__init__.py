@@ -12,11 +12,17 @@ Settings), LLKERNEL KF region, littlefs, or unknown data (entropy, first non-era
 """
 
 from .analysis import byte_summary, entropy, first_non_erased
-from .identify import KINDS, PartitionView, identify
+from .identify import PartitionView, identify, kinds
 from .job import find_record, inspect_area, inspect_images, load_images, read_image_file
 from ..mcuboot.image import McubootImage, make_image, parse_image
 from .scan import scan_file, scan_image
 
-__all__ = ["byte_summary", "entropy", "first_non_erased", "KINDS", "PartitionView", "identify",
+__all__ = ["byte_summary", "entropy", "first_non_erased", "KINDS", "kinds", "PartitionView", "identify",
            "find_record", "inspect_area", "inspect_images", "load_images", "read_image_file",
            "McubootImage", "make_image", "parse_image", "scan_file", "scan_image"]
+
+
+def __getattr__(name: str):
+    if name == "KINDS":   # the registry's kinds, computed on use (kinds register on import)
+        return kinds()
+    raise AttributeError(name)

@@ -18,10 +18,12 @@ import hashlib
 
 from ..errors import InvalidArgument
 from ..llkernel.header import HEADER_SIZE
+from ..llkernel.header import USED_MAGIC as LLK_USED
+from ..mcuboot.image import IMAGE_MAGIC, parse_image
+from ..stores.kv import kv_block_header
+from ..stores.llkernel import llkernel_headers
 from .analysis import byte_summary, entropy
 from .littlefs import find_superblock, summarize_littlefs
-from ..mcuboot.image import IMAGE_MAGIC, parse_image
-from .stores import LLK_USED, kv_block_header, llkernel_headers
 
 __all__ = ["scan_image", "scan_file", "HEX_WINDOW_GAP"]
 
@@ -75,8 +77,7 @@ def _decode_kv(data: bytes, group: dict) -> dict:
     """Mount a copy of the candidate store with the KV layer; keys and counts."""
     from ..device import SimulatedFlash
     from ..flash_map import FlashArea
-    from .identify import PartitionView
-    from .stores import probe_kv
+    from ..stores import PartitionView, lookup
 
     size = group["block_size"] * group["blocks"]
     dev = SimulatedFlash(size, erase_page_size=group["block_size"], allow_double_writes=True, name="kv-scan")
@@ -86,7 +87,7 @@ def _decode_kv(data: bytes, group: dict) -> dict:
     view = PartitionView(area.name, data[group["offset"]:group["offset"] + size], area,
                          erase_page=group["block_size"])
     try:
-        rep = probe_kv(view, hint, False)
+        rep = lookup("alios-kv").describe(view, hint, False)
     except (OSError, ValueError) as exc:
         return {"error": str(exc)}
     if rep is None:

@@ -16,7 +16,20 @@ from ..device import SimulatedFlash
 from ..errors import FlashError, InvalidArgument, NoSpace
 from ..flash_map import FlashArea
 
-STORES = ("alios-kv", "zephyr-nvs", "zephyr-zms")
+
+def stores() -> tuple[str, ...]:
+    """Names of the registered store kinds that have a plan adapter (alios-kv, zephyr-nvs)."""
+    from .. import stores as registry
+    return tuple(k.name for k in registry.kinds() if k.plan is not None)
+
+
+def adapter(store: str):
+    """The plan adapter of ``store`` (a kind name or alias); EINVAL when it has none."""
+    from .. import stores as registry
+    kind = registry.find(store)
+    if kind is None or kind.plan is None:
+        raise InvalidArgument(f"store {store!r}: choose one of {', '.join(stores())}")
+    return kind.plan
 _DAYS_PER_YEAR = 365.25
 
 
@@ -92,28 +105,6 @@ class PlanReport:
         return d
 
 
-def _open_store(store: str, area: FlashArea, unit_size: int):
-    if store == "alios-kv":
-        from ..kv import KVConfig, KVStore
-        cfg = KVConfig(total_size=area.size, block_size=unit_size)
-        s = KVStore(area, cfg)
-        s.mount()
-        return s.set
-    if store == "zephyr-zms":
-        from ..zms import ZMSStore
-        z = ZMSStore(area, sector_size=unit_size, sector_count=area.size // unit_size)
-        z.mount()
-        return z.write
-    from ..nvs import NVSStore
-    s = NVSStore(area, sector_size=unit_size, sector_count=area.size // unit_size)
-    s.mount()
-    return lambda k, v: s.write(k, v)
-
-
-def _store_key(store: str, w: Workload, i: int):
-    return w.key(i) if store == "alios-kv" else i + 1  # NVS / ZMS ids (all ones is reserved)
-
-
 class _RewriteCounter(SimulatedFlash):
     """An erase-less (RRAM-like) device that also counts the bytes written into each page:
     there, wear is cell writes, and bytes written into a page / page size is the number of
@@ -147,19 +138,17 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
     ``rated_cycles`` count rewrites instead of erases). Errors from the store's configuration
     checks (EINVAL) are reported as a non-fitting candidate.
     """
-    if store not in STORES:
-        raise InvalidArgument(f"store {store!r}: choose one of {', '.join(STORES)}")
+    ad = adapter(store)
     size = units * unit_size
     cand = Candidate(size=size, units=units, unit_size=unit_size, fits=False)
     cls = _RewriteCounter if erase_less else SimulatedFlash
     dev = cls(size, erase_page_size=unit_size, write_block_size=write_block,
-              allow_double_writes=(store == "alios-kv"), explicit_erase=not erase_less,
-              name="plan")
+              allow_double_writes=ad.double_writes, explicit_erase=not erase_less, name="plan")
     area = FlashArea(0, 0, size, dev, label="plan")
     try:
-        put = _open_store(store, area, unit_size)
+        put = ad.open(area, unit_size)
         for i in range(workload.keys):
-            put(_store_key(store, workload, i), workload.value(i, 0))
+            put(ad.key(workload, i), workload.value(i, 0))
         dev.stats.reset()
         dev.stats.reset_wear()
         if isinstance(dev, _RewriteCounter):
@@ -167,7 +156,7 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
         rng = random.Random(seed)
         for n in range(1, sample_writes + 1):
             i = rng.randrange(workload.keys)
-            put(_store_key(store, workload, i), workload.value(i, n))
+            put(ad.key(workload, i), workload.value(i, n))
     except NoSpace as e:
         cand.reason = f"live set does not fit: {e.strerror}"
         return cand
@@ -182,8 +171,7 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
     else:
         cycles = list(dev.stats.erase_cycles)
         cand.page_cycles = cycles
-    # user payload per update: key + value for the KV; NVS and ZMS address by id: the value
-    user_bytes = sample_writes * (workload.value_size + (workload.key_size if store == "alios-kv" else 0))
+    user_bytes = sample_writes * ad.user_bytes(workload)
     mean = sum(cycles) / len(cycles)
     per_write = max(cycles) / sample_writes
     cand.fits = True
@@ -202,29 +190,36 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
 
 def plan(store: str = "alios-kv", *, chip: str = "w25q128jv", workload: Workload | None = None,
          target_years: float = 10.0, max_size: int | None = None, unit_size: int | None = None,
-         sample_writes: int = 5000, seed: int = 0, progress=None, erase_less: bool = False,
-         write_block: int | None = None) -> PlanReport:
+         sample_writes: int = 5000, seed: int = 0, progress=None, erase_page: int | None = None,
+         write_block: int | None = None, erase_less: bool = False) -> PlanReport:
     """Measure candidate partition sizes (2, 3, 4, 6, 8, ... units up to ``max_size`` bytes,
     default 64 units) and recommend the smallest that holds the live set and lasts
-    ``target_years``. ``unit_size`` defaults to the chip's erase page (at least 4 KiB for the
-    AliOS KV, whose block must also hold one maximum item). ``progress(done, total)`` is called
-    after each candidate. Errors: NotFound (ENOENT) for a chip neither the built-in table nor
-    spiflash knows (:func:`flashstack.device.chips.lookup`), EINVAL for a bad workload or store.
-    ``erase_less`` measures on a RAM-like device (see :func:`measure`); ``write_block``
-    overrides the chip's (e.g. 16 for the nRF54L RRAM).
+    ``target_years``. ``unit_size`` defaults to the smallest unit the store accepts on the
+    chip (the erase page; at least 4 KiB for the AliOS KV, whose block must also hold one
+    maximum item); a given one must be accepted by the store (a whole number of erase pages,
+    at least its minimum). ``erase_page`` / ``write_block`` (bytes) override the chip's, for
+    planning a real partition of a board (``write_block`` e.g. 16 for the nRF54L RRAM).
+    ``erase_less`` measures on a RAM-like device (see :func:`measure`). ``progress(done,
+    total)`` is called after each candidate. Errors: NotFound (ENOENT) for a chip neither the
+    built-in table nor spiflash knows (:func:`flashstack.device.chips.lookup`), EINVAL for a
+    bad workload, store or unit.
     """
     from ..device import chips
+    ad = adapter(store)
     workload = workload or Workload()
     workload.check()
     c = chips.lookup(chip)
-    page = min(s for _, s in c.layout)
-    unit = unit_size or (max(page, 4096) if store == "alios-kv" else page)
+    page = erase_page or min(s for _, s in c.layout)
+    wb = write_block or c.write_block_size
+    unit = unit_size or ad.min_unit(page)
+    why = ad.refuse(unit, page)
+    if why:
+        raise InvalidArgument(f"--unit-size: {why} ({c.key}); the store would refuse this layout")
     rated = c.rated_cycles or 100_000
     limit_units = (max_size // unit) if max_size else 64
     counts = [n for n in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 255) if n <= limit_units]
     if not counts:
         raise InvalidArgument(f"max size {max_size} holds fewer than 2 units of {unit} bytes")
-    wb = write_block or c.write_block_size
     report = PlanReport(store=store, chip=c.key, erase_page=page, write_block=wb,
                         rated_cycles=rated, workload=asdict(workload), target_years=target_years,
                         sample_writes=sample_writes)

@@ -1,7 +1,7 @@
-"""Partition content providers, by manifest ``type``.
-
-The store-backed providers (``alios-kv``, ``llkernel``, ``zephyr-nvs``) and ``littlefs`` are
-imported only when a manifest uses them.
+"""Partition content providers, by manifest ``type``: the store registry
+(:mod:`flashstack.stores`) names each kind's provider (``StoreKind.provider``); a manifest
+``type`` is a kind's name or alias (``file`` is the ``raw`` kind). A provider module is
+imported only when a manifest uses it.
 """
 
 from __future__ import annotations
@@ -11,28 +11,28 @@ import importlib
 from ..manifest import ManifestError, PartitionEntry
 from .base import Options, Provider
 
-__all__ = ["PROVIDERS", "Options", "Provider", "make_provider"]
+__all__ = ["PROVIDERS", "Options", "Provider", "make_provider", "providers"]
 
-#: manifest ``type`` -> "module:class" (relative to this package)
-PROVIDERS: dict[str, str] = {
-    "file": ".raw:FileProvider",
-    "erased": ".raw:ErasedProvider",
-    "littlefs": ".littlefs:LittleFSProvider",
-    "alios-kv": ".kv:KVProvider",
-    "llkernel": ".llkernel:LLKernelProvider",
-    "zephyr-nvs": ".nvs:NVSProvider",
-    "mcuboot": ".mcuboot:McubootProvider",
-    "zephyr-zms": ".zms:ZMSProvider",
-}
+def providers() -> dict[str, str]:
+    """Manifest ``type`` -> ``"module:Class"``: every registered kind that can be built, under
+    its build name (``file`` for the raw kind, else the kind's name)."""
+    from ...stores import kinds
+    return {("file" if k.name == "raw" else k.name): k.provider for k in kinds() if k.provider}
 
+def __getattr__(name: str):
+    if name == "PROVIDERS":   # computed: kinds registered later are included
+        return providers()
+    raise AttributeError(name)
 
 def make_provider(entry: PartitionEntry) -> Provider:
     """The provider for ``entry.type`` with its options parsed. ManifestError (EINVAL) for an
     unknown type or bad options."""
-    target = PROVIDERS.get(entry.type)
+    from ...stores import find
+    kind = find(entry.type)
+    target = kind.provider if kind is not None else None
     if target is None:
         raise ManifestError(f"{entry.where('type')}: unknown type {entry.type!r} "
-                            f"(known: {', '.join(PROVIDERS)})")
+                            f"(known: {', '.join(providers())})")
     module, _, name = target.partition(":")
-    cls = getattr(importlib.import_module(module, __name__), name)
+    cls = getattr(importlib.import_module(module), name)
     return cls(entry)

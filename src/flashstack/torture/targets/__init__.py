@@ -1,6 +1,7 @@
-"""Campaign targets: ``kv`` (AliOS KV), ``nvs`` (Zephyr NVS), ``settings`` (Settings on NVS),
-``zms`` (Zephyr ZMS), ``settings-zms`` (Settings on ZMS), ``llkernel`` (MicroEJ feature
-storage), and user targets loaded by ``"module:attribute"``."""
+"""Campaign targets: every target a registered store kind names (:mod:`flashstack.stores`,
+``StoreKind.targets``: ``kv`` AliOS KV, ``nvs`` Zephyr NVS, ``settings`` Settings on NVS,
+``zms`` Zephyr ZMS, ``settings-zms`` Settings on ZMS, ``llkernel`` MicroEJ feature storage,
+...), and user targets loaded by ``"module:attribute"``."""
 
 from __future__ import annotations
 
@@ -9,17 +10,28 @@ import importlib
 from ...errors import InvalidArgument
 from ..target import Target
 
-__all__ = ["TARGETS", "target_class", "load_target"]
+__all__ = ["TARGETS", "targets", "store_kind", "target_class", "load_target"]
 
-#: kind -> "module:class" (imported on use)
-TARGETS = {
-    "kv": "flashstack.torture.targets.kv:KVTarget",
-    "nvs": "flashstack.torture.targets.nvs:NVSTarget",
-    "settings": "flashstack.torture.targets.settings:SettingsTarget",
-    "llkernel": "flashstack.torture.targets.llkernel:FeatureTarget",
-    "zms": "flashstack.torture.targets.zms:ZMSTarget",
-    "settings-zms": "flashstack.torture.targets.zms:ZMSSettingsTarget",
-}
+
+def targets() -> dict[str, str]:
+    """Target name -> ``"module:Class"`` (imported on use), from the store registry."""
+    from ...stores import kinds
+    return {name: ref for k in kinds() for name, ref in k.targets.items()}
+
+
+def store_kind(target: str):
+    """The store kind that registered torture target ``target`` (EINVAL when none did)."""
+    from ...stores import kinds
+    for k in kinds():
+        if target in k.targets:
+            return k
+    raise InvalidArgument(f"unknown torture target {target!r}; choose from {', '.join(targets())}")
+
+
+def __getattr__(name: str):
+    if name == "TARGETS":   # computed: kinds registered later are included
+        return targets()
+    raise AttributeError(name)
 
 
 def _resolve(ref: str):
@@ -40,9 +52,7 @@ def _resolve(ref: str):
 
 def target_class(kind: str) -> type:
     """The Target class of a built-in ``kind``; EINVAL for an unknown one."""
-    if kind not in TARGETS:
-        raise InvalidArgument(f"unknown torture target {kind!r}; choose from {', '.join(TARGETS)}")
-    return _resolve(TARGETS[kind])
+    return _resolve(store_kind(kind).targets[kind])
 
 
 def load_target(ref: str) -> Target:
