@@ -6,11 +6,11 @@ images saved: a byte-compatibility oracle for a team that changes or upgrades it
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field, replace
 
 from ..torture.engine import Campaign, Runner, _by_step, plan, select_points
+from ..torture.replay import save_evidence
 from ..torture.target import describe_op
 
 __all__ = ["CompareResult", "Difference", "compare_model"]
@@ -149,15 +149,6 @@ def _remount_note(oc, om) -> str:
 def _finish(diff: Difference, img_c: bytes, img_m: bytes, before: bytes, save) -> Difference:
     if save is None:
         return diff
-    os.makedirs(save, exist_ok=True)
-    for name, data in (("c.bin", img_c), ("model.bin", img_m), ("before.bin", before)):
-        if data:
-            path = os.path.join(save, name)
-            with open(path, "wb") as f:
-                f.write(data)
-            diff.saved[name] = path
-    meta = os.path.join(save, "difference.json")
-    with open(meta, "w") as f:
-        json.dump({k: v for k, v in diff.__dict__.items()}, f, indent=2)
-    diff.saved["difference.json"] = meta
+    diff.saved.update(save_evidence(save, {"c.bin": img_c, "model.bin": img_m, "before.bin": before},
+                                    "difference.json", lambda saved: {**diff.__dict__, "saved": saved}))
     return diff

@@ -8,6 +8,7 @@ the cut operation, right after the cut, and after the remount (recovery writes i
 from __future__ import annotations
 
 import json
+from typing import Callable
 import os
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from .engine import Campaign, Runner, plan, split_tear
 from .report import reproducer
 from .target import describe_op
 
-__all__ = ["ReplayResult", "replay"]
+__all__ = ["ReplayResult", "replay", "save_evidence"]
 
 
 @dataclass
@@ -81,16 +82,27 @@ def replay(campaign: Campaign, index: int, tear: str, save: str | os.PathLike | 
                        out.notes, pre.image_cut, out.image_cut, out.image_mounted, dump,
                        reproducer(campaign, index, tear), {})
     if save is not None:
-        os.makedirs(save, exist_ok=True)
-        for name, data in (("before.bin", res.image_before), ("after.bin", res.image_cut),
-                           ("remounted.bin", res.image_mounted)):
-            if data:
-                path = os.path.join(save, name)
-                with open(path, "wb") as f:
-                    f.write(data)
-                res.saved[name] = path
-        meta = os.path.join(save, "cut.json")
-        with open(meta, "w") as f:
-            json.dump(res.to_json(), f, indent=2)
-        res.saved["cut.json"] = meta
+        res.saved = save_evidence(save, {"before.bin": res.image_before, "after.bin": res.image_cut,
+                                         "remounted.bin": res.image_mounted},
+                                  "cut.json", lambda saved: {**res.to_json(), "saved": saved})
     return res
+
+
+def save_evidence(folder: str | os.PathLike, images: dict[str, bytes], meta_name: str,
+                  meta: Callable[[dict[str, str]], dict]) -> dict[str, str]:
+    """Write the non-empty ``images`` (file name -> bytes) into ``folder`` (created), then
+    ``meta(saved images {name: path})`` as JSON under ``meta_name``; returns ``{file name:
+    path}`` of everything written. OSError from the file system propagates."""
+    os.makedirs(folder, exist_ok=True)
+    saved: dict[str, str] = {}
+    for name, data in images.items():
+        if data:
+            path = os.path.join(folder, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            saved[name] = path
+    path = os.path.join(folder, meta_name)
+    with open(path, "w") as f:
+        json.dump(meta(dict(saved)), f, indent=2)
+    saved[meta_name] = path
+    return saved
