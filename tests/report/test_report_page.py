@@ -31,6 +31,7 @@ def test_demo_page_is_self_contained_and_describes_every_partition(demo_build):
         assert f'data-name="{name}"' in html
     assert "device.serial" in html and "FS-000001" in html  # KV key and its value as text
     assert "/config/device.json" in html                      # littlefs tree
+    assert 'id="boot"' in html and "swap-scratch" in html     # MCUboot image pairs and mode
     assert len(html.encode()) < 2_000_000
 
 
