@@ -97,18 +97,6 @@ def list_(as_json, **kw):
                        f"({human_size(o['config']['slot_size'])} each)"))
 
 
-def _read_input(path: str, ram: int | None) -> tuple[bytes, int, dict]:
-    from ..llkernel import fo
-
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if fo.is_elf(head):
-        size, rom = fo.read_fo(path)
-        return rom, size.ram_upper if ram is None else ram, {"fo": size.to_json()}
-    with open(path, "rb") as f:
-        return f.read(), 0 if ram is None else ram, {}
-
-
 @feature.command("install", short_help="Install a raw ROM blob or a .fo.")
 @board_options(image_required=True)
 @_store_options
@@ -125,7 +113,8 @@ def install(file, ram, chunk, as_json, **kw):
     """
     if kw["ram_base"] is None:
         fail("install needs --ram-base (link address of the Kernel RAM buffer, from the firmware map)")
-    rom, ram_size, extra = _read_input(file, ram)
+    from ..llkernel.fo import feature_input
+    rom, ram_size, extra = feature_input(file, ram)
     with open_board(kw) as ob:
         store = _open_store(ob, kw)
         f = store.install(rom, ram_size, chunk=chunk)

@@ -22,7 +22,7 @@ from .config import DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE, DEFAULT_SUBSECTOR, slot
 from .header import HEADER_SIZE
 from .ram import place_ram
 
-__all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "DEFAULT_TRANSFER_BUFFER", "size_fo", "rom_image", "read_fo", "is_elf",
+__all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "DEFAULT_TRANSFER_BUFFER", "size_fo", "rom_image", "read_fo", "is_elf", "feature_input",
            "slot_size_for", "largest_n", "plan_fit"]
 
 #: ``com.microej.soar.kernel.featurecodechunk.size`` default.
@@ -165,6 +165,23 @@ def read_fo(path: str | os.PathLike, *, chunk_size: int = DEFAULT_CODE_CHUNK,
             transfer_buffer: int = DEFAULT_TRANSFER_BUFFER) -> tuple[FoSize, bytes]:
     """:func:`size_fo` and :func:`rom_image` of ``path`` from one read of the file."""
     return _read_elf(path, chunk_size, transfer_buffer, with_rom=True)
+
+
+def feature_input(path: str | os.PathLike, ram: int | None = None) -> tuple[bytes, int, dict]:
+    """What installing ``path`` as a Feature takes: ``(ROM bytes, RAM bytes, extra)``.
+
+    A ``.fo`` (ELF, recognised by its magic) gives its unrelocated ROM sections
+    (:func:`rom_image`) and, unless ``ram`` is given, its RAM upper bound; ``extra`` is then
+    ``{"fo": FoSize.to_json()}``. Any other file is the raw ROM content with RAM ``ram`` or 0.
+    One rule for ``feature install`` and ``build``. Errors as :func:`size_fo` (a ``.fo`` needs
+    the ``elf`` extra); OSError when the file cannot be read."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if is_elf(head):
+        size, rom = read_fo(path)
+        return rom, size.ram_upper if ram is None else ram, {"fo": size.to_json()}
+    with open(path, "rb") as f:
+        return f.read(), 0 if ram is None else ram, {}
 
 
 def _read_elf(path, chunk_size: int, transfer_buffer: int, with_rom: bool) -> tuple[FoSize, bytes]:

@@ -4,8 +4,11 @@ Keys: ``max_features`` (N, default 16), ``base`` (absolute address of the region
 partition's memory-mapped address), ``ram_base`` (link address of the Kernel RAM buffer;
 required when Features are installed), ``ram_size`` (102400), ``ram_align`` (256),
 ``kf_size`` (default the partition size), ``page_size`` (default the device's program page),
-and ``[[partitions.<label>.features]]`` tables with ``file`` (the raw Feature blob copied to
-its ROM area) and ``ram_size`` (bytes of RAM, default 0).
+and ``[[partitions.<label>.features]]`` tables with ``file`` and ``ram_size``. ``file`` is
+installed exactly as ``flashstack feature install`` does it
+(:func:`flashstack.llkernel.fo.feature_input`): a ``.fo`` (ELF) gives its unrelocated ROM
+sections and, without ``ram_size``, its RAM upper bound; any other file is the raw ROM blob
+with ``ram_size`` bytes of RAM (default 0).
 
 An empty region is the erased partition (LLKERNEL has no format step); the configuration is
 still validated. Features are installed through :meth:`flashstack.llkernel.FeatureStore.install`,
@@ -53,10 +56,12 @@ class LLKernelProvider(ScratchProvider):
             path = entry.path(table["file"])
             if not path.is_file():
                 raise self.fail(f"file {str(path)!r} not found", f"{key}.file")
-            ram = table.get("ram_size", 0)
-            if not isinstance(ram, int) or isinstance(ram, bool) or ram < 0:
+            ram = table.get("ram_size")
+            if ram is not None and (not isinstance(ram, int) or isinstance(ram, bool) or ram < 0):
                 raise self.fail(f"ram_size must be a non-negative integer, got {ram!r}", f"{key}.ram_size")
-            self.features.append({"file": path, "ram_size": ram, "data": path.read_bytes()})
+            from ...llkernel.fo import feature_input   # a .fo installs as `feature install` does
+            rom, ram, _ = feature_input(path, ram)
+            self.features.append({"file": path, "ram_size": ram, "data": rom})
         o.finish()
         self.installed: list[dict] = []
         self.config: dict = {}
