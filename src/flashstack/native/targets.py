@@ -216,12 +216,18 @@ class CNVSTarget(_ProbedDict, NVSTarget):
         return int.from_bytes(raw, "little")
 
     def cli_args(self) -> list:
-        args = ["c", *spec_args(self.build_spec), *location_args(self, NVSTarget().geometry)]
-        if self.sector_size:
-            args += ["--sector-size", str(self.sector_size)]
-        if self.sector_count:
-            args += ["--sector-count", str(self.sector_count)]
-        return args
+        return _sector_cli_args(self, NVSTarget().geometry)
+
+
+def _sector_cli_args(target, default_geometry) -> list:
+    """The replay arguments of a C target over a sector store (NVS, ZMS): the build, the
+    location when it differs from ``default_geometry``, and any explicit sector size/count."""
+    args = ["c", *spec_args(target.build_spec), *location_args(target, default_geometry)]
+    if target.sector_size:
+        args += ["--sector-size", str(target.sector_size)]
+    if target.sector_count:
+        args += ["--sector-count", str(target.sector_count)]
+    return args
 
 
 @dataclass(frozen=True)
@@ -247,12 +253,7 @@ class CZMSTarget(_ProbedDict, ZMSTarget):
         return int.from_bytes(raw, "little")
 
     def cli_args(self) -> list:
-        args = ["c", *spec_args(self.build_spec), *location_args(self, ZMSTarget().geometry)]
-        if self.sector_size:
-            args += ["--sector-size", str(self.sector_size)]
-        if self.sector_count:
-            args += ["--sector-count", str(self.sector_count)]
-        return args
+        return _sector_cli_args(self, ZMSTarget().geometry)
 
 
 @dataclass(frozen=True)
