@@ -132,6 +132,28 @@ def _parse_tears(text: str) -> tuple:
     return tears
 
 
+def cut_options(replay: bool) -> list:
+    """The cut options of a campaign (``--cuts --tear --tear-samples --jobs --scheduler``) or
+    of a replay (``--cut --tear --save``), for every torture command (Python and C targets)."""
+    if replay:
+        return [click.option("--cut", "cut", type=INT, required=True, help="Flash operation number (1-based)."),
+                click.option("--tear", default="clean", show_default=True, metavar="MODE",
+                             help="clean, prefix or bits; a sampled variant as prefix:N."),
+                click.option("--save", type=click.Path(file_okay=False), default=None, metavar="DIR",
+                             help="Write before.bin, after.bin, remounted.bin and cut.json here.")]
+    return [click.option("--cuts", default="all", show_default=True, metavar="all|N",
+                         help="Every flash operation, or a seeded sample of N."),
+            click.option("--tear", default="clean,prefix,bits", show_default=True,
+                         help="Tear modes to try at each cut point."),
+            click.option("--tear-samples", type=INT, default=1, show_default=True,
+                         help="Seeded tears per torn mode and cut point (prefix lengths, bit "
+                              "patterns)."),
+            click.option("--jobs", "-j", type=INT, default=None,
+                         help="Worker processes [all local cores]; 1 runs in this process."),
+            click.option("--scheduler", default=None, metavar="ADDRESS",
+                         help="Run on this Dask scheduler instead (extra 'dask').")]
+
+
 def _workload_options(kind: str, replay: bool):
     wl, ops, _ = _DEFAULTS[kind]
     opts = [click.option("--workload", "-w", default=wl, show_default=True, metavar="NAME[:k=v,...]",
@@ -142,24 +164,7 @@ def _workload_options(kind: str, replay: bool):
             click.option("--gc-check", type=click.FloatRange(0, 1), default=1.0, show_default=True,
                          help="Fraction of passing cuts that then drive the store through a full GC "
                               "cycle (seeded choice; 1 = every cut).")]
-    if replay:
-        opts += [click.option("--cut", "cut", type=INT, required=True, help="Flash operation number (1-based)."),
-                 click.option("--tear", default="clean", show_default=True, metavar="MODE",
-                              help="clean, prefix or bits; a sampled variant as prefix:N."),
-                 click.option("--save", type=click.Path(file_okay=False), default=None, metavar="DIR",
-                              help="Write before.bin, after.bin, remounted.bin and cut.json here.")]
-    else:
-        opts += [click.option("--cuts", default="all", show_default=True, metavar="all|N",
-                              help="Every flash operation, or a seeded sample of N."),
-                 click.option("--tear", default="clean,prefix,bits", show_default=True,
-                              help="Tear modes to try at each cut point."),
-                 click.option("--tear-samples", type=INT, default=1, show_default=True,
-                              help="Seeded tears per torn mode and cut point (prefix lengths, bit "
-                                   "patterns)."),
-                 click.option("--jobs", "-j", type=INT, default=None,
-                              help="Worker processes [all local cores]; 1 runs in this process."),
-                 click.option("--scheduler", default=None, metavar="ADDRESS",
-                              help="Run on this Dask scheduler instead (extra 'dask').")]
+    opts += cut_options(replay)
 
     def deco(fn):
         for opt in reversed(opts):

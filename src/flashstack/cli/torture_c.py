@@ -78,24 +78,10 @@ def _workload_options(replay: bool):
             click.option("--gc-check", type=click.FloatRange(0, 1), default=1.0, show_default=True,
                          help="Fraction of passing cuts that then drive the store through a full "
                               "GC cycle (zephyr-nvs).")]
-    if replay:
-        opts += [click.option("--cut", "cut", type=INT, required=True, help="Flash operation number (1-based)."),
-                 click.option("--tear", default="clean", show_default=True, metavar="MODE",
-                              help="clean, prefix or bits; a sampled variant as prefix:N."),
-                 click.option("--save", type=click.Path(file_okay=False), default=None, metavar="DIR",
-                              help="Write before.bin, after.bin, remounted.bin and cut.json here.")]
-    else:
-        opts += [click.option("--cuts", default="all", show_default=True, metavar="all|N",
-                              help="Every flash operation, or a seeded sample of N."),
-                 click.option("--tear", default="clean,prefix,bits", show_default=True,
-                              help="Tear modes to try at each cut point."),
-                 click.option("--tear-samples", type=INT, default=1, show_default=True,
-                              help="Seeded tears per torn mode and cut point."),
-                 click.option("--jobs", "-j", type=INT, default=None,
-                              help="Worker processes [all local cores]; 1 runs in this process."),
-                 click.option("--scheduler", default=None, metavar="ADDRESS",
-                              help="Run on this Dask scheduler instead (extra 'dask')."),
-                 click.option("--compare-model", is_flag=True,
+    from .torture import cut_options   # here: cli.torture imports this module at its end
+    opts += cut_options(replay)
+    if not replay:
+        opts += [click.option("--compare-model", is_flag=True,
                               help="Instead of a campaign: run the workload through the C and "
                                    "through flashstack's own store, compare images after every "
                                    "step and cut, report the first difference."),
