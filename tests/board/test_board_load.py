@@ -258,7 +258,7 @@ def test_open_errors(tmp_path):
 
 
 def test_open_image_target_rules(tmp_path):
-    """Board.open and flashstack.image_info share Board.image_paths: one rule for targets."""
+    """Board.open and flashstack.board.images share Board.image_paths: one rule for targets."""
     demo, qemu = load_board(), quiet_load("qemu_x86")
     with pytest.raises(InvalidArgument, match="2 flash devices"):   # an image name, not a directory
         demo.open(tmp_path / "demo.bin")

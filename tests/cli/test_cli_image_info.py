@@ -1,4 +1,4 @@
-"""flashstack.image_info: area_info / map_info on flash maps built in code; image paths."""
+"""flashstack.board.images: area_info / map_info on flash maps built in code; image paths."""
 
 import hashlib
 import os
@@ -9,7 +9,7 @@ from flashstack.board import load_board
 from flashstack.device import SimulatedFlash
 from flashstack.errors import InvalidArgument, NotFound
 from flashstack.flash_map import FlashArea, FlashMap
-from flashstack.image_info import (area_info, create_images, free_ranges, image_paths, map_info,
+from flashstack.board.images import (area_info, create_images, free_ranges, image_paths, map_info,
                                    unpartitioned_info)
 
 

@@ -1,7 +1,7 @@
 """spec/device.md §9: Zephyr flash_sim_api scenarios on the simulator geometry
 (1 MiB, erase page 1024, wbs 4, aligned reads, no double writes), for erase value 0xFF and
 0x00 and, where marked, RAM-like. Return codes are checked through the seed functions
-(flashstack.device.zephyr), as the Zephyr suite does."""
+(flashstack.device.capi), as the Zephyr suite does."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import struct
 import pytest
 
 from flashstack.device import SimulatedFlash
-from flashstack.device import zephyr as z
+from flashstack.device import capi as z
 from flashstack.errors import DeviceIOError, InvalidArgument, NotSupported
 
 SIZE, PAGE, WBS = 1 << 20, 1024, 4

@@ -9,7 +9,7 @@ import errno
 import pytest
 
 from flashstack.device import SimulatedFlash
-from flashstack.device import zephyr as z
+from flashstack.device import capi as z
 from flashstack.errors import PowerLoss
 
 SIZE, PAGE, WBS = 16 * 1024, 1024, 4

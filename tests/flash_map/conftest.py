@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for ``import fm_data
 
 import fm_data  # noqa: E402
 
-from flashstack.flash_map import zephyr as zfm  # noqa: E402
+from flashstack.flash_map import capi as zfm  # noqa: E402
 
 DATA = fm_data.DATA
 

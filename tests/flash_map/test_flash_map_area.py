@@ -110,7 +110,7 @@ def test_build_flash_map_from_specs():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from flashstack.flash_map import zephyr as z  # noqa: E402
+from flashstack.flash_map import capi as z  # noqa: E402
 
 _DEV = SimulatedFlash(0x4000, erase_page_size=0x1000, name="prop")
 _DEV.write(0x1000, bytes(range(256)) * 16)

@@ -1,5 +1,5 @@
 """Zephyr tests/subsys/storage/flash_map scenarios (spec/flash-map.md §10), through the seed
-functions of flashstack.flash_map.zephyr and through the Pythonic API. Partition under test:
+functions of flashstack.flash_map.capi and through the Pythonic API. Partition under test:
 slot1_partition, on the qemu_x86 geometry (1 MiB, 1 KiB pages, wbs 4) and the STM32F4 layout."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import hashlib
 import fm_data
 import pytest
 
-from flashstack.device.zephyr import (
+from flashstack.device.capi import (
     flash_get_page_info_by_offs,
     flash_read,
     flash_write,
@@ -23,7 +23,7 @@ from flashstack.errors import (
     PowerLoss,
 )
 from flashstack.flash_map import FlashArea, FlashMap, FlashSector
-from flashstack.flash_map import zephyr as z
+from flashstack.flash_map import capi as z
 
 SIZE_MAX = 2**64 - 1
 VECTOR32 = b"0123456789abcdef\nfedcba98765432\n"

@@ -11,7 +11,7 @@ from flashstack.errors import DeviceIOError, InvalidArgument, NoSpace, NotFound,
 from flashstack.flash_map import FlashArea
 from flashstack.hal import HAL_PARTITION_PARAMETER_2, HAL_PARTITION_PARAMETER_3, mk3060_hal
 from flashstack.kv import KVConfig, KVStore, crc8, encode_record, open_kv
-from flashstack.kv import aos
+from flashstack.kv import capi as aos
 
 
 def make(total=8192, block=4096, page=4096, image=None, **cfg):

@@ -24,7 +24,7 @@ from flashstack.device import SimulatedFlash
 from flashstack.errors import PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.kv import KVConfig, KVStore
-from flashstack.kv.aos import aos_kv_del, aos_kv_del_by_prefix, aos_kv_get, aos_kv_set
+from flashstack.kv.capi import aos_kv_del, aos_kv_del_by_prefix, aos_kv_get, aos_kv_set
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "alios-kv"
 CASES = sorted(p.name[:-len(".json.gz")] for p in DATA.glob("*.json.gz"))

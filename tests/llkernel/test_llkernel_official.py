@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from flashstack.llkernel import impl as L
-from flashstack.llkernel.impl import (LLKERNEL_ERROR, LLKERNEL_OK,
+from flashstack.llkernel import capi as L
+from flashstack.llkernel.capi import (LLKERNEL_ERROR, LLKERNEL_OK,
                                       LLKERNEL_IMPL_allocateFeature__II as allocateFeature,
                                       LLKERNEL_IMPL_copyToROM__LiceTea_lang_Ram_2LiceTea_lang_Ram_2I as copyToROM,
                                       LLKERNEL_IMPL_flushCopyToROM as flushCopyToROM,

@@ -16,7 +16,7 @@ from flashstack.errors import InvalidArgument, NoSpace, PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.llkernel import (LLKERNEL_ERROR, LLKERNEL_OK, FeatureHeader, FeatureStore,
                                  REMOVED_MAGIC, USED_MAGIC)
-from flashstack.llkernel import impl as L
+from flashstack.llkernel import capi as L
 
 SUB = 4096
 KF = 0x90000000

@@ -15,7 +15,7 @@ import pytest
 from flashstack.device import SimulatedFlash
 from flashstack.flash_map import FlashArea
 from flashstack.llkernel import FeatureStore, USED_MAGIC
-from flashstack.llkernel import impl as L
+from flashstack.llkernel import capi as L
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "llkernel"
 CASES = json.loads((DATA / "index.json").read_text())["cases"]

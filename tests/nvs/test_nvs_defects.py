@@ -11,7 +11,7 @@ from flashstack.device import SimulatedFlash
 from flashstack.errors import AccessDenied, DeviceIOError, InvalidArgument, NotFound, PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.nvs import Ate, NVSStore
-from flashstack.nvs.zephyr import (NvsFs, nvs_delete, nvs_mount, nvs_read, nvs_read_hist,
+from flashstack.nvs.capi import (NvsFs, nvs_delete, nvs_mount, nvs_read, nvs_read_hist,
                                    nvs_sector_max_data_size, nvs_write)
 
 

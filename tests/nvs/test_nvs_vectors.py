@@ -1,6 +1,6 @@
 """Replay every Zephyr NVS reference case (vectors/zephyr-nvs, copied to tests/data).
 
-Each step goes through the seed functions of ``flashstack.nvs.zephyr`` on a SimulatedFlash
+Each step goes through the seed functions of ``flashstack.nvs.capi`` on a SimulatedFlash
 that rejects double writes; return codes, read bytes, image SHA-256 and write pointers must
 match. ``quirk`` cases are the reference's defects: flashstack must instead reproduce their
 ``fixed`` companions, and must differ from the quirk somewhere (README "Variants").
@@ -16,7 +16,7 @@ from flashstack.device import SimulatedFlash
 from flashstack.errors import PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.nvs import Ate, Geometry
-from flashstack.nvs.zephyr import (NvsFs, nvs_calc_free_space, nvs_clear, nvs_delete, nvs_mount,
+from flashstack.nvs.capi import (NvsFs, nvs_calc_free_space, nvs_clear, nvs_delete, nvs_mount,
                                    nvs_read, nvs_read_hist, nvs_sector_max_data_size,
                                    nvs_sector_use_next, nvs_write)
 

@@ -15,7 +15,7 @@ import pytest
 from flashstack.device import SimulatedFlash
 from flashstack.errors import PowerLoss
 from flashstack.nvs import Ate
-from flashstack.nvs.zephyr import (NvsFs, nvs_calc_free_space, nvs_clear, nvs_delete, nvs_mount,
+from flashstack.nvs.capi import (NvsFs, nvs_calc_free_space, nvs_clear, nvs_delete, nvs_mount,
                                    nvs_read, nvs_read_hist, nvs_sector_max_data_size,
                                    nvs_sector_use_next, nvs_write)
 

@@ -1,6 +1,6 @@
 """Replay of one Zephyr ZMS reference case (tests/data/zephyr-zms, README there).
 
-Each step goes through the seed functions of ``flashstack.zms.zephyr`` (and the Settings
+Each step goes through the seed functions of ``flashstack.zms.capi`` (and the Settings
 backend for ``s`` cases) on a SimulatedFlash that rejects double writes; return codes, read
 bytes, image SHA-256, write pointers and cycles must match. After every step the RAM index
 must equal a fresh walk (ZMS-29).
@@ -15,7 +15,7 @@ from flashstack.device import SimulatedFlash
 from flashstack.errors import PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.zms import Geometry
-from flashstack.zms.zephyr import (
+from flashstack.zms.capi import (
     ZmsFs,
     zms_active_sector_free_space,
     zms_calc_free_space,

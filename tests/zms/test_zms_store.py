@@ -11,7 +11,7 @@ import pytest
 from flashstack.errors import FlashError, PowerLoss
 from flashstack.zms import ZMSStore
 from flashstack.zms.format import Geometry, crc8_ccitt
-from flashstack.zms.zephyr import (
+from flashstack.zms.capi import (
     ZmsFs,
     zms_active_sector_free_space,
     zms_mount,

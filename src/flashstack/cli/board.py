@@ -10,7 +10,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ..image_info import free_ranges
+from ..board.images import free_ranges
 from .common import (
     DEFAULT_BOARD,
     add_plain_row,

@@ -282,7 +282,7 @@ def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, boar
     silently making an erased one. ``sim_kwargs`` go to every SimulatedFlash (e.g.
     ``allow_double_writes=True``). Returns an OpenBoard (a context manager).
     """
-    from ..image_info import image_paths
+    from ..board.images import image_paths
 
     p = _params(ctx_or_kwargs)
     board = board if board is not None else load_board_from(p)

@@ -7,7 +7,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ..image_info import create_images, map_info, unpartitioned_info
+from ..board.images import create_images, map_info, unpartitioned_info
 from .common import (DEFAULT_BOARD, add_plain_row, board_options, console, emit, human_size,
                      json_option, load_board_from, open_board)
 

@@ -2,7 +2,7 @@
 
 ``SimulatedFlash`` (NOR semantics, counters, power cuts, wear) over memory or an image
 file; the generic Zephyr helpers (``fill``/``flatten`` methods, :func:`copy`); chip
-geometry in :mod:`.chips`; Zephyr's C-named seed functions in :mod:`.zephyr`.
+geometry in :mod:`.chips`; Zephyr's C-named seed functions in :mod:`.capi`.
 """
 
 from .base import (FLASH_ERASE_C_EXPLICIT, FLASH_ERASE_C_SUPPORTED, FLASH_ERASE_C_VAL_BIT,

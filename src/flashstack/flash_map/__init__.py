@@ -2,7 +2,7 @@
 
 Pythonic API: :class:`FlashArea`, :class:`FlashMap`, :class:`FlashSector`; declarative
 :class:`DeviceSpec` / :class:`PartitionSpec` and :func:`build_flash_map`. Seed functions
-(``flash_area_open``, ``flash_area_read``, …, ``FIXED_PARTITION_*``) in :mod:`.zephyr`.
+(``flash_area_open``, ``flash_area_read``, …, ``FIXED_PARTITION_*``) in :mod:`.capi`.
 Devicetree input lives in the board layer: :mod:`flashstack.board.devicetree`.
 """
 

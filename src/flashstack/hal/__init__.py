@@ -1,7 +1,7 @@
 """The AliOS-Things flash HAL (spec/alios-hal.md): ``hal_partitions`` tables, :class:`HalFlash`
 with partition-relative offsets, and the seed functions ``hal_flash_*``."""
 
-from .api import (get_default_hal, hal_flash_addr2offset, hal_flash_dis_secure, hal_flash_enable_secure,
+from .capi import (get_default_hal, hal_flash_addr2offset, hal_flash_dis_secure, hal_flash_enable_secure,
                   hal_flash_erase, hal_flash_erase_write, hal_flash_get_info, hal_flash_info_get,
                   hal_flash_read, hal_flash_write, set_default_hal)
 from .board import (DEFAULT_LABEL_MAP, MK3060_TABLE, HalPartitionRow, hal_from_board,

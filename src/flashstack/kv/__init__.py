@@ -2,7 +2,7 @@
 
 :class:`KVStore` over a FlashArea or a HAL partition, :class:`KVConfig`, the on-flash
 format helpers, :func:`scan` (read-only analysis) and the ``aos_kv_*`` seed functions in
-:mod:`flashstack.kv.aos`.
+:mod:`flashstack.kv.capi`.
 
 Power-loss safety: every cut at any flash operation (clean, prefix-torn or torn at bit level)
 leaves each key with its old or its new value after the next mount, with one exception that
@@ -16,7 +16,7 @@ and thus a different on-flash format. Torture campaigns report these cases as fa
 states finer than a byte are described in :mod:`flashstack.kv.engine`.
 """
 
-from .aos import get_default_store, set_default_store
+from .capi import get_default_store, set_default_store
 from .config import KVConfig
 from .format import crc8, encode_record
 from .scan import ScanReport, scan  # binds the function over the submodule attribute

@@ -1,7 +1,7 @@
 """MicroEJ feature storage: LLKERNEL over flash (spec/llkernel.md).
 
 :class:`FeatureStore` keeps Features in N equal slots of a KF partition, header-compatible
-with MicroEJ AbstractionLayer-KERNEL-FLASH 1.0.3; :mod:`flashstack.llkernel.impl` has the
+with MicroEJ AbstractionLayer-KERNEL-FLASH 1.0.3; :mod:`flashstack.llkernel.capi` has the
 seed ``LLKERNEL_IMPL_*`` functions; :mod:`flashstack.llkernel.fo` sizes ``.fo`` files
 (extra ``elf``).
 """

@@ -1,7 +1,7 @@
 """Zephyr NVS, byte-compatible with Zephyr's nvs.c (spec/zephyr-nvs.md).
 
 - :class:`NVSStore` — the store on a flash area (Pythonic API, raises ``flashstack.errors``).
-- :mod:`flashstack.nvs.zephyr` — the seed functions ``nvs_mount``, ``nvs_write``, ... (C names,
+- :mod:`flashstack.nvs.capi` — the seed functions ``nvs_mount``, ``nvs_write``, ... (C names,
   0 / length / negative errno).
 - :mod:`flashstack.nvs.settings` — Zephyr Settings on NVS.
 - :func:`scan`, :func:`looks_like_nvs` — read-only analysis for ``inspect``.

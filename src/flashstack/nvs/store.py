@@ -5,7 +5,7 @@ nvs_read_hist, nvs_gc, nvs_sector_close, nvs_calc_free_space, nvs_sector_max_dat
 nvs_sector_use_next, nvs_clear), with the defect fixes of spec/zephyr-nvs.md §15.
 
 Positions (``ate_wra``, ``data_wra``, slot addresses) are partition-relative byte offsets
-``sector * S + offset``; :mod:`flashstack.nvs.zephyr` shows them packed as the reference does.
+``sector * S + offset``; :mod:`flashstack.nvs.capi` shows them packed as the reference does.
 The sequence of writes and erases equals the reference's (NVS-6); reads are served by a RAM
 index (NVS-24) that answers as the reference's ATE walk.
 """

@@ -1,7 +1,7 @@
 """Zephyr ZMS (Zephyr Memory Storage), byte-compatible with Zephyr's zms.c (docs/zephyr-zms.md).
 
 - :class:`ZMSStore` — the store on a flash area (Pythonic API, raises ``flashstack.errors``).
-- :mod:`flashstack.zms.zephyr` — the seed functions ``zms_mount``, ``zms_write``, ... (C names,
+- :mod:`flashstack.zms.capi` — the seed functions ``zms_mount``, ``zms_write``, ... (C names,
   0 / length / negative errno).
 """
 

@@ -305,18 +305,18 @@ class ZmsSettingsBackend:
 
     ``init()`` is ``settings_backend_init`` on ``area`` (sector size = first erase page,
     count = area size // sector size); ``save`` / ``load`` / ``load_one`` as ``csi_save``,
-    ``csi_load``, ``csi_load_one``. ``fs`` is the :class:`~flashstack.zms.zephyr.ZmsFs`.
+    ``csi_load``, ``csi_load_one``. ``fs`` is the :class:`~flashstack.zms.capi.ZmsFs`.
     """
 
     def __init__(self, area, sector_size_mult: int = 1):
-        from .zephyr import ZmsFs
+        from .capi import ZmsFs
         s, n = settings_geometry(area, sector_size_mult)
         self.fs = ZmsFs(area, 0, s, n)
         self.settings: ZMSSettings | None = None
 
     def init(self) -> int:
         """Mount and walk the list; 0 or -errno."""
-        from .zephyr import zms_mount
+        from .capi import zms_mount
         rc = zms_mount(self.fs)
         if rc:
             return rc

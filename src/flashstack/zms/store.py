@@ -4,7 +4,7 @@ Upstream: zephyr subsys/fs/zms/zms.c @078f92a4 (zms_mount / zms_init, zms_write,
 zms_read_hist, zms_gc, zms_sector_close, zms_add_empty_ate, zms_calc_free_space,
 zms_active_sector_free_space, zms_sector_use_next, zms_clear), with the defect fixes
 F1..F10 of docs/zephyr-zms.md. Positions (``ate_wra``, ``data_wra``, slot addresses) are
-partition-relative byte offsets ``sector * S + offset``; :mod:`flashstack.zms.zephyr` shows
+partition-relative byte offsets ``sector * S + offset``; :mod:`flashstack.zms.capi` shows
 them packed as the reference does. Writes and erases are issued in the reference's order
 (ZMS-9); lookups are answered by a RAM index equal to the reference's walks (ZMS-28).
 """

@@ -1,6 +1,6 @@
 /* flashstack shims: Zephyr's flash driver API and flash map over the runtime's flash core.
  * Model: Zephyr include/zephyr/drivers/flash.h and include/zephyr/storage/flash_map.h;
- * flashstack.device.zephyr and flashstack.flash_map.zephyr are the Python twins. */
+ * flashstack.device.capi and flashstack.flash_map.capi are the Python twins. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

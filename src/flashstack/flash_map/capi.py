@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Callable
 
-from ..device.zephyr import buffer_nbytes, flash_read
+from ..device.capi import buffer_nbytes, flash_read
 from ..errors import AccessDenied, NotFound, to_return_code
 from .area import FlashArea, FlashMap, FlashSector
 

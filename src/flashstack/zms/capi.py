@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno as _errno
 
-from ..nvs.zephyr import NvsFs, _call, read_into, write_from
+from ..nvs.capi import NvsFs, _call, read_into, write_from
 from .store import ZMSStore
 
 __all__ = [

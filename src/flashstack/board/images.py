@@ -20,7 +20,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
-from .flash_map import FlashArea
+from ..flash_map import FlashArea
 
 __all__ = ["AreaInfo", "area_info", "create_images", "free_ranges", "image_paths", "map_info",
            "unpartitioned_info"]
