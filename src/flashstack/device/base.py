@@ -47,7 +47,8 @@ class PageInfo(NamedTuple):
 
     start_offset: int
     size: int
-    index: int
+    # Zephyr's field name; it shadows tuple.index, which nobody calls on a PageInfo
+    index: int  # type: ignore[assignment]
 
 
 #: Caps on declared geometry (InvalidArgument beyond): a device model keeps a few bytes of

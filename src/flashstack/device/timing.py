@@ -50,7 +50,8 @@ class ChipTiming:
         total = 0.0
         while n:
             piece = min(n, program_page_size - off % program_page_size)
-            total += page if first is None else min(page, first + (piece - 1) * nxt)
+            # DEV-41 byte times come as a pair; without both, a page costs the page time
+            total += page if first is None or nxt is None else min(page, first + (piece - 1) * nxt)
             off += piece
             n -= piece
         return total
@@ -63,13 +64,15 @@ class ChipTiming:
         slow = self.write_us
         if self.per_call:
             return lambda off, n: page
-        if first is None:
+        if first is None or nxt is None:
             def cost(off: int, n: int) -> float:
                 return page if off % pp + n <= pp else slow(off, n, pp)
         else:
+            byte_first, byte_next = first, nxt
+
             def cost(off: int, n: int) -> float:
                 if off % pp + n <= pp:
-                    c = first + (n - 1) * nxt
+                    c = byte_first + (n - 1) * byte_next
                     return c if c < page else page
                 return slow(off, n, pp)
         return cost

@@ -187,7 +187,7 @@ def flash_area_get_sectors(id: int, count: int, sectors: list, *,  # noqa: A002
     """Open ``id`` (any failure -> ``(-EINVAL, count)``, not ENOENT), then
     :func:`flash_area_sectors`."""
     rc, fa = flash_area_open(id, flash_map=flash_map)
-    if rc:
+    if rc or fa is None:
         return -errno.EINVAL, count
     return flash_area_sectors(fa, count, sectors)
 

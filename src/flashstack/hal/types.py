@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import cast
 
 from ..errors import InvalidArgument
 
@@ -56,7 +57,8 @@ def _enum(name: str, tail: list[str]) -> type[IntEnum]:
     members = {"HAL_PARTITION_ERROR": -1}
     for i, n in enumerate(_COMMON + tail):
         members["HAL_PARTITION_" + n] = i
-    return IntEnum(name, members)
+    # the functional API builds a class; mypy reads a call with a computed name as a member lookup
+    return cast("type[IntEnum]", IntEnum(name, members))
 
 
 #: ``include/hal/soc/flash.h`` (1.x/2.x): MAX = 13, NONE = 14.
