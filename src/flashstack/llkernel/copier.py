@@ -114,6 +114,7 @@ class Copier:
     def _program_pending(self) -> tuple[bool, str | None]:
         """LLK-19: one program of ``[start, page end)``; the pending state is cleared first."""
         pend, self.pending = self.pending, None
+        assert pend is not None, "called with a page pending"
         try:
             self._program(pend.address + pend.start, bytes(pend.buf[pend.start:]))
         except FlashError as exc:

@@ -246,6 +246,7 @@ class FeatureStore:
             return LLKERNEL_ERROR
         ok, why = self.copier.copy(dest & 0xFFFFFFFF, bytes(memoryview(src)[:size]))
         if not ok:
+            assert why is not None, "the copier names every failure"
             self._fail(why)
             return LLKERNEL_ERROR
         return LLKERNEL_OK
@@ -255,6 +256,7 @@ class FeatureStore:
         self.last_error = None
         ok, why = self.copier.flush()
         if not ok:
+            assert why is not None, "the copier names every failure"
             self._fail(why)
             return LLKERNEL_ERROR
         return LLKERNEL_OK

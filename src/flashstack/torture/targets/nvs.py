@@ -8,6 +8,7 @@ erased" (NVS-28) is checked by the device itself on every cut.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..kvlike import DictTarget
 from ..target import Geometry, target_args
@@ -38,7 +39,7 @@ class NVSTarget(DictTarget):
     data_crc: bool = False
     board: str | None = None
     partition: str | None = None
-    churn_key = 0x7FFE
+    churn_key: ClassVar[object] = 0x7FFE  # an id; Settings targets use a name
     churn_size = 200
 
     def open(self, area):

@@ -16,6 +16,7 @@ about one torn ATE write in 256 can pass the check; such a cut is a failure the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ...device import SimulatedFlash
 from ...flash_map import FlashArea
@@ -37,7 +38,7 @@ class ZMSTarget(NVSTarget):
     kind = "zms"
     id_64bit: bool = False
     erase_less: bool = False
-    churn_key = 0x7FFFFFFE
+    churn_key: ClassVar[object] = 0x7FFFFFFE  # an id; ZMSSettingsTarget uses a name
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
         if not self.erase_less:
@@ -101,7 +102,7 @@ class ZMSSettingsTarget(ZMSTarget):
     kind = "settings"
     what = "setting"
     geometry: Geometry = field(default_factory=_settings_geometry)
-    churn_key = "torture/gc"  # type: ignore[assignment]  # names, not ids
+    churn_key = "torture/gc"  # names, not ids
     churn_size = 160
 
     def mount(self, area):
