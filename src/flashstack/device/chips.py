@@ -1,4 +1,4 @@
-"""Flash chip geometry and typical timings (spec/device.md §8).
+"""Flash chip geometry and typical timings (docs/device.md §8).
 
 A built-in table of common parts (§8.1, standard library only) and an optional lookup in
 the ``spiflash`` database (§8.2, extra ``chips``), imported lazily on first use. Sizes are

@@ -1,4 +1,4 @@
-"""Simulated busy time of a flash device (spec/device.md §7). Nothing ever sleeps.
+"""Simulated busy time of a flash device (docs/device.md §7). Nothing ever sleeps.
 
 All times are microseconds; offsets and lengths are device-relative bytes.
 """
@@ -13,7 +13,7 @@ from ..errors import InvalidArgument
 
 @dataclass(frozen=True)
 class ChipTiming:
-    """Typical chip timings for the busy-time model (spec/device.md §7), in µs.
+    """Typical chip timings for the busy-time model (docs/device.md §7), in µs.
 
     ``t_page_program_us``: one program-page program; ``t_byte_first_us`` /
     ``t_byte_next_us``: optional byte-program times (DEV-41); ``t_erase_us``: erase-page

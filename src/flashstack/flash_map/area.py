@@ -1,7 +1,7 @@
 """Flash areas (partitions) and flash maps: Zephyr's flash map, Pythonic side.
 
 Model: zephyr subsys/storage/flash_map/flash_map.c, flash_map_layout.c,
-flash_map_integrity.c; spec/flash-map.md. Offsets given to a :class:`FlashArea`
+flash_map_integrity.c; docs/flash-map.md. Offsets given to a :class:`FlashArea`
 are partition-relative bytes; ``FlashArea.offset`` is the partition start on its
 device; ``FlashArea.address`` the absolute (memory-mapped) address or None.
 """
@@ -29,7 +29,7 @@ class FlashSector(NamedTuple):
 
 @dataclass(frozen=True, eq=False)
 class FlashArea:
-    """A partition of a flash device (``struct flash_area`` plus [fs] fields, spec/flash-map.md §2).
+    """A partition of a flash device (``struct flash_area`` plus [fs] fields, docs/flash-map.md §2).
 
     Every access is bounds-checked (FM-2: ``0 <= off``, ``0 <= n``, ``off + n <= size``,
     EINVAL) and, when ``enforce_read_only`` and ``read_only``, modification fails with EACCES

@@ -1,4 +1,4 @@
-"""Zephyr flash map seed functions (spec/flash-map.md §4, FM-1).
+"""Zephyr flash map seed functions (docs/flash-map.md §4, FM-1).
 
 Thin functions over :class:`~flashstack.flash_map.FlashArea` / :class:`FlashMap` with
 Zephyr's names and argument order (zephyr include/zephyr/storage/flash_map.h,

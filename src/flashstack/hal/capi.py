@@ -1,4 +1,4 @@
-"""Seed functions ``hal_flash_*`` (spec/alios-hal.md §4, §5): thin wrappers over
+"""Seed functions ``hal_flash_*`` (docs/alios-hal.md §4, §5): thin wrappers over
 :class:`~flashstack.hal.flash.HalFlash` keeping the C names and argument order.
 
 They act on the default HAL (:func:`set_default_hal`) or on the keyword-only ``hal=``.

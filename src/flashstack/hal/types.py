@@ -1,5 +1,5 @@
 """AliOS-Things flash HAL types: ``hal_flash_t``, ``hal_partition_t`` of both header
-generations, partition options and ``hal_logic_partition_t`` (spec/alios-hal.md §3).
+generations, partition options and ``hal_logic_partition_t`` (docs/alios-hal.md §3).
 
 Upstream: ``include/hal/soc/flash.h`` (1.x/2.x), ``include/aos/hal/flash.h`` (3.x),
 ``board/mk3060/board.c`` (board-era enum variant).

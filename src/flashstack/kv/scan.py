@@ -1,4 +1,4 @@
-"""Read-only analysis of an AliOS-Things KV image (spec/alios-kv.md §16, KV-32).
+"""Read-only analysis of an AliOS-Things KV image (docs/alios-kv.md §16, KV-32).
 
 :func:`scan` walks every block of the image as the traversal does (§7) without writing,
 then runs the real mount algorithm (:meth:`KVStore.mount`) on an in-memory copy of the KV

@@ -1,4 +1,4 @@
-"""Page-buffered copy into Feature ROM (spec/llkernel.md §9, LLK-14..LLK-21).
+"""Page-buffered copy into Feature ROM (docs/llkernel.md §9, LLK-14..LLK-21).
 
 One pending page for the whole store, a high-water mark per page of every open Feature's
 ROM. Addresses are absolute. The behaviour replaces the buffering of MicroEJ KERNEL-FLASH

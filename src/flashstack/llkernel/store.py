@@ -1,6 +1,6 @@
 """``FeatureStore``: MicroEJ Features kept in equal slots of a KF flash partition.
 
-Pythonic side of the LLKERNEL contract (spec/llkernel.md): upstream MicroEJ
+Pythonic side of the LLKERNEL contract (docs/llkernel.md): upstream MicroEJ
 AbstractionLayer-KERNEL-FLASH 1.0.3 ``LLKERNEL_flash.c`` over the API of MicroEJ docs
 ``LLKERNEL_impl.h``, header-compatible, with the defects of §18 fixed. Handles and addresses
 are absolute unsigned 32-bit values; the flash area is accessed at ``address - kf_start``.

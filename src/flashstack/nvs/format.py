@@ -2,7 +2,7 @@
 
 Upstream: zephyr subsys/fs/nvs/nvs_priv.h (8-byte packed ``struct nvs_ate``),
 lib/crc/crc8_sw.c (``crc8_ccitt``), lib/crc/crc32_sw.c (``crc32_ieee``);
-spec/zephyr-nvs.md §3, §4.
+docs/zephyr-nvs.md §3, §4.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Read-only analysis of a Zephyr NVS area: ``scan()``, ``store_stats()``, ``looks_like_nvs()``.
 
-spec/zephyr-nvs.md §18 (NVS-35). ``scan`` mounts an in-memory copy of the area, records the
+docs/zephyr-nvs.md §18 (NVS-35). ``scan`` mounts an in-memory copy of the area, records the
 writes and erases the mount would issue, and classifies every ATE the reference's walk
 visits; the real storage is only read. Offsets are partition-relative bytes.
 """

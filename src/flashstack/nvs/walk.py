@@ -1,4 +1,4 @@
-"""The ATE walk of Zephyr NVS and the RAM index built from it (spec/zephyr-nvs.md §7, §13).
+"""The ATE walk of Zephyr NVS and the RAM index built from it (docs/zephyr-nvs.md §7, §13).
 
 Upstream: zephyr subsys/fs/nvs/nvs.c ``nvs_prev_ate`` and ``nvs_recover_last_ate``. The
 reference answers every lookup by walking ATEs from ``ate_wra``; flashstack walks once (at

@@ -32,7 +32,7 @@ from .target import Target, describe_op
 __all__ = ["TEARS", "split_tear", "Campaign", "Plan", "Failure", "CutOutcome", "ChunkResult", "Report",
            "Runner", "plan", "select_points", "run_chunk", "run_campaign", "reproducer"]
 
-#: tear mode name -> ``arm_power_cut`` (mode, tear) (spec/device.md DEV-32).
+#: tear mode name -> ``arm_power_cut`` (mode, tear) (docs/device.md DEV-32).
 TEARS = {"clean": ("clean", "prefix"), "prefix": ("torn", "prefix"), "bits": ("torn", "bits"),
          "unstable": ("torn", "unstable")}
 _TEAR_ORDER = {name: i for i, name in enumerate(TEARS)}

@@ -1,4 +1,4 @@
-"""Target: the AliOS-Things KV store (:class:`flashstack.kv.KVStore`, spec/alios-kv.md).
+"""Target: the AliOS-Things KV store (:class:`flashstack.kv.KVStore`, docs/alios-kv.md).
 
 Invariants are those of :mod:`flashstack.torture.kvlike` plus the store's own: no key has two
 live copies after a remount (the RAM index the mount builds, §12.2 / issue #1215).

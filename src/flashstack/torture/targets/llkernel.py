@@ -1,4 +1,4 @@
-"""Target: MicroEJ feature storage (:class:`flashstack.llkernel.FeatureStore`, spec/llkernel.md).
+"""Target: MicroEJ feature storage (:class:`flashstack.llkernel.FeatureStore`, docs/llkernel.md).
 
 The model maps a Feature's handle to ``(rom_size, ram_size, content_seed)``. An install is
 ``allocateFeature`` + ``copyToROM`` in uneven chunks + ``flushCopyToROM``; a remove is

@@ -1,4 +1,4 @@
-"""Target: Zephyr NVS (:class:`flashstack.nvs.NVSStore`, spec/zephyr-nvs.md).
+"""Target: Zephyr NVS (:class:`flashstack.nvs.NVSStore`, docs/zephyr-nvs.md).
 
 Ids are the keys of the model; a delete of a missing id is a no-op (``nvs_delete`` returns
 0). The device refuses double writes, so "no write lands on a write block that is not
