@@ -50,10 +50,10 @@ class HalPartitionRow:
     info: HalLogicPartition
     device: str
 
-    def to_dict(self, generation: str = "v3") -> dict:
+    def to_json(self, generation: str = "v3") -> dict:
         d = {"partition": partition_name(self.partition, generation), "value": self.partition,
              "device": self.device}
-        d.update(self.info.to_dict())
+        d.update(self.info.to_json())
         return d
 
 

@@ -173,7 +173,7 @@ class HalLogicPartition:
     def writable(self) -> bool:
         return bool(self.partition_options & PAR_OPT_WRITE_EN)
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {"owner": HalFlashType(self.partition_owner).name[len("HAL_FLASH_"):],
                 "description": self.partition_description,
                 "start": self.partition_start_addr, "length": self.partition_length,

@@ -54,7 +54,7 @@ class BlockInfo:
 
 @dataclass
 class ScanReport:
-    """Result of :func:`scan`; ``to_dict()`` gives plain JSON-ready data."""
+    """Result of :func:`scan`; ``to_json()`` gives plain JSON-ready data."""
 
     config: dict
     blocks: list = field(default_factory=list)
@@ -71,7 +71,7 @@ class ScanReport:
     verdict: str = "ok"
     problems: list = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         return asdict(self)
 
 

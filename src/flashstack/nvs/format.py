@@ -182,7 +182,7 @@ class Geometry:
         """A valid gc_done ATE: id 0xFFFF, length 0 (§4.4)."""
         return a.id == ID_MARKER and a.len == 0 and self.valid(a)
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         """The geometry for reports; sizes in bytes."""
         return {"sector_size": self.S, "sector_count": self.N, "write_block_size": self.W,
                 "erase_value": self.E, "data_crc": bool(self.C), "ate_size": self.A,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ..kvlike import DictTarget
 from ..target import Geometry, target_args
 from ..workloads import DictSpace, dict_workload
+from ..._report import dumps
 
 __all__ = ["KVTarget"]
 
@@ -103,8 +104,7 @@ class KVTarget(DictTarget):
     def dump(self, area) -> str:
         from ...kv import scan
         report = scan(self.storage(area), self.config())
-        import json
-        return json.dumps(report.to_dict(), indent=2, default=str)
+        return dumps(report)
 
     def cli_args(self) -> list:
         return target_args(self, {"block_size": "--block-size", "total_size": "--total-size",

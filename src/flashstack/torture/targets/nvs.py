@@ -13,6 +13,7 @@ from typing import ClassVar
 from ..kvlike import DictTarget
 from ..target import Geometry, target_args
 from ..workloads import DictSpace, dict_workload
+from ..._report import dumps
 
 __all__ = ["NVSTarget"]
 
@@ -74,10 +75,9 @@ class NVSTarget(DictTarget):
                                     self.geometry.layout[0][1], self.geometry.write_block_size)
 
     def dump(self, area) -> str:
-        import json
         from ...nvs.scan import scan
         report = scan(area, self.sector_size, self.sector_count, self.data_crc)
-        return json.dumps(report.to_dict(), indent=2, default=str)
+        return dumps(report)
 
     def cli_args(self) -> list:
         return target_args(self, {"sector_size": "--sector-size", "sector_count": "--sector-count",

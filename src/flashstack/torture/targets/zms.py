@@ -24,6 +24,7 @@ from ..target import Geometry, target_args
 from ..workloads import DictSpace, dict_workload
 from .nvs import NVSTarget
 from .settings import _name
+from ..._report import dumps
 
 __all__ = ["ZMSSettingsTarget", "ZMSTarget"]
 
@@ -79,11 +80,9 @@ class ZMSTarget(NVSTarget):
         return probe() if probe is not None else all(erased)
 
     def dump(self, area) -> str:
-        import json
-
         from ...zms.scan import scan
         report = scan(area, self.sector_size, self.sector_count, self.data_crc, self.id_64bit)
-        return json.dumps(report.to_dict(), indent=2, default=str)
+        return dumps(report)
 
     def cli_args(self) -> list:
         return target_args(self, {"sector_size": "--sector-size", "sector_count": "--sector-count",
