@@ -10,6 +10,7 @@ from .base import (FLASH_ERASE_C_EXPLICIT, FLASH_ERASE_C_SUPPORTED, FLASH_ERASE_
                    FlashParameters, PageInfo, PageLayout, copy, flash_params_get_erase_cap)
 from .chips import Chip
 from .faults import Endurance
+from .recorder import FlashOp, RecordingFlash
 from .simulated import SimulatedFlash
 from .stats import FlashStats, FlashThresholds
 from .timing import ZEPHYR_SIM_TIMING, ChipTiming
@@ -18,4 +19,4 @@ __all__ = ["FLASH_ERASE_CAPS_UNSET", "FLASH_ERASE_C_EXPLICIT", "FLASH_ERASE_C_SU
            "FLASH_ERASE_C_VAL_BIT", "FLASH_ERASE_UNIFORM_PAGE", "FlashCaps", "FlashDevice",
            "FlashParameters", "PageInfo", "PageLayout", "copy", "flash_params_get_erase_cap",
            "Chip", "ZEPHYR_SIM_TIMING", "ChipTiming", "Endurance", "FlashStats",
-           "FlashThresholds", "SimulatedFlash"]
+           "FlashThresholds", "SimulatedFlash", "FlashOp", "RecordingFlash"]
