@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Callable
 
 from ..errors import FlashError
+from ..flash_map import FlashArea
 from .invariants import Finding, check_call
 from .stores import STORES, area_of, check_mount_idempotent, seed_image
 
@@ -79,10 +80,48 @@ def _nvs_scan(area):
     return scan(area, 1024, 3).to_dict()
 
 
+def _zms_scan(area):
+    from ..zms.scan import scan
+    return scan(area, 1024, 3).to_dict()
+
+
 def _kv_scan(area):
     from ..kv import KVConfig
     from ..kv.scan import scan
     return scan(area, KVConfig(total_size=4096, block_size=1024)).to_dict()
+
+
+def _mcuboot_slot(data: bytes) -> None:
+    """An MCUboot slot pair as inspect reads it: the image header and TLVs, both trailers,
+    the swap type and the boot status (the primary is the fuzzed bytes, the secondary the
+    same bytes reversed, so trailer states differ between the two)."""
+    from ..device import SimulatedFlash
+    from ..mcuboot.image import parse_image
+    from ..mcuboot.status import read_boot_status
+    from ..mcuboot.trailer import BootConfig, read_swap_state, swap_type_of
+    size = 4096
+    img = data[:size] + b"\xff" * (size - len(data[:size]))
+    dev = SimulatedFlash(2 * size, erase_page_size=1024, write_block_size=8, name="fuzz")
+    dev.restore(img + img[::-1])
+    before = dev.snapshot()
+    primary = FlashArea(1, 0, size, dev, label="slot0")
+    secondary = FlashArea(2, size, size, dev, label="slot1")
+
+    def read_all() -> None:
+        parse_image(img)
+        for mode in ("swap-move", "swap-scratch", "swap-offset"):
+            cfg = BootConfig(mode=mode)
+            read_swap_state(primary, cfg=cfg)
+            swap_type_of(primary, secondary, cfg=cfg)
+            read_boot_status(primary, secondary, cfg=cfg)
+    check_call("mcuboot-slots", read_all)
+    if dev.snapshot() != before:
+        raise Finding("mcuboot-slots: reading the slots wrote the image")
+
+
+def _mcuboot_seeds() -> list[bytes]:
+    from ..mcuboot.image import make_image
+    return [make_image(bytes(range(256)) * 4)]
 
 
 def _image_scan(data: bytes) -> None:
@@ -302,8 +341,9 @@ def _nvs_import_run(data: bytes) -> None:
 
 
 TARGETS: dict[str, FuzzTarget] = {t.name: t for t in (
-    _mount_target("kv"), _mount_target("nvs"), _mount_target("llkernel"),
-    _scan_target("nvs", _nvs_scan), _scan_target("kv", _kv_scan),
+    _mount_target("kv"), _mount_target("nvs"), _mount_target("zms"), _mount_target("llkernel"),
+    _scan_target("nvs", _nvs_scan), _scan_target("zms", _zms_scan), _scan_target("kv", _kv_scan),
+    FuzzTarget("mcuboot-slots", "reader", _mcuboot_seeds, _mcuboot_slot),
     FuzzTarget("image-scan", "reader", lambda: [seed_image("nvs"), seed_image("kv")], _image_scan),
     _loader("board-toml", "loader", "board.toml", _board_seeds, _load_and_open_board),
     _loader("manifest", "loader", "manifest.toml", _manifest_seeds, _load_manifest),
