@@ -26,6 +26,12 @@ _STATS: Counter = Counter()
 SAMPLED_SESSIONS = 3
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "power_loss_known(reason): a defect the power-loss run finds in this test and "
+        "that is not fixed yet; the test is reported as xfail with the reason, never hidden")
+
+
 def pytest_addoption(parser) -> None:
     parser.getgroup("flashstack").addoption(
         "--power-loss", choices=tuple(MODES), default="none",
@@ -44,18 +50,18 @@ def pytest_runtest_call(item):
         result = yield
     finally:
         rec.stop()
-    _check(item.nodeid, rec, mode)
+    _check(item, rec, mode)
     return result
 
 
-def _check(nodeid: str, rec: StoreRecorder, mode: str) -> None:
+def _check(item, rec: StoreRecorder, mode: str) -> None:
     sessions = [s for s in rec.sessions if s.ops or s.image != s.last]
     if mode == "sampled" and len(sessions) > SAMPLED_SESSIONS:
         step = len(sessions) / SAMPLED_SESSIONS  # spread over the test: first, middle, last
         sessions = [sessions[int(i * step)] for i in range(SAMPLED_SESSIONS)]
     problems = []
     for i, s in enumerate(sessions):
-        res = check_session(s, MODES[mode], seed=f"{nodeid}#{i}",
+        res = check_session(s, MODES[mode], seed=f"{item.nodeid}#{i}",
                             gc_check=1.0 if mode == "exhaustive" else 0.0)
         if res.report is None:
             _STATS["not replayable"] += 1
@@ -65,6 +71,10 @@ def _check(nodeid: str, rec: StoreRecorder, mode: str) -> None:
         problems += [f"{s.kind} session {i} ({len(s.ops)} operations): {f}" for f in res.failures]
     if problems:
         _STATS["failed"] += 1
+        known = item.get_closest_marker("power_loss_known")
+        if known is not None:
+            pytest.xfail(f"{known.kwargs.get('reason', known.args[0] if known.args else '')}: "
+                         f"{problems[0]}")
         pytest.fail("power loss broke the store:\n  " + "\n  ".join(problems[:10]), pytrace=False)
 
 
