@@ -225,15 +225,66 @@ def _parse_nvs_json(path: str) -> None:
         parse_import(f.read(), path)
 
 
+def _flatten(tree) -> bytes:
+    """``tree`` (a :class:`~flashstack.board.devicetree.dtree.DtTree`) as a version-17 DTB with a
+    ``/__symbols__`` node, so the DTB target mutates a real board rather than an empty blob."""
+    strings: dict[str, int] = {}
+    struct = bytearray()
+
+    def word(v: int) -> None:
+        struct.extend(v.to_bytes(4, "big"))
+
+    def padded(b: bytes) -> None:
+        struct.extend(b + bytes(-len(b) % 4))
+
+    def prop(name: str, value: bytes) -> None:
+        word(3)                                           # FDT_PROP
+        word(len(value))
+        word(strings.setdefault(name, sum(len(k) + 1 for k in strings)))
+        padded(value)
+
+    def node(n, symbols: dict[str, str] | None) -> None:
+        word(1)                                           # FDT_BEGIN_NODE
+        padded(n.name.encode() + b"\0" if n.parent is not None else b"\0")
+        for p in n.props.values():
+            prop(p.name, p.value)
+        for c in n.children.values():
+            node(c, None)
+        if symbols:
+            word(1)
+            padded(b"__symbols__\0")
+            for label, path in symbols.items():
+                prop(label, path.encode() + b"\0")
+            word(2)
+        word(2)                                           # FDT_END_NODE
+    node(tree.root, {lab: n.path for lab, n in tree.labels.items()})
+    word(9)                                               # FDT_END
+    table = b"".join(k.encode() + b"\0" for k in strings)
+    rsvmap = bytes(16)
+    off_rsv = 40
+    off_struct = off_rsv + len(rsvmap)
+    off_strings = off_struct + len(struct)
+    total = off_strings + len(table)
+    header = [0xD00DFEED, total, off_struct, off_strings, off_rsv, 17, 16, 0, len(table),
+              len(struct)]
+    return b"".join(v.to_bytes(4, "big") for v in header) + rsvmap + bytes(struct) + table
+
+
 def _dtb_seeds() -> list[bytes]:
-    from ..board.devicetree.dtb import parse_dtb  # noqa: F401 - the reader must exist
-    return [b"\xd0\x0d\xfe\xed" + bytes(36)]
+    from importlib import resources
+
+    from ..board.devicetree.dts import read_dts
+    boards = resources.files("flashstack") / "data" / "boards"
+    return [b"\xd0\x0d\xfe\xed" + bytes(36),
+            *(_flatten(read_dts(str(boards / f"{b}.dts"))) for b in ("qemu_x86", "nucleo_f429zi"))]
 
 
 def _parse_dtb(path: str) -> None:
+    """The DTB reader and the flash-map extraction behind it (devices, partitions, chosen)."""
     from ..board.devicetree.dtb import parse_dtb
+    from ..board.devicetree.extract import extract
     with open(path, "rb") as f:
-        parse_dtb(f.read(), path)
+        extract(parse_dtb(f.read(), path))
 
 
 def _dts_seeds() -> list[bytes]:
@@ -298,8 +349,8 @@ TARGETS: dict[str, FuzzTarget] = {t.name: t for t in (
     _loader("manifest", "loader", "manifest.toml", _manifest_seeds, _load_manifest),
     FuzzTarget("build-record", "loader", lambda: [_demo_build()[1]], _record_run),
     _loader("intel-hex", "loader", "image.hex", _hex_seeds, _read_hex),
-    _loader("dtb", "reader", "board.dtb", _dtb_seeds, _parse_dtb, ci=False),
-    _loader("dts", "loader", "board.dts", _dts_seeds, _load_dts, ci=False),
+    _loader("dtb", "reader", "board.dtb", _dtb_seeds, _parse_dtb),
+    _loader("dts", "loader", "board.dts", _dts_seeds, _load_dts),
     _loader("kv-csv", "importer", "items.csv", _csv_seeds, _load_items),
     _loader("kv-json", "importer", "items.json", _json_seeds, _load_items),
     _loader("nvs-json", "importer", "nvs.json", _nvs_json_seeds, _parse_nvs_json),
