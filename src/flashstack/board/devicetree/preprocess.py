@@ -18,6 +18,7 @@ import stat
 import subprocess
 
 from ...errors import InvalidArgument, NotSupported
+from ...inputs import read_text
 
 # Zephyr dts/common/mem.h definitions; an identical redefinition by mem.h is legal C.
 PREDEFINED = {
@@ -130,8 +131,7 @@ def _run_pcpp(path: str, dirs: list[str]) -> str:
         pp.add_path(d)
     for k, v in PREDEFINED.items():
         pp.define(f"{k} {v}")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    text = read_text(path, what="devicetree")
     pp.parse(text, source=path)
     out = io.StringIO()
     pp.write(out)
