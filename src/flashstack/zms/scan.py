@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from ..errors import FlashError, errno_name
-from ..nvs.scan import _memory_copy, _recording_copy
+from ..nvs._scan import _memory_copy, _recording_copy
 from .format import ATE_SIZE, MAGIC, VERSION, Geometry, data_crc32
 from .store import ZMSStore
 
