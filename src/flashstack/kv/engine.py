@@ -76,13 +76,12 @@ class KVEngine:
     adds the API. Construction validates the geometry (KV-1, EINVAL)."""
 
     def __init__(self, storage: Storage, config: KVConfig | None = None, *, secure_key: Callable | None = None,
-                 secure_iv: Callable | None = None, trace: Callable | None = None):
+                 secure_iv: Callable | None = None):
         self.config = config = config or KVConfig()
         config.validate()
         validate_storage(config, storage)
         self.storage = storage
         self.secure_key, self.secure_iv = secure_key, secure_iv
-        self.trace = trace
         self.B = config.block_size
         self.N = config.blocks
         self.total = config.total_size
@@ -147,8 +146,6 @@ class KVEngine:
             win[s - w0:e - w0] = self.storage.read(s, e - s)
 
     def _prog(self, off: int, data: bytes) -> None:
-        if self.trace:
-            self.trace("P", off, data, self._reason)
         try:
             self.storage.write(off, data)
         except (OSError, PowerLoss) as e:  # every storage failure becomes EIO (KV-30)
@@ -159,8 +156,6 @@ class KVEngine:
     def _format(self, b: int) -> None:
         """format(b): one erase of the block, one program of the CLEAN header (KV-4)."""
         off = b * self.B
-        if self.trace:
-            self.trace("E", off, self.B, self._reason)
         try:
             self.storage.erase(off, self.B)
         except (OSError, PowerLoss) as e:
