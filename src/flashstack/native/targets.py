@@ -28,7 +28,7 @@ from .machine import NativeFlash, Proc
 
 __all__ = ["CUSTOM_WORKLOADS", "CCustomTarget", "CFeatureStore", "CFeatureTarget", "CKVTarget",
            "CNVSTarget", "CStore", "CZMSTarget", "helper_for",
-           "spec_args"]
+           "kconfig_enabled", "spec_args"]
 
 _HELPERS: dict = {}
 
@@ -95,6 +95,16 @@ class CStore:
             self._parent = None
             return self._proc.result(what)
         return self._proc.call(op, a, b, payload, steps_done, interrupted, what)
+
+
+def kconfig_enabled(defines, name: str) -> bool:
+    """Whether ``defines`` (``-D`` values, ``NAME`` or ``NAME=VALUE``) turn Kconfig option
+    ``name`` on: present, with no value or a value other than ``0``/``n``."""
+    for d in defines:
+        key, eq, value = str(d).partition("=")
+        if key == name:
+            return not eq or value.strip() not in ("0", "n", "")
+    return False
 
 
 def _raise_rc(rc: int, what: str) -> None:
@@ -201,6 +211,12 @@ class CNVSTarget(_ProbedDict, NVSTarget):
     kind = "c"
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-nvs"))
     api_names = ("nvs_write id", "nvs_delete id", "nvs_read", "")
+
+    def __post_init__(self):
+        # the C store's format follows its Kconfig: -D CONFIG_NVS_DATA_CRC sets data_crc (the
+        # largest value, the scan of a dump and the --compare-model twin depend on it)
+        if kconfig_enabled(self.build_spec.defines, "CONFIG_NVS_DATA_CRC"):
+            object.__setattr__(self, "data_crc", True)
 
     def boot_args(self) -> tuple[int, int]:
         ss = self.sector_size or self.geometry.layout[0][1]
