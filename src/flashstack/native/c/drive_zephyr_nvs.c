@@ -1,7 +1,12 @@
 /* --api zephyr-nvs: drive nvs_mount / nvs_write / nvs_delete / nvs_read / nvs_calc_free_space
  * of the user's NVS (include/zephyr/fs/nvs.h of the user's Zephyr tree, or any code with those
  * signatures). Ids travel as 2 bytes. */
+/* Zephyr 4.x moved the header to zephyr/kvss/ (subsys/kvss/nvs); older trees have zephyr/fs/ */
+#if __has_include(<zephyr/kvss/nvs.h>)
+#include <zephyr/kvss/nvs.h>
+#else
 #include <zephyr/fs/nvs.h>
+#endif
 
 #define FS_T struct nvs_fs
 #define ID_T uint16_t

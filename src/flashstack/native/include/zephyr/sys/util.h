@@ -23,6 +23,9 @@
 			    (unsigned long)(align)) * (unsigned long)(align))
 #define ROUND_DOWN(x, align) (((unsigned long)(x) / (unsigned long)(align)) * (unsigned long)(align))
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define KB(x) ((x) << 10) /* e.g. NVS_MAX_SECTOR_SIZE of subsys/kvss/nvs (Zephyr 4.x) */
+#define MB(x) (KB(x) << 10)
+#define GB(x) (MB(x) << 10)
 #define ceiling_fraction(n, d) DIV_ROUND_UP(n, d)
 #define SIZEOF_FIELD(type, member) sizeof(((type *)0)->member)
 #define CONTAINER_OF(ptr, type, field) ((type *)(((char *)(ptr)) - offsetof(type, field)))
