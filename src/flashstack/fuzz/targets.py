@@ -82,7 +82,7 @@ def _nvs_scan(area):
 
 def _zms_scan(area):
     from ..zms.scan import scan
-    return scan(area, 1024, 3).to_dict()
+    return scan(area, 1024, 3).to_json()
 
 
 def _kv_scan(area):
