@@ -1,4 +1,4 @@
-"""Flash devices: the driver layer (spec/device.md).
+"""Flash devices: the driver layer (docs/device.md).
 
 ``SimulatedFlash`` (NOR semantics, counters, power cuts, wear) over memory or an image
 file, built from a geometry, faults and a backing (:mod:`.parts`) or a chip; the generic Zephyr helpers (``fill``/``flatten`` methods, :func:`copy`); chip

@@ -77,18 +77,18 @@ def _scan_target(kind: str, scan: Callable) -> FuzzTarget:
 
 def _nvs_scan(area):
     from ..nvs.scan import scan
-    return scan(area, 1024, 3).to_dict()
+    return scan(area, 1024, 3).to_json()
 
 
 def _zms_scan(area):
     from ..zms.scan import scan
-    return scan(area, 1024, 3).to_dict()
+    return scan(area, 1024, 3).to_json()
 
 
 def _kv_scan(area):
     from ..kv import KVConfig
     from ..kv.scan import scan
-    return scan(area, KVConfig(total_size=4096, block_size=1024)).to_dict()
+    return scan(area, KVConfig(total_size=4096, block_size=1024)).to_json()
 
 
 def _mcuboot_slot(data: bytes) -> None:

@@ -1,4 +1,4 @@
-"""The flash map from a devicetree: Zephyr's default map (spec/flash-map.md §8.1–§8.5, §9).
+"""The flash map from a devicetree: Zephyr's default map (docs/flash-map.md §8.1–§8.5, §9).
 
 Input (FM-26): a DTB (by its magic), a preprocessed DTS (Zephyr's ``build/zephyr/zephyr.dts``)
 or a raw DTS that is run through the C preprocessor first (include directories given, or

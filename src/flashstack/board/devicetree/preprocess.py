@@ -1,4 +1,4 @@
-"""C preprocessing of raw devicetree sources (spec/flash-map.md FM-26, FM-27).
+"""C preprocessing of raw devicetree sources (docs/flash-map.md FM-26, FM-27).
 
 The system ``cpp`` runs as ``cpp -x assembler-with-cpp -nostdinc -undef -D__DTS__ -I<dir>…``
 (the assembler-with-cpp mode leaves ``#address-cells`` lines alone); without it the
