@@ -46,6 +46,8 @@ def damage(dev, rng, S, N, A, hits):
     dev.restore(bytes(img))
 
 
+@pytest.mark.power_loss_known(reason="found by --power-loss (seed 1): on this damaged image a "
+                               "GC after the mount's recovery drops id 0, which the mount served")
 @pytest.mark.parametrize("seed", range(12))
 def test_index_equals_walk_on_damaged_images(seed):
     rng = random.Random(seed)

@@ -84,6 +84,7 @@ class _ForgetfulNVS(NVSStore):
         return [(k, v) for k, v in super().items() if k != 1 or self.generation < 3]
 
 
+@pytest.mark.power_loss_known(reason="the store of this test loses data on purpose")
 def test_a_store_that_loses_data_fails_the_check(recorder):
     dev, area = _area()
     st = _ForgetfulNVS(area)
@@ -105,3 +106,20 @@ def test_a_session_that_does_not_replay_is_reported_not_cut(recorder):
     s.last = bytes(len(s.last))         # as if the test's device ended elsewhere
     res = check_session(s, 2)
     assert res.report is None and "another image" in res.why and res.failures == []
+
+
+def test_kv_on_the_hal_view_is_recorded_and_cut_through_the_hal(recorder):
+    from flashstack.hal import PAR_OPT_READ_EN, PAR_OPT_WRITE_EN, HalFlash, HalLogicPartition
+    dev, _ = _area(16384, 4096, 1, allow_double_writes=True)
+    row = HalLogicPartition(0, "PARAMETER2", 4096, 8192, PAR_OPT_READ_EN | PAR_OPT_WRITE_EN)
+    part = HalFlash({6: row}, {0: (dev, 0)}).partition(6)   # the KV reaches flash through the HAL
+    st = KVStore(part, KVConfig(total_size=8192, block_size=4096))
+    st.mount()
+    for i in range(12):
+        st.set(f"key{i % 4}", bytes([i]) * 40)
+    recorder.stop()
+    (s,) = recorder.sessions
+    assert s.hal and s.area.size == part.size and len(s.ops) == 12
+    res = check_session(s, 3, seed="hal")
+    assert res.report is not None, res.why
+    assert res.failures == [] and res.report.cuts == 9

@@ -222,19 +222,11 @@ def write(board, include_dir, image, partition, key, use_settings, text, hex_, f
     value = parse_value(text=text, hex=hex_, file=file)
     if not value:
         fail(f"an empty value is a delete; use 'flashstack {_kind().name} delete'")
-    from .nvs_import import rehearse
     nvs_id = None if use_settings else _parse_id(key)
-    with open_board(_ctx(), readonly=False) as ob:
-        area = ob.area(partition)
-
-        def open_store(a):
-            return _writable_store(a, sector_size, sector_count, data_crc, use_settings, force)
-        if use_settings:
-            rehearse(area, open_store, lambda st: _settings(st).save(key, value))
-            result = {"partition": area.name, "name": key, "written": len(value)}
-        else:
-            result = {"partition": area.name, "id": nvs_id,
-                      "written": rehearse(area, open_store, lambda st: st.write(nvs_id, value))}
+    done = _rehearsed(partition, (sector_size, sector_count, data_crc, use_settings, force),
+                      lambda s: s.save(key, value), lambda st: st.write(nvs_id, value))
+    result = ({"partition": done["partition"], "name": key, "written": len(value)} if use_settings
+              else {"partition": done["partition"], "id": nvs_id, "written": done["result"]})
     emit(result, as_json, lambda r: console.print(
         f"{key}: " + (f"wrote {r['written']} bytes" if r["written"] else "unchanged, nothing written")
         + f" in {r['partition']}", soft_wrap=True))
@@ -251,21 +243,29 @@ def write(board, include_dir, image, partition, key, use_settings, text, hex_, f
 def delete(board, include_dir, image, partition, key, use_settings, force, sector_size,
            sector_count, data_crc, as_json):
     """Delete KEY (no error when it does not exist)."""
-    from .nvs_import import rehearse
     nvs_id = None if use_settings else _parse_id(key)
+    done = _rehearsed(partition, (sector_size, sector_count, data_crc, use_settings, force),
+                      lambda s: s.delete(key), lambda st: st.delete(nvs_id))
+    result = {"partition": done["partition"], **({"name": key} if use_settings else {"id": nvs_id}),
+              "deleted": True}
+    emit(result, as_json, lambda r: console.print(f"{key}: deleted from {r['partition']}",
+                                                 soft_wrap=True))
+
+
+def _rehearsed(partition, store_args: tuple, on_settings, on_store) -> dict:
+    """Apply one change to PARTITION all or nothing (``nvs_import.rehearse``): ``on_settings``
+    on the Settings of the store when ``store_args`` (sector size, count, data CRC, settings,
+    force) ask for Settings, else ``on_store``. ``{"partition": name, "result": what it gave}``."""
+    from .nvs_import import rehearse
     with open_board(_ctx(), readonly=False) as ob:
         area = ob.area(partition)
 
         def open_store(a):
-            return _writable_store(a, sector_size, sector_count, data_crc, use_settings, force)
-        if use_settings:
-            rehearse(area, open_store, lambda st: _settings(st).delete(key))
-            result = {"partition": area.name, "name": key, "deleted": True}
-        else:
-            rehearse(area, open_store, lambda st: st.delete(nvs_id))
-            result = {"partition": area.name, "id": nvs_id, "deleted": True}
-    emit(result, as_json, lambda r: console.print(f"{key}: deleted from {r['partition']}",
-                                                 soft_wrap=True))
+            return _writable_store(a, *store_args)
+        use_settings = store_args[3]
+        result = rehearse(area, open_store, (lambda st: on_settings(_settings(st))) if use_settings
+                          else on_store)
+    return {"partition": area.name, "result": result}
 
 
 # --- list / export / import ------------------------------------------------------------------

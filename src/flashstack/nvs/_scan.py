@@ -51,8 +51,23 @@ class SectorInfo:
     data_bytes: int = 0                   # bytes of live values stored in this sector
 
 
+class ScanDict:
+    """``to_json`` of a scan result with ``items`` (id -> bytes) and ``settings`` (NVS, ZMS)."""
+
+    items: dict
+    settings: dict | None
+
+    def to_json(self) -> dict:
+        """JSON-ready form (values as hex strings)."""
+        d = asdict(self)  # type: ignore[call-overload]  # every user is a dataclass
+        d["items"] = {str(k): v.hex() for k, v in self.items.items()}
+        if self.settings is not None:
+            d["settings"] = {k: v.hex() for k, v in self.settings.items()}
+        return d
+
+
 @dataclass
-class NVSScan:
+class NVSScan(ScanDict):
     """Result of :func:`scan`. ``verdict`` is one of ``empty``, ``healthy``, ``recoverable``
     (mount repairs an interrupted operation), ``damaged`` (corrupt ATEs or data-CRC errors;
     values still readable) or ``unmountable``."""
@@ -77,13 +92,6 @@ class NVSScan:
     settings: dict | None = None                       # name -> value bytes, when §17 ids used
     notes: list = field(default_factory=list)
 
-    def to_json(self) -> dict:
-        """JSON-ready form (values as hex strings)."""
-        d = asdict(self)
-        d["items"] = {str(k): v.hex() for k, v in self.items.items()}
-        if self.settings is not None:
-            d["settings"] = {k: v.hex() for k, v in self.settings.items()}
-        return d
 
 
 def _memory_copy(area) -> FlashArea:
@@ -123,14 +131,7 @@ def classify(store) -> list[AteInfo]:
             kind, state = "gc_done", "marker"
         else:
             kind = "data" if a.len else "delete"
-            newest = store.index.newest(a.id)
-            is_newest = newest is not None and newest[0] == addr
-            if not a.len:
-                state = "deleted"
-            elif is_newest:
-                state = "valid"
-            else:
-                state = "deleted" if newest and newest[1].len == 0 else "superseded"
+            state = entry_state(addr, a.len, store.index.newest(a.id))
         info = AteInfo(addr, sector, kind, a.id, a.offset, a.len, a.crc_ok, valid, state)
         if valid and kind in ("data", "delete"):
             info.newest = store.index.newest_addr(a.id) == addr
@@ -140,6 +141,37 @@ def classify(store) -> list[AteInfo]:
                 info.data_crc_ok = data_crc(body[:-geo.C]) == body[-geo.C:]
         out.append(info)
     return out
+
+
+def entry_state(addr: int, length: int, newest) -> str:
+    """State of a valid data or delete ATE at ``addr``: ``deleted`` (a delete, or superseded by
+    one), ``valid`` (its id's newest entry, ``newest`` = (address, ATE) or None) or
+    ``superseded`` (NVS and ZMS alike)."""
+    if not length:
+        return "deleted"
+    if newest is not None and newest[0] == addr:
+        return "valid"
+    return "deleted" if newest and newest[1].len == 0 else "superseded"
+
+
+def count_states(sectors: list, ates: list, overhead: int) -> None:
+    """Add each ATE to its sector's ``counts`` by state, and the live value bytes (length
+    less ``overhead``, a data CRC) to ``data_bytes``."""
+    for a in ates:
+        counts = sectors[a.sector].counts
+        counts[a.state] = counts.get(a.state, 0) + 1
+        if a.state == "valid":
+            sectors[a.sector].data_bytes += a.len - overhead
+
+
+def read_live(store, items: dict, read_errors: dict) -> None:
+    """Every live id of a mounted ``store`` into ``items``, or its errno name into
+    ``read_errors`` when the read fails."""
+    for id_ in store.ids():
+        try:
+            items[id_] = store.read(id_)
+        except FlashError as exc:
+            read_errors[id_] = errno_name(exc.errno or 5)
 
 
 def _sector_infos(area, geo: Geometry) -> list[SectorInfo]:
@@ -163,7 +195,9 @@ def _sector_infos(area, geo: Geometry) -> list[SectorInfo]:
     return out
 
 
-def _verdict(result: NVSScan, geo: Geometry, erased_area: bool) -> str:
+def verdict(result, erased_area: bool) -> str:
+    """A scan's verdict (NVS and ZMS): unmountable, empty, damaged (read errors or corrupt
+    ATEs), recoverable (mount repaired something) or healthy."""
     if result.mount_error is not None:
         return "unmountable"
     if erased_area:
@@ -197,7 +231,7 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
         _fill_mounted(res, store, geo)
     else:
         res.ates = _raw_slots(area, geo)
-    res.verdict = _verdict(res, geo, erased_area)
+    res.verdict = verdict(res, erased_area)
     return res
 
 
@@ -206,18 +240,9 @@ def _fill_mounted(res: NVSScan, store, geo: Geometry) -> None:
     res.ate_wra, res.data_wra = store.ate_wra, store.data_wra
     res.free_space = store.free_space()
     res.ates = classify(store)
-    for a in res.ates:
-        counts = res.sectors[a.sector].counts
-        counts[a.state] = counts.get(a.state, 0) + 1
-        if a.state == "valid":
-            res.sectors[a.sector].data_bytes += a.len - geo.C
-        if a.valid and a.id == ID_MARKER and a.len:
-            res.marker_id_data.append(a.address)
-    for id_ in store.ids():
-        try:
-            res.items[id_] = store.read(id_)
-        except FlashError as exc:
-            res.read_errors[id_] = errno_name(exc.errno)
+    count_states(res.sectors, res.ates, geo.C)
+    res.marker_id_data = [a.address for a in res.ates if a.valid and a.id == ID_MARKER and a.len]
+    read_live(store, res.items, res.read_errors)
     if res.marker_id_data:
         res.notes.append("values stored under the reserved id 0xFFFF (reference quirk)")
     from .settings import decode_settings
@@ -246,11 +271,7 @@ def store_stats(store) -> dict:
     and for the store (live ids and bytes, ``ate_wra``, ``data_wra``, free space)."""
     geo = store.geo
     sectors = _sector_infos(store.area, geo)
-    for a in classify(store):
-        c = sectors[a.sector].counts
-        c[a.state] = c.get(a.state, 0) + 1
-        if a.state == "valid":
-            sectors[a.sector].data_bytes += a.len - geo.C
+    count_states(sectors, classify(store), geo.C)
     live = store.ids()
     live_bytes = sum(store.index.newest(i)[1].len - geo.C for i in live)
     return {"geometry": geo.to_json(), "sectors": [asdict(s) for s in sectors],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import errno as _errno
+from typing import Any
 
 from ..errors import call_with_errno
 from ..flash_map.area import FlashArea
@@ -19,7 +20,54 @@ __all__ = ["NvsFs", "nvs_mount", "nvs_clear", "nvs_write", "nvs_delete", "nvs_re
            "nvs_sector_use_next"]
 
 
-class NvsFs:
+class SectorFs:
+    """What ``struct nvs_fs`` and ``struct zms_fs`` share: ``flash_device`` (a flash device, or
+    a ``FlashArea`` with ``offset`` relative to it), ``offset``, ``sector_size``,
+    ``sector_count``, ``data_crc``; ``store`` after a mount; ``ate_wra`` / ``data_wra`` packed
+    ``(sector << ADDR_SHIFT) | offset`` as the reference keeps them."""
+
+    ADDR_SHIFT = 16
+    LABEL = "nvs"
+
+    def __init__(self, flash_device=None, offset: int = 0, sector_size: int = 0,
+                 sector_count: int = 0, data_crc: bool = False):
+        self.flash_device = flash_device
+        self.offset = offset
+        self.sector_size = sector_size
+        self.sector_count = sector_count
+        self.data_crc = data_crc
+        self.store: Any = None
+
+    @property
+    def ready(self) -> bool:
+        """``fs->ready``: True after a successful mount, until a failed mount or a clear."""
+        return self.store is not None and self.store.mounted
+
+    def _packed(self, pos: int) -> int:
+        s = self.store.geo.S
+        return ((pos // s) << self.ADDR_SHIFT) | (pos % s)
+
+    @property
+    def ate_wra(self) -> int:
+        """Next ATE slot, packed (0 before a mount)."""
+        return self._packed(self.store.ate_wra) if self.store and self.store.geo else 0
+
+    @property
+    def data_wra(self) -> int:
+        """Next data byte, packed (0 before a mount)."""
+        return self._packed(self.store.data_wra) if self.store and self.store.geo else 0
+
+    def _area(self) -> FlashArea:
+        dev, size = self.flash_device, self.sector_size * self.sector_count
+        if isinstance(dev, FlashArea):
+            if self.offset == 0 and size == dev.size:
+                return dev
+            return FlashArea(dev.id, dev.offset + self.offset, size, dev.device, dev.label,
+                             dev.node_labels, dev.read_only)
+        return FlashArea(None, self.offset, size, dev, label=self.LABEL)
+
+
+class NvsFs(SectorFs):
     """``struct nvs_fs``: set ``offset``, ``sector_size``, ``sector_count``, ``flash_device``
     (a flash device, or a ``FlashArea`` with ``offset`` relative to it), then ``nvs_mount``.
 
@@ -30,42 +78,9 @@ class NvsFs:
 
     def __init__(self, flash_device=None, offset: int = 0, sector_size: int = 0,
                  sector_count: int = 0, *, data_crc: bool = False, init_bad_region: bool = False):
-        self.flash_device = flash_device
-        self.offset = offset
-        self.sector_size = sector_size
-        self.sector_count = sector_count
-        self.data_crc = data_crc
+        super().__init__(flash_device, offset, sector_size, sector_count, data_crc)
         self.init_bad_region = init_bad_region
         self.store: NVSStore | None = None
-
-    @property
-    def ready(self) -> bool:
-        """``fs->ready``: True after a successful :func:`nvs_mount`, until a failed mount or :func:`nvs_clear`."""
-        return self.store is not None and self.store.mounted
-
-    def _packed(self, pos: int) -> int:
-        assert self.store is not None, "positions exist once mounted"
-        s = self.store.geo.S
-        return ((pos // s) << 16) | (pos % s)
-
-    @property
-    def ate_wra(self) -> int:
-        """Next ATE slot, packed ``(sector << 16) | offset`` (0 before a mount)."""
-        return self._packed(self.store.ate_wra) if self.store and self.store.geo else 0
-
-    @property
-    def data_wra(self) -> int:
-        """Next data byte, packed ``(sector << 16) | offset`` (0 before a mount)."""
-        return self._packed(self.store.data_wra) if self.store and self.store.geo else 0
-
-    def _area(self) -> FlashArea:
-        dev, size = self.flash_device, self.sector_size * self.sector_count
-        if isinstance(dev, FlashArea):
-            if self.offset == 0 and size == dev.size:
-                return dev
-            return FlashArea(dev.id, dev.offset + self.offset, size, dev.device, dev.label,
-                             dev.node_labels, dev.read_only)
-        return FlashArea(None, self.offset, size, dev, label="nvs")
 
 
 def _call(fn, *args) -> int:
@@ -83,14 +98,19 @@ def nvs_mount(fs: NvsFs) -> int:
     return _call(fs.store.mount)
 
 
-def _store(fs: NvsFs) -> NVSStore | None:
+def _store(fs: SectorFs):
     return fs.store if fs.store is not None and fs.store.mounted else None
+
+
+def on_store(fs: SectorFs, method: str) -> int:
+    """``method`` of the mounted store as a return code; -EACCES when not mounted."""
+    st = _store(fs)
+    return -_errno.EACCES if st is None else _call(getattr(st, method))
 
 
 def nvs_clear(fs: NvsFs) -> int:
     """Erase all sectors; the fs must be mounted again. 0, -EACCES, -ENXIO."""
-    st = _store(fs)
-    return -_errno.EACCES if st is None else _call(st.clear)
+    return on_store(fs, "clear")
 
 
 def _bad_length(data, n: int) -> bool:
@@ -147,17 +167,14 @@ def nvs_read(fs: NvsFs, id: int, data, len: int) -> int:
 
 def nvs_calc_free_space(fs: NvsFs) -> int:
     """Free bytes (NVS-20) or -EACCES."""
-    st = _store(fs)
-    return -_errno.EACCES if st is None else _call(st.free_space)
+    return on_store(fs, "free_space")
 
 
 def nvs_sector_max_data_size(fs: NvsFs) -> int:
     """``ate_wra - data_wra - A - C`` as a signed value (negative when full), -EACCES."""
-    st = _store(fs)
-    return -_errno.EACCES if st is None else _call(st.raw_sector_max_data_size)
+    return on_store(fs, "raw_sector_max_data_size")
 
 
 def nvs_sector_use_next(fs: NvsFs) -> int:
     """Close the write sector and garbage-collect the next; 0 or -errno."""
-    st = _store(fs)
-    return -_errno.EACCES if st is None else _call(st.use_next_sector)
+    return on_store(fs, "use_next_sector")

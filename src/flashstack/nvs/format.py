@@ -113,29 +113,50 @@ class Ate(NamedTuple):
         return self.crc8 == ate_crc8(self.id, self.offset, self.len, self.part)
 
 
-@dataclass(frozen=True)
-class NVSConfig:
-    """What a user chooses (spec §3): ``None`` sizes are derived from the flash area at mount.
+def align_up(x: int, w: int) -> int:
+    """``x`` rounded up to a multiple of ``w`` (a power of two; unchanged for ``w <= 1``)."""
+    return x if w <= 1 else (x + w - 1) & ~(w - 1)
 
-    ``sector_size`` bytes (a multiple of the erase page at the area start),
-    ``sector_count`` sectors, ``data_crc`` (CONFIG_NVS_DATA_CRC), ``init_bad_region``
-    (CONFIG_NVS_INIT_BAD_REGION). All four are part of the on-flash format.
-    """
+
+@dataclass(frozen=True)
+class SectorConfig:
+    """The choices every sector-log store has (NVS, ZMS): ``sector_size`` bytes (a multiple of
+    the erase page at the area start; None: from the area at mount), ``sector_count`` (None:
+    the whole area) and ``data_crc`` (a CRC after each value)."""
 
     sector_size: int | None = None
     sector_count: int | None = None
     data_crc: bool = False
+
+
+@dataclass(frozen=True)
+class NVSConfig(SectorConfig):
+    """What a user chooses (spec §3): :class:`SectorConfig` (``data_crc`` is
+    CONFIG_NVS_DATA_CRC) and ``init_bad_region`` (CONFIG_NVS_INIT_BAD_REGION). All four are
+    part of the on-flash format.
+    """
+
     init_bad_region: bool = False
 
 
 @dataclass(frozen=True)
-class Geometry:
-    """Resolved geometry with the derived sizes of spec §3 (all in bytes)."""
+class SectorGeometry:
+    """What every sector-log geometry (NVS, ZMS) resolves to, in bytes."""
 
     S: int            # sector size
     N: int            # sector count
     W: int            # write block size
     E: int            # erase value
+
+    def al(self, x: int) -> int:
+        """``x`` rounded up to a multiple of the write block (unchanged for W <= 1)."""
+        return align_up(x, self.W)
+
+
+@dataclass(frozen=True)
+class Geometry(SectorGeometry):
+    """Resolved geometry with the derived sizes of spec §3 (all in bytes)."""
+
     C: int            # data CRC size (0 or 4)
 
     @cached_property
@@ -162,11 +183,6 @@ class Geometry:
     def erased_ate(self) -> bytes:
         """An erased 8-byte ATE slot (erase value everywhere)."""
         return bytes([self.E]) * ATE_SIZE
-
-    def al(self, x: int) -> int:
-        """``x`` rounded up to a multiple of the write block (unchanged for W <= 1)."""
-        w = self.W
-        return x if w <= 1 else (x + w - 1) & ~(w - 1)
 
     # --- validity rules (NVS-4) ----------------------------------------------
     def valid(self, a: Ate) -> bool:

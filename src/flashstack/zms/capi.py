@@ -7,9 +7,8 @@ length or ``-errno`` (the host's errno numbering); ``PowerLoss`` propagates.
 
 from __future__ import annotations
 
-import errno as _errno
 
-from ..nvs.capi import NvsFs, _call, read_into, write_from
+from ..nvs.capi import SectorFs, _call, on_store, read_into, write_from
 from .store import ZMSStore
 
 __all__ = [
@@ -29,7 +28,7 @@ __all__ = [
 ADDR_SECT_SHIFT = 32
 
 
-class ZmsFs:
+class ZmsFs(SectorFs):
     """``struct zms_fs``: set ``offset``, ``sector_size``, ``sector_count``, ``flash_device``
     (a flash device, or a ``FlashArea`` with ``offset`` relative to it), then ``zms_mount``.
 
@@ -38,44 +37,21 @@ class ZmsFs:
     them; ``store`` is the :class:`ZMSStore` after a mount.
     """
 
+    ADDR_SHIFT = ADDR_SECT_SHIFT
+    LABEL = "zms"
+
     def __init__(self, flash_device=None, offset: int = 0, sector_size: int = 0,
                  sector_count: int = 0, *, data_crc: bool = False, id_64bit: bool = False,
                  no_double_write: bool = False):
-        self.flash_device = flash_device
-        self.offset = offset
-        self.sector_size = sector_size
-        self.sector_count = sector_count
-        self.data_crc = data_crc
+        super().__init__(flash_device, offset, sector_size, sector_count, data_crc)
         self.id_64bit = id_64bit
         self.no_double_write = no_double_write
         self.store: ZMSStore | None = None
 
     @property
-    def ready(self) -> bool:
-        """``fs->ready``: True after a successful mount, until a failed mount or a clear."""
-        return self.store is not None and self.store.mounted
-
-    def _packed(self, pos: int) -> int:
-        s = self.sector_size
-        return ((pos // s) << ADDR_SECT_SHIFT) | (pos % s)
-
-    @property
-    def ate_wra(self) -> int:
-        """Next ATE slot, packed (0 before a mount)."""
-        return self._packed(self.store.ate_wra) if self.store and self.store.geo else 0
-
-    @property
-    def data_wra(self) -> int:
-        """Next data byte, packed (0 before a mount)."""
-        return self._packed(self.store.data_wra) if self.store and self.store.geo else 0
-
-    @property
     def sector_cycle(self) -> int:
         """Cycle counter the write sector's ATEs carry."""
         return self.store.sector_cycle if self.store else 0
-
-    def _area(self):
-        return NvsFs._area(self)  # type: ignore[arg-type]  # same fields, same rule
 
 
 def _store(fs: ZmsFs) -> ZMSStore | None:
@@ -93,8 +69,7 @@ def zms_mount(fs: ZmsFs) -> int:
 
 def zms_clear(fs: ZmsFs) -> int:
     """Reset every sector; the fs must be mounted again. 0, -EACCES, -ENXIO, device errors."""
-    st = _store(fs)
-    return -_errno.EACCES if st is None else _call(st.clear)
+    return on_store(fs, "clear")
 
 
 def zms_write(fs: ZmsFs, id: int, data, len: int) -> int:
@@ -125,17 +100,14 @@ def zms_get_data_length(fs: ZmsFs, id: int) -> int:
 
 def zms_calc_free_space(fs: ZmsFs) -> int:
     """Free bytes (ZMS-24 with F5) or -EACCES."""
-    st = _store(fs)
-    return -_errno.EACCES if st is None else _call(st.free_space)
+    return on_store(fs, "free_space")
 
 
 def zms_active_sector_free_space(fs: ZmsFs) -> int:
     """``ate_wra - data_wra - A`` signed (negative when the pointers are close), -EACCES."""
-    st = _store(fs)
-    return -_errno.EACCES if st is None else _call(st.raw_active_sector_free_space)
+    return on_store(fs, "raw_active_sector_free_space")
 
 
 def zms_sector_use_next(fs: ZmsFs) -> int:
     """Close the write sector and garbage-collect the next; 0 or -errno."""
-    st = _store(fs)
-    return -_errno.EACCES if st is None else _call(st.use_next_sector)
+    return on_store(fs, "use_next_sector")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
-from ..nvs.format import crc8_ccitt
+from ..nvs.format import SectorConfig, SectorGeometry, crc8_ccitt
 
 __all__ = [
     "ATE_SIZE",
@@ -121,36 +121,25 @@ class Ate(NamedTuple):
 
 
 @dataclass(frozen=True)
-class ZMSConfig:
-    """What a user chooses (spec §3). ``None`` sizes come from the area at mount.
-
-    ``data_crc`` (CONFIG_ZMS_DATA_CRC), ``id_64bit`` (CONFIG_ZMS_ID_64BIT) are format
-    options; ``no_double_write`` (CONFIG_ZMS_NO_DOUBLE_WRITE) only changes behaviour.
+class ZMSConfig(SectorConfig):
+    """What a user chooses (spec §3): :class:`~flashstack.nvs.format.SectorConfig` sizes
+    (None: from the area at mount), ``data_crc`` (CONFIG_ZMS_DATA_CRC) and ``id_64bit``
+    (CONFIG_ZMS_ID_64BIT), format options; ``no_double_write`` (CONFIG_ZMS_NO_DOUBLE_WRITE)
+    only changes behaviour.
     """
 
-    sector_size: int | None = None
-    sector_count: int | None = None
-    data_crc: bool = False
     id_64bit: bool = False
     no_double_write: bool = False
 
 
 @dataclass(frozen=True)
-class Geometry:
-    """Resolved geometry and format options (all sizes in bytes)."""
+class Geometry(SectorGeometry):
+    """Resolved geometry (:class:`~flashstack.nvs.format.SectorGeometry`: S, N, W, E) and
+    format options (all sizes in bytes)."""
 
-    S: int                # sector size
-    N: int                # sector count
-    W: int                # write block size
-    E: int                # erase value
     X: bool               # explicit erase needed (NOR); False on RRAM/MRAM-like devices
     data_crc: bool = False
     wide: bool = False    # 64-bit ids
-
-    def al(self, x: int) -> int:
-        """``x`` rounded up to the write block (unchanged for W <= 1)."""
-        w = self.W
-        return x if w <= 1 else (x + w - 1) & ~(w - 1)
 
     @cached_property
     def A(self) -> int:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from ..errors import FlashError, errno_name
-from ..nvs._scan import _memory_copy, _recording_copy
+from ..errors import FlashError
+from ..nvs._scan import (AteInfo, ScanDict, _memory_copy, _recording_copy, count_states, entry_state,
+                         read_live, verdict)
 from .format import ATE_SIZE, MAGIC, VERSION, Geometry, data_crc32
 from .store import ZMSStore
 
@@ -20,22 +21,12 @@ __all__ = ["SectorInfo", "ZMSAteInfo", "ZMSDetection", "ZMSScan", "classify", "d
 
 
 @dataclass
-class ZMSAteInfo:
-    """One ATE slot the walk visits: ``address`` (area offset), ``kind`` data|delete|gc_done|
-    corrupt, ``state`` valid|deleted|superseded|corrupt|marker, ``newest`` for the id's newest."""
+class ZMSAteInfo(AteInfo):
+    """One ATE slot the walk visits (:class:`~flashstack.nvs._scan.AteInfo`: ``address`` area
+    offset, ``kind`` data|delete|gc_done|corrupt, ``state`` valid|deleted|superseded|corrupt|
+    marker, ``newest`` for the id's newest) and the ``cycle`` it carries."""
 
-    address: int
-    sector: int
-    kind: str
-    id: int
-    offset: int
-    len: int
-    cycle: int
-    crc_ok: bool
-    valid: bool
-    state: str
-    newest: bool = False
-    data_crc_ok: bool | None = None
+    cycle: int = 0
 
 
 @dataclass
@@ -58,7 +49,7 @@ class SectorInfo:
 
 
 @dataclass
-class ZMSScan:
+class ZMSScan(ScanDict):
     """Result of :func:`scan`. ``verdict``: empty, healthy, recoverable (mount repairs an
     interrupted operation), damaged (corrupt ATEs, data-CRC errors) or unmountable."""
 
@@ -80,13 +71,6 @@ class ZMSScan:
     settings: dict | None = None                       # Settings-on-ZMS names and values
     notes: list = field(default_factory=list)
 
-    def to_json(self) -> dict:
-        """JSON-ready form (values as hex strings)."""
-        d = asdict(self)
-        d["items"] = {str(k): v.hex() for k, v in self.items.items()}
-        if self.settings is not None:
-            d["settings"] = {k: v.hex() for k, v in self.settings.items()}
-        return d
 
 
 def mount_copy(area, sector_size: int | None = None, sector_count: int | None = None,
@@ -117,15 +101,10 @@ def classify(store: ZMSStore) -> list[ZMSAteInfo]:
             kind, state = ("gc_done", "marker") if a.len == 0 else ("data", "reserved-id")
         else:
             kind = "data" if a.len else "delete"
-            if not a.len:
-                state = "deleted"
-            elif newest is not None and newest[0] == addr:
-                state = "valid"
-            else:
-                state = "deleted" if newest and newest[1].len == 0 else "superseded"
+            state = entry_state(addr, a.len, newest)
         info = ZMSAteInfo(addr, sector, kind, a.id, a.offset if a.len > g.I else 0, a.len,
-                          a.cycle, a.crc_ok, valid, state,
-                          newest=newest is not None and newest[0] == addr)
+                          a.crc_ok, valid, state, newest=newest is not None and newest[0] == addr,
+                          cycle=a.cycle)
         if valid and g.data_crc and a.len > g.I and kind == "data":
             body = store.area.read(sector * g.S + a.offset, a.len)
             info.data_crc_ok = data_crc32(body) == a.word2
@@ -159,17 +138,6 @@ def _sector_infos(store: ZMSStore) -> list[SectorInfo]:
     return out
 
 
-def _verdict(res: ZMSScan, erased_area: bool) -> str:
-    if res.mount_error is not None:
-        return "unmountable"
-    if erased_area:
-        return "empty"
-    if res.read_errors or any(a.state == "corrupt" for a in res.ates):
-        return "damaged"
-    repairs = [n for n in res.mount_notes if not n.startswith("empty write sector")]
-    return "recoverable" if repairs else "healthy"
-
-
 def scan(area, sector_size: int | None = None, sector_count: int | None = None,
          data_crc: bool = False, id_64bit: bool = False) -> ZMSScan:
     """Analyse ``area`` as Zephyr ZMS without writing it (ZMS-41). Never raises for bad
@@ -189,7 +157,7 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
                   mount_operations=recorder.lines(), mount_notes=list(store.mount_notes))
     if store.mounted:
         _fill_mounted(res, store)
-    res.verdict = _verdict(res, erased_area)
+    res.verdict = verdict(res, erased_area)
     return res
 
 
@@ -199,18 +167,10 @@ def _fill_mounted(res: ZMSScan, store: ZMSStore) -> None:
     res.ate_wra, res.data_wra, res.sector_cycle = store.ate_wra, store.data_wra, store.sector_cycle
     res.free_space = store.free_space()
     res.ates = classify(store)
-    for a in res.ates:
-        counts = res.sectors[a.sector].counts
-        counts[a.state] = counts.get(a.state, 0) + 1
-        if a.state == "valid":
-            res.sectors[a.sector].data_bytes += a.len
-        if a.state == "reserved-id":
-            res.notes.append(f"value under the header id at {a.address:#x} (F6: not readable)")
-    for id_ in store.ids():
-        try:
-            res.items[id_] = store.read(id_)
-        except FlashError as exc:
-            res.read_errors[id_] = errno_name(exc.errno or 5)
+    count_states(res.sectors, res.ates, 0)
+    res.notes += [f"value under the header id at {a.address:#x} (F6: not readable)"
+                  for a in res.ates if a.state == "reserved-id"]
+    read_live(store, res.items, res.read_errors)
     if not g.wide:
         from .settings import decode_settings
         res.settings = decode_settings(res.items)
@@ -221,11 +181,7 @@ def store_stats(store: ZMSStore) -> dict:
     for the store (live ids and bytes, ``ate_wra``, ``data_wra``, cycle, free space)."""
     g = store.geo
     sectors = _sector_infos(store)
-    for a in classify(store):
-        c = sectors[a.sector].counts
-        c[a.state] = c.get(a.state, 0) + 1
-        if a.state == "valid":
-            sectors[a.sector].data_bytes += a.len
+    count_states(sectors, classify(store), 0)
     live = store.ids()
     live_bytes = 0
     for i in live:

@@ -52,35 +52,30 @@ def _int(text: str, what: str, where: str) -> int:
     return int(m.group(1), 0) * {"": 1, "k": KiB, "m": MiB}[m.group(2)]
 
 
-def _type(text: str, where: str) -> int:
+def _named_byte(text: str, names: dict, what: str, where: str, known: str, of: str = "") -> int:
+    """A field given by one of ``names`` or as a number in 0..0xfe (EINVAL naming ``where``)."""
     t = text.strip().lower()
-    if t in TYPES:
-        return TYPES[t]
+    if t in names:
+        return names[t]
     try:
         v = int(t, 0)
     except ValueError:
-        raise InvalidArgument(f"{where}: unknown partition type {text.strip()!r} "
-                              f"(known: {', '.join(TYPES)} or a number)") from None
+        raise InvalidArgument(f"{where}: unknown {what} {text.strip()!r}{of} (known: {known})") from None
     if not 0 <= v <= 0xFE:
-        raise InvalidArgument(f"{where}: partition type {v:#x} outside 0..0xfe")
+        raise InvalidArgument(f"{where}: {what} {v:#x} outside 0..0xfe")
     return v
+
+
+def _type(text: str, where: str) -> int:
+    return _named_byte(text, TYPES, "partition type", where, f"{', '.join(TYPES)} or a number")
 
 
 def _subtype(ptype: int, text: str, where: str) -> int:
-    t = text.strip().lower()
     known = SUBTYPES.get(ptype, {})
-    if t in known:
-        return known[t]
-    if t == "" and ptype not in SUBTYPES:
+    if text.strip() == "" and ptype not in SUBTYPES:
         return 0
-    try:
-        v = int(t, 0)
-    except ValueError:
-        raise InvalidArgument(f"{where}: unknown subtype {text.strip()!r} for type {ptype:#x} "
-                              f"(known: {', '.join(known) or 'numbers only'})") from None
-    if not 0 <= v <= 0xFE:
-        raise InvalidArgument(f"{where}: subtype {v:#x} outside 0..0xfe")
-    return v
+    return _named_byte(text, known, "subtype", where, ", ".join(known) or "numbers only",
+                       f" for type {ptype:#x}")
 
 
 def load_csv(path, table_offset: int = TABLE_OFFSET) -> Board:

@@ -21,7 +21,7 @@ from ...flash_map import FlashArea
 from ..manifest import ManifestError, decode_value
 from .base import Options, ScratchProvider, scratch_area
 
-__all__ = ["NVSProvider", "parse_items"]
+__all__ = ["NVSProvider", "SectorStoreProvider", "parse_items"]
 
 
 def parse_items(entry, inline: dict, settings: bool, id_of) -> list[tuple[int | str, bytes]]:
@@ -42,7 +42,61 @@ def parse_items(entry, inline: dict, settings: bool, id_of) -> list[tuple[int | 
     return items
 
 
-class NVSProvider(ScratchProvider):
+class SectorStoreProvider(ScratchProvider):
+    """What the NVS and ZMS providers share: the sector geometry on the partition, the store
+    (or Settings on it) built on a scratch copy with every item, and the description.
+    Subclasses set ``sector_size``, ``sector_count``, ``settings`` and ``items``."""
+
+    sector_size: int | None
+    sector_count: int | None
+    settings: bool
+    items: list
+    summary: dict
+
+    def _uniform_geometry(self, area: FlashArea) -> tuple[int, int]:
+        """``(sector size, count)``: the given values, else the partition's one erase-page
+        size and as many sectors as fit (EINVAL-style ManifestError otherwise)."""
+        pages = {p.size for p in area.erase_pages()}
+        sector = self.sector_size or (pages.pop() if len(pages) == 1 else None)
+        if sector is None:
+            raise self.fail(f"partition {area.name} has non-uniform erase pages; give sector_size",
+                            "sector_size")
+        count = self.sector_count or area.size // sector
+        if sector * count > area.size:
+            raise self.fail(f"{count} sectors of {sector} bytes exceed the partition size {area.size:#x}",
+                            "sector_count")
+        return sector, count
+
+    def _build(self, area: FlashArea, sector: int, count: int, open_store, open_settings):
+        """Mount ``open_store(scratch)`` on a scratch copy of ``area`` and write every item
+        (through ``open_settings(store)`` with ``settings``); the mounted store. A flash error
+        (ENOSPC, geometry) is a ManifestError naming the sizes; ``area`` is never written."""
+        scratch = scratch_area(area)
+        try:
+            store = open_store(scratch)
+            store.mount()
+            if self.settings:
+                settings = open_settings(store)
+                settings.init()
+                for name, value in self.items:
+                    settings.save(str(name), value)
+            else:
+                for store_id, value in self.items:
+                    store.write(int(store_id), value)
+        except FlashError as exc:
+            raise self.fail(f"cannot build the store ({len(self.items)} items, {count} sectors of "
+                            f"{sector} bytes): {exc.strerror}") from None
+        self.scratch = scratch
+        return store
+
+    def copy_chunk(self) -> int:
+        return self.summary["sector_size"]
+
+    def describe(self) -> dict:
+        return {"type": self.type, "config": self.summary, "items": [k for k, _ in self.items]}
+
+
+class NVSProvider(SectorStoreProvider):
     type = "zephyr-nvs"
 
     def __init__(self, entry):
@@ -75,43 +129,15 @@ class NVSProvider(ScratchProvider):
                 return settings_geometry(area)
             except FlashError as exc:
                 raise self.fail(exc.strerror, "sector_size") from None
-        pages = {p.size for p in area.erase_pages()}
-        sector = self.sector_size or (pages.pop() if len(pages) == 1 else None)
-        if sector is None:
-            raise self.fail(f"partition {area.name} has non-uniform erase pages; give sector_size",
-                            "sector_size")
-        count = self.sector_count or area.size // sector
-        if sector * count > area.size:
-            raise self.fail(f"{count} sectors of {sector} bytes exceed the partition size {area.size:#x}",
-                            "sector_count")
-        return sector, count
+        return self._uniform_geometry(area)
 
     def check(self, area: FlashArea) -> None:
         from ...nvs import NVSStore
+        from ...nvs.settings import NVSSettings
 
         sector, count = self._geometry(area)
-        scratch = scratch_area(area)
-        try:
-            store = NVSStore(scratch, sector_size=sector, sector_count=count, data_crc=self.data_crc)
-            store.mount()
-            if self.settings:
-                from ...nvs.settings import NVSSettings
-                settings = NVSSettings(store)
-                settings.init()
-                for name, value in self.items:
-                    settings.save(str(name), value)  # names when settings
-            else:
-                for nvs_id, value in self.items:
-                    store.write(int(nvs_id), value)  # ids otherwise
-        except FlashError as exc:
-            raise self.fail(f"cannot build the store ({len(self.items)} items, {count} sectors of "
-                            f"{sector} bytes): {exc.strerror}") from None
+        store = self._build(area, sector, count,
+                            lambda a: NVSStore(a, sector_size=sector, sector_count=count,
+                                               data_crc=self.data_crc), NVSSettings)
         self.summary = {"sector_size": sector, "sector_count": count, "data_crc": self.data_crc,
                         "settings": self.settings, "free_space": store.free_space()}
-        self.scratch = scratch
-
-    def copy_chunk(self) -> int:
-        return self.summary["sector_size"]
-
-    def describe(self) -> dict:
-        return {"type": self.type, "config": self.summary, "items": [k for k, _ in self.items]}

@@ -14,16 +14,15 @@ erase-less) comes from the board's flash device.
 
 from __future__ import annotations
 
-from ...errors import FlashError
 from ...flash_map import FlashArea
 from ..manifest import ManifestError
-from .base import Options, ScratchProvider, scratch_area
-from .nvs import parse_items
+from .base import Options
+from .nvs import SectorStoreProvider, parse_items
 
 __all__ = ["ZMSProvider"]
 
 
-class ZMSProvider(ScratchProvider):
+class ZMSProvider(SectorStoreProvider):
     type = "zephyr-zms"
 
     def __init__(self, entry):
@@ -53,45 +52,14 @@ class ZMSProvider(ScratchProvider):
                                 "(all ones is the header id)")
         return value
 
-    def _geometry(self, area: FlashArea) -> tuple[int, int]:
-        pages = {p.size for p in area.erase_pages()}
-        sector = self.sector_size or (pages.pop() if len(pages) == 1 else None)
-        if sector is None:
-            raise self.fail(f"partition {area.name} has non-uniform erase pages; give sector_size",
-                            "sector_size")
-        count = self.sector_count or area.size // sector
-        if sector * count > area.size:
-            raise self.fail(f"{count} sectors of {sector} bytes exceed the partition size "
-                            f"{area.size:#x}", "sector_count")
-        return sector, count
-
     def check(self, area: FlashArea) -> None:
         from ...zms import ZMSStore
         from ...zms.settings import ZMSSettings
 
-        sector, count = self._geometry(area)
-        scratch = scratch_area(area)
-        try:
-            store = ZMSStore(scratch, sector, count, self.data_crc, self.id_64bit)
-            store.mount()
-            if self.settings:
-                settings = ZMSSettings(store)
-                settings.init()
-                for name, value in self.items:
-                    settings.save(str(name), value)
-            else:
-                for zms_id, value in self.items:
-                    store.write(int(zms_id), value)
-        except FlashError as exc:
-            raise self.fail(f"cannot build the store ({len(self.items)} items, {count} sectors "
-                            f"of {sector} bytes): {exc.strerror}") from None
+        sector, count = self._uniform_geometry(area)
+        store = self._build(area, sector, count,
+                            lambda a: ZMSStore(a, sector, count, self.data_crc, self.id_64bit),
+                            ZMSSettings)
         self.summary = {"sector_size": sector, "sector_count": count, "data_crc": self.data_crc,
                         "id_64bit": self.id_64bit, "settings": self.settings,
                         "explicit_erase": store.geo.X, "free_space": store.free_space()}
-        self.scratch = scratch
-
-    def copy_chunk(self) -> int:
-        return self.summary["sector_size"]
-
-    def describe(self) -> dict:
-        return {"type": self.type, "config": self.summary, "items": [k for k, _ in self.items]}
