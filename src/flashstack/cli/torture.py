@@ -149,9 +149,18 @@ def cut_options(replay: bool) -> list:
                          help="Seeded tears per torn mode and cut point (prefix lengths, bit "
                               "patterns)."),
             click.option("--jobs", "-j", type=INT, default=None,
-                         help="Worker processes [all local cores]; 1 runs in this process."),
-            click.option("--scheduler", default=None, metavar="ADDRESS",
-                         help="Run on this Dask scheduler instead (extra 'dask').")]
+                         help="Worker processes [all local cores]; 1 runs in this process; with "
+                              "--scheduler local, the Dask workers started."),
+            click.option("--scheduler", default=None, metavar="ADDRESS|local",
+                         callback=_check_scheduler,
+                         help="Run on the Dask scheduler at ADDRESS (tcp://HOST:PORT), or on a "
+                              "Dask LocalCluster started for the run with 'local' (extra 'dask').")]
+
+
+def _check_scheduler(ctx, param, value):
+    """A malformed --scheduler fails while parsing, before any work (e.g. compiling C)."""
+    from ..torture.parallel import check_scheduler
+    return None if value is None else check_scheduler(value, probe=False)
 
 
 def _workload_options(kind: str, replay: bool):

@@ -411,12 +411,17 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
 
     ``jobs`` local worker processes (spawn; None = all cores, or this process for campaigns
     of fewer than 1000 cuts; 1 = in this process);
-    ``scheduler`` the address of a Dask scheduler (extra ``dask``) to run on instead.
+    ``scheduler`` the address of a Dask scheduler (extra ``dask``) to run on instead, or
+    ``"local"`` for a Dask ``LocalCluster`` of ``jobs`` workers started for this campaign
+    (EINVAL for a malformed address, ECONNREFUSED/ETIMEDOUT for an unreachable one, both
+    before any work: :func:`.parallel.check_scheduler`).
     ``progress(done, total)`` is called as cuts complete. Results do not depend on ``jobs``.
     """
-    from .parallel import cpu_count, execute
+    from .parallel import LOCAL, check_scheduler, cpu_count, execute
 
     t0 = time.perf_counter()
+    if scheduler is not None:
+        scheduler = check_scheduler(scheduler)
     p = plan(campaign)
     points = select_points(p, campaign)
     groups = _by_step(p, points, campaign)
@@ -456,4 +461,4 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
         f.reproducer = reproducer(campaign, f.index, f.tear)
     return Report(campaign, len(p.steps), p.total, len(points), dict(res.tried), dict(res.failed),
                   res.failures, dict(sorted(res.notes.items())), res.gc_checked, res.reused, p.violations,
-                  time.perf_counter() - t0, jobs if scheduler is None else 0, executor)
+                  time.perf_counter() - t0, jobs if scheduler in (None, LOCAL) else 0, executor)
