@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import InvalidArgument, NotFound
+from ..errors import InvalidArgument, NotFound, printable, quoted
 from . import common
 from .common import INT, add_plain_row, board_options, console, emit, fail, json_option, parse_value
 from .context import EXIT_DAMAGE, params_line
@@ -165,7 +165,7 @@ def _text(value: bytes) -> str:
 
 
 def _key(k: bytes) -> str:
-    return k.decode("utf-8", "backslashreplace")
+    return printable(k)
 
 
 @click.group()
@@ -196,7 +196,7 @@ def get_cmd(key, as_hex, out, as_json, **kw):
     if out:
         with open(out, "wb") as f:
             f.write(value)
-    emit({"key": key, "length": len(value), "value_hex": value.hex(), "text": _text(value)}, as_json,
+    emit({"key": printable(key), "length": len(value), "value_hex": value.hex(), "text": _text(value)}, as_json,
          lambda o: click.echo(value.hex() if as_hex else _text(value)) if not out else None)
 
 
@@ -215,9 +215,9 @@ def set_cmd(key, value, hex_value, file_value, as_json, **kw):
     data = parse_value(value, hex_value, file_value)
     with _Session(kw, write=True) as s:
         st = s.apply(lambda store: (store.set(key, data), store.stats())[1])
-    emit({"key": key, "length": len(data), "write_pos": st["write_pos"], "free_bytes": st["free_bytes"],
+    emit({"key": printable(key), "length": len(data), "write_pos": st["write_pos"], "free_bytes": st["free_bytes"],
           "parameters": s.params.to_json()}, as_json,
-         lambda o: console.print(_literal("set ", (key, "bold"), f" ({len(data)} bytes) on {s.name}")))
+         lambda o: console.print(_literal("set ", (printable(key), "bold"), f" ({len(data)} bytes) on {s.name}")))
 
 
 @kv.command("del")
@@ -322,7 +322,7 @@ def render_dump(r):
     for c in r["corrupt"]:
         console.print(_literal(("corrupt", "red"), f" {c['pos']:#06x}+{c['length']}: {c['why']}"))
     for k, pos in r["duplicates"].items():
-        console.print(_literal(("duplicate", "yellow"), f" key {k!r} at " + ", ".join(f"{p:#06x}" for p in pos)))
+        console.print(_literal(("duplicate", "yellow"), f" key {quoted(k)} at " + ", ".join(f"{p:#06x}" for p in pos)))
     for op in r["mount_ops"]:
         what = f"erase {op['len']:#x}" if op["op"] == "E" else f"program {op['data']}"
         console.print(_literal(f"mount would {what} at {op['pos']:#06x}: {op['why']}"))
