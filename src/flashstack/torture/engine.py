@@ -406,7 +406,7 @@ def run_chunk(campaign: Campaign, groups: dict[int, list], start: tuple | None =
 
 
 def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> Report:
+                 progress: Callable[[int, int, int], None] | None = None) -> Report:
     """Run ``campaign``: plan, then every selected cut in every tear mode.
 
     ``jobs`` local worker processes (spawn; None = all cores, or this process for campaigns
@@ -415,7 +415,8 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
     ``"local"`` for a Dask ``LocalCluster`` of ``jobs`` workers started for this campaign
     (EINVAL for a malformed address, ECONNREFUSED/ETIMEDOUT for an unreachable one, both
     before any work: :func:`.parallel.check_scheduler`).
-    ``progress(done, total)`` is called as cuts complete. Results do not depend on ``jobs``.
+    ``progress(done, total, failures)`` is called as cuts complete (counts of cuts tried, to
+    try, failed). Results do not depend on ``jobs``.
     """
     from .parallel import LOCAL, check_scheduler, cpu_count, execute
 
@@ -431,7 +432,7 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
     jobs = max(1, int(jobs))
     res = ChunkResult()
     if progress:
-        progress(0, total)
+        progress(0, total, 0)
     if scheduler is None and jobs == 1:
         executor = "local"
         r = Runner(campaign, p.steps)
@@ -441,7 +442,7 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
             r.cut_step(groups[step], on_cut=res.add)
             done += len(groups[step])
             if progress:
-                progress(done, total)
+                progress(done, total, sum(res.failed.values()))
     else:
         executor = f"dask:{scheduler}" if scheduler else "processes"
         chunks = _chunks(groups, jobs * 4)
@@ -455,7 +456,7 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
         for part in execute(run_chunk, campaign, tasks, jobs, scheduler):
             res.merge(part)
             if progress:
-                progress(sum(res.tried.values()), total)
+                progress(sum(res.tried.values()), total, sum(res.failed.values()))
     res.failures.sort(key=lambda f: (f.index, _tear_key(f.tear)))
     for f in res.failures:
         f.reproducer = reproducer(campaign, f.index, f.tear)

@@ -8,9 +8,10 @@ erased" (NVS-28) is checked by the device itself on every cut.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..kvlike import DictTarget
-from ..target import Geometry, target_args
+from ..target import Geometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 
 __all__ = ["NVSTarget"]
@@ -31,6 +32,12 @@ class NVSTarget(DictTarget):
     ``sector_count`` (default: erase page / whole partition) and ``data_crc`` as NVSStore."""
 
     kind = "nvs"
+    title = "Zephyr NVS (flashstack.nvs)."
+    cli_options: ClassVar[tuple[TargetOption, ...]] = (
+        TargetOption("sector_size", "--sector-size", "Sector size [erase page]."),
+        TargetOption("sector_count", "--sector-count", "Sectors [whole partition]."),
+        TargetOption("data_crc", "--data-crc", "CONFIG_NVS_DATA_CRC format.", "flag"),
+    )
     what = "id"
     geometry: Geometry = field(default_factory=_default_geometry)
     sector_size: int | None = None
@@ -77,7 +84,3 @@ class NVSTarget(DictTarget):
         from ...nvs.scan import scan
         report = scan(area, self.sector_size, self.sector_count, self.data_crc)
         return json.dumps(report.to_dict(), indent=2, default=str)
-
-    def cli_args(self) -> list:
-        return target_args(self, {"sector_size": "--sector-size", "sector_count": "--sector-count",
-                                  "data_crc": "--data-crc"})

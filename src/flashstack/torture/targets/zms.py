@@ -16,13 +16,14 @@ about one torn ATE write in 256 can pass the check; such a cut is a failure the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ...device import SimulatedFlash
 from ...flash_map import FlashArea
-from ..target import Geometry, target_args
+from ..target import Geometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from .nvs import NVSTarget
-from .settings import _name
+from .settings import SettingsTarget, _name
 
 __all__ = ["ZMSSettingsTarget", "ZMSTarget"]
 
@@ -35,6 +36,14 @@ class ZMSTarget(NVSTarget):
     RAM-like device (no erase, writes overwrite). Mount, reads and writes as the NVS target."""
 
     kind = "zms"
+    title = "Zephyr ZMS (flashstack.zms), on NOR or (--erase-less) RRAM-like devices."
+    cli_options: ClassVar[tuple[TargetOption, ...]] = (
+        *NVSTarget.cli_options[:2],
+        TargetOption("data_crc", "--data-crc", "CONFIG_ZMS_DATA_CRC format.", "flag"),
+        TargetOption("id_64bit", "--id-64bit", "CONFIG_ZMS_ID_64BIT format.", "flag"),
+        TargetOption("erase_less", "--erase-less", "An erase-less (RRAM/MRAM-like) device: no "
+                     "erase, writes overwrite.", "flag"),
+    )
     id_64bit: bool = False
     erase_less: bool = False
     churn_key = 0x7FFFFFFE
@@ -84,11 +93,6 @@ class ZMSTarget(NVSTarget):
         report = scan(area, self.sector_size, self.sector_count, self.data_crc, self.id_64bit)
         return json.dumps(report.to_dict(), indent=2, default=str)
 
-    def cli_args(self) -> list:
-        return target_args(self, {"sector_size": "--sector-size", "sector_count": "--sector-count",
-                                  "data_crc": "--data-crc", "id_64bit": "--id-64bit",
-                                  "erase_less": "--erase-less"})
-
 
 def _settings_geometry() -> Geometry:
     return Geometry.uniform(4 * 1024, 1024, write_block_size=4)
@@ -99,6 +103,9 @@ class ZMSSettingsTarget(ZMSTarget):
     """Settings on a ZMS store on ``geometry`` (default 4 x 1 KiB sectors, write block 4)."""
 
     kind = "settings"
+    title = "Zephyr Settings on ZMS (torture settings --backend zms)."
+    cli_options = SettingsTarget.cli_options
+    default_ops = SettingsTarget.default_ops
     what = "setting"
     geometry: Geometry = field(default_factory=_settings_geometry)
     churn_key = "torture/gc"  # type: ignore[assignment]  # names, not ids
