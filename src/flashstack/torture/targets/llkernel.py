@@ -1,4 +1,4 @@
-"""Target: MicroEJ feature storage (:class:`flashstack.llkernel.FeatureStore`, spec/llkernel.md).
+"""Target: MicroEJ feature storage (:class:`flashstack.llkernel.FeatureStore`, docs/llkernel.md).
 
 The model maps a Feature's handle to ``(rom_size, ram_size, content_seed)``. An install is
 ``allocateFeature`` + ``copyToROM`` in uneven chunks + ``flushCopyToROM``; a remove is
@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from ..target import CheckOutcome, Geometry, Target, TargetOption
 from ..workloads import feature_content, feature_workload
+from ..._report import dumps
 
 __all__ = ["FeatureTarget"]
 
@@ -201,6 +202,5 @@ class FeatureTarget(Target):
         return feature_workload(name, ops, seed, self.max_features, self.slot_size(), self.ram_size)
 
     def dump(self, area) -> str:
-        import json
         report = self.mount(area).scan()
-        return json.dumps(report.to_json(), indent=2, default=str)
+        return dumps(report)

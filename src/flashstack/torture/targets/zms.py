@@ -24,6 +24,7 @@ from ..target import Geometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from .nvs import NVSTarget
 from .settings import SettingsTarget, _name
+from ..._report import dumps
 
 __all__ = ["ZMSSettingsTarget", "ZMSTarget"]
 
@@ -46,7 +47,7 @@ class ZMSTarget(NVSTarget):
     )
     id_64bit: bool = False
     erase_less: bool = False
-    churn_key = 0x7FFFFFFE
+    churn_key: ClassVar[object] = 0x7FFFFFFE  # an id; ZMSSettingsTarget uses a name
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
         if not self.erase_less:
@@ -87,11 +88,9 @@ class ZMSTarget(NVSTarget):
         return probe() if probe is not None else all(erased)
 
     def dump(self, area) -> str:
-        import json
-
         from ...zms.scan import scan
         report = scan(area, self.sector_size, self.sector_count, self.data_crc, self.id_64bit)
-        return json.dumps(report.to_dict(), indent=2, default=str)
+        return dumps(report)
 
 
 def _settings_geometry() -> Geometry:
@@ -108,7 +107,7 @@ class ZMSSettingsTarget(ZMSTarget):
     default_ops = SettingsTarget.default_ops
     what = "setting"
     geometry: Geometry = field(default_factory=_settings_geometry)
-    churn_key = "torture/gc"  # type: ignore[assignment]  # names, not ids
+    churn_key = "torture/gc"  # names, not ids
     churn_size = 160
 
     def mount(self, area):
