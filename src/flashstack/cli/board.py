@@ -166,7 +166,7 @@ def show(spec, board, include_dir, as_json):
     Examples:
       flashstack board show                        # the default board
       flashstack board show rpi_pico
-      flashstack board show build/zephyr/zephyr.dts --json
+      flashstack board show examples/rpi_pico_littlefs/rpi_pico_littlefs.dts --json
     """
     from ..board.resolve import is_build_dir
 

@@ -183,7 +183,7 @@ def kv():
     """
 
 
-@kv.command("get")
+@kv.command("get", epilog="\b\nExample:\n  flashstack kv set --image img/ wifi.ssid lab-ap\n  flashstack kv get --image img/ wifi.ssid")
 @kv_options
 @click.argument("key")
 @click.option("--hex", "as_hex", is_flag=True, help="Print the value as hex.")
@@ -200,7 +200,7 @@ def get_cmd(key, as_hex, out, as_json, **kw):
          lambda o: click.echo(value.hex() if as_hex else _text(value)) if not out else None)
 
 
-@kv.command("set")
+@kv.command("set", epilog="\b\nExample:\n  flashstack kv set --image img/ wifi.ssid lab-ap")
 @kv_options
 @writer_options
 @click.argument("key")
@@ -220,7 +220,7 @@ def set_cmd(key, value, hex_value, file_value, as_json, **kw):
          lambda o: console.print(_literal("set ", (printable(key), "bold"), f" ({len(data)} bytes) on {s.name}")))
 
 
-@kv.command("del")
+@kv.command("del", epilog="\b\nExample:\n  flashstack kv del --image build/ device.serial")
 @kv_options
 @writer_options
 @click.argument("key", required=False)
@@ -240,7 +240,7 @@ def del_cmd(key, prefix, as_json, **kw):
     emit({"deleted": n, "parameters": s.params.to_json()}, as_json, lambda o: console.print(f"deleted {n} key(s)"))
 
 
-@kv.command("list")
+@kv.command("list", epilog="\b\nExample:\n  flashstack kv list --image build/")
 @kv_options
 @json_option
 def list_cmd(as_json, **kw):
@@ -338,7 +338,7 @@ def render_dump(r):
         console.print(params_line(Resolved({k: Param(v["value"], v["source"]) for k, v in r["parameters"].items()})))
 
 
-@kv.command("import")
+@kv.command("import", epilog="\b\nExample:\n  flashstack kv export --image build/ defaults.csv\n  flashstack kv import --image img/ defaults.csv")
 @kv_options
 @writer_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -365,7 +365,7 @@ def import_cmd(file, fmt, clear, dry_run, allow_outside, as_json, **kw):
         f"(usable {p['usable_bytes']})"))
 
 
-@kv.command("export")
+@kv.command("export", epilog="\b\nExample:\n  flashstack kv export --image build/ kv.csv")
 @kv_options
 @click.argument("file", required=False, type=click.Path(dir_okay=False, writable=True))
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,

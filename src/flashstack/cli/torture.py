@@ -276,7 +276,7 @@ def torture():
     """
 
 
-@torture.command("workloads")
+@torture.command("workloads", epilog="\b\nExample:\n  flashstack torture workloads --json")
 @json_option
 def workloads(as_json):
     """List the workloads and their parameters (defaults)."""
@@ -327,7 +327,15 @@ def _make(kind: str, replay: bool) -> click.Command:
     if kind != "custom":
         from ..torture.targets import variant_names
         hidden = kind in variant_names()
-    return click.command(kind, help=help_text, hidden=hidden)(fn)
+    return click.command(kind, help=help_text, hidden=hidden, epilog=_example(kind, replay))(fn)
+
+
+def _example(kind: str, replay: bool) -> str:
+    """A small, runnable example for the help of ``torture [replay] KIND``."""
+    where = "--target flashstack.torture.targets.kv:KVTarget " if kind == "custom" else ""
+    line = (f"flashstack torture replay {kind} {where}--ops 20 --cut 3 --tear prefix" if replay
+            else f"flashstack torture {kind} {where}--ops 20 --cuts 30 --jobs 1")
+    return f"\b\nExample (small; the defaults run every cut of a longer workload):\n  {line}"
 
 
 torture.add_command(_make("custom", False))

@@ -239,7 +239,13 @@ def register(torture: click.Group, replay: click.Group) -> None:
     @_target_options
     @_workload_options(replay=True)
     def c_replay(**kw):
-        """Replay one cut of a 'c' campaign (the reproducer a campaign prints)."""
+        """Replay one cut of a 'c' campaign (the reproducer a campaign prints).
+
+        \b
+        Example:
+          flashstack torture replay c --api zephyr-nvs --source nvs.c -I zephyr/include \\
+              -I zephyr/subsys/fs/nvs --ops 200 --cut 91 --tear prefix --save out/
+        """
         _replay(kw)
 
     torture.command("c")(c_cmd)
