@@ -258,7 +258,8 @@ def list_cmd(as_json, **kw):
             t.add_column(col, justify="right" if col == "length" else "left")
         for r in rows:
             add_plain_row(t, r["key"], str(r["length"]), r["text"][:60])
-        console.print(t)
+        from .tables import fit
+        console.print(fit(t, console, names=("key",)))
     emit({"partition": s.name, "items": rows, "stats": st, "parameters": s.params.to_json()}, as_json, render)
 
 

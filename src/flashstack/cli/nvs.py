@@ -305,7 +305,8 @@ def list_(board, include_dir, image, partition, use_settings, sector_size, secto
         for k, v in rows.items():
             raw = bytes.fromhex(v)
             table.add_row(k if use_settings else f"{k} ({int(k, 16)})", str(len(raw)), _preview(raw))
-        console.print(table)
+        from .tables import fit
+        console.print(fit(table, console, names=("name", "id")))
     emit(result, as_json, render)
 
 

@@ -144,7 +144,9 @@ def _render(report) -> None:
         t.add_row(f"{c.size:#x}", f"{c.units} x {c.unit_size}", "yes" if c.fits else "no",
                   _fmt(c.write_amplification), _fmt(c.erases_per_1000_writes, ".1f"),
                   _fmt(c.wear_max_over_mean), _years(c.lifetime_years), ok)
-    console.print(t)
+    from .tables import fit
+    console.print(fit(t, console, names=("size", "units"),
+                      drop=("wear max/mean", "erases/1000 writes", "write amp.")))
     r = report.recommended
     if r:
         console.print(f"recommended: [bold]{r.size:#x}[/] bytes ({r.units} x {r.unit_size}), "
