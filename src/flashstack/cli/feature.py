@@ -17,7 +17,7 @@ DEFAULT_PARTITION = "kf_partition"
 
 
 def _store_options(fn):
-    """Options that describe the KF region (spec/llkernel.md §5)."""
+    """Options that describe the KF region (docs/llkernel.md §5)."""
     opts = [
         click.option("--partition", "-p", default=DEFAULT_PARTITION, show_default=True,
                      help="KF partition (node label, label or id)."),

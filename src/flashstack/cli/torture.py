@@ -14,6 +14,8 @@ status 1 when a campaign finds failures or a replay reproduces one.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import InvalidArgument
@@ -286,8 +288,9 @@ def workloads(as_json):
 
     def users(table) -> str:   # the targets whose default workload is in ``table``
         return ", ".join(n for n in shown if _defaults(n)[0] in table)
-    doc = {name: {"targets": users(table), "description": desc, "parameters": params}
-           for table in (DICT_WORKLOADS, FEATURE_WORKLOADS)
+    doc: dict[str, dict[str, Any]] = {
+        name: {"targets": users(table), "description": desc, "parameters": params}
+        for table in (DICT_WORKLOADS, FEATURE_WORKLOADS)
            for name, (desc, params) in table.items()}
 
     def render(_):
