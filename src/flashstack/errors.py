@@ -16,8 +16,35 @@ __all__ = [
     "FlashError", "InvalidArgument", "NotFound", "AccessDenied", "NoSpace",
     "DeviceIOError", "NoDevice", "NotSupported", "ReadOnlyBacking",
     "IntegrityError", "NoMemory", "PowerLoss", "error_for", "errno_name",
-    "call_with_errno", "to_return_code",
+    "call_with_errno", "to_return_code", "printable", "quoted",
 ]
+
+
+def printable(value: bytes | bytearray | memoryview | str | object) -> str:
+    """A key or name as text for messages and tables, never a Python ``bytes`` repr: bytes are
+    decoded as UTF-8; an undecodable byte, a non-printable character (control, NUL, 0xFF) or
+    a surrogate-escaped byte of a command-line argument shows as ``\\xNN`` (a character
+    above U+00FF that is not printable as ``\\uNNNN``). Other values as ``str()``."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = bytes(value).decode("utf-8", "surrogateescape")
+    text = str(value)
+    if text.isprintable():
+        return text
+    out = []
+    for c in text:
+        o = ord(c)
+        if c.isprintable():
+            out.append(c)
+        elif 0xDC80 <= o <= 0xDCFF:      # an undecodable byte kept by surrogateescape
+            out.append(f"\\x{o - 0xDC00:02x}")
+        else:
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+    return "".join(out)
+
+
+def quoted(value: bytes | bytearray | memoryview | str | object) -> str:
+    """:func:`printable` in single quotes: how a message names a key (``'nosuchkey'``)."""
+    return f"'{printable(value)}'"
 
 
 def errno_name(code: int) -> str:

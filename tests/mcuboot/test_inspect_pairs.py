@@ -65,7 +65,7 @@ def test_pending_test_flags_like_mcumgr(tmp_path):
     result = CliRunner().invoke(cli, ["inspect", str(dump), "--board", board, "--mcuboot-max-sectors", "32",
                                       "--json"])
     assert result.exit_code == 0, result.output
-    (rep,) = json.loads(result.output)["mcuboot"]
+    (rep,) = json.loads(result.stdout)["mcuboot"]
     assert rep["config"]["mode"] == "swap-scratch" and rep["config"]["source"]["mode"] == "guessed"
     assert rep["swap_type"] == "test"
     assert rep["slots"]["primary"]["flags"] == {"active": True, "confirmed": True, "pending": False,

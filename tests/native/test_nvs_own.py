@@ -46,7 +46,7 @@ def test_compare_model_cli_agrees_step_by_step_and_cut_by_cut():
     r = run("torture", "c", "--api", "zephyr-nvs", *SOURCE, "--workload", "hotkey", "--ops", "60",
             "--compare-model", "--json")
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert doc["ok"] and doc["model"] == "nvs" and doc["difference"] is None
     assert doc["steps_compared"] == 61
     # hotkey x60 on 3 x 1 KiB closes sectors and collects garbage: those cuts are compared too
@@ -72,7 +72,7 @@ def test_a_planted_byte_difference_is_the_first_difference_with_both_images(tmp_
     r = run("torture", "c", "--api", "zephyr-nvs", *SOURCE, "-D", "NVS_OWN_PLANT_CLOSE_PART",
             "--workload", "hotkey", "--ops", "60", "--compare-model", "--save", tmp_path, "--json")
     assert r.exit_code == 3, r.output
-    d = json.loads(r.output)["difference"]
+    d = json.loads(r.stdout)["difference"]
     # the close ATE of sector 0 (slot L = 1024 - 8) has part 0x00 instead of 0xFF (byte 6); the
     # first cut that differs may tear that write (some of its bits applied)
     assert d["offset"] == 1024 - 8 + 6 and d["model_byte"] == 0xFF and d["c_byte"] != 0xFF

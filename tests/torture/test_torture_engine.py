@@ -229,7 +229,7 @@ def test_uncut_run_checks_every_step_and_progress_is_reported(logkv):
     assert any("'a/k04' changed" in v for v in r.run_violations)
     seen = []
     run_campaign(Campaign(logkv.SAFE, workload="mixed", ops=40, seed=1), jobs=1,
-                 progress=lambda done, total: seen.append((done, total)))
+                 progress=lambda done, total, failed: seen.append((done, total)))
     assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1] > 0
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 

@@ -48,7 +48,7 @@ def test_erase_less_exercise_completes_without_erases():
 def test_cli_args_rebuild_the_target(args):
     from flashstack.cli import torture as cli_torture
     kind = args[0]
-    cmd = cli_torture.torture.commands[kind]
+    cmd = cli_torture.torture.get_command(None, kind)
     ctx = cmd.make_context(kind, args[1:])
     target = build_target(kind, ctx.params)
     again = cmd.make_context(kind, target.cli_args()[1:])

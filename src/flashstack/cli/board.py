@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..board.images import free_ranges
+from .tables import fit
 from .common import (
     DEFAULT_BOARD,
     add_plain_row,
@@ -102,7 +103,7 @@ def render_board(b) -> None:
                            f"{d.name}: erase layout unknown (partitions need none; give --layout "
                            "to plan erases)" for d in b.devices if d.layout_source))
     dt.caption_justify = "left"
-    console.print(dt)
+    console.print(fit(dt, console, names=("device",), drop=("base address", "erase value", "chip")))
 
     pt = _table(f"board {b.name}: partitions", (
         ("id", "right"), ("partition", "left"), ("label", "left"), ("device", "left"),
@@ -127,7 +128,8 @@ def render_board(b) -> None:
                    str(d.write_block_size) if d else "-", style="dim" if disabled else None)
     if unaligned:
         pt.caption, pt.caption_justify = "! not aligned to erase pages", "left"
-    console.print(pt)
+    console.print(fit(pt, console, names=("partition", "device"),
+                      drop=("label", "end", "write block", "erase page")))
     build = b.extra.get("zephyr_build")
     if build is not None:
         _render_build(build.to_json())
@@ -166,7 +168,7 @@ def show(spec, board, include_dir, as_json):
     Examples:
       flashstack board show                        # the default board
       flashstack board show rpi_pico
-      flashstack board show build/zephyr/zephyr.dts --json
+      flashstack board show examples/rpi_pico_littlefs/rpi_pico_littlefs.dts --json
     """
     from ..board.resolve import is_build_dir
 

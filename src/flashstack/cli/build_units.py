@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import sys
-import time
-
 from rich.text import Text
 
-from .common import CliError, console, emit, err_console
+from .common import CliError, console, emit
+from .progress import progress
 
 __all__ = ["run_units"]
 
 
 def run_units(manifest, units_csv, out_dir, formats, as_json: bool, uf2_family=None, base_hex=None) -> None:
-    """Build every unit; a status line every 2 s on stderr (also when piped); exit 1 when a row failed."""
+    """Build every unit with progress (:mod:`.progress`: a status line on stderr when piped);
+    exit 1 when a row failed."""
     from ..build.units import build_units
 
     if manifest is None:
         raise CliError("--units needs a MANIFEST with {column} placeholders")
-    last = [time.monotonic()]
-
-    def progress(done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 2 or done == total:
-            last[0] = now
-            err_console.print(Text(f"units: {done}/{total}"), soft_wrap=True)
-            sys.stderr.flush()
-
-    result = build_units(manifest, units_csv, out_dir, formats, progress=progress, uf2_family=uf2_family,
-                         base_hex=base_hex)
+    with progress("build", "units") as update:
+        result = build_units(manifest, units_csv, out_dir, formats, progress=update,
+                             uf2_family=uf2_family, base_hex=base_hex)
     report = {"out": str(out_dir), "built": result.built, "seconds": round(result.seconds, 3),
               "failed": [{"line": line, "error": msg} for line, msg in result.failed]}
     emit(report, as_json, _render)

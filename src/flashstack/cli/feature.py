@@ -82,7 +82,7 @@ def feature():
     """
 
 
-@feature.command("list", short_help="Installed Features, in index order.")
+@feature.command("list", short_help="Installed Features, in index order.", epilog="\b\nExample:\n  flashstack feature install --image img/ app.bin --ram-base 0x20000000 --ram 4096\n  flashstack feature list --image img/")
 @board_options(image_required=True)
 @_store_options
 @json_option
@@ -97,7 +97,7 @@ def list_(as_json, **kw):
                        f"({human_size(o['config']['slot_size'])} each)"))
 
 
-@feature.command("install", short_help="Install a raw ROM blob or a .fo.")
+@feature.command("install", short_help="Install a raw ROM blob or a .fo.", epilog="\b\nExample:\n  flashstack feature install --image img/ app.bin --ram-base 0x20000000 --ram 4096")
 @board_options(image_required=True)
 @_store_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -125,7 +125,7 @@ def install(file, ram, chunk, as_json, **kw):
         markup=False, soft_wrap=True))
 
 
-@feature.command("remove", short_help="Free a Feature (by handle, index or slot).")
+@feature.command("remove", short_help="Free a Feature (by handle, index or slot).", epilog="\b\nExample:\n  flashstack feature install --image img/ app.bin --ram-base 0x20000000 --ram 4096\n  flashstack feature remove --image img/ --index 0")
 @board_options(image_required=True)
 @_store_options
 @click.option("--handle", type=INT, default=None, help="Handle (absolute slot start).")
@@ -189,7 +189,7 @@ def render_dump(o):
                 console.print(f"slot {s['slot']}: {a['severity']}: {a['message']}", markup=False)
 
 
-@feature.command("dump", short_help="Every slot header, decoded, with anomalies.")
+@feature.command("dump", short_help="Every slot header, decoded, with anomalies.", epilog="\b\nExample:\n  flashstack feature dump --image build/")
 @board_options(image_required=True)
 @_store_options
 @json_option
@@ -223,7 +223,7 @@ def _render_size(o):
                   f"{'fits' if p['fits_all'] else 'does NOT fit'}; largest N = {p['largest_n']}")
 
 
-@feature.command("size", short_help="Size .fo files against a KF partition and N.")
+@feature.command("size", short_help="Size .fo files against a KF partition and N.", epilog="\b\nExample:\n  flashstack feature size app.fo --max-features 8")
 @board_options(image=False)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--partition", "-p", default=DEFAULT_PARTITION, show_default=True,

@@ -37,7 +37,7 @@ def hal():
     """
 
 
-@hal.command("list")
+@hal.command("list", epilog="\b\nExample:\n  flashstack hal list")
 @board_options(image=False)
 @json_option
 def list_cmd(as_json, **kw):
@@ -61,7 +61,7 @@ def list_cmd(as_json, **kw):
     emit(data, as_json, render)
 
 
-@hal.command("addr2offset")
+@hal.command("addr2offset", epilog="\b\nExample:\n  flashstack hal addr2offset 0x1e010")
 @board_options(image=False)
 @click.argument("address", type=INT)
 @json_option
@@ -77,7 +77,7 @@ def addr_cmd(address, as_json, **kw):
          as_json, lambda d: click.echo(f"{address:#x} = {d['partition']} + {off:#x}"))
 
 
-@hal.command("read")
+@hal.command("read", epilog="\b\nExample:\n  flashstack hal read --image build/ PARAMETER_2 0 64")
 @board_options(image_required=True)
 @click.argument("partition")
 @click.argument("offset", type=INT)
@@ -94,7 +94,7 @@ def read_cmd(partition, offset, length, as_json, **kw):
          lambda d: click.echo(hexdump(data, offset)))
 
 
-@hal.command("export-linuxhost")
+@hal.command("export-linuxhost", epilog="\b\nExample:\n  flashstack hal export-linuxhost --image build/ parts/")
 @board_options(image_required=True)
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--pid", type=int, default=None, help="Name files aos_partition_<pid>_<pno>.bin.")
@@ -109,7 +109,7 @@ def export_cmd(directory, pid, **kw):
     console.print(f"wrote {len(paths)} partition file(s) to {directory}", markup=False, soft_wrap=True)
 
 
-@hal.command("import-linuxhost")
+@hal.command("import-linuxhost", epilog="\b\nExample:\n  flashstack hal export-linuxhost --image build/ parts/\n  flashstack hal import-linuxhost --image img/ parts/")
 @board_options(image_required=True)
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--pid", type=int, default=None, help="Read files aos_partition_<pid>_<pno>.bin.")

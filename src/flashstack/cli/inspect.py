@@ -86,7 +86,7 @@ def inspect(images, board, include_dir, record, partition, details, mcuboot_pair
 
 def _render(report: dict, details: bool) -> None:
     for note in report.get("notes", []):
-        console.print(Text(f"note: {note}", style="dim"), soft_wrap=True)
+        console.print(Text(f"note: {note}", style="dim"))
     table = Table(title=Text(f"flashstack inspect: board {report['board']}"), title_justify="left")
     built = any("matches_build" in p for p in report["partitions"])
     cols = ("partition", "device", "offset", "size", "kind", "summary") + (("as built",) if built else ())
@@ -101,10 +101,12 @@ def _render(report: dict, details: bool) -> None:
             row.append({True: Text("yes", style="green"),
                         False: Text("CHANGED", style="red")}.get(p.get("matches_build"), "-"))
         add_plain_row(table, *row)
-    console.print(table)
+    from .tables import fit
+    console.print(fit(table, console, names=("partition", "device", "kind"), drop=("offset", "device"),
+                      prose={"summary": 24}))
     for p in report["partitions"]:
         for problem in p["problems"]:
-            console.print(Text(f"{p['partition']}: {problem}", style=_HEALTH[p["health"]]), soft_wrap=True)
+            console.print(Text(f"{p['partition']}: {problem}", style=_HEALTH[p["health"]]))
         if details:
             _details(p)
     for pair in report.get("mcuboot", []):
@@ -116,17 +118,17 @@ def _render_mcuboot_pair(pair: dict) -> None:
     cfg = pair["config"]
     guessed = ", ".join(f"{k} {v}" for k, v in cfg["source"].items())
     console.print(Text(f"MCUboot image {pair['image_index']}: {cfg['mode']}, BOOT_MAX_ALIGN {cfg['max_align']}, "
-                       f"{cfg['max_img_sectors']} sectors ({guessed})"), soft_wrap=True)
+                       f"{cfg['max_img_sectors']} sectors ({guessed})"))
     for name, slot in pair["slots"].items():
         img, t = slot.get("image"), slot["trailer"]
         flags = " ".join(k for k, v in slot.get("flags", {}).items() if v) or "-"
         what = (f"{img['version']} hash {(img['hash'] or '')[:16]} signature {img['signature']}" if img
                 else "no image")
         console.print(Text(f"  {name} {slot['partition']}: {what}; flags {flags}; trailer magic {t['magic']}, "
-                           f"image_ok {t['image_ok']}, copy_done {t['copy_done']}"), soft_wrap=True)
-    console.print(Text(f"  {pair['summary']}", style="red" if pair["problems"] else "green"), soft_wrap=True)
+                           f"image_ok {t['image_ok']}, copy_done {t['copy_done']}"))
+    console.print(Text(f"  {pair['summary']}", style="red" if pair["problems"] else "green"))
     for problem in pair["problems"]:
-        console.print(Text(f"  problem: {problem}", style="yellow"), soft_wrap=True)
+        console.print(Text(f"  problem: {problem}", style="yellow"))
 
 
 def _details(p: dict) -> None:

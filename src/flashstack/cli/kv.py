@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import InvalidArgument, NotFound
+from ..errors import InvalidArgument, NotFound, printable, quoted
 from . import common
 from .common import INT, add_plain_row, board_options, console, emit, fail, json_option, parse_value
 from .context import EXIT_DAMAGE, params_line
@@ -165,7 +165,7 @@ def _text(value: bytes) -> str:
 
 
 def _key(k: bytes) -> str:
-    return k.decode("utf-8", "backslashreplace")
+    return printable(k)
 
 
 @click.group()
@@ -183,7 +183,7 @@ def kv():
     """
 
 
-@kv.command("get")
+@kv.command("get", epilog="\b\nExample:\n  flashstack kv set --image img/ wifi.ssid lab-ap\n  flashstack kv get --image img/ wifi.ssid")
 @kv_options
 @click.argument("key")
 @click.option("--hex", "as_hex", is_flag=True, help="Print the value as hex.")
@@ -196,11 +196,11 @@ def get_cmd(key, as_hex, out, as_json, **kw):
     if out:
         with open(out, "wb") as f:
             f.write(value)
-    emit({"key": key, "length": len(value), "value_hex": value.hex(), "text": _text(value)}, as_json,
+    emit({"key": printable(key), "length": len(value), "value_hex": value.hex(), "text": _text(value)}, as_json,
          lambda o: click.echo(value.hex() if as_hex else _text(value)) if not out else None)
 
 
-@kv.command("set")
+@kv.command("set", epilog="\b\nExample:\n  flashstack kv set --image img/ wifi.ssid lab-ap")
 @kv_options
 @writer_options
 @click.argument("key")
@@ -215,12 +215,12 @@ def set_cmd(key, value, hex_value, file_value, as_json, **kw):
     data = parse_value(value, hex_value, file_value)
     with _Session(kw, write=True) as s:
         st = s.apply(lambda store: (store.set(key, data), store.stats())[1])
-    emit({"key": key, "length": len(data), "write_pos": st["write_pos"], "free_bytes": st["free_bytes"],
+    emit({"key": printable(key), "length": len(data), "write_pos": st["write_pos"], "free_bytes": st["free_bytes"],
           "parameters": s.params.to_json()}, as_json,
-         lambda o: console.print(_literal("set ", (key, "bold"), f" ({len(data)} bytes) on {s.name}")))
+         lambda o: console.print(_literal("set ", (printable(key), "bold"), f" ({len(data)} bytes) on {s.name}")))
 
 
-@kv.command("del")
+@kv.command("del", epilog="\b\nExample:\n  flashstack kv del --image build/ device.serial")
 @kv_options
 @writer_options
 @click.argument("key", required=False)
@@ -240,7 +240,7 @@ def del_cmd(key, prefix, as_json, **kw):
     emit({"deleted": n, "parameters": s.params.to_json()}, as_json, lambda o: console.print(f"deleted {n} key(s)"))
 
 
-@kv.command("list")
+@kv.command("list", epilog="\b\nExample:\n  flashstack kv list --image build/")
 @kv_options
 @json_option
 def list_cmd(as_json, **kw):
@@ -258,7 +258,8 @@ def list_cmd(as_json, **kw):
             t.add_column(col, justify="right" if col == "length" else "left")
         for r in rows:
             add_plain_row(t, r["key"], str(r["length"]), r["text"][:60])
-        console.print(t)
+        from .tables import fit
+        console.print(fit(t, console, names=("key",)))
     emit({"partition": s.name, "items": rows, "stats": st, "parameters": s.params.to_json()}, as_json, render)
 
 
@@ -322,7 +323,7 @@ def render_dump(r):
     for c in r["corrupt"]:
         console.print(_literal(("corrupt", "red"), f" {c['pos']:#06x}+{c['length']}: {c['why']}"))
     for k, pos in r["duplicates"].items():
-        console.print(_literal(("duplicate", "yellow"), f" key {k!r} at " + ", ".join(f"{p:#06x}" for p in pos)))
+        console.print(_literal(("duplicate", "yellow"), f" key {quoted(k)} at " + ", ".join(f"{p:#06x}" for p in pos)))
     for op in r["mount_ops"]:
         what = f"erase {op['len']:#x}" if op["op"] == "E" else f"program {op['data']}"
         console.print(_literal(f"mount would {what} at {op['pos']:#06x}: {op['why']}"))
@@ -338,7 +339,7 @@ def render_dump(r):
         console.print(params_line(Resolved({k: Param(v["value"], v["source"]) for k, v in r["parameters"].items()})))
 
 
-@kv.command("import")
+@kv.command("import", epilog="\b\nExample:\n  flashstack kv export --image build/ defaults.csv\n  flashstack kv import --image img/ defaults.csv")
 @kv_options
 @writer_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -365,7 +366,7 @@ def import_cmd(file, fmt, clear, dry_run, allow_outside, as_json, **kw):
         f"(usable {p['usable_bytes']})"))
 
 
-@kv.command("export")
+@kv.command("export", epilog="\b\nExample:\n  flashstack kv export --image build/ kv.csv")
 @kv_options
 @click.argument("file", required=False, type=click.Path(dir_okay=False, writable=True))
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,

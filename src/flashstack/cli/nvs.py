@@ -162,7 +162,7 @@ def _ctx():
 
 
 # --- read ------------------------------------------------------------------------------
-@nvs.command("read", short_help="Print the value of an id or setting.")
+@nvs.command("read", short_help="Print the value of an id or setting.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs read --image img/ storage_partition 0x10")
 @board_options(image_required=True)
 @click.argument("partition")
 @click.argument("key")
@@ -204,7 +204,7 @@ _FORCE = click.option("--force", is_flag=True,
                       help="Mount a partition that does not look like the store, or a read-only one.")
 
 
-@nvs.command("write", short_help="Store a value under an id or setting name.")
+@nvs.command("write", short_help="Store a value under an id or setting name.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello")
 @board_options(image_required=True)
 @click.argument("partition")
 @click.argument("key")
@@ -232,7 +232,7 @@ def write(board, include_dir, image, partition, key, use_settings, text, hex_, f
         + f" in {r['partition']}", soft_wrap=True))
 
 
-@nvs.command("delete", short_help="Delete an id or setting.")
+@nvs.command("delete", short_help="Delete an id or setting.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs delete --image img/ storage_partition 0x10")
 @board_options(image_required=True)
 @click.argument("partition")
 @click.argument("key")
@@ -282,7 +282,7 @@ def _content(area, sector_size, sector_count, data_crc, use_settings) -> dict:
             "items": {f"{k:#0{kind.id_width}x}": v.hex() for k, v in st.items()}}
 
 
-@nvs.command("list", short_help="List live ids (or settings) with their values.")
+@nvs.command("list", short_help="List live ids (or settings) with their values.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs list --image img/ storage_partition")
 @board_options(image_required=True)
 @click.argument("partition")
 @_settings_option
@@ -305,11 +305,12 @@ def list_(board, include_dir, image, partition, use_settings, sector_size, secto
         for k, v in rows.items():
             raw = bytes.fromhex(v)
             table.add_row(k if use_settings else f"{k} ({int(k, 16)})", str(len(raw)), _preview(raw))
-        console.print(table)
+        from .tables import fit
+        console.print(fit(table, console, names=("name", "id")))
     emit(result, as_json, render)
 
 
-@nvs.command("export", short_help="Write the live content as JSON.")
+@nvs.command("export", short_help="Write the live content as JSON.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs export --image img/ storage_partition -o nvs.json")
 @board_options(image_required=True)
 @click.argument("partition")
 @_settings_option
@@ -335,7 +336,7 @@ def export(board, include_dir, image, partition, use_settings, output, sector_si
          lambda r: console.print(f"exported {count} entries to {output}", soft_wrap=True))
 
 
-@nvs.command("import", short_help="Write ids or settings from a JSON file.")
+@nvs.command("import", short_help="Write ids or settings from a JSON file.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs export --image img/ storage_partition -o nvs.json\n  flashstack image create -o img2/\n  flashstack nvs import --image img2/ storage_partition nvs.json")
 @board_options(image_required=True)
 @click.argument("partition")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))

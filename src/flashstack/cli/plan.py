@@ -104,21 +104,19 @@ def plan(as_json, years, max_size, unit_size, plot, save_wear, **kw):
       flashstack plan --store zephyr-nvs --board flashstack-demo -p storage_partition --keys 10 --samples 300
       flashstack plan --keys 20 --samples 500 --plot plan.svg --save-wear wear.json
     """
-    from rich.progress import Progress
-
     from ..plan import plan as run_plan
+    from .progress import progress
 
     geo = board_geometry(kw)
     if geo and max_size is not None and max_size > geo["size"]:
         fail(f"--max-size {max_size:#x} is larger than partition {geo['partition']} ({geo['size']:#x})")
-    with Progress(console=console, transient=True, disable=as_json) as bar:
-        task = bar.add_task("measuring sizes", total=None)
+    with progress(f"plan {kw['store']}", "sizes measured") as update:
         report = run_plan(kw["store"], chip=geo.get("chip") or kw["chip"], workload=_workload(kw),
                           target_years=years, max_size=max_size or geo.get("size"), unit_size=unit_size,
                           erase_page=geo.get("erase_page"),
                           write_block=kw["write_block"] or geo.get("write_block"),
                           sample_writes=kw["samples"], erase_less=kw["erase_less"],
-                          seed=kw["seed"], progress=lambda d, t: bar.update(task, completed=d, total=t))
+                          seed=kw["seed"], progress=update)
     data = report.to_json()
     write_plots(data, plot, data["recommended"], save_wear, "plot_plan")
     for c in data["candidates"]:
@@ -146,7 +144,9 @@ def _render(report) -> None:
         t.add_row(f"{c.size:#x}", f"{c.units} x {c.unit_size}", "yes" if c.fits else "no",
                   _fmt(c.write_amplification), _fmt(c.erases_per_1000_writes, ".1f"),
                   _fmt(c.wear_max_over_mean), _years(c.lifetime_years), ok)
-    console.print(t)
+    from .tables import fit
+    console.print(fit(t, console, names=("size", "units"),
+                      drop=("wear max/mean", "erases/1000 writes", "write amp.")))
     r = report.recommended
     if r:
         console.print(f"recommended: [bold]{r.size:#x}[/] bytes ({r.units} x {r.unit_size}), "

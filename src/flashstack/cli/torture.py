@@ -20,59 +20,43 @@ import click
 
 from ..errors import InvalidArgument
 from .common import DEFAULT_BOARD, INT, console, emit, json_option
+from .progress import progress
 
-_DEFAULTS = {  # kind -> (workload, ops, default partition on a board)
-    "kv": ("mixed", 500, "storage_partition"),
-    "nvs": ("mixed", 500, "storage_partition"),
-    "settings": ("mixed", 300, "storage_partition"),
-    "zms": ("mixed", 500, "storage_partition"),
-    "llkernel": ("churn", 20, "kf_partition"),
-    "custom": ("mixed", 300, None),
-}
+_CUSTOM_DEFAULTS = ("mixed", 300)  # workload, ops of 'torture custom' (a user target)
 
-_KIND_OPTIONS = {
-    "kv": [click.option("--block-size", type=INT, default=4096, show_default=True, help="KV block size."),
-           click.option("--total-size", type=INT, default=None,
-                        help="KV area size [default: the whole partition]."),
-           click.option("--hal", is_flag=True, help="Go through the AliOS flash HAL (PARAMETER_2 view)."),
-           click.option("--align", type=click.Choice(["4", "8"]), default="4", show_default=True,
-                        help="Record alignment (8 for 64-bit targets).")],
-    "nvs": [click.option("--sector-size", type=INT, default=None, help="NVS sector size [erase page]."),
-            click.option("--sector-count", type=INT, default=None, help="NVS sectors [whole partition]."),
-            click.option("--data-crc", is_flag=True, help="CONFIG_NVS_DATA_CRC format.")],
-    "llkernel": [click.option("--max-features", type=INT, default=4, show_default=True, help="Slots N."),
-                 click.option("--ram-base", type=INT, default=0x20010000, show_default=True,
-                              help="Kernel RAM buffer address."),
-                 click.option("--ram-size", type=INT, default=16 * 1024, show_default=True,
-                              help="Kernel RAM buffer size.")],
-    "custom": [click.option("--target", "target_ref", required=True, metavar="MODULE:ATTR",
-                            help="A flashstack.torture.Target instance or factory.")],
-}
-_KIND_OPTIONS["zms"] = [*_KIND_OPTIONS["nvs"][:2],
-                       click.option("--data-crc", is_flag=True, help="CONFIG_ZMS_DATA_CRC format."),
-                       click.option("--id-64bit", is_flag=True, help="CONFIG_ZMS_ID_64BIT format."),
-                       click.option("--erase-less", is_flag=True,
-                                    help="An erase-less (RRAM/MRAM-like) device: no erase, "
-                                         "writes overwrite.")]
-_KIND_OPTIONS["settings"] = [*_KIND_OPTIONS["nvs"],
-                             click.option("--backend", type=click.Choice(["nvs", "zms"]),
-                                          default="nvs", show_default=True,
-                                          help="Settings backend store."),
-                             _KIND_OPTIONS["zms"][-1]]
+
+def _click_option(o, default):
+    """The click option of a target's :class:`~flashstack.torture.target.TargetOption`."""
+    if o.kind == "flag":
+        return click.option(o.flag, o.name, is_flag=True, help=o.help)
+    if o.kind == "choice":
+        return click.option(o.flag, o.name, type=click.Choice([str(c) for c in o.choices]),
+                            default=str(default), show_default=True, help=o.help)
+    shown = default is not None
+    return click.option(o.flag, o.name, type=INT, default=default, show_default=shown,
+                        help=o.help)
 
 
 def _target_options(kind: str):
-    opts = list(_KIND_OPTIONS[kind])
-    if kind != "custom":
+    """``--board/--partition/--geometry`` and what the target registered for ``kind``
+    declares (:attr:`Target.cli_options <flashstack.torture.target.Target.cli_options>`);
+    ``custom``: ``--target``."""
+    if kind == "custom":
+        opts = [click.option("--target", "target_ref", required=True, metavar="MODULE:ATTR",
+                             help="A flashstack.torture.Target instance or factory.")]
+    else:
+        from ..torture.targets import store_kind, target_class
+        cls = target_class(kind)
+        part = store_kind(kind).default_partition
         opts = [click.option("--board", "-b", default=None, metavar="B",
                              help=f"Board whose partition gives the geometry [{DEFAULT_BOARD} when "
                                   "--partition is given]."),
                 click.option("--partition", "-p", default=None, metavar="P",
-                             help=f"Partition of the board [{_DEFAULTS[kind][2]} when --board is given]."),
+                             help=f"Partition of the board [{part} when --board is given]."),
                 click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB[:E]]",
                              help="Without a board: partition size, erase page, write block in "
                                   "bytes and erase value (e.g. 0x3000:0x400:4, 0x3000:0x400:16:0)."),
-                *opts]
+                *(_click_option(o, cls.option_default(o)) for o in cls.cli_options)]
 
     def deco(fn):
         for opt in reversed(opts):
@@ -83,36 +67,10 @@ def _target_options(kind: str):
 
 def build_target(kind: str, kw: dict):
     """The Target for ``kind`` from command options (EINVAL for bad combinations)."""
-    from ..torture.targets import load_target, target_class
+    from ..torture import targets
     if kind == "custom":
-        return load_target(kw["target_ref"])
-    extra = {}
-    if kind == "kv":
-        extra = {"block_size": kw["block_size"], "total_size": kw["total_size"], "hal": kw["hal"],
-                 "align": int(kw["align"])}
-    elif kind in ("nvs", "settings"):
-        extra = {"sector_size": kw["sector_size"], "sector_count": kw["sector_count"],
-                 "data_crc": kw["data_crc"]}
-        if kind == "settings" and kw["backend"] == "zms":
-            kind, extra["erase_less"] = "settings-zms", kw["erase_less"]
-        elif kw.get("erase_less"):
-            raise InvalidArgument("--erase-less needs a ZMS target (zms, settings --backend zms)")
-    elif kind == "zms":
-        extra = {k: kw[k] for k in ("sector_size", "sector_count", "data_crc", "id_64bit",
-                                    "erase_less")}
-    elif kind == "llkernel":
-        extra = {"max_features": kw["max_features"], "ram_base": kw["ram_base"], "ram_size": kw["ram_size"]}
-    cls = target_class(kind)
-    board, part, geo = kw.get("board"), kw.get("partition"), kw.get("geometry")
-    if board is None and part is None:
-        if geo is not None:
-            extra["geometry"] = cls().geometry.with_spec(geo)
-        return cls(**extra)
-    if geo is not None:
-        raise InvalidArgument("--geometry and --board/--partition exclude each other")
-    default_part = _DEFAULTS[cls.kind][2]
-    assert default_part is not None, "built-in kinds name a default partition (custom returned above)"
-    return cls.from_board(board or DEFAULT_BOARD, part or default_part, **extra)
+        return targets.load_target(kw["target_ref"])
+    return targets.build_target(kind, kw, kw.get("board"), kw.get("partition"), kw.get("geometry"))
 
 
 def _parse_cuts(text: str) -> int | None:
@@ -153,13 +111,31 @@ def cut_options(replay: bool) -> list:
                          help="Seeded tears per torn mode and cut point (prefix lengths, bit "
                               "patterns)."),
             click.option("--jobs", "-j", type=INT, default=None,
-                         help="Worker processes [all local cores]; 1 runs in this process."),
-            click.option("--scheduler", default=None, metavar="ADDRESS",
-                         help="Run on this Dask scheduler instead (extra 'dask').")]
+                         help="Worker processes [all local cores]; 1 runs in this process; with "
+                              "--scheduler local, the Dask workers started."),
+            click.option("--scheduler", default=None, metavar="ADDRESS|local",
+                         callback=_check_scheduler,
+                         help="Run on the Dask scheduler at ADDRESS (tcp://HOST:PORT), or on a "
+                              "Dask LocalCluster started for the run with 'local' (extra 'dask').")]
+
+
+def _check_scheduler(ctx, param, value):
+    """A malformed --scheduler fails while parsing, before any work (e.g. compiling C)."""
+    from ..torture.parallel import check_scheduler
+    return None if value is None else check_scheduler(value, probe=False)
+
+
+def _defaults(kind: str) -> tuple[str, int]:
+    """The default workload and ops of ``kind`` (what its target class declares)."""
+    if kind == "custom":
+        return _CUSTOM_DEFAULTS
+    from ..torture.targets import target_class
+    cls = target_class(kind)
+    return cls.default_workload, cls.default_ops
 
 
 def _workload_options(kind: str, replay: bool):
-    wl, ops, _ = _DEFAULTS[kind]
+    wl, ops = _defaults(kind)
     opts = [click.option("--workload", "-w", default=wl, show_default=True, metavar="NAME[:k=v,...]",
                          help="mixed | hotkey | fill (key-value stores), churn (llkernel); "
                               "parameters like mixed:keys=40,delete=0.3."),
@@ -184,20 +160,8 @@ def _run(kind: str, kw: dict) -> None:
     campaign = Campaign(target, workload=kw["workload"], ops=kw["ops"], seed=kw["seed"],
                         cuts=_parse_cuts(kw["cuts"]), tears=_parse_tears(kw["tear"]),
                         gc_check=kw["gc_check"], tear_samples=kw["tear_samples"])
-    if kw["as_json"]:
-        report = run_campaign(campaign, jobs=kw["jobs"], scheduler=kw["scheduler"])
-    else:
-        from rich.markup import escape
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-        with Progress(TextColumn(f"torture {kind} [bold]{escape(kw['workload'])}[/]"), BarColumn(),
-                      MofNCompleteColumn(), TextColumn("cuts"), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task("cuts", total=None)
-
-            def progress(done, total):
-                bar.update(task, completed=done, total=total)
-            report = run_campaign(campaign, jobs=kw["jobs"], scheduler=kw["scheduler"],
-                                  progress=progress)
+    with progress(f"torture {kind} {kw['workload']}", "cuts") as update:
+        report = run_campaign(campaign, jobs=kw["jobs"], scheduler=kw["scheduler"], progress=update)
     emit(report.to_json(), kw["as_json"], lambda _: _render(report))
     if not report.ok:
         raise click.exceptions.Exit(1)
@@ -274,7 +238,32 @@ def _render_replay(res) -> None:
 
 
 # --- command tree ---------------------------------------------------------------------------
-@click.group()
+class _TargetGroup(click.Group):
+    """A group whose store commands come from the store registry when asked (one per torture
+    target a registered kind names; a variant such as settings-zms, reached through its base's
+    option, is hidden), so a kind registered later brings its command and its options."""
+
+    replay = False
+
+    def list_commands(self, ctx):
+        from ..torture.targets import targets
+        return sorted(set(super().list_commands(ctx)) | set(targets()))
+
+    def get_command(self, ctx, name):
+        cmd = super().get_command(ctx, name)
+        if cmd is None:
+            from ..torture.targets import targets
+            if name in targets():
+                cmd = _make(name, self.replay)
+                self.add_command(cmd)
+        return cmd
+
+
+class _ReplayGroup(_TargetGroup):
+    replay = True
+
+
+@click.group(cls=_TargetGroup)
 def torture():
     """Power-loss campaigns: cut the power at every flash operation of a seeded workload, in
     three tear modes, remount from the image alone and check the store's invariants.
@@ -289,13 +278,19 @@ def torture():
     """
 
 
-@torture.command("workloads")
+@torture.command("workloads", epilog="\b\nExample:\n  flashstack torture workloads --json")
 @json_option
 def workloads(as_json):
     """List the workloads and their parameters (defaults)."""
     from ..torture import DICT_WORKLOADS, FEATURE_WORKLOADS
-    doc: dict[str, dict[str, Any]] = {name: {"targets": targets, "description": desc, "parameters": params}
-           for table, targets in ((DICT_WORKLOADS, "kv, nvs, settings, zms, custom"), (FEATURE_WORKLOADS, "llkernel"))
+    from ..torture.targets import targets, variant_names
+    shown = [n for n in targets() if n not in variant_names()] + ["custom"]
+
+    def users(table) -> str:   # the targets whose default workload is in ``table``
+        return ", ".join(n for n in shown if _defaults(n)[0] in table)
+    doc: dict[str, dict[str, Any]] = {
+        name: {"targets": users(table), "description": desc, "parameters": params}
+        for table in (DICT_WORKLOADS, FEATURE_WORKLOADS)
            for name, (desc, params) in table.items()}
 
     def render(_):
@@ -305,31 +300,47 @@ def workloads(as_json):
     emit(doc, as_json, render)
 
 
-@torture.group()
+@torture.group(cls=_ReplayGroup)
 def replay():
     """Replay one cut: images before/after it (--save DIR), the store's dump and the verdict."""
 
 
-def _make(kind: str, help_text: str) -> None:
-    @_target_options(kind)
-    @_workload_options(kind, replay=False)
-    def run_cmd(**kw):
-        _run(kind, kw)
-    run_cmd.__doc__ = help_text
-    torture.command(kind)(run_cmd)
+def _make(kind: str, replay: bool) -> click.Command:
+    """The campaign (or replay) command of torture target ``kind``."""
+    if replay:
+        @_target_options(kind)
+        @_workload_options(kind, replay=True)
+        def replay_cmd(**kw):
+            _replay(kind, kw)
+        help_text = f"Replay one cut of a '{kind}' campaign."
+        fn = replay_cmd
+    else:
+        @_target_options(kind)
+        @_workload_options(kind, replay=False)
+        def run_cmd(**kw):
+            _run(kind, kw)
+        fn = run_cmd
+        if kind == "custom":
+            help_text = "Your own storage code: a flashstack.torture.Target given as MODULE:ATTR."
+        else:
+            from ..torture.targets import target_class
+            cls = target_class(kind)
+            help_text = cls.title or (cls.__doc__ or kind).split("\n")[0]
+    hidden = False
+    if kind != "custom":
+        from ..torture.targets import variant_names
+        hidden = kind in variant_names()
+    return click.command(kind, help=help_text, hidden=hidden, epilog=_example(kind, replay))(fn)
 
-    @_target_options(kind)
-    @_workload_options(kind, replay=True)
-    def replay_cmd(**kw):
-        _replay(kind, kw)
-    replay_cmd.__doc__ = f"Replay one cut of a '{kind}' campaign."
-    replay.command(kind)(replay_cmd)
+
+def _example(kind: str, replay: bool) -> str:
+    """A small, runnable example for the help of ``torture [replay] KIND``."""
+    where = "--target flashstack.torture.targets.kv:KVTarget " if kind == "custom" else ""
+    line = (f"flashstack torture replay {kind} {where}--ops 20 --cut 3 --tear prefix" if replay
+            else f"flashstack torture {kind} {where}--ops 20 --cuts 30 --jobs 1")
+    return f"\b\nExample (small; the defaults run every cut of a longer workload):\n  {line}"
 
 
-_make("kv", "AliOS-Things KV store (flashstack.kv).")
-_make("nvs", "Zephyr NVS (flashstack.nvs).")
-_make("settings", "Zephyr Settings on NVS or, with --backend zms, on ZMS.")
-_make("zms", "Zephyr ZMS (flashstack.zms), on NOR or (--erase-less) RRAM-like devices.")
-_make("llkernel", "MicroEJ feature storage, install/remove churn (flashstack.llkernel).")
-_make("custom", "Your own storage code: a flashstack.torture.Target given as MODULE:ATTR.")
+torture.add_command(_make("custom", False))
+replay.add_command(_make("custom", True))
 from .torture_c import register as _register_c; _register_c(torture, replay)  # noqa: E402,E702 (torture c)

@@ -173,29 +173,16 @@ def _run(kw: dict) -> None:
         raise click.exceptions.Exit(3)
 
 
-def _with_progress(kw: dict, title: str, fn):
-    if kw["as_json"]:
-        return fn(None)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-    with Progress(TextColumn(title), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task(title, total=None)
-
-        def progress(done, total):
-            bar.update(task, completed=done, total=total)
-        return fn(progress)
+def _with_progress(kw: dict, title: str, fn, unit: str = "cuts"):
+    from .progress import progress
+    with progress(title, unit) as update:
+        return fn(update)
 
 
 def _compare(campaign, kw: dict) -> None:
     from ..native.compare import compare_model
     res = _with_progress(kw, "compare-model", lambda progress: compare_model(
-        campaign, _model_twin(campaign.target), save=kw["save"], progress=progress))
+        campaign, _model_twin(campaign.target), save=kw["save"], progress=progress), "steps")
     emit(res.to_json(), kw["as_json"], lambda _: _render_compare(res))
     if not res.ok:
         raise click.exceptions.Exit(3)
@@ -252,7 +239,13 @@ def register(torture: click.Group, replay: click.Group) -> None:
     @_target_options
     @_workload_options(replay=True)
     def c_replay(**kw):
-        """Replay one cut of a 'c' campaign (the reproducer a campaign prints)."""
+        """Replay one cut of a 'c' campaign (the reproducer a campaign prints).
+
+        \b
+        Example:
+          flashstack torture replay c --api zephyr-nvs --source nvs.c -I zephyr/include \\
+              -I zephyr/subsys/fs/nvs --ops 200 --cut 91 --tear prefix --save out/
+        """
         _replay(kw)
 
     torture.command("c")(c_cmd)

@@ -50,10 +50,12 @@ def wear(as_json, size, unit_size, plot, save_wear, **kw):
     if unit_size < 1 or size < unit_size or size % unit_size:
         # measuring a smaller partition than the one asked for would be a silent wrong answer
         fail(f"--size {size:#x} is not a whole number of --unit-size {unit_size:#x} units")
-    cand = measure(kw["store"], size // unit_size, unit_size, _workload(kw),
-                   write_block=kw["write_block"] or geo.get("write_block") or chip.write_block_size,
-                   rated_cycles=chip.rated_cycles or 100_000,
-                   sample_writes=kw["samples"], seed=kw["seed"], erase_less=kw["erase_less"])
+    from .progress import progress
+    with progress(f"wear {kw['store']}", "updates") as update:
+        cand = measure(kw["store"], size // unit_size, unit_size, _workload(kw),
+                       write_block=kw["write_block"] or geo.get("write_block") or chip.write_block_size,
+                       rated_cycles=chip.rated_cycles or 100_000, sample_writes=kw["samples"],
+                       seed=kw["seed"], erase_less=kw["erase_less"], progress=update)
     from dataclasses import asdict
     write_plots(asdict(cand), plot, asdict(cand), save_wear, "plot_wear")
     emit(asdict(cand), as_json, lambda _: _render(cand, kw["samples"]))

@@ -88,6 +88,7 @@ def zms():
 def _zms_command(cmd: click.Command) -> click.Command:
     """``cmd`` of the nvs family, run with the ZMS kind and an ``--id-64bit`` option."""
     out = copy.copy(cmd)
+    out.epilog = (cmd.epilog or "").replace("flashstack nvs ", "flashstack zms ")
     out.params = [*cmd.params, click.Option(["--id-64bit"], is_flag=True,
                                             help="64-bit ids (CONFIG_ZMS_ID_64BIT).")]
     inner = cmd.callback

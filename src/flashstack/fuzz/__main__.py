@@ -16,15 +16,11 @@ from .engine import run_atheris, run_hypothesis
 from .targets import TARGETS
 
 
-def _progress(name: str, t0: float):
-    """A status line every 5 s (also when piped)."""
-    last = [t0]
-
-    def progress(n: int) -> None:
-        if time.monotonic() - last[0] >= 5:
-            last[0] = time.monotonic()
-            print(f"  {name}: {n} inputs, {time.monotonic() - t0:.0f} s", flush=True)
-    return progress
+def _progress(name: str):
+    """A status line every few seconds on stderr, as every long flashstack command prints
+    when piped (:class:`flashstack.cli.progress.StatusLine`: plain text, no click/rich)."""
+    from ..cli.progress import StatusLine
+    return StatusLine(f"  {name}", "inputs").update
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         target = TARGETS[name]
         t0, cpu0 = time.monotonic(), time.process_time()
-        progress = _progress(name, t0)
+        progress = _progress(name)
         try:
             if a.engine == "atheris":
                 run_atheris(target, a.minutes * 60)

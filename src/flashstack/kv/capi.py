@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 
-from ..errors import InvalidArgument, NoDevice, call_with_errno, to_return_code
+from ..errors import InvalidArgument, NoDevice, call_with_errno, quoted, to_return_code
 from .store import KVStore
 
 __all__ = ["set_default_store", "get_default_store", "aos_kv_init", "aos_kv_deinit", "aos_kv_set",
@@ -52,7 +52,7 @@ def _set(method, key, value, len_, store) -> int:
     def run():
         s = _store(store)
         if key is None or value is None or len_ <= 0 or len_ > s.config.max_val_len or len(value) < len_:
-            raise InvalidArgument(f"{method}: key {key!r}, len {len_}: value missing, shorter than len, "
+            raise InvalidArgument(f"{method}: key {quoted(key)}, len {len_}: value missing, shorter than len, "
                                   f"or len outside 1..{s.config.max_val_len}")
         getattr(s, method)(key, bytes(value[:len_]))
     return to_return_code(run)
@@ -72,7 +72,7 @@ def _get(method, key, buffer, buffer_len, store) -> tuple[int, int]:
     def run():
         s = _store(store)
         if key is None or buffer is None or buffer_len <= 0 or len(buffer) < buffer_len:
-            raise InvalidArgument(f"{method}: key {key!r}: buffer missing or shorter than buffer_len {buffer_len}")
+            raise InvalidArgument(f"{method}: key {quoted(key)}: buffer missing or shorter than buffer_len {buffer_len}")
         return getattr(s, method)(key)
     rc, value = call_with_errno(run)
     if rc:

@@ -29,7 +29,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from ..errors import FlashError, InvalidArgument, NoSpace
+from ..errors import FlashError, InvalidArgument, NoSpace, quoted
 from ..inputs import decode_text, read_bytes, read_referenced
 
 __all__ = ["KVItem", "INT_ENCODINGS", "parse_csv", "parse_json", "load_items", "check_items",
@@ -136,16 +136,16 @@ def parse_csv(text: str, *, source: str = "<csv>", base_dir: str | None = None,
             continue
         key, typ, enc, value = row[0], row[1].strip().lower(), row[2], ",".join(row[3:])
         if typ not in ("data", "file"):
-            errors.append(f"{where}: key {key!r}: type {row[1]!r} must be 'data' or 'file'")
+            errors.append(f"{where}: key {quoted(key)}: type {row[1]!r} must be 'data' or 'file'")
             continue
         try:
             items.append(KVItem(key, _decode(enc, value, base_dir=base_dir, is_file=typ == "file",
                                              allow_outside=allow_outside, where=where),
                                 enc.strip().lower(), where))
         except FlashError as e:
-            errors.append(f"key {key!r}: {e.strerror}")
+            errors.append(f"key {quoted(key)}: {e.strerror}")
         except ValueError as e:
-            errors.append(f"{where}: key {key!r}: {e}")
+            errors.append(f"{where}: key {quoted(key)}: {e}")
     if header is None:
         raise InvalidArgument(f"{source}: empty CSV (expected header key,type,encoding,value)")
     if errors:
@@ -169,7 +169,7 @@ def parse_json(text: str, *, source: str = "<json>", base_dir: str | None = None
                                   f"objects (got {type(doc['items']).__name__})")
         entries = [(f"{source}: items[{i}]", it) for i, it in enumerate(doc["items"])]
     elif isinstance(doc, dict):
-        entries = [(f"{source}: {k!r}", {"key": k, **(v if isinstance(v, dict) else {"value": v})})
+        entries = [(f"{source}: {quoted(k)}", {"key": k, **(v if isinstance(v, dict) else {"value": v})})
                    for k, v in doc.items()]
     else:
         raise InvalidArgument(f"{source}: expected an object with 'items' or a key -> value object")
@@ -229,13 +229,13 @@ def check_items(store, items: list[KVItem], *, clear: bool = False) -> dict:
         if not k:
             errors.append(f"{it.row}: empty key")
         elif len(k) > cfg.max_key_len:
-            errors.append(f"{it.row}: key {it.key[:40]!r} is {len(k)} bytes; max_key_len is {cfg.max_key_len}")
+            errors.append(f"{it.row}: key {quoted(it.key[:40])} is {len(k)} bytes; max_key_len is {cfg.max_key_len}")
         elif 0 in k or 0xFF in k:
-            errors.append(f"{it.row}: key {it.key!r} contains a NUL or 0xFF byte")
+            errors.append(f"{it.row}: key {quoted(it.key)} contains a NUL or 0xFF byte")
         if not 1 <= len(it.value) <= cfg.max_val_len:
-            errors.append(f"{it.row}: key {it.key!r}: value is {len(it.value)} bytes; 1..{cfg.max_val_len} allowed")
+            errors.append(f"{it.row}: key {quoted(it.key)}: value is {len(it.value)} bytes; 1..{cfg.max_val_len} allowed")
         if k in seen:
-            errors.append(f"{it.row}: key {it.key!r} already given at {seen[k]}")
+            errors.append(f"{it.row}: key {quoted(it.key)} already given at {seen[k]}")
         seen.setdefault(k, it.row)
     if errors:
         raise InvalidArgument(_summary(errors))
@@ -245,7 +245,7 @@ def check_items(store, items: list[KVItem], *, clear: bool = False) -> dict:
     if target_row is not None:
         it = items[target_row]
         extra = "" if fresh_row is not None else " (they would fit a fresh store)"
-        raise InvalidArgument(f"{it.row}: key {it.key!r}: no space left in the KV store after "
+        raise InvalidArgument(f"{it.row}: key {quoted(it.key)}: no space left in the KV store after "
                               f"{target_row} of {len(items)} items ({record_bytes} bytes of records); "
                               f"nothing written{extra}")
     usable = (cfg.blocks - 1) * (cfg.block_size - 4)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 
-from ..errors import FlashError, NotSupported
+from ..errors import FlashError, NotSupported, quoted
 
 __all__ = ["ofb_crypt", "EncryptError"]
 
@@ -41,9 +41,9 @@ def ofb_crypt(data: bytes, get_key, get_iv, *, key_name: bytes = b"") -> bytes:
     """
     Cipher, AES, OFB = _ofb_mode()
     if get_key is None or get_iv is None:
-        raise EncryptError(f"KV secure item {key_name!r}: no key/IV provider configured")
+        raise EncryptError(f"KV secure item {quoted(key_name)}: no key/IV provider configured")
     key, iv = get_key(32), get_iv(16)
     if key is None or iv is None or len(key) != 32 or len(iv) != 16:
-        raise EncryptError(f"KV secure item {key_name!r}: key must be 32 bytes and IV 16 bytes")
+        raise EncryptError(f"KV secure item {quoted(key_name)}: key must be 32 bytes and IV 16 bytes")
     enc = Cipher(AES(bytes(key)), OFB(bytes(iv))).encryptor()
     return enc.update(bytes(data)) + enc.finalize()

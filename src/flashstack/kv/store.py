@@ -10,19 +10,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..errors import DeviceIOError, InvalidArgument, NoSpace, NotFound
+from ..errors import DeviceIOError, InvalidArgument, NoSpace, NotFound, quoted
 from . import format as fmt
 from .config import KVConfig, validate_storage
 from .engine import NO_SPACE, KVEngine
 
 __all__ = ["KVStore", "shadow_area"]
-
-
-def _shown(key) -> str:
-    """A key for messages: quoted text (UTF-8; other bytes as \\x escapes), never a bytes repr."""
-    if isinstance(key, (bytes, bytearray)):
-        key = bytes(key).decode("utf-8", "backslashreplace")
-    return repr(key)
 
 
 class KVStore(KVEngine):
@@ -54,7 +47,7 @@ class KVStore(KVEngine):
         0xFF byte (§14 item 15); a lookup (get, delete, prefix) of a longer key simply finds
         nothing, as in the reference (``kv_item_get``/``kv_item_delete`` do not check the length)."""
         if isinstance(key, str):
-            k = key.encode("utf-8")
+            k = key.encode("utf-8", "surrogateescape")  # undecodable argv bytes round-trip
         elif isinstance(key, (bytes, bytearray, memoryview)):
             k = bytes(key)
         else:
@@ -62,27 +55,27 @@ class KVStore(KVEngine):
         if not k and not allow_empty:
             raise InvalidArgument(f"KV {what} is empty")
         if 0 in k:
-            raise InvalidArgument(f"KV {what} {_shown(k)} contains a NUL byte")
+            raise InvalidArgument(f"KV {what} {quoted(k)} contains a NUL byte")
         if for_set:
             if len(k) > self.config.max_key_len:
-                raise InvalidArgument(f"KV {what} {_shown(k[:32])}... is {len(k)} bytes; max_key_len is "
+                raise InvalidArgument(f"KV {what} {quoted(k[:32])}... is {len(k)} bytes; max_key_len is "
                                       f"{self.config.max_key_len}")
             if 0xFF in k:
-                raise InvalidArgument(f"KV key {_shown(k)} contains a 0xFF byte (reserved: torn records)")
+                raise InvalidArgument(f"KV key {quoted(k)} contains a 0xFF byte (reserved: torn records)")
         return k
 
     def _missing(self, k: bytes) -> str:
         if len(k) > self.config.max_key_len:
-            return (f"KV key {_shown(k[:32])}... not found: {len(k)} bytes, longer than max_key_len "
+            return (f"KV key {quoted(k[:32])}... not found: {len(k)} bytes, longer than max_key_len "
                     f"{self.config.max_key_len}")
-        return f"KV key {_shown(k)} not found"
+        return f"KV key {quoted(k)} not found"
 
     def _value(self, key: bytes, value) -> bytes:
         if isinstance(value, str):
-            raise InvalidArgument(f"KV value of {_shown(key)} must be bytes, not str")
+            raise InvalidArgument(f"KV value of {quoted(key)} must be bytes, not str")
         v = bytes(value)
         if not 1 <= len(v) <= self.config.max_val_len:
-            raise InvalidArgument(f"KV value of {_shown(key)} is {len(v)} bytes; 1..{self.config.max_val_len} "
+            raise InvalidArgument(f"KV value of {quoted(key)} is {len(v)} bytes; 1..{self.config.max_val_len} "
                                   "allowed")
         return v
 
@@ -104,12 +97,12 @@ class KVStore(KVEngine):
             self._finish()
             if self._set_once(k, v) == NO_SPACE:
                 self._finish()
-                raise NoSpace(f"KV set of key {_shown(k)}: no room for a {self.config.record_len(len(k), len(v))}"
+                raise NoSpace(f"KV set of key {quoted(k)}: no room for a {self.config.record_len(len(k), len(v))}"
                               f"-byte record after garbage collection")
         self._finish()
 
     def _set_once(self, k: bytes, v: bytes) -> int:
-        self._reason = f"set {_shown(k)}"
+        self._reason = f"set {quoted(k)}"
         copies = self.index.get(k)
         vl = len(v)
         if copies:
@@ -156,7 +149,7 @@ class KVStore(KVEngine):
         copies = self.index.get(k)
         if not copies:
             raise NotFound(self._missing(k))
-        self._reason = f"delete {_shown(k)}"
+        self._reason = f"delete {quoted(k)}"
         del self.index[k]
         for p, _ in copies:
             self._delete_at(p)
@@ -173,7 +166,7 @@ class KVStore(KVEngine):
         positions = sorted(p for k in keys for p, _ in self.index[k])
         for k in keys:
             del self.index[k]
-        self._reason = f"delete_by_prefix {_shown(pre)}"
+        self._reason = f"delete_by_prefix {quoted(pre)}"
         for p in positions:
             self._delete_at(p)
         self._finish()

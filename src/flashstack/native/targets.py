@@ -14,7 +14,7 @@ import errno
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import IntegrityError, NoSpace, NotFound, error_for
+from ..errors import IntegrityError, NoSpace, NotFound, error_for, quoted
 from ..flash_map import FlashArea
 from ..torture.target import CheckOutcome, Geometry, Target, location_args
 from ..torture.targets.kv import KVTarget
@@ -200,14 +200,14 @@ class _ProbedDict(_Native):
         return super().check_state(store, model)  # type: ignore[misc]
 
     def kv_set(self, store, key, value) -> None:
-        self._request(store, P.OP_SET, f"{self.api_names[0]} {key!r}",
+        self._request(store, P.OP_SET, f"{self.api_names[0]} {quoted(key)}",
                       [(self.encode_key(key), bytes(value))])
 
     def kv_delete(self, store, key) -> None:
-        self._request(store, P.OP_DEL, f"{self.api_names[1]} {key!r}", [(self.encode_key(key), b"")])
+        self._request(store, P.OP_DEL, f"{self.api_names[1]} {quoted(key)}", [(self.encode_key(key), b"")])
 
     def kv_delete_prefix(self, store, prefix) -> None:
-        self._request(store, P.OP_DELP, f"{self.api_names[3]} {prefix!r}",
+        self._request(store, P.OP_DELP, f"{self.api_names[3]} {quoted(prefix)}",
                       [(str(prefix).encode(), b"")])
 
 

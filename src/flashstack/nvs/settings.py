@@ -18,7 +18,7 @@ import errno
 import struct
 from typing import Iterator
 
-from ..errors import FlashError, InvalidArgument, NoMemory, NotFound
+from ..errors import FlashError, InvalidArgument, NoMemory, NotFound, quoted
 from .settings_index import NameIndex
 from .store import NVSStore
 
@@ -95,7 +95,7 @@ class NVSSettings:
     def _check_name(name: str) -> bytes:
         raw = name.encode("utf-8", "surrogateescape")
         if not raw or len(raw) > NAME_MAX or b"\0" in raw:
-            raise InvalidArgument(f"setting name {name!r}: 1..{NAME_MAX} bytes without NUL")
+            raise InvalidArgument(f"setting name {quoted(name)}: 1..{NAME_MAX} bytes without NUL")
         return raw
 
     # --- name index ----------------------------------------------------------
@@ -181,7 +181,7 @@ class NVSSettings:
             return
         name_id = found if found is not None else free_id
         if name_id in (_FIRST_FREE_LIMIT, _RESERVED):
-            raise NoMemory(f"settings: no name id left for {name!r} (ids 0x8001..0xbffe in use)")
+            raise NoMemory(f"settings: no name id left for {quoted(name)} (ids 0x8001..0xbffe in use)")
         self.store.write(name_id + NAME_ID_OFFSET, bytes(value))
         if found is None:
             self.store.write(name_id, raw_name)
@@ -203,17 +203,17 @@ class NVSSettings:
         EIO when a name id above the match cannot be read (as the reference's scan)."""
         raw_name = self._check_name(name)
         if hist < 0:
-            raise InvalidArgument(f"settings: {name!r}: history {hist} (0 = current value)")
+            raise InvalidArgument(f"settings: {quoted(name)}: history {hist} (0 = current value)")
         idx = self._index()
         found = idx.find(raw_name)
         if idx.has_bad and idx.bad_at_or_above(NAMECNT_ID + 1 if found is None else found):
             found = self._get_scan(raw_name)   # the scan raises that id's read error
         if found is None:
-            raise NotFound(f"settings: no setting named {name!r}")
+            raise NotFound(f"settings: no setting named {quoted(name)}")
         try:
             return self.store.read_hist(found + NAME_ID_OFFSET, hist)
         except NotFound:
-            raise NotFound(f"settings: {name!r} (value id {found + NAME_ID_OFFSET:#x}) "
+            raise NotFound(f"settings: {quoted(name)} (value id {found + NAME_ID_OFFSET:#x}) "
                            f"has no history entry {hist}") from None
 
     def _get_scan(self, raw_name: bytes) -> int | None:

@@ -129,14 +129,15 @@ class _RewriteCounter(SimulatedFlash):
 
 def measure(store: str, units: int, unit_size: int, workload: Workload, *, write_block: int = 1,
             rated_cycles: int = 100_000, sample_writes: int = 5000, seed: int = 0,
-            target_years: float = 10.0, erase_less: bool = False) -> Candidate:
+            target_years: float = 10.0, erase_less: bool = False, progress=None) -> Candidate:
     """Run ``workload`` on a fresh ``units`` x ``unit_size`` store and measure its wear.
 
     ``store`` is "alios-kv" (``unit_size`` = KV block), "zephyr-nvs" or "zephyr-zms"
     (sector). ``erase_less``: a RAM-like device (RRAM, MRAM) that is never erased; a page's
     wear is then the bytes written into it divided by its size (``page_cycles`` and
     ``rated_cycles`` count rewrites instead of erases). Errors from the store's configuration
-    checks (EINVAL) are reported as a non-fitting candidate.
+    checks (EINVAL) are reported as a non-fitting candidate. ``progress(done, total)`` is
+    called every 256 sampled updates and after the last.
     """
     ad = adapter(store)
     size = units * unit_size
@@ -157,6 +158,8 @@ def measure(store: str, units: int, unit_size: int, workload: Workload, *, write
         for n in range(1, sample_writes + 1):
             i = rng.randrange(workload.keys)
             put(ad.key(workload, i), workload.value(i, n))
+            if progress and (n % 256 == 0 or n == sample_writes):
+                progress(n, sample_writes)
     except NoSpace as e:
         cand.reason = f"live set does not fit: {e.strerror}"
         return cand

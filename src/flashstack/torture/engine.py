@@ -407,17 +407,23 @@ def run_chunk(campaign: Campaign, groups: dict[int, list], start: tuple | None =
 
 
 def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> Report:
+                 progress: Callable[[int, int, int], None] | None = None) -> Report:
     """Run ``campaign``: plan, then every selected cut in every tear mode.
 
     ``jobs`` local worker processes (spawn; None = all cores, or this process for campaigns
     of fewer than 1000 cuts; 1 = in this process);
-    ``scheduler`` the address of a Dask scheduler (extra ``dask``) to run on instead.
-    ``progress(done, total)`` is called as cuts complete. Results do not depend on ``jobs``.
+    ``scheduler`` the address of a Dask scheduler (extra ``dask``) to run on instead, or
+    ``"local"`` for a Dask ``LocalCluster`` of ``jobs`` workers started for this campaign
+    (EINVAL for a malformed address, ECONNREFUSED/ETIMEDOUT for an unreachable one, both
+    before any work: :func:`.parallel.check_scheduler`).
+    ``progress(done, total, failures)`` is called as cuts complete (counts of cuts tried, to
+    try, failed). Results do not depend on ``jobs``.
     """
-    from .parallel import cpu_count, execute
+    from .parallel import LOCAL, check_scheduler, cpu_count, execute
 
     t0 = time.perf_counter()
+    if scheduler is not None:
+        scheduler = check_scheduler(scheduler)
     p = plan(campaign)
     points = select_points(p, campaign)
     groups = _by_step(p, points, campaign)
@@ -427,7 +433,7 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
     jobs = max(1, int(jobs))
     res = ChunkResult()
     if progress:
-        progress(0, total)
+        progress(0, total, 0)
     if scheduler is None and jobs == 1:
         executor = "local"
         r = Runner(campaign, p.steps)
@@ -437,7 +443,7 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
             r.cut_step(groups[step], on_cut=res.add)
             done += len(groups[step])
             if progress:
-                progress(done, total)
+                progress(done, total, sum(res.failed.values()))
     else:
         executor = f"dask:{scheduler}" if scheduler else "processes"
         chunks = _chunks(groups, jobs * 4)
@@ -451,10 +457,10 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
         for part in execute(run_chunk, campaign, tasks, jobs, scheduler):
             res.merge(part)
             if progress:
-                progress(sum(res.tried.values()), total)
+                progress(sum(res.tried.values()), total, sum(res.failed.values()))
     res.failures.sort(key=lambda f: (f.index, _tear_key(f.tear)))
     for f in res.failures:
         f.reproducer = reproducer(campaign, f.index, f.tear)
     return Report(campaign, len(p.steps), p.total, len(points), dict(res.tried), dict(res.failed),
                   res.failures, dict(sorted(res.notes.items())), res.gc_checked, res.reused, p.violations,
-                  time.perf_counter() - t0, jobs if scheduler is None else 0, executor)
+                  time.perf_counter() - t0, jobs if scheduler in (None, LOCAL) else 0, executor)

@@ -3,20 +3,30 @@
 Local workers are forked where the platform can (Linux: a worker starts in milliseconds, so a
 short campaign gains from a second core) and spawned elsewhere; either way each receives the
 campaign by value and rebuilds its own device, so results never depend on inherited state. Dask
-(``distributed``, extra ``dask``) is imported only when a scheduler address is given.
+(``distributed``, extra ``dask``) is imported only when a scheduler is given: ``"local"`` starts
+a ``LocalCluster`` of ``jobs`` single-threaded worker processes for the campaign; an address
+(``tcp://HOST:PORT``, ``HOST:PORT``, ``tls://...``) is checked and probed first, so a malformed
+or unreachable one fails within :data:`CONNECT_TIMEOUT_S` with one line.
 """
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
+import socket
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Iterator
 
-from ..errors import NotSupported
+from ..errors import FlashError, InvalidArgument, NotSupported
 
-__all__ = ["cpu_count", "execute"]
+__all__ = ["CONNECT_TIMEOUT_S", "LOCAL", "cpu_count", "execute", "check_scheduler"]
+
+#: ``--scheduler`` value that starts a Dask ``LocalCluster`` for the campaign
+LOCAL = "local"
+#: seconds to wait for a scheduler to answer (probe and Dask handshake each)
+CONNECT_TIMEOUT_S = 2.0
 
 
 def cpu_count() -> int:
@@ -30,7 +40,7 @@ def cpu_count() -> int:
 def execute(fn: Callable, campaign, tasks: list, jobs: int, scheduler: str | None) -> Iterator:
     """Yield ``fn(campaign, *task)`` for every task (a tuple), in completion order."""
     if scheduler is not None:
-        yield from _dask(fn, campaign, tasks, scheduler)
+        yield from _dask(fn, campaign, tasks, scheduler, jobs)
         return
     ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)) or 1, mp_context=ctx) as pool:
@@ -39,12 +49,69 @@ def execute(fn: Callable, campaign, tasks: list, jobs: int, scheduler: str | Non
             yield fut.result()
 
 
-def _dask(fn: Callable, campaign, tasks: list, scheduler: str) -> Iterator:
+def check_scheduler(scheduler: str, probe: bool = True) -> str:
+    """The normalised address of a Dask scheduler (``tcp://`` added when no scheme is given),
+    or :data:`LOCAL`. InvalidArgument (EINVAL) naming the address when it is malformed; with
+    ``probe``, FlashError (the connect errno, e.g. ECONNREFUSED, or ETIMEDOUT) when nothing
+    answers at a HOST:PORT within :data:`CONNECT_TIMEOUT_S`. Needs no Dask."""
+    address, where = _parse_scheduler(scheduler)
+    if probe and where is not None:
+        _probe(address, where)
+    return address
+
+
+def _parse_scheduler(scheduler: str) -> tuple[str, tuple[str, int] | None]:
+    if scheduler == LOCAL:
+        return scheduler, None
+    text = scheduler.strip()
+    scheme, sep, loc = text.rpartition("://")
+    scheme = scheme if sep else "tcp"
+    if scheme not in ("tcp", "tls", "ws", "wss", "inproc", "ucx"):
+        raise InvalidArgument(f"--scheduler {scheduler!r}: unknown scheme {scheme!r} "
+                              "(tcp://HOST:PORT, tls://HOST:PORT or 'local')")
+    if scheme in ("inproc", "ucx"):
+        return f"{scheme}://{loc}", None
+    host, colon, port = loc.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidArgument(f"--scheduler {scheduler!r}: expected HOST:PORT (e.g. "
+                              "tcp://127.0.0.1:8786) or 'local'")
+    return f"{scheme}://{loc}", (host, int(port))
+
+
+def _probe(address: str, where: tuple[str, int]) -> None:
+    """Fail fast (one TCP connect, :data:`CONNECT_TIMEOUT_S`) when nothing listens there."""
     try:
-        from distributed import Client, as_completed as dask_completed
+        socket.create_connection(where, timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        # a resolver failure (socket.gaierror) carries an EAI_* code, not an errno
+        code = errno.EHOSTUNREACH if isinstance(exc, socket.gaierror) else exc.errno or errno.ETIMEDOUT
+        why = exc.strerror or "timed out"
+        raise FlashError(f"--scheduler {address}: cannot reach the Dask scheduler ({why})",
+                         code) from None
+
+
+def _client(scheduler: str, jobs: int):
+    """A Dask client on ``scheduler`` (and the LocalCluster it owns, or None)."""
+    address = check_scheduler(scheduler)
+    try:
+        from distributed import Client, LocalCluster
     except ImportError as exc:  # optional extra
         raise NotSupported("--scheduler needs Dask distributed: pip install 'flashstack[dask]'") from exc
-    client = Client(scheduler, set_as_default=False)
+    if address != LOCAL:
+        try:
+            return Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT_S), None
+        except OSError as exc:
+            raise FlashError(f"--scheduler {address}: no Dask scheduler answered ({exc})",
+                             errno.ETIMEDOUT) from None
+    cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    return Client(cluster, set_as_default=False), cluster
+
+
+def _dask(fn: Callable, campaign, tasks: list, scheduler: str, jobs: int) -> Iterator:
+    from distributed import as_completed as dask_completed
+    client, cluster = _client(scheduler, jobs)
     try:
         with client.as_current():
             remote = client.scatter(campaign, broadcast=True)
@@ -53,3 +120,5 @@ def _dask(fn: Callable, campaign, tasks: list, scheduler: str) -> Iterator:
                 yield fut.result()
     finally:
         client.close()
+        if cluster is not None:
+            cluster.close()

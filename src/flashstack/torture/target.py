@@ -10,13 +10,50 @@ must never hold a device, an area or a store.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from dataclasses import field as dc_field
+from typing import Any, ClassVar, Mapping, Sequence
 
 from ..device import FlashDevice, PageLayout, SimulatedFlash
 from ..errors import InvalidArgument, NotFound
 from ..flash_map import FlashArea
 
-__all__ = ["Geometry", "Target", "CheckOutcome", "describe_op", "location_args", "target_args"]
+__all__ = ["Geometry", "Target", "TargetOption", "CheckOutcome", "describe_op", "location_args",
+           "target_args"]
+
+
+@dataclass(frozen=True)
+class TargetOption:
+    """One command-line option a target declares (``flashstack torture KIND --flag``), so a new
+    store kind brings its own options and the CLI never knows store names.
+
+    ``field``: the target dataclass field it sets (its default is the option's default), or
+    "" for an option that only picks a variant; ``flag``: e.g. ``"--block-size"``; ``kind``:
+    ``"int"`` (bytes or a count, decimal or 0x hex), ``"flag"`` (a bool field) or ``"choice"``
+    (one of ``choices``, given as the field holds them); ``variants``: choice value ->
+    registry target name built instead (e.g. ``settings --backend zms`` -> ``settings-zms``);
+    ``default``: the default of a variant-only option."""
+
+    field: str
+    flag: str
+    help: str
+    kind: str = "int"
+    choices: tuple = ()
+    variants: Mapping[str, str] = dc_field(default_factory=dict)
+    default: Any = None
+
+    @property
+    def name(self) -> str:
+        """The option's parameter name (``--id-64bit`` -> ``id_64bit``)."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+    def parse(self, value: Any) -> Any:
+        """The field value of a choice given as text (``"8"`` -> 8); others as given."""
+        if self.kind == "choice" and value is not None:
+            for c in self.choices:
+                if str(c) == str(value):
+                    return c
+            raise InvalidArgument(f"{self.flag} {value}: choose from {', '.join(map(str, self.choices))}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -218,6 +255,12 @@ class Target:
     kind = "custom"
     exercise_name = "post-cut exercise"  # what :meth:`exercise` does, for reports
     geometry: Geometry
+    #: one line for ``flashstack torture --help``
+    title: ClassVar[str] = ""
+    #: the command-line options of this target (:class:`TargetOption`), its defaults
+    cli_options: ClassVar[tuple[TargetOption, ...]] = ()
+    default_workload: ClassVar[str] = "mixed"
+    default_ops: ClassVar[int] = 500
 
     @classmethod
     def from_board(cls, board: str, partition: str, **kw) -> "Target":
@@ -271,8 +314,27 @@ class Target:
         return ""
 
     def cli_args(self) -> list:
-        """Arguments after ``flashstack torture [replay]``. The default names the class
-        (``custom --target module:Class``), right for targets built with default parameters;
-        a parameterised target overrides this (e.g. to name a module-level instance)."""
+        """Arguments after ``flashstack torture [replay]``. A target with :attr:`cli_options`
+        gives its kind, :func:`location_args` and every option that differs from the default
+        target's. Otherwise the class (``custom --target module:Class``), right for targets
+        built with default parameters; a parameterised one overrides this (e.g. to name a
+        module-level instance)."""
         cls = type(self)
+        if cls.cli_options:
+            have = cls.option_fields()
+            return target_args(self, {o.field: o.flag for o in cls.cli_options if o.field in have})
         return ["custom", "--target", f"{cls.__module__}:{cls.__qualname__}"]
+
+    @classmethod
+    def option_fields(cls) -> set[str]:
+        """Names of the dataclass fields the target takes."""
+        return set(getattr(cls, "__dataclass_fields__", {}))
+
+    @classmethod
+    def option_default(cls, option: TargetOption) -> Any:
+        """The default of ``option``: its target field's default (``option.default`` for a
+        variant-only option)."""
+        f = cls.__dataclass_fields__.get(option.field) if option.field else None  # type: ignore[attr-defined]
+        if f is None:   # variant-only, or a field only a variant has
+            return option.default if not option.field else (False if option.kind == "flag" else None)
+        return f.default

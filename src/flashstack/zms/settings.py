@@ -14,7 +14,7 @@ import errno as _errno
 import struct
 from collections.abc import Iterator
 
-from ..errors import FlashError, InvalidArgument, NoSpace, NotFound
+from ..errors import FlashError, InvalidArgument, NoSpace, NotFound, quoted
 from .store import ZMSStore
 
 __all__ = ["DATA_ID_OFFSET", "LL_HEAD_ID", "NAME_MAX", "ZMSSettings", "ZmsSettingsBackend",
@@ -145,7 +145,7 @@ class ZMSSettings:
     def _check_name(name: str) -> bytes:
         raw = name.encode("utf-8")
         if not raw or len(raw) > NAME_MAX or b"\0" in raw:
-            raise InvalidArgument(f"settings name {name!r}: 1..{NAME_MAX} bytes without NUL "
+            raise InvalidArgument(f"settings name {quoted(name)}: 1..{NAME_MAX} bytes without NUL "
                                   "(S3)")
         return raw
 
@@ -188,7 +188,7 @@ class ZMSSettings:
             name_id = base + 2 * free
         else:
             if collisions > MAX_COLLISIONS:
-                raise NoSpace(f"settings name {name!r}: more than {MAX_COLLISIONS} names "
+                raise NoSpace(f"settings name {quoted(name)}: more than {MAX_COLLISIONS} names "
                               "share its hash")
             self.hash_collision_num = collisions
             name_id = base + 2 * collisions
@@ -260,7 +260,7 @@ class ZMSSettings:
         for i in range(self.hash_collision_num + 1):
             if self._stored_name(base + 2 * i) == raw:
                 return self.store.read_hist(base + 2 * i + DATA_ID_OFFSET, hist)
-        raise NotFound(f"settings name {name!r} not stored (S2)")
+        raise NotFound(f"settings name {quoted(name)} not stored (S2)")
 
     def load_one(self, name: str, buf_len: int) -> tuple[int, bytes]:
         """``settings_zms_load_one``: ``(rc, bytes)`` where rc is the stored length when the
@@ -272,7 +272,7 @@ class ZMSSettings:
                 continue
             n, data = self.store.read_entry(base + 2 * i + DATA_ID_OFFSET, 0, buf_len)
             return (n if len(data) == buf_len else len(data)), data
-        raise NotFound(f"settings name {name!r} not stored (S2)")
+        raise NotFound(f"settings name {quoted(name)} not stored (S2)")
 
     def items(self) -> dict[str, bytes]:
         """Every setting, in list order (may clean up half-deleted ones, as a load does)."""

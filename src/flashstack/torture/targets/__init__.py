@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any, Mapping
 
 from ...errors import InvalidArgument
 from ..target import Target
 
-__all__ = ["TARGETS", "targets", "store_kind", "target_class", "load_target"]
+__all__ = ["TARGETS", "build_target", "targets", "store_kind", "target_class", "load_target",
+           "variant_names"]
 
 
 def targets() -> dict[str, str]:
@@ -64,3 +66,49 @@ def load_target(ref: str) -> Target:
     if not isinstance(obj, Target):
         raise InvalidArgument(f"target {ref!r} is a {type(obj).__name__}, not a flashstack.torture.Target")
     return obj
+
+
+def variant_names() -> set[str]:
+    """Targets reached through another target's option (``settings --backend zms``)."""
+    return {t for name in targets() for o in target_class(name).cli_options for t in o.variants.values()}
+
+
+def build_target(name: str, values: Mapping[str, Any], board: str | None = None,
+                 partition: str | None = None, geometry: str | None = None) -> Target:
+    """The registry target ``name`` built from its options: ``values`` maps each
+    :class:`~flashstack.torture.target.TargetOption` name (``block_size``, ``backend``...)
+    to its value (missing: the default). A variant option may pick another target
+    (``backend="zms"``). ``board``/``partition`` put it on a board partition (default: the
+    store kind's default partition of :data:`flashstack.board.DEFAULT_BOARD`), ``geometry``
+    (``SIZE:PAGE[:WB[:E]]``) on a bare partition. InvalidArgument (EINVAL) for an option the
+    chosen target does not take or for a board together with a geometry; NotFound (ENOENT)
+    for an unknown partition."""
+    from ...board import DEFAULT_BOARD
+    base = cls = target_class(name)
+    for o in base.cli_options:
+        choice = o.parse(values.get(o.name, o.default))
+        if choice in o.variants:
+            cls = target_class(o.variants[choice])
+    have, extra = cls.option_fields(), {}
+    for o in base.cli_options:
+        if not o.field:
+            continue
+        value = o.parse(values.get(o.name, base.option_default(o)))
+        if o.field in have:
+            extra[o.field] = value
+        elif value != base.option_default(o):
+            hint = [f"{v.flag} {c}" for v in base.cli_options for c, t in v.variants.items()
+                    if o.field in target_class(t).option_fields()]
+            raise InvalidArgument(f"{o.flag} does not apply to torture target {name}"
+                                  + (f" (it needs {' or '.join(hint)})" if hint else ""))
+    if board is None and partition is None:
+        if geometry is not None:
+            extra["geometry"] = cls().geometry.with_spec(geometry)
+        return cls(**extra)
+    if geometry is not None:
+        raise InvalidArgument("--geometry and --board/--partition exclude each other")
+    if partition is None:
+        partition = store_kind(name).default_partition
+        if partition is None:
+            raise InvalidArgument(f"torture target {name}: give --partition (its store kind has no default)")
+    return cls.from_board(board or DEFAULT_BOARD, partition, **extra)

@@ -7,9 +7,10 @@ live copies after a remount (the RAM index the mount builds, §12.2 / issue #121
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..kvlike import DictTarget
-from ..target import Geometry, target_args
+from ..target import Geometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from ..._report import dumps
 
@@ -38,6 +39,13 @@ class KVTarget(DictTarget):
     ``board``/``partition`` only name where the geometry came from (for reproducers)."""
 
     kind = "kv"
+    title = "AliOS-Things KV store (flashstack.kv)."
+    cli_options: ClassVar[tuple[TargetOption, ...]] = (
+        TargetOption("block_size", "--block-size", "KV block size."),
+        TargetOption("total_size", "--total-size", "KV area size [default: the whole partition]."),
+        TargetOption("hal", "--hal", "Go through the AliOS flash HAL (PARAMETER_2 view).", "flag"),
+        TargetOption("align", "--align", "Record alignment (8 for 64-bit targets).", "choice", (4, 8)),
+    )
     geometry: Geometry = field(default_factory=_default_geometry)
     block_size: int = 4096
     total_size: int | None = None
@@ -105,7 +113,3 @@ class KVTarget(DictTarget):
         from ...kv import scan
         report = scan(self.storage(area), self.config())
         return dumps(report)
-
-    def cli_args(self) -> list:
-        return target_args(self, {"block_size": "--block-size", "total_size": "--total-size",
-                                  "hal": "--hal", "align": "--align"})

@@ -16,8 +16,9 @@ The model maps a Feature's handle to ``(rom_size, ram_size, content_seed)``. An 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
-from ..target import CheckOutcome, Geometry, Target, target_args
+from ..target import CheckOutcome, Geometry, Target, TargetOption
 from ..workloads import feature_content, feature_workload
 from ..._report import dumps
 
@@ -38,6 +39,14 @@ class FeatureTarget(Target):
     slots and a RAM buffer ``ram_base`` + ``ram_size`` aligned to ``ram_align``."""
 
     kind = "llkernel"
+    title = "MicroEJ feature storage, install/remove churn (flashstack.llkernel)."
+    cli_options: ClassVar[tuple[TargetOption, ...]] = (
+        TargetOption("max_features", "--max-features", "Slots N."),
+        TargetOption("ram_base", "--ram-base", "Kernel RAM buffer address."),
+        TargetOption("ram_size", "--ram-size", "Kernel RAM buffer size."),
+    )
+    default_workload = "churn"
+    default_ops = 20
     exercise_name = "install/free exercise"
     geometry: Geometry = field(default_factory=_default_geometry)
     max_features: int = 4
@@ -195,6 +204,3 @@ class FeatureTarget(Target):
     def dump(self, area) -> str:
         report = self.mount(area).scan()
         return dumps(report)
-
-    def cli_args(self) -> list:
-        return target_args(self, {"max_features": "--max-features"})

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ..kvlike import DictTarget
-from ..target import Geometry, target_args
+from ..target import Geometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from ..._report import dumps
 
@@ -33,6 +33,12 @@ class NVSTarget(DictTarget):
     ``sector_count`` (default: erase page / whole partition) and ``data_crc`` as NVSStore."""
 
     kind = "nvs"
+    title = "Zephyr NVS (flashstack.nvs)."
+    cli_options: ClassVar[tuple[TargetOption, ...]] = (
+        TargetOption("sector_size", "--sector-size", "Sector size [erase page]."),
+        TargetOption("sector_count", "--sector-count", "Sectors [whole partition]."),
+        TargetOption("data_crc", "--data-crc", "CONFIG_NVS_DATA_CRC format.", "flag"),
+    )
     what = "id"
     geometry: Geometry = field(default_factory=_default_geometry)
     sector_size: int | None = None
@@ -78,7 +84,3 @@ class NVSTarget(DictTarget):
         from ...nvs import scan
         report = scan(area, self.sector_size, self.sector_count, self.data_crc)
         return dumps(report)
-
-    def cli_args(self) -> list:
-        return target_args(self, {"sector_size": "--sector-size", "sector_count": "--sector-count",
-                                  "data_crc": "--data-crc"})

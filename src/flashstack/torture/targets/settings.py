@@ -8,8 +8,9 @@ The state checked is what ``settings_load`` reports, i.e. what the application s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
-from ..target import Geometry
+from ..target import Geometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from .nvs import NVSTarget
 
@@ -29,6 +30,15 @@ class SettingsTarget(NVSTarget):
     """Settings on an NVS store on ``geometry`` (default 4 x 1 KiB sectors, write block 4)."""
 
     kind = "settings"
+    title = "Zephyr Settings on NVS or, with --backend zms, on ZMS."
+    cli_options: ClassVar[tuple[TargetOption, ...]] = (
+        *NVSTarget.cli_options,
+        TargetOption("", "--backend", "Settings backend store.", "choice", ("nvs", "zms"),
+                     {"zms": "settings-zms"}, default="nvs"),
+        TargetOption("erase_less", "--erase-less", "An erase-less (RRAM/MRAM-like) device: no "
+                     "erase, writes overwrite (--backend zms).", "flag"),
+    )
+    default_ops = 300
     what = "setting"
     geometry: Geometry = field(default_factory=_default_geometry)
     churn_key = "torture/gc"

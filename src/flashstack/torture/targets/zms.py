@@ -20,10 +20,10 @@ from typing import ClassVar
 
 from ...device import SimulatedFlash
 from ...flash_map import FlashArea
-from ..target import Geometry, target_args
+from ..target import Geometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from .nvs import NVSTarget
-from .settings import _name
+from .settings import SettingsTarget, _name
 from ..._report import dumps
 
 __all__ = ["ZMSSettingsTarget", "ZMSTarget"]
@@ -37,6 +37,14 @@ class ZMSTarget(NVSTarget):
     RAM-like device (no erase, writes overwrite). Mount, reads and writes as the NVS target."""
 
     kind = "zms"
+    title = "Zephyr ZMS (flashstack.zms), on NOR or (--erase-less) RRAM-like devices."
+    cli_options: ClassVar[tuple[TargetOption, ...]] = (
+        *NVSTarget.cli_options[:2],
+        TargetOption("data_crc", "--data-crc", "CONFIG_ZMS_DATA_CRC format.", "flag"),
+        TargetOption("id_64bit", "--id-64bit", "CONFIG_ZMS_ID_64BIT format.", "flag"),
+        TargetOption("erase_less", "--erase-less", "An erase-less (RRAM/MRAM-like) device: no "
+                     "erase, writes overwrite.", "flag"),
+    )
     id_64bit: bool = False
     erase_less: bool = False
     churn_key: ClassVar[object] = 0x7FFFFFFE  # an id; ZMSSettingsTarget uses a name
@@ -84,11 +92,6 @@ class ZMSTarget(NVSTarget):
         report = scan(area, self.sector_size, self.sector_count, self.data_crc, self.id_64bit)
         return dumps(report)
 
-    def cli_args(self) -> list:
-        return target_args(self, {"sector_size": "--sector-size", "sector_count": "--sector-count",
-                                  "data_crc": "--data-crc", "id_64bit": "--id-64bit",
-                                  "erase_less": "--erase-less"})
-
 
 def _settings_geometry() -> Geometry:
     return Geometry.uniform(4 * 1024, 1024, write_block_size=4)
@@ -99,6 +102,9 @@ class ZMSSettingsTarget(ZMSTarget):
     """Settings on a ZMS store on ``geometry`` (default 4 x 1 KiB sectors, write block 4)."""
 
     kind = "settings"
+    title = "Zephyr Settings on ZMS (torture settings --backend zms)."
+    cli_options = SettingsTarget.cli_options
+    default_ops = SettingsTarget.default_ops
     what = "setting"
     geometry: Geometry = field(default_factory=_settings_geometry)
     churn_key = "torture/gc"  # names, not ids
