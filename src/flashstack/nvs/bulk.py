@@ -36,7 +36,7 @@ def _crc_byte_tables() -> list[bytes]:
     return _TABLES
 
 
-def _int(b: bytes) -> int:
+def _int(b: bytes | bytearray) -> int:
     return int.from_bytes(b, "little")
 
 
