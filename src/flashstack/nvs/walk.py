@@ -1,4 +1,4 @@
-"""The ATE walk of Zephyr NVS and the RAM index built from it (spec/zephyr-nvs.md §7, §13).
+"""The ATE walk of Zephyr NVS and the RAM index built from it (docs/zephyr-nvs.md §7, §13).
 
 Upstream: zephyr subsys/fs/nvs/nvs.c ``nvs_prev_ate`` and ``nvs_recover_last_ate``. The
 reference answers every lookup by walking ATEs from ``ate_wra``; flashstack walks once (at
@@ -12,10 +12,10 @@ from array import array
 from itertools import compress
 from bisect import bisect_right
 from collections import deque
-from typing import Callable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .bulk import SlotFlags, close_usable, fields, slot_flags
-from .format import ATE_SIZE, Ate
+from .format import ATE_SIZE, Ate, Geometry
 
 __all__ = ["Index", "Walker"]
 
@@ -46,7 +46,7 @@ class Index:
         self._decode: Callable[[int], Ate] | None = None
 
     @classmethod
-    def from_histories(cls, hist: dict[int, list[tuple[int, Ate]]]) -> "Index":
+    def from_histories(cls, hist: Mapping[int, Iterable[tuple[int, Ate]]]) -> "Index":
         """An index from ``{id: [(slot address, Ate), ...]}``, each list oldest first (a
         mount's one-pass build); the lists become the deques :meth:`drop` pops from."""
         idx = cls()
@@ -160,7 +160,7 @@ class Index:
                 continue
             kept = [e for e in h if not lo <= e[0] < hi]
             if kept:
-                hist[id_] = deque(kept)
+                hist[id_] = deque(kept)  # a deque, as drop_oldest pops from the front
             else:
                 del hist[id_]
 
@@ -223,6 +223,13 @@ class Walker:
 
     Needs ``geo``, ``ate_wra``, ``_read(off, n)`` and ``index`` on the host object.
     """
+
+    geo: Geometry
+    ate_wra: int
+    index: Index
+
+    def _read(self, off: int, n: int) -> bytes:  # pragma: no cover - provided by the store
+        raise NotImplementedError
 
     def recover_last(self, s: int) -> int:
         """``nvs_recover_last_ate`` for sector ``s``: address of its last valid ATE, else slot F.
