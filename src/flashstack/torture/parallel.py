@@ -16,7 +16,11 @@ from typing import Callable, Iterator
 
 from ..errors import NotSupported
 
-__all__ = ["cpu_count", "execute"]
+__all__ = ["cpu_count", "default_jobs", "execute", "MIN_PARALLEL"]
+
+#: Campaigns of fewer cuts run in this process by default: starting and feeding workers costs
+#: more than a second core saves (bench/torture_bench.py measures both ways).
+MIN_PARALLEL = 1000
 
 
 def cpu_count() -> int:
@@ -25,6 +29,21 @@ def cpu_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_jobs(cuts: int) -> int:
+    """Worker processes for a campaign of ``cuts`` cuts when ``--jobs`` is not given: 1 below
+    :data:`MIN_PARALLEL` cuts; else the cores not busy with other work, ``floor(cores - load
+    average) + 1`` (the +1 is this process's own share of the load), between 1 and the cores.
+    A second worker on a core another job already uses makes the campaign slower, not faster."""
+    if cuts < MIN_PARALLEL:
+        return 1
+    cores = cpu_count()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):     # not available on this platform
+        load = 0.0
+    return max(1, min(cores, int(cores - load) + 1))
 
 
 def execute(fn: Callable, campaign, tasks: list, jobs: int, scheduler: str | None) -> Iterator:
