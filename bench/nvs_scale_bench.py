@@ -75,7 +75,7 @@ def mount_ms(sub: Subject, walk: bool) -> tuple[float, float]:
     that mount used before the bulk pass)."""
     st = NVSStore(sub.area, SECTOR, sub.size // SECTOR)
     if walk:
-        st.rebuild_index = st.rebuild_index_walk  # type: ignore[method-assign]
+        st.rebuild_index = lambda image=None: st.rebuild_index_walk()  # type: ignore[method-assign]
     t0, c0 = time.perf_counter(), time.process_time()
     st.mount()
     t, c = time.perf_counter() - t0, time.process_time() - c0
