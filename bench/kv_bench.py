@@ -19,7 +19,16 @@ Zephyr NVS (``flashstack.nvs``, 4 KiB sectors, key i stored as id i + 1, so no k
 programmed) runs the same workload; its row is followed by its ratios against the AliOS store
 and littlefs-python. ``prog/kv`` divides by key + value bytes for every store.
 
-Usage: python bench/kv_bench.py [--rounds N] [--keys N] [--updates N]
+Steady state: ``--steady-keys`` keys (100) x ``--steady-updates`` updates (200) on 256 KiB
+(64 x 4 KiB blocks, both stores), so each store collects garbage many times; printed: writes/s,
+erases per 10,000 writes and wear (erase max / mean over the pages), flashstack beside
+littlefs-python. Mount: ``--mount-keys`` (100,000) live keys in 4 MiB (128 x 32 KiB blocks),
+best of 3 remounts, CPU and wall (goal: < 100 ms).
+
+``--record`` writes the figures (with anchors and ratios) to bench/results/kv_bench.json for
+``bench/table.py``.
+
+Usage: python bench/kv_bench.py [--rounds N] [--keys N] [--updates N] [--record]
 """
 
 from __future__ import annotations
@@ -27,7 +36,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import sys
 import time
+
+from _figures import Figure, print_figures, record
 
 from flashstack.device import SimulatedFlash
 from flashstack.flash_map import FlashArea
@@ -248,12 +260,51 @@ def print_nvs_ratios(nvs, fs, lfs) -> None:
               f"{anchor['mount_cpu_ms'] / nvs['mount_cpu_ms']:>9.2f} {nvs['write_amp'] / anchor['write_amp']:>8.3f}")
 
 
+def mount_many(keys: int) -> tuple[float, float]:
+    """``(wall ms, CPU ms)``: best of 3 remounts of a 4 MiB AliOS KV (128 x 32 KiB blocks)
+    holding ``keys`` live keys of 8-byte values."""
+    kv = FlashstackKV(4 << 20, 32 << 10)
+    for i in range(keys):
+        kv.set(f"key{i:07d}", i.to_bytes(8, "little"))
+    wall = cpu = float("inf")
+    for _ in range(3):
+        t0, c0 = time.perf_counter(), time.process_time()
+        kv.remount()
+        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
+    assert kv.live_keys() == keys
+    return wall * 1e3, cpu * 1e3
+
+
+def steady_figures(fs: dict, lfs: dict, label: str) -> list[Figure]:
+    """Steady-state rows: writes/s, erases per 10k writes and wear, flashstack against littlefs."""
+    if "error" in fs or "error" in lfs:
+        return []
+    b = "kv_bench"
+    return [
+        Figure(b, f"AliOS KV steady writes/s, {label}", fs["writes_per_s"], "/s",
+               "littlefs-python, same workload", lfs["writes_per_s"]),
+        Figure(b, f"AliOS KV erases per 10k writes, {label}", fs["erases_per_1000"] * 10, "",
+               "littlefs-python, same workload", lfs["erases_per_1000"] * 10, lower_is_better=True),
+        Figure(b, f"AliOS KV wear max/mean (page erases), {label}",
+               fs["erase_max"] / fs["erase_mean"] if fs["erase_mean"] else 0.0, "",
+               "littlefs-python, same workload",
+               lfs["erase_max"] / lfs["erase_mean"] if lfs["erase_mean"] else None, lower_is_better=True,
+               note=f"flashstack {fs['erase_max']} / {fs['erase_mean']:.1f}, "
+                    f"littlefs {lfs['erase_max']} / {lfs['erase_mean']:.1f}"),
+    ]
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--keys", type=int, default=1000)
     ap.add_argument("--updates", type=int, default=10)
+    ap.add_argument("--steady-keys", type=int, default=100)
+    ap.add_argument("--steady-updates", type=int, default=200)
+    ap.add_argument("--mount-keys", type=int, default=100_000)
+    ap.add_argument("--record", action="store_true", help="write bench/results/kv_bench.json")
     a = ap.parse_args(argv)
+    figures: list[Figure] = []
     names, values = workload(a.keys, a.updates)
     print(f"workload: {a.keys} keys x {a.updates} updates ({KEY_LEN}-byte keys, {VAL_LEN}-byte values), "
           f"read all, remount; best of {a.rounds}")
@@ -283,6 +334,33 @@ def main(argv=None) -> None:
         print(f"mount <= 10 ms: {'met' if fs['mount_ms'] <= 10 else 'MISSED'} (wall), "
               f"{'met' if fs['mount_cpu_ms'] <= 10 else 'MISSED'} (CPU); "
               f"write amplification <= 1.3: {'met' if fs['write_amp'] <= 1.3 else 'MISSED'}")
+        if label == "1 MiB" and "error" not in lfs:
+            figures += [
+                Figure("kv_bench", "AliOS KV writes/s, 1 MiB", fs["writes_per_s"], "/s",
+                       "littlefs-python, same workload", lfs["writes_per_s"], ">= 20x", 20.0),
+                Figure("kv_bench", "AliOS KV reads/s, 1 MiB", fs["reads_per_s"], "/s",
+                       "littlefs-python, same workload", lfs["reads_per_s"], ">= 50x", 50.0)]
+    s_names, s_values = workload(a.steady_keys, a.steady_updates)
+    print(f"\nsteady state: {a.steady_keys} keys x {a.steady_updates} updates on 256 KiB "
+          "(64 x 4 KiB blocks, both stores)")
+    fs = best(FlashstackKV, 256 << 10, 4096, s_names, s_values, a.rounds)
+    lfs = best(LittleFsKV, 256 << 10, 4096, s_names, s_values, 1)
+    print(f"{'store':<16} {'writes/s':>10} {'reads/s':>10} {'mount ms':>9} {'mount cpu':>9} {'prog/kv':>8} "
+          f"{'er/1000w':>9} {'e.max':>5} {'e.mean':>6}")
+    print(fmt_row(fs))
+    print(fmt_row(lfs))
+    figures += steady_figures(fs, lfs, "256 KiB steady state")
+    wall, cpu = mount_many(a.mount_keys)
+    figures += [
+        Figure("kv_bench", f"AliOS KV mount (CPU), {a.mount_keys:,} keys", cpu, "ms",
+               "goal 100 ms", 100.0, "< 100 ms", 1.0, lower_is_better=True),
+        Figure("kv_bench", f"AliOS KV mount (wall), {a.mount_keys:,} keys", wall, "ms",
+               "goal 100 ms", 100.0, "", None, lower_is_better=True,
+               note="wall clock includes other jobs on the shared cores")]
+    print()
+    print_figures(figures)
+    if a.record:
+        print("recorded:", record("kv_bench", figures, sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

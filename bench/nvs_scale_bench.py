@@ -6,7 +6,7 @@ sector), then, interleaved in ``--rounds`` rounds, each size takes ``--batch`` m
 Printed: steady-state writes/s at 16 MiB against 64 KiB (CPU time, best batch; goal: within
 1.5x, i.e. ratio >= 0.67), the max and p99 of single garbage collections at 16 MiB in CPU time
 of the writing thread (goal: max < 5 ms; the wall-clock max is printed too, it includes other
-jobs on a shared machine), and the mount time of the 16 MiB store (best of ``--mounts``; goal < 300 ms) with
+jobs on a shared machine), and the mount time of the 16 MiB store (best of ``--mounts``, CPU and wall; goal < 300 ms) with
 its anchor, the ATE-by-ATE walk that mount used before (``rebuild_index_walk``).
 
 Usage: python bench/nvs_scale_bench.py [--sizes 64K 16M] [--rounds 5] [--batch 5000] [--record]
@@ -70,15 +70,17 @@ class Subject:
             self.write(1000)
 
 
-def mount_ms(sub: Subject, walk: bool) -> float:
+def mount_ms(sub: Subject, walk: bool) -> tuple[float, float]:
+    """``(wall ms, CPU ms)`` of one mount of the large store (``walk``: the ATE-by-ATE walk
+    that mount used before the bulk pass)."""
     st = NVSStore(sub.area, SECTOR, sub.size // SECTOR)
     if walk:
-        st.rebuild_index = st.rebuild_index_walk  # type: ignore[method-assign]
-    t0 = time.perf_counter()
+        st.rebuild_index = lambda image=None: st.rebuild_index_walk()  # type: ignore[method-assign]
+    t0, c0 = time.perf_counter(), time.process_time()
     st.mount()
-    t = time.perf_counter() - t0
+    t, c = time.perf_counter() - t0, time.process_time() - c0
     assert st.ids() == sub.st.ids() or sub.k < sub.ids
-    return t * 1e3
+    return t * 1e3, c * 1e3
 
 
 def main(argv=None) -> None:
@@ -123,10 +125,14 @@ def main(argv=None) -> None:
         Figure("nvs_scale_bench", f"NVS worst single GC (wall), {ll}", walls[-1] * 1e3, "ms",
                "goal 5 ms", 5.0, "", None, lower_is_better=True,
                note="wall clock includes other jobs on the shared cores"),
-        Figure("nvs_scale_bench", f"NVS mount, {ll} ({large.k:,} writes)", min(mounts), "ms",
-               "goal 300 ms", 300.0, "< 300 ms", 1.0, lower_is_better=True),
-        Figure("nvs_scale_bench", f"NVS mount, {ll}", min(mounts), "ms",
-               "ATE-by-ATE walk (previous mount)", min(walks), "", None, lower_is_better=True),
+        Figure("nvs_scale_bench", f"NVS mount (CPU), {ll} ({large.k:,} writes)",
+               min(c for _, c in mounts), "ms", "goal 300 ms", 300.0, "< 300 ms", 1.0,
+               lower_is_better=True),
+        Figure("nvs_scale_bench", f"NVS mount (wall), {ll}", min(w for w, _ in mounts), "ms",
+               "goal 300 ms", 300.0, "", None, lower_is_better=True,
+               note="wall clock includes other jobs on the shared cores"),
+        Figure("nvs_scale_bench", f"NVS mount (CPU), {ll}", min(c for _, c in mounts), "ms",
+               "ATE-by-ATE walk (CPU)", min(c for _, c in walks), "", None, lower_is_better=True),
     ]
     print(f"{a.rounds} interleaved rounds of {a.batch} writes per size ({a.ids} ids, {VAL}-byte "
           f"values); GC and mount times wall clock")

@@ -8,14 +8,23 @@ use CPU time of this process and its workers (immune to other load on the machin
 "CPU-time bound" speed-up is jobs x CPU(1 job) / CPU(all workers): the wall speed-up the
 campaign reaches on idle cores.
 
+``--default-jobs`` measures only the default ``--jobs`` (``jobs=None``: 1 below 1,000 cuts,
+else the cores not busy with other work) against one job, on a short campaign (50 operations)
+and the long one, interleaved; goal: never slower (ratio of one job's wall time to the
+default's >= 0.95, the noise of one run). ``--record`` stores those figures for bench/table.py.
+
     python bench/torture_bench.py [--ops 500] [--seed 0] [--jobs 2] [--repeat 2]
+    python bench/torture_bench.py --default-jobs [--record]
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
+
+from _figures import Figure, print_figures, record
 
 from flashstack.torture import Campaign, run_campaign
 from flashstack.torture.targets.kv import KVTarget
@@ -43,18 +52,42 @@ def measure(campaign: Campaign, jobs: int) -> dict:
         walls.append(time.perf_counter() - t0)
         cpus.append(_cpu() - cpu0)
     return {"cuts": r.cuts, "images": r.cuts - r.reused, "wall": min(walls), "cpu": min(cpus),
-            "jobs": jobs, "failures": len(r.failures)}
+            "jobs": r.jobs, "failures": len(r.failures)}
 
 
-def main() -> None:
+def default_jobs_figures(ops: int, seed: int) -> list[Figure]:
+    """Default --jobs against one job, wall clock, best of REPEAT, interleaved per campaign."""
+    from flashstack.torture.parallel import default_jobs
+    rows = []
+    for label, c in (("kv 8K mixed x50", Campaign(KVTarget(), workload="mixed", ops=50, seed=seed,
+                                                   gc_check=0.0)),
+                     (f"kv 8K hotkey x{4 * ops}", Campaign(KVTarget(), workload="hotkey", ops=4 * ops,
+                                                          seed=seed, gc_check=0.0))):
+        one, dflt = measure(c, 1), measure(c, None)  # type: ignore[arg-type]
+        chosen = dflt["jobs"] if dflt["jobs"] else default_jobs(dflt["cuts"])
+        rows.append(Figure("torture_bench", f"torture {label} ({one['cuts']:,} cuts), default jobs "
+                           f"({chosen}) wall", dflt["wall"], "s", "one job wall", one["wall"],
+                           ">= 0.95x (never slower)", 0.95, lower_is_better=True))
+    return rows
+
+
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ops", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=2, help="best of N runs per row")
-    a = ap.parse_args()
+    ap.add_argument("--default-jobs", action="store_true", help="only default --jobs against one job")
+    ap.add_argument("--record", action="store_true", help="write bench/results/torture_bench.json")
+    a = ap.parse_args(argv)
     global REPEAT
     REPEAT = max(1, a.repeat)
+    if a.default_jobs:
+        figs = default_jobs_figures(a.ops, a.seed)
+        print_figures(figs)
+        if a.record:
+            print("recorded:", record("torture_bench", figs, sys.argv[1:] if argv is None else argv))
+        return
     rows = []
     kv0 = Campaign(KVTarget(), workload="mixed", ops=a.ops, seed=a.seed, gc_check=0.0)
     kv1 = Campaign(KVTarget(), workload="mixed", ops=a.ops, seed=a.seed, gc_check=1.0)

@@ -111,7 +111,9 @@ def cut_options(replay: bool) -> list:
                          help="Seeded tears per torn mode and cut point (prefix lengths, bit "
                               "patterns)."),
             click.option("--jobs", "-j", type=INT, default=None,
-                         help="Worker processes [all local cores]; 1 runs in this process; with "
+                         help="Worker processes; 1 runs in this process. Default: 1 below "
+                              "1,000 cuts, else the cores not busy with other work "
+                              "(cores - load average + 1), so never slower than one job; with "
                               "--scheduler local, the Dask workers started."),
             click.option("--scheduler", default=None, metavar="ADDRESS|local",
                          callback=_check_scheduler,

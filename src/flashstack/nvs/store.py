@@ -20,11 +20,13 @@ from ..errors import (AccessDenied, DeviceIOError, FlashError, InvalidArgument, 
                       NotFound, PowerLoss, error_for)
 from ..flash_map import FlashArea
 from .format import ATE_SIZE, DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, ate_crc8, data_crc
+from .bulk import SlotFlags, close_count, fields, misaligned, slot_flags
 from .walk import Index, Walker
 
 __all__ = ["NVSStore"]
 
 _ATE_PACK = struct.Struct("<HHHBB").pack   # id, offset, len, part, crc8 (spec §4.2)
+_WHOLE_READ = 64 << 20   # mount reads a store up to this size in one read (bytes)
 _new_ate = tuple.__new__                   # an Ate from a full 5-tuple, without NamedTuple's __new__
 
 
@@ -53,6 +55,7 @@ class NVSStore(Walker):
         self.data_wra = 0
         self.index = Index()
         self.index_current = False         # index == the walk from ate_wra (else rebuilt)
+        self.mount_slots = (b"", slot_flags(b"", 0))   # ATEs the last index build checked
         self.mount_notes: list[str] = []   # why the last mount wrote or erased (for scan())
         self.orphan_data: list[tuple[int, int]] = []  # data without ATE skipped by the last mount
         self.generation = 0                # bumped by every ATE write, mount and unmount
@@ -130,37 +133,57 @@ class NVSStore(Walker):
         return Geometry(s, n, w, area.erased_val, DATA_CRC_SIZE if cfg.data_crc else 0)
 
     def _check_write_block(self) -> None:
-        """[fs] EINVAL before any write when the ATEs say the store was written with a
+        """[fs] EINVAL before any write when the data ATEs say the store was written with a
         smaller write block: NVS writes data at write-block-aligned offsets, so most data ATEs
         of such a store have offsets that are not multiples of ours (a lone CRC-valid slot in
-        damaged bytes does not count: at least two, and a quarter of the data ATEs)."""
+        damaged bytes does not count: at least two, and a quarter of the data ATEs). Checked
+        in bulk on the ATEs the index was just built from (``mount_slots``)."""
         geo = self.geo
+        slab, f = self.mount_slots
+        self.mount_slots = (b"", slot_flags(b"", geo.L))
         if geo.W <= 1:
             return
-        data = bad = 0
-        for s in range(geo.N):
-            blob = self._read(s * geo.S, geo.S)
-            for pos in self._written_slots(blob):
-                a = Ate.unpack(blob[pos:pos + 8])
-                if a.len and a.id != ID_MARKER and geo.valid(a):
-                    data += 1
-                    bad += a.offset % geo.W != 0
+        data = SlotFlags.count(f.data, f.n)
+        bad = SlotFlags.count(f.data & misaligned(slab, geo.W), f.n)
         if bad >= 2 and 4 * bad >= data:
-            raise InvalidArgument(f"{self._name()}: {bad} of {data} data ATEs have offsets that "
-                                  f"are not multiples of the {geo.W}-byte write block: the store "
-                                  "was written with a smaller write block; nothing written")
+            offs = [o for o, d in zip(fields(slab)[1], f.as_bytes(f.data)) if d and o]
+            written = min(o & -o for o in offs) if offs else 1
+            raise InvalidArgument(f"{self._name()}: opened with a {geo.W}-byte write block, but "
+                                  f"{bad} of {data} data ATEs have offsets that are not multiples "
+                                  f"of it: the store was written with a {written}-byte write "
+                                  "block; nothing written")
 
-    def _written_slots(self, blob: bytes) -> Iterator[int]:
-        """Sector-relative offsets of the contiguous written ATE slots from slot F down."""
+    def _check_layout(self, image: bytes) -> None:
+        """[fs] EINVAL before any write when the bytes say the store was written with another
+        sector size or ATE slot size (``image``: the area's first ``N * S`` bytes). Close ATEs
+        are counted in bulk (:mod:`flashstack.nvs.bulk`) in the close slot of every sector,
+        for each sector size ``S * 2**k`` (k in -3..3, whole erase pages) and ATE slots of 8,
+        16 and 32 bytes; another geometry whose close ATEs outnumber ours by two or more (and
+        are at least two) is the one the store was written with."""
         geo = self.geo
-        written = False
-        for pos in range(geo.F, -1, -geo.A):
-            if blob[pos:pos + 8] == geo.erased_ate:
-                if written:
-                    return
+        if len(image) % 8 or geo.S % geo.A:
+            return
+        page = self.area.device.layout.by_offset(self.area.offset).size
+        ours = close_count(image, geo.S, geo.A)
+        best = None
+        for k in range(-3, 4):
+            t = geo.S << k if k >= 0 else geo.S >> -k
+            if t < page or t % page or t > 0xFFFF or len(image) // t < 2 or t % 32:
                 continue
-            written = True
-            yield pos
+            for a in (8, 16, 32):
+                if (t, a) == (geo.S, geo.A):
+                    continue
+                c = close_count(image, t, a)
+                if c >= 2 and c >= ours + 2 and (best is None or c > best[0]):
+                    best = (c, t, a)
+        if best is None:
+            return
+        c, t, a = best
+        raise InvalidArgument(
+            f"{self._name()}: opened with sector size {geo.S:#x} and {geo.A}-byte ATE slots "
+            f"(write block {geo.W}), but {c} sectors hold close ATEs for sector size {t:#x} "
+            f"and {a}-byte ATE slots (against {ours} for ours): the store was written with "
+            "another geometry; nothing written")
 
     # ------------------------------------------------------------------ flash primitives (§6)
     def _program(self, pos: int, b: bytes) -> None:
@@ -261,11 +284,21 @@ class NVSStore(Walker):
         self.mount_notes = []
         self.orphan_data = []
         self.geo = self._resolve_geometry()
-        self._check_write_block()
+        geo = self.geo
+        size = geo.N * geo.S
+        image = self._read(0, size) if size <= _WHOLE_READ else None
+        if image is not None:
+            self._check_layout(image)
         self._mutating = True
         try:
-            self._startup()
-            self.rebuild_index()
+            s = self._locate()
+            self.rebuild_index(image)        # read-only: the ring as found, for the check
+            self._check_write_block()
+            self.index_current = False       # a recovery GC rebuilds it after its erase
+            self._recover(s)
+            if self.mount_notes:             # the recovery wrote: index what it left
+                self.rebuild_index()
+            self.index_current = True
         finally:
             self._mutating = False
         self.mounted = True
@@ -297,6 +330,12 @@ class NVSStore(Walker):
         return 0 if self._all_erased((N - 1) * S + F, 8) else N - 1
 
     def _startup(self) -> None:
+        """Steps 1 to 6 of ``nvs_startup`` (§8)."""
+        self._recover(self._locate())
+
+    def _locate(self) -> int:
+        """Steps 1 to 3: the write sector, ``ate_wra`` and ``data_wra``; reads only (but for
+        init_bad_region's erase of an area whose sectors are all closed)."""
         geo = self.geo
         S, N, A, F = geo.S, geo.N, geo.A, geo.F
         s = self._find_write_sector()
@@ -331,6 +370,15 @@ class NVSStore(Walker):
                     raise error_for(_errno.ESPIPE, f"{self._name()}: ATE at {self.ate_wra:#x} "
                                                    f"(id {a.id:#x}) has data reaching its own slot")
             self.ate_wra -= A
+        return s
+
+    def _recover(self, s: int) -> None:
+        """Steps 4 to 6: finish an interrupted GC, skip orphan data, start an empty sector;
+        every write or erase adds a line to ``mount_notes``."""
+        geo = self.geo
+        S, N, F = geo.S, geo.N, geo.F
+        base = s * S
+        nxt = (s + 1) % N
         # step 4: an interrupted garbage collection leaves the next sector dirty
         if not self._all_erased(nxt * S, S):
             if self._gc_done_above(s):

@@ -8,12 +8,14 @@ lookups cost O(1) and answer exactly like the walk (NVS-24, NVS-25).
 
 from __future__ import annotations
 
-import gc
-import struct
+from array import array
+from itertools import compress
+from bisect import bisect_right
 from collections import deque
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
-from .format import ATE_SIZE, Ate, Geometry, crc_tables
+from .bulk import SlotFlags, close_usable, fields, slot_flags
+from .format import ATE_SIZE, Ate, Geometry
 
 __all__ = ["Index", "Walker"]
 
@@ -22,12 +24,26 @@ class Index:
     """``id -> deque[(slot address, Ate), ...]`` of valid ATEs, oldest first (newest = last).
 
     A deque: garbage collection drops the oldest entries of a history, appends add the newest.
+
+    A bulk mount (:meth:`from_runs`) does not build a Python object per ATE: it keeps the
+    mounted entries as one *base layer* (an array of ids in walk order, oldest first, cut in
+    runs of one sector each) and only each id's newest entry as an object. Older entries are
+    found in the array and decoded from the mounted bytes when asked for (``read_hist`` with
+    ``cnt > 0``, :meth:`history`); garbage collection drops the oldest sector's run whole.
+    Anything else that would change the base layer first turns it into ordinary histories
+    (:meth:`_materialise`).
     """
 
-    __slots__ = ("_hist",)
+    __slots__ = ("_hist", "_ids", "_runs", "_starts", "_r0", "_top", "_decode")
 
     def __init__(self):
         self._hist: dict[int, deque[tuple[int, Ate]]] = {}
+        self._ids: Sequence[int] = ()                   # base layer: ids, oldest first
+        self._runs: list[BaseRun] = []
+        self._starts: list[int] = []                    # first base position of each run
+        self._r0 = 0                                    # runs before this one were dropped
+        self._top: dict[int, int] = {}                  # id -> base position of its _hist[0]
+        self._decode: Callable[[int], Ate] | None = None
 
     @classmethod
     def from_histories(cls, hist: Mapping[int, Iterable[tuple[int, Ate]]]) -> "Index":
@@ -36,6 +52,59 @@ class Index:
         idx = cls()
         idx._hist = {k: deque(v) for k, v in hist.items()}
         return idx
+
+    @classmethod
+    def from_runs(cls, ids: Sequence[int], runs: "list[BaseRun]",
+                  decode: Callable[[int], Ate]) -> "Index":
+        """The index of the valid entries whose ids are ``ids`` (walk order, oldest first),
+        cut in ``runs`` (one sector each, oldest first, covering ``ids``); ``decode(address)``
+        reads the ATE of a slot (unchanged while the entry is indexed: a slot is written once
+        per erase)."""
+        idx = cls()
+        idx._ids, idx._runs, idx._decode = ids, runs, decode
+        idx._starts = [r.start for r in runs]
+        idx._top = top = _last_positions(ids, runs)
+        addr = idx._addr
+        idx._hist = {i: deque(((a, decode(a)),)) for i, a in ((i, addr(p)) for i, p in top.items())}
+        return idx
+
+    def _addr(self, pos: int) -> int:
+        """Slot address of base position ``pos``."""
+        r = self._runs[bisect_right(self._starts, pos) - 1]
+        return r.addrs[pos - r.start] if r.addrs is not None else r.top - ATE_SIZE * (pos - r.start)
+
+    def _base_start(self) -> int:
+        return self._runs[self._r0].start if self._r0 < len(self._runs) else len(self._ids)
+
+    def _older(self, id: int) -> list[int]:
+        """Slot addresses of ``id``'s base-layer entries older than its ``_hist`` ones."""
+        top = self._top.get(id)
+        lo = self._base_start()
+        if top is None or top < lo:
+            return []
+        ids, out = self._ids, []
+        j = ids.index(id, lo)                # type: ignore[call-arg]
+        while j < top:
+            out.append(self._addr(j))
+            j = ids.index(id, j + 1)         # type: ignore[call-arg]
+        return out
+
+    def _has_older(self, id: int) -> bool:
+        top = self._top.get(id)
+        lo = self._base_start()
+        return top is not None and top >= lo and self._ids.index(id, lo) < top  # type: ignore[call-arg]
+
+    def _materialise(self) -> None:
+        """Move the base layer into the ordinary histories."""
+        if not self._runs:
+            return
+        decode = self._decode
+        assert decode is not None
+        for id_ in list(self._top):
+            older = self._older(id_)
+            if older:
+                self._hist[id_].extendleft((a, decode(a)) for a in reversed(older))
+        self._ids, self._runs, self._starts, self._r0, self._top = (), [], [], 0, {}
 
     def add(self, addr: int, ate: Ate) -> None:
         """Record a valid ATE that became the newest entry of its id (prepended to the walk)."""
@@ -58,13 +127,23 @@ class Index:
     def entry(self, id: int, cnt: int) -> tuple[int, Ate] | None:
         """History entry ``cnt`` of ``id`` (0 = newest), or None when it has fewer entries."""
         h = self._hist.get(id)
-        if h is None or not 0 <= cnt < len(h):
+        if h is None or cnt < 0:
             return None
-        return h[-1 - cnt]
+        if cnt < len(h):
+            return h[-1 - cnt]
+        older = self._older(id)
+        k = cnt - len(h)
+        if k >= len(older):
+            return None
+        assert self._decode is not None
+        addr = older[-1 - k]
+        return addr, self._decode(addr)
 
     def history(self, id: int) -> list[tuple[int, Ate]]:
         """Every valid ``(slot address, Ate)`` of ``id``, oldest first (empty if unknown)."""
-        return list(self._hist.get(id, ()))
+        older = self._older(id)
+        head = [(a, self._decode(a)) for a in older] if older and self._decode else []
+        return head + list(self._hist.get(id, ()))
 
     def ids(self) -> list[int]:
         """Ids with at least one valid ATE, in the order they were first recorded."""
@@ -73,6 +152,7 @@ class Index:
     def drop(self, lo: int, hi: int, ids) -> None:
         """Forget the entries of ``ids`` whose slot lies in ``[lo, hi)``, wherever they are
         in each history (O(history) per id)."""
+        self._materialise()
         hist = self._hist
         for id_ in ids:
             h = hist.get(id_)
@@ -89,8 +169,15 @@ class Index:
         the walk visits it last, so its entries lead each history and leave from the front
         of the deque in O(entries dropped), not O(history). ``tests/nvs/test_nvs_index.py``
         checks the result against the walk over many GC cycles."""
+        if self._r0 < len(self._runs):
+            if lo <= self._runs[self._r0].base < hi:
+                self._r0 += 1                # the base layer's oldest run is this sector
+            else:
+                self._materialise()          # not the oldest run: walk order is unusual
         hist = self._hist
         for id_ in ids:
+            if self._runs and self._has_older(id_):
+                continue                     # older entries outside [lo, hi) lead its history
             h = hist.get(id_)
             if h is None:
                 continue
@@ -98,6 +185,37 @@ class Index:
                 h.popleft()
             if not h:
                 del hist[id_]
+
+
+def _last_positions(ids: Sequence[int], runs: "list[BaseRun]") -> dict[int, int]:
+    """``{id: position of its last occurrence in ids}``, keys in the order of their first
+    occurrence. A set of each run's ids (no Python code per entry), then a search for the
+    few ids that a run holds first (oldest runs first) or last (newest first)."""
+    sets = [set(ids[r.start:r.end]) for r in runs]
+    first: dict[int, int] = {}
+    for r, seen in zip(runs, sets):
+        for id_ in seen.difference(first):
+            first[id_] = ids.index(id_, r.start)       # type: ignore[call-arg]
+    top: dict[int, int] = {}
+    for r, seen in zip(reversed(runs), reversed(sets)):
+        for id_ in seen.difference(top):
+            j = r.end - 1
+            while ids[j] != id_:
+                j -= 1
+            top[id_] = j
+    return {i: top[i] for i in sorted(top, key=first.__getitem__)}
+
+
+class BaseRun(NamedTuple):
+    """One sector's run of an :class:`Index` base layer: positions ``start..end`` (exclusive)
+    of the id array; slot address ``top - 8 * (pos - start)``, or ``addrs[pos - start]`` when
+    some slots of the run were invalid and left out."""
+
+    base: int
+    start: int
+    end: int
+    top: int
+    addrs: Sequence[int] | None
 
 
 class Walker:
@@ -172,11 +290,14 @@ class Walker:
             return raw, prev_sector * geo.S + close.offset
         return raw, self.recover_last(prev_sector)
 
-    def sector_reader(self, only: int | None = None):
+    def sector_reader(self, only: int | None = None, image: bytes | None = None):
         """A ``read(off, n)`` for :meth:`step` that reads each sector from flash once (only
         sector ``only`` when given; other reads go to flash). For a walk over unchanged
-        sectors: a garbage collection does not write the sector it collects."""
+        sectors: a garbage collection does not write the sector it collects. ``image``: the
+        area's bytes from offset 0, already read (mount), served instead of flash."""
         geo = self.geo
+        if image is not None:
+            return lambda off, n: image[off:off + n]
         sectors: dict[int, bytes] = {}
         direct = self._read
 
@@ -225,14 +346,16 @@ class Walker:
             idx.add(addr, a)
         self.index = idx
         self.index_current = True
+        slab = b"".join(a.pack() for _, a in found)
+        self.mount_slots = (slab, slot_flags(slab, geo.L))
 
-    def rebuild_index(self) -> None:
+    def rebuild_index(self, image: bytes | None = None) -> None:
         """:meth:`rebuild_index_walk` in one pass over each sector's ATE slots (NVS-24).
 
         The walk visits, per sector, a run of slots from a start up to slot F, then jumps to
-        the previous sector; this follows the same jumps, unpacks each run in bulk
-        (``struct.iter_unpack``) and checks CRCs by table, with Python's cyclic garbage
-        collector paused while the index's objects are created. Runs that the walk would not
+        the previous sector; this follows the same jumps and checks every run's slots at once
+        (:mod:`flashstack.nvs.bulk`) into the index's base layer (``image``: the area's bytes,
+        when the caller has read them since the last write). Runs that the walk would not
         take slot by slot from a regular position (write blocks above 8 bytes, a start outside
         the slot range) fall back to the walk.
         """
@@ -242,7 +365,9 @@ class Walker:
         if A != ATE_SIZE or start % S > F or (F - start % S) % A:
             self.rebuild_index_walk()
             return
-        read = self.sector_reader()
+        read = self.sector_reader(image=image)
+        closes = b"".join(read(k * S + L, 8) for k in range(N))
+        usable, offsets = close_usable(closes, S, A)
         runs: list[tuple[int, int, int]] = []       # (sector base, first offset, last offset)
         pos, jumps = start, 0
         while True:
@@ -252,11 +377,9 @@ class Walker:
                 break
             runs.append((base, pos % S, F))
             prev = (base // S - 1) % N
-            craw = read(prev * S + L, 8)
-            if craw == geo.erased_ate:
+            if closes[8 * prev:8 * prev + 8] == geo.erased_ate:
                 break                                # the walk returns to ate_wra
-            close = Ate.unpack(craw)
-            nxt = prev * S + close.offset if geo.close_valid(close) else self.recover_last(prev)
+            nxt = prev * S + offsets[prev] if usable[prev] else self.recover_last(prev)
             if nxt == start:
                 break
             jumps += 1
@@ -266,41 +389,52 @@ class Walker:
                 self.rebuild_index_walk()
                 return
             pos = nxt
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            self.index = _index_of_runs(runs, read, L)
-        finally:
-            if was:
-                gc.enable()
+        self.index, slab, flags = _index_of_runs(runs, read, L)
         self.index_current = True
+        self.mount_slots = (slab, flags)
 
 
 
-_ATES = struct.Struct("<HHHBB")
-_new = tuple.__new__
-
-
-def _index_of_runs(runs: list[tuple[int, int, int]], read, L: int) -> Index:
+def _index_of_runs(runs: list[tuple[int, int, int]], read, L: int) -> tuple[Index, bytes, SlotFlags]:
     """The :class:`Index` of the valid ATEs in ``runs`` (walk order: each run ascending, runs
-    from newest to oldest); built oldest first."""
-    t_id, t_off, t_len, t_part, base_crc = crc_tables()
-    hist: dict[int, deque] = {}
-    for base, first, last in reversed(runs):
+    from newest to oldest), built in bulk (:mod:`flashstack.nvs.bulk`): the slots of every run,
+    oldest first, are checked at once and kept as the index's base layer. Also returns those
+    slots (8 bytes each, oldest first) and their flags, for mount's write-block check."""
+    pieces: list[bytes] = []
+    spans: list[tuple[int, int, int]] = []      # (sector base, slots, top slot address)
+    for base, first, last in runs:
         if last < first:
             continue
-        blob = read(base, last + ATE_SIZE)
-        ates = list(_ATES.iter_unpack(memoryview(blob)[first:last + ATE_SIZE]))
-        addr = base + last
-        for a in reversed(ates):
-            id_, off, n, part, crc = a
-            if (base_crc ^ t_id[id_] ^ t_off[off] ^ t_len[n] ^ t_part[part]) == crc and off + n < L:
-                h = hist.get(id_)
-                if h is None:
-                    hist[id_] = deque(((addr, _new(Ate, a)),))
-                else:
-                    h.append((addr, _new(Ate, a)))
-            addr -= ATE_SIZE
-    idx = Index()
-    idx._hist = hist
-    return idx
+        pieces.append(read(base + first, last + ATE_SIZE - first))
+        spans.append((base, (last + ATE_SIZE - first) // ATE_SIZE, base + last))
+    spans.reverse()
+    q = array("Q", b"".join(pieces))
+    q.reverse()                                # walk order reversed: oldest slot first
+    slab = q.tobytes()
+    flags = slot_flags(slab, L)
+    ids_all = fields(slab)[0]
+    sel = flags.as_bytes(flags.valid)
+    all_valid = sel.count(0) == 0
+    ids = ids_all if all_valid else array("H")
+    table, pos, p = [], 0, 0
+    for base, n, top in spans:
+        keep = None if all_valid else sel[p:p + n]
+        addrs = None
+        if keep is not None and keep.count(0):
+            ids.extend(compress(ids_all[p:p + n], keep))
+            addrs = array("q", compress(range(top, top - ATE_SIZE * n, -ATE_SIZE), keep))
+            k = len(addrs)
+        else:
+            if keep is not None:
+                ids.extend(ids_all[p:p + n])
+            k = n
+        table.append(BaseRun(base, pos, pos + k, top, addrs))
+        pos += k
+        p += n
+
+    def decode(addr: int) -> Ate:
+        return Ate.unpack(read(addr, ATE_SIZE))
+    idx = Index.from_runs(ids, table, decode)
+    if len({b for b, _, _ in spans}) != len(spans):   # a sector visited twice: plain histories
+        idx._materialise()
+    return idx, slab, flags

@@ -37,7 +37,6 @@ TEARS = {"clean": ("clean", "prefix"), "prefix": ("torn", "prefix"), "bits": ("t
          "unstable": ("torn", "unstable")}
 _TEAR_ORDER = {name: i for i, name in enumerate(TEARS)}
 _MASK = 0xFFFFFFFF
-_MIN_PARALLEL = 1000  # cuts; below this, spawning workers costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -410,8 +409,8 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
                  progress: Callable[[int, int, int], None] | None = None) -> Report:
     """Run ``campaign``: plan, then every selected cut in every tear mode.
 
-    ``jobs`` local worker processes (spawn; None = all cores, or this process for campaigns
-    of fewer than 1000 cuts; 1 = in this process);
+    ``jobs`` local worker processes (None = :func:`~flashstack.torture.parallel.default_jobs`:
+    this process below 1000 cuts, else the cores not busy with other work; 1 = in this process);
     ``scheduler`` the address of a Dask scheduler (extra ``dask``) to run on instead, or
     ``"local"`` for a Dask ``LocalCluster`` of ``jobs`` workers started for this campaign
     (EINVAL for a malformed address, ECONNREFUSED/ETIMEDOUT for an unreachable one, both
@@ -419,7 +418,7 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
     ``progress(done, total, failures)`` is called as cuts complete (counts of cuts tried, to
     try, failed). Results do not depend on ``jobs``.
     """
-    from .parallel import LOCAL, check_scheduler, cpu_count, execute
+    from .parallel import LOCAL, check_scheduler, default_jobs, execute
 
     t0 = time.perf_counter()
     if scheduler is not None:
@@ -428,8 +427,8 @@ def run_campaign(campaign: Campaign, jobs: int | None = 1, scheduler: str | None
     points = select_points(p, campaign)
     groups = _by_step(p, points, campaign)
     total = sum(len(v) for v in groups.values())
-    if jobs is None:  # all cores, unless the campaign is too short to pay for process starts
-        jobs = cpu_count() if total >= _MIN_PARALLEL else 1
+    if jobs is None:  # never slower than one job: see default_jobs
+        jobs = default_jobs(total)
     jobs = max(1, int(jobs))
     res = ChunkResult()
     if progress:

@@ -21,12 +21,16 @@ from typing import Callable, Iterator
 
 from ..errors import FlashError, InvalidArgument, NotSupported
 
-__all__ = ["CONNECT_TIMEOUT_S", "LOCAL", "cpu_count", "execute", "check_scheduler"]
+__all__ = ["CONNECT_TIMEOUT_S", "LOCAL", "MIN_PARALLEL", "check_scheduler", "cpu_count",
+           "default_jobs", "execute"]
 
 #: ``--scheduler`` value that starts a Dask ``LocalCluster`` for the campaign
 LOCAL = "local"
 #: seconds to wait for a scheduler to answer (probe and Dask handshake each)
 CONNECT_TIMEOUT_S = 2.0
+#: Campaigns of fewer cuts run in this process by default: starting and feeding workers costs
+#: more than a second core saves (bench/torture_bench.py measures both ways).
+MIN_PARALLEL = 1000
 
 
 def cpu_count() -> int:
@@ -35,6 +39,21 @@ def cpu_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_jobs(cuts: int) -> int:
+    """Worker processes for a campaign of ``cuts`` cuts when ``--jobs`` is not given: 1 below
+    :data:`MIN_PARALLEL` cuts; else the cores not busy with other work, ``floor(cores - load
+    average) + 1`` (the +1 is this process's own share of the load), between 1 and the cores.
+    A second worker on a core another job already uses makes the campaign slower, not faster."""
+    if cuts < MIN_PARALLEL:
+        return 1
+    cores = cpu_count()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):     # not available on this platform
+        load = 0.0
+    return max(1, min(cores, int(cores - load) + 1))
 
 
 def execute(fn: Callable, campaign, tasks: list, jobs: int, scheduler: str | None) -> Iterator:
