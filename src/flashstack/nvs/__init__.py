@@ -9,7 +9,7 @@
 Power-loss safety: every cut at any flash operation (clean, prefix-torn or torn at bit level),
 on 0xFF- and 0x00-erased flash, leaves each id with its old or its new value after the next
 mount, with one exception inherent to the format. Recovery differs from the reference only
-in states the reference mishandles, by three **[fs]** rules beyond spec §15 (see
+in states the reference mishandles, by four **[fs]** rules beyond docs/zephyr-nvs.md §15 (see
 :meth:`flashstack.nvs.walk.Walker.recover_last` and ``NVSStore._startup``):
 
 1. ``recover_last`` ends its scan at the first erased slot below the written ATEs: data written
@@ -20,6 +20,8 @@ in states the reference mishandles, by three **[fs]** rules beyond spec §15 (se
    the deleted value back);
 3. mount does not scan a write sector whose slot F is erased while the next sector is dirty
    (an interrupted GC whose first copy lost its ATE: the copied data holds no ATE).
+4. mount also steps over non-erased bytes in the free area after finishing an interrupted GC
+   that has its gc_done ATE (N3: the reference programs the next records over them).
 
 **Known limit (N2):** an ATE is guarded by its CRC-8 alone. An ATE program torn by a power cut
 (at bit level, or as a prefix: on 0xFF-erased flash only a prefix of 6 or 7 bytes can pass,

@@ -384,6 +384,9 @@ class NVSStore(Walker):
             if self._gc_done_above(s):
                 self.mount_notes.append(f"interrupted GC with gc_done: erase sector {nxt}")
                 self._erase_sector(nxt)
+                # [fs] N3 (rule 4): the reference skips step 5 here: non-erased bytes in the free
+                # area (damage) would be programmed over and the records written there lost
+                self._skip_orphan_data()
             else:
                 self.mount_notes.append(f"interrupted GC without gc_done: erase sector {s}, "
                                         f"collect sector {nxt} again")
