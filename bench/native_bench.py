@@ -29,7 +29,7 @@ from flashstack.native.build import BuildSpec
 from flashstack.native.machine import c_cpu_seconds
 from flashstack.native.targets import CNVSTarget
 from flashstack.torture import Campaign, run_campaign
-from flashstack.torture.target import Geometry
+from flashstack.torture.target import PartitionGeometry
 from flashstack.torture.targets.nvs import NVSTarget
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "tests" / "native"))
 from logstore_twin import LogTwinTarget  # noqa: E402
 
 TARGET = 500.0  # cuts/s per core
-GEOMETRY = Geometry.uniform(8192, 4096, write_block_size=4)
+GEOMETRY = PartitionGeometry.uniform(8192, 4096, write_block_size=4)
 
 
 def measure(campaign: Campaign, repeat: int) -> dict:

@@ -11,7 +11,7 @@ from flashstack.flash_map import FlashArea
 from flashstack.kv import KVConfig, KVStore, crc8, encode_record, scan
 from flashstack.kv.format import read_block_state
 from flashstack.torture import Campaign, replay
-from flashstack.torture.target import Geometry
+from flashstack.torture.target import PartitionGeometry
 from flashstack.torture.targets.kv import KVTarget
 
 LEGAL = {0xEE, 0xCC, 0x44}
@@ -20,7 +20,7 @@ LEGAL = {0xEE, 0xCC, 0x44}
 def _target(size=None):
     if size is None:
         return KVTarget()
-    return KVTarget(geometry=Geometry.uniform(size, 4096, allow_double_writes=True))
+    return KVTarget(geometry=PartitionGeometry.uniform(size, 4096, allow_double_writes=True))
 
 
 # ---------------------------------------------------------------- exact torture reproducers

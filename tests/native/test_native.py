@@ -17,7 +17,7 @@ from flashstack.native.build import BuildSpec, build_helper, compiler_problem
 from flashstack.native.machine import CCodeError
 from flashstack.native.targets import CCustomTarget, CNVSTarget
 from flashstack.torture import Campaign, replay, run_campaign
-from flashstack.torture.target import Geometry
+from flashstack.torture.target import PartitionGeometry
 
 C = Path(__file__).parent / "c"
 sys.path.insert(0, str(Path(__file__).parent))
@@ -80,7 +80,7 @@ def _python_script(dev: SimulatedFlash) -> list:
 @pytest.mark.parametrize("wbs,double,ev", [(1, False, 0xFF), (4, False, 0xFF), (4, True, 0xFF),
                                            (1, True, 0x00)])
 def test_flash_rules_match_simulated_flash(wbs, double, ev):
-    geo = Geometry.uniform(3 * 1024, 1024, write_block_size=wbs, allow_double_writes=double,
+    geo = PartitionGeometry.uniform(3 * 1024, 1024, write_block_size=wbs, allow_double_writes=double,
                            erase_value=ev)
     t = custom("rawflash.c", geometry=geo)
     dev, _area = t.build()
@@ -102,7 +102,7 @@ def test_flash_rules_match_simulated_flash(wbs, double, ev):
 @pytest.mark.parametrize("mode,tear", [("clean", "prefix"), ("torn", "prefix"), ("torn", "bits")])
 @pytest.mark.parametrize("after", [1, 2, 3, 4])
 def test_cut_stops_the_c_call_and_tears_like_simulated_flash(mode, tear, after):
-    geo = Geometry.uniform(3 * 1024, 1024, write_block_size=1)
+    geo = PartitionGeometry.uniform(3 * 1024, 1024, write_block_size=1)
     t = custom("rawflash.c", geometry=geo)
     dev, _ = t.build()
     proc = dev.boot()
@@ -134,7 +134,7 @@ def _python_step(dev, i):
 def test_endurance_is_enforced_by_the_python_model():
     from flashstack.device import Endurance
     from flashstack.native import protocol as P
-    t = custom("rawflash.c", geometry=Geometry.uniform(3 * 1024, 1024))
+    t = custom("rawflash.c", geometry=PartitionGeometry.uniform(3 * 1024, 1024))
     dev, _ = t.build()
     dev.endurance = Endurance(rated_cycles=0)
     proc = dev.boot()

@@ -18,7 +18,7 @@ from flashstack.native.compare import compare_model
 from flashstack.native.targets import CNVSTarget
 from flashstack.nvs import NVSStore
 from flashstack.torture import Campaign, run_campaign
-from flashstack.torture.target import Geometry
+from flashstack.torture.target import PartitionGeometry
 from flashstack.torture.targets.nvs import NVSTarget
 
 C = Path(__file__).parent / "c"
@@ -54,10 +54,10 @@ def test_compare_model_cli_agrees_step_by_step_and_cut_by_cut():
 
 
 @pytest.mark.parametrize("geometry,defines,twin", [
-    (Geometry.uniform(8192, 4096, write_block_size=4), (), {}),
-    (Geometry.uniform(3 * 1024, 1024, write_block_size=1), (), {}),
-    (Geometry.uniform(3 * 1024, 1024, write_block_size=8), (), {}),
-    (Geometry.uniform(3 * 1024, 1024, write_block_size=4), ("CONFIG_NVS_DATA_CRC=1",), {"data_crc": True}),
+    (PartitionGeometry.uniform(8192, 4096, write_block_size=4), (), {}),
+    (PartitionGeometry.uniform(3 * 1024, 1024, write_block_size=1), (), {}),
+    (PartitionGeometry.uniform(3 * 1024, 1024, write_block_size=8), (), {}),
+    (PartitionGeometry.uniform(3 * 1024, 1024, write_block_size=4), ("CONFIG_NVS_DATA_CRC=1",), {"data_crc": True}),
 ], ids=["8k-wb4", "wb1", "wb8", "data-crc"])
 def test_compare_model_agrees_on_other_geometries_and_with_data_crc(geometry, defines, twin):
     target = own_nvs(defines, geometry)

@@ -13,14 +13,14 @@ from flashstack.device import SimulatedFlash
 from flashstack.flash_map import FlashArea
 from flashstack.nvs import Ate, NVSStore, crc8_ccitt
 from flashstack.torture import Campaign, replay
-from flashstack.torture.target import Geometry
+from flashstack.torture.target import PartitionGeometry
 from flashstack.torture.targets.nvs import NVSTarget
 
 N1 = dict(workload="hotkey", ops=300, seed=1, gc_check=0.1)
 
 
 def zero_target(size=4096, wb=4) -> NVSTarget:
-    return NVSTarget(geometry=Geometry.uniform(size, 1024, write_block_size=wb, erase_value=0))
+    return NVSTarget(geometry=PartitionGeometry.uniform(size, 1024, write_block_size=wb, erase_value=0))
 
 
 def area_of(image: bytes, wb=4, erase_value=0) -> FlashArea:
@@ -169,7 +169,7 @@ def test_torn_close_of_a_sector_ending_in_a_delete_at_the_data_end_keeps_the_del
     #   next GC resurrects id 28. flashstack examines that slot too. Any erase value.
     from flashstack.errors import NotFound
     for erase_value in (0xFF, 0x00):
-        g = Geometry.uniform(3072, 1024, write_block_size=8, erase_value=erase_value)
+        g = PartitionGeometry.uniform(3072, 1024, write_block_size=8, erase_value=erase_value)
         r = replay(Campaign(NVSTarget(geometry=g), workload="fill", ops=60, seed=0,
                             gc_check=0.2), 853, "prefix")
         assert r.cut_at == ("write", 2040, 8)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from flashstack.kv import encode_record
-from flashstack.torture import Campaign, Geometry, check_dict, run_campaign
+from flashstack.torture import Campaign, PartitionGeometry, check_dict, run_campaign
 from flashstack.torture.targets.kv import KVTarget
 from flashstack.torture.targets.llkernel import FeatureTarget
 
@@ -23,7 +23,7 @@ def test_check_dict_rules():
 
 def test_kv_duplicate_live_copies_are_reported():
     # docs/alios-kv.md §18 "duplicates": the same live record in blocks 1 and 2 (interrupted GC)
-    t = KVTarget(geometry=Geometry.uniform(3 * 4096, 4096, allow_double_writes=True))
+    t = KVTarget(geometry=PartitionGeometry.uniform(3 * 4096, 4096, allow_double_writes=True))
     dev, area = t.build()
     rec = encode_record(b"dup", b"value", 0, pos32=False, align=4)
     for b, state in ((0, 0xEE), (1, 0xCC), (2, 0xCC)):

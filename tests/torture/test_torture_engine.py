@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from flashstack.errors import InvalidArgument, NotFound
-from flashstack.torture import Campaign, Geometry, plan, replay, run_campaign
+from flashstack.torture import Campaign, PartitionGeometry, plan, replay, run_campaign
 from flashstack.torture.checkpoint import freeze, thaw
 from flashstack.torture.engine import select_points
 
@@ -166,16 +166,16 @@ def test_checkpoint_is_independent_and_shares_the_flash(logkv):
 
 
 def test_geometry_from_board_and_slicing():
-    g = Geometry.from_board("flashstack-demo", "storage_partition")
+    g = PartitionGeometry.from_board("flashstack-demo", "storage_partition")
     assert (g.size, g.layout, g.label) == (8192, ((2, 4096),), "storage_partition")
-    dev, area = Geometry.from_board("flashstack-demo", "kf_partition").build()
+    dev, area = PartitionGeometry.from_board("flashstack-demo", "kf_partition").build()
     assert area.address == 0x90000000 and area.size == 0x400000
     with pytest.raises(NotFound):
-        Geometry.from_board("flashstack-demo", "no_such_partition")
-    hal = Geometry.from_board("flashstack-demo", "PARAMETER_2")  # the AliOS HAL name of the KV area
+        PartitionGeometry.from_board("flashstack-demo", "no_such_partition")
+    hal = PartitionGeometry.from_board("flashstack-demo", "PARAMETER_2")  # the AliOS HAL name of the KV area
     assert (hal.size, hal.layout, hal.address) == (g.size, g.layout, g.address)
     with pytest.raises(InvalidArgument, match="multiple of erase page"):
-        Geometry.uniform(3000, 1024)
+        PartitionGeometry.uniform(3000, 1024)
 
 
 def test_a_store_that_fails_uncut_is_reported_and_the_steps_before_are_cut(logkv):
@@ -200,7 +200,7 @@ def test_layout_slicing_of_non_uniform_flash():
     assert _slice_layout(runs, 0x8000, 0x38000) == ((2, 16384), (1, 65536), (1, 131072))
     with pytest.raises(InvalidArgument, match="whole erase pages"):
         _slice_layout(runs, 0x1000, 0x4000)
-    g = Geometry.from_board("nucleo_f429zi", "scratch_partition")
+    g = PartitionGeometry.from_board("nucleo_f429zi", "scratch_partition")
     assert g.layout == ((1, 131072),) and g.size == 0x20000
 
 

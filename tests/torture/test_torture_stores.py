@@ -4,7 +4,7 @@ on two worker processes; the GC-cycle exercise runs after every cut."""
 
 import pytest
 
-from flashstack.torture import Campaign, Geometry, run_campaign
+from flashstack.torture import Campaign, PartitionGeometry, run_campaign
 from flashstack.torture.targets.kv import KVTarget
 from flashstack.torture.targets.llkernel import FeatureTarget
 from flashstack.torture.targets.nvs import NVSTarget
@@ -121,8 +121,8 @@ def test_kv_through_the_alios_flash_hal():
 def test_kv_three_blocks_full_store_still_completes_a_gc_cycle():
     # a block of cold live records is never collected (no wear levelling): the GC cycle the
     # exercise waits for is a partition's worth of block erases, not every block
-    from flashstack.torture import Geometry
-    t = KVTarget(geometry=Geometry.uniform(3 * 4096, 4096, allow_double_writes=True))
+    from flashstack.torture import PartitionGeometry
+    t = KVTarget(geometry=PartitionGeometry.uniform(3 * 4096, 4096, allow_double_writes=True))
     assert t.cli_args() == ["kv", "--geometry", "12288:4096:1"]
     c = Campaign(t, workload="fill", ops=250, seed=3, tears=("clean",), cuts=120, gc_check=1.0)
     r = run_campaign(c, jobs=1)
@@ -142,8 +142,8 @@ def test_nvs_on_zero_erased_flash_sampled_all_tears():
 
 def test_kv_large_blocks_gc_exercise_scales_with_the_partition():
     # 8 blocks of 16 KiB (32-bit positions): a GC cycle needs far more churn than on 8 KiB
-    from flashstack.torture import Geometry
-    t = KVTarget(geometry=Geometry.uniform(131072, 16384, allow_double_writes=True), block_size=16384)
+    from flashstack.torture import PartitionGeometry
+    t = KVTarget(geometry=PartitionGeometry.uniform(131072, 16384, allow_double_writes=True), block_size=16384)
     r = run_campaign(Campaign(t, workload="mixed", ops=100, seed=1, cuts=12, tears=("clean",)), jobs=1)
     assert r.ok, _summary(r)
     assert r.gc_checked == r.cuts == 12
@@ -152,7 +152,7 @@ def test_kv_large_blocks_gc_exercise_scales_with_the_partition():
 def test_refused_writes_check_the_same_in_worker_processes():
     # a fill workload refuses writes (ENOSPC): the model holds "old or new" with an absent
     # marker that must survive pickling into workers (it once failed thousands of cuts there)
-    c = Campaign(NVSTarget(geometry=Geometry.uniform(3072, 1024, write_block_size=1)),
+    c = Campaign(NVSTarget(geometry=PartitionGeometry.uniform(3072, 1024, write_block_size=1)),
                  workload="fill", ops=60, seed=0, cuts=300, gc_check=0.2)
     one, two = run_campaign(c, jobs=1), run_campaign(c, jobs=2)
     assert two.executor == "processes"
@@ -161,7 +161,7 @@ def test_refused_writes_check_the_same_in_worker_processes():
 
 def test_observing_settings_writes_nothing():
     # the observer must be read-only, else op counts drift from the counting run
-    c = Campaign(SettingsTarget(geometry=Geometry.uniform(3072, 1024, write_block_size=1)),
+    c = Campaign(SettingsTarget(geometry=PartitionGeometry.uniform(3072, 1024, write_block_size=1)),
                  workload="fill", ops=60, seed=1, cuts=400, gc_check=0.2)
     report = run_campaign(c, jobs=1)
     assert report.failures == [], [f.violations for f in report.failures[:3]]

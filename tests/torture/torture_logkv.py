@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass, field
 
 from flashstack.errors import InvalidArgument, NoSpace, NotFound
-from flashstack.torture import DictSpace, DictTarget, Geometry, dict_workload
+from flashstack.torture import DictSpace, DictTarget, PartitionGeometry, dict_workload
 
 HDR = 8
 REC = struct.Struct("<BHB")
@@ -142,7 +142,7 @@ class LogKV:
 class LogKVTarget(DictTarget):
     kind = "custom"
     defect: bool = False
-    geometry: Geometry = field(default_factory=lambda: Geometry.uniform(8192, 4096))
+    geometry: PartitionGeometry = field(default_factory=lambda: PartitionGeometry.uniform(8192, 4096))
     churn_size = 240
 
     def mount(self, area):

@@ -8,20 +8,20 @@ from click.testing import CliRunner
 
 from flashstack.cli.app import cli
 from flashstack.cli.torture import build_target
-from flashstack.torture import Campaign, Geometry, run_campaign
+from flashstack.torture import Campaign, PartitionGeometry, run_campaign
 from flashstack.torture.targets.zms import ZMSSettingsTarget, ZMSTarget
 
 
 @pytest.mark.parametrize("target, workload, ops", [
     (ZMSTarget(), "mixed", 50),
     (ZMSTarget(), "hotkey", 40),
-    (ZMSTarget(geometry=Geometry.uniform(3072, 1024, write_block_size=16), erase_less=True),
+    (ZMSTarget(geometry=PartitionGeometry.uniform(3072, 1024, write_block_size=16), erase_less=True),
      "mixed", 40),
     (ZMSTarget(data_crc=True), "fill", 40),
-    (ZMSTarget(id_64bit=True, geometry=Geometry.uniform(2048, 1024, write_block_size=8)),
+    (ZMSTarget(id_64bit=True, geometry=PartitionGeometry.uniform(2048, 1024, write_block_size=8)),
      "mixed", 30),
     (ZMSSettingsTarget(), "mixed", 25),
-    (ZMSSettingsTarget(geometry=Geometry.uniform(4096, 1024, write_block_size=16),
+    (ZMSSettingsTarget(geometry=PartitionGeometry.uniform(4096, 1024, write_block_size=16),
                        erase_less=True), "mixed", 20),
 ])
 def test_campaign_every_cut_three_tears(target, workload, ops):
@@ -33,7 +33,7 @@ def test_campaign_every_cut_three_tears(target, workload, ops):
 
 
 def test_erase_less_exercise_completes_without_erases():
-    t = ZMSTarget(geometry=Geometry.uniform(3072, 1024, write_block_size=16), erase_less=True)
+    t = ZMSTarget(geometry=PartitionGeometry.uniform(3072, 1024, write_block_size=16), erase_less=True)
     dev, area = t.build()
     store = t.mount(area)
     store.write(1, b"x" * 40)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import IntegrityError, NoSpace, NotFound, error_for, quoted
 from ..flash_map import FlashArea
-from ..torture.target import CheckOutcome, Geometry, Target, location_args
+from ..torture.target import CheckOutcome, PartitionGeometry, Target, location_args
 from ..torture.targets.kv import KVTarget
 from ..torture.targets.llkernel import FeatureTarget
 from ..torture.targets.nvs import NVSTarget
@@ -127,7 +127,7 @@ class _Native:
     """Build and mount for C targets (mixed into a Python twin's target)."""
 
     build_spec: BuildSpec
-    geometry: Geometry
+    geometry: PartitionGeometry
     map_address = False  # map the image at geometry.address in the helper (memory-mapped flash)
 
     def full_spec(self) -> BuildSpec:
@@ -307,10 +307,10 @@ class CKVTarget(_ProbedDict, KVTarget):
         return ["c", *spec_args(self.build_spec), *location_args(self, KVTarget().geometry)]
 
 
-def _kf_geometry() -> Geometry:
+def _kf_geometry() -> PartitionGeometry:
     # the llkernel target's 64 KiB KF region at 0x90000000, on multi-program NOR: the
     # reference rewrites whole program pages, header bytes included
-    return Geometry.uniform(64 * 1024, 4096, address=0x90000000, label="kf_partition",
+    return PartitionGeometry.uniform(64 * 1024, 4096, address=0x90000000, label="kf_partition",
                             allow_double_writes=True)
 
 
@@ -398,7 +398,7 @@ class CFeatureTarget(_Native, FeatureTarget):
 
     kind = "c"
     map_address = True
-    geometry: Geometry = field(default_factory=_kf_geometry)
+    geometry: PartitionGeometry = field(default_factory=_kf_geometry)
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("llkernel"))
     ram_symbol: str = "kernel_ram_buffer"
 
@@ -429,8 +429,8 @@ class CFeatureTarget(_Native, FeatureTarget):
         return args + (["--max-features", str(self.max_features)] if self.max_features != 4 else [])
 
 
-def _default_custom_geometry() -> Geometry:
-    return Geometry.uniform(8192, 4096)
+def _default_custom_geometry() -> PartitionGeometry:
+    return PartitionGeometry.uniform(8192, 4096)
 
 
 @dataclass(frozen=True)
@@ -440,7 +440,7 @@ class CCustomTarget(_Native, Target):
     ``fs_completed_steps()`` = the steps that returned before the interrupted one."""
 
     kind = "c"
-    geometry: Geometry = field(default_factory=_default_custom_geometry)
+    geometry: PartitionGeometry = field(default_factory=_default_custom_geometry)
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("custom"))
     board: str | None = None
     partition: str | None = None

@@ -9,7 +9,7 @@ Torturing your own key-value store takes a :class:`DictTarget` with five methods
 
     @dataclass(frozen=True)
     class MyTarget(DictTarget):
-        geometry: Geometry = field(default_factory=lambda: Geometry.uniform(8192, 4096))
+        geometry: PartitionGeometry = field(default_factory=lambda: PartitionGeometry.uniform(8192, 4096))
 
         def mount(self, area):                 # from the image alone
             return MyStore(area).mount()
@@ -33,11 +33,11 @@ from .engine import TEARS, Campaign, Plan, plan, run_campaign
 from .kvlike import DictTarget, check_dict
 from .replay import ReplayResult, replay
 from .report import Failure, Report, reproducer
-from .target import CheckOutcome, Geometry, Target, describe_op
+from .target import CheckOutcome, PartitionGeometry, Target, describe_op
 from .workloads import (DICT_WORKLOADS, FEATURE_WORKLOADS, DictSpace, dict_workload,
                         feature_workload, parse_workload)
 
 __all__ = ["TEARS", "Campaign", "Failure", "Plan", "Report", "plan", "reproducer", "run_campaign",
-           "DictTarget", "check_dict", "ReplayResult", "replay", "CheckOutcome", "Geometry",
+           "DictTarget", "check_dict", "ReplayResult", "replay", "CheckOutcome", "PartitionGeometry",
            "Target", "describe_op", "DICT_WORKLOADS", "FEATURE_WORKLOADS", "DictSpace",
            "dict_workload", "feature_workload", "parse_workload"]

@@ -30,7 +30,7 @@ from ..errors import NoSpace, NotFound, PowerLoss
 from ..flash_map import FlashArea
 from .engine import Campaign, Runner, run_campaign
 from .report import Report
-from .target import Geometry
+from .target import PartitionGeometry
 
 __all__ = ["Session", "StoreRecorder", "SessionResult", "check_session", "MODES"]
 
@@ -202,9 +202,9 @@ class StoreRecorder:
         s.last = _partition_of(s.area)
 
 
-def _geometry(area: FlashArea, **kw) -> Geometry:
+def _geometry(area: FlashArea, **kw) -> PartitionGeometry:
     dev = area.device
-    return Geometry(size=area.size, layout=tuple(area.page_runs()),
+    return PartitionGeometry(size=area.size, layout=tuple(area.page_runs()),
                     write_block_size=dev.write_block_size, erase_value=dev.erase_value,
                     allow_double_writes=bool(getattr(dev, "allow_double_writes", False)),
                     program_page_size=getattr(dev, "program_page_size", 256),

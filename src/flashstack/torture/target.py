@@ -17,7 +17,7 @@ from ..device import FlashDevice, PageLayout, SimulatedFlash
 from ..errors import InvalidArgument, NotFound
 from ..flash_map import FlashArea
 
-__all__ = ["Geometry", "Target", "TargetOption", "CheckOutcome", "describe_op", "location_args",
+__all__ = ["PartitionGeometry", "Target", "TargetOption", "CheckOutcome", "describe_op", "location_args",
            "target_args"]
 
 
@@ -57,7 +57,7 @@ class TargetOption:
 
 
 @dataclass(frozen=True)
-class Geometry:
+class PartitionGeometry:
     """The flash under a store: an area of ``size`` bytes at offset 0 of its own device.
 
     Only the partition is modelled (stores see partition-relative offsets), so snapshots and
@@ -77,7 +77,7 @@ class Geometry:
     area_id: int = 0
 
     @classmethod
-    def uniform(cls, size: int, page: int, **kw) -> "Geometry":
+    def uniform(cls, size: int, page: int, **kw) -> "PartitionGeometry":
         """``size`` bytes of ``page``-byte erase pages (EINVAL unless ``page`` divides ``size``)."""
         if page < 1 or size % page:
             raise InvalidArgument(f"geometry: size {size} is not a multiple of erase page {page}")
@@ -91,7 +91,7 @@ class Geometry:
         text = f"{self.size}:{self.layout[0][1]}:{self.write_block_size}"
         return text if self.erase_value == 0xFF else f"{text}:{self.erase_value:#04x}"
 
-    def with_spec(self, text: str) -> "Geometry":
+    def with_spec(self, text: str) -> "PartitionGeometry":
         """This geometry as ``SIZE:PAGE[:WRITE_BLOCK[:ERASE_VALUE]]`` (decimal or 0x hex); EINVAL."""
         parts = text.split(":")
         try:
@@ -100,7 +100,7 @@ class Geometry:
             nums = []
         if len(nums) not in (2, 3, 4):
             raise InvalidArgument(f"geometry {text!r}: expected SIZE:PAGE[:WRITE_BLOCK[:ERASE_VALUE]]")
-        g = Geometry.uniform(nums[0], nums[1])
+        g = PartitionGeometry.uniform(nums[0], nums[1])
         return replace(self, size=g.size, layout=g.layout,
                        write_block_size=nums[2] if len(nums) > 2 else self.write_block_size,
                        erase_value=nums[3] if len(nums) > 3 else self.erase_value)
@@ -115,7 +115,7 @@ class Geometry:
         return dev, area
 
     @classmethod
-    def from_board(cls, board: str, partition: str | int, **kw) -> "Geometry":
+    def from_board(cls, board: str, partition: str | int, **kw) -> "PartitionGeometry":
         """The geometry of ``partition`` on ``board`` (a name or file, see
         :func:`flashstack.board.load_board`): a flash-map partition (node label, label or id)
         or an AliOS HAL partition of the board (``PARAMETER_2``). Extra keywords override
@@ -205,7 +205,7 @@ def describe_op(op: tuple) -> str:
     return " ".join(parts)
 
 
-def location_args(target, default: Geometry) -> list:
+def location_args(target, default: PartitionGeometry) -> list:
     """CLI arguments that rebuild ``target``'s flash: ``--board/--partition`` when it came from
     a board, ``--geometry`` when it differs from ``default``, else nothing."""
     if getattr(target, "board", None) is not None:
@@ -254,7 +254,7 @@ class Target:
 
     kind = "custom"
     exercise_name = "post-cut exercise"  # what :meth:`exercise` does, for reports
-    geometry: Geometry
+    geometry: PartitionGeometry
     #: one line for ``flashstack torture --help``
     title: ClassVar[str] = ""
     #: the command-line options of this target (:class:`TargetOption`), its defaults
@@ -264,11 +264,11 @@ class Target:
 
     @classmethod
     def from_board(cls, board: str, partition: str, **kw) -> "Target":
-        """This target on ``partition`` of ``board`` (see :meth:`Geometry.from_board`), for
+        """This target on ``partition`` of ``board`` (see :meth:`PartitionGeometry.from_board`), for
         targets with ``board`` and ``partition`` fields; ``kw`` set the target's other fields.
         The flash keeps the device rule of the target's default geometry (double writes
         allowed or not). NotFound (ENOENT) for an unknown partition."""
-        geo = Geometry.from_board(board, partition, allow_double_writes=cls().geometry.allow_double_writes)
+        geo = PartitionGeometry.from_board(board, partition, allow_double_writes=cls().geometry.allow_double_writes)
         # the targets that have board and partition fields are the ones that call this
         return cls(geometry=geo, board=board, partition=partition, **kw)  # type: ignore[call-arg]
 

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ..kvlike import DictTarget
-from ..target import Geometry, TargetOption
+from ..target import PartitionGeometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from ..._report import dumps
 
 __all__ = ["KVTarget"]
 
 
-def _default_geometry() -> Geometry:
+def _default_geometry() -> PartitionGeometry:
     # The default AliOS KV: 8 KiB = 2 blocks of 4 KiB on byte-programmable NOR (KV-1).
-    return Geometry.uniform(8192, 4096, allow_double_writes=True)
+    return PartitionGeometry.uniform(8192, 4096, allow_double_writes=True)
 
 
 def _dups(dups: dict) -> list:
@@ -46,7 +46,7 @@ class KVTarget(DictTarget):
         TargetOption("hal", "--hal", "Go through the AliOS flash HAL (PARAMETER_2 view).", "flag"),
         TargetOption("align", "--align", "Record alignment (8 for 64-bit targets).", "choice", (4, 8)),
     )
-    geometry: Geometry = field(default_factory=_default_geometry)
+    geometry: PartitionGeometry = field(default_factory=_default_geometry)
     block_size: int = 4096
     total_size: int | None = None
     board: str | None = None

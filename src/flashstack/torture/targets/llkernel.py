@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ..target import CheckOutcome, Geometry, Target, TargetOption
+from ..target import CheckOutcome, PartitionGeometry, Target, TargetOption
 from ..workloads import feature_content, feature_workload
 from ..._report import dumps
 
@@ -28,9 +28,9 @@ HEADER = 32
 _CHUNK = 1000  # uneven copy chunks: pages are completed across calls (LLK page buffering)
 
 
-def _default_geometry() -> Geometry:
+def _default_geometry() -> PartitionGeometry:
     # A 64 KiB KF region of 4 KiB subsectors, memory-mapped at 0x90000000 (QSPI XIP).
-    return Geometry.uniform(64 * 1024, 4096, address=0x90000000, label="kf_partition")
+    return PartitionGeometry.uniform(64 * 1024, 4096, address=0x90000000, label="kf_partition")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class FeatureTarget(Target):
     default_workload = "churn"
     default_ops = 20
     exercise_name = "install/free exercise"
-    geometry: Geometry = field(default_factory=_default_geometry)
+    geometry: PartitionGeometry = field(default_factory=_default_geometry)
     max_features: int = 4
     ram_base: int = 0x20010000
     ram_size: int = 16 * 1024

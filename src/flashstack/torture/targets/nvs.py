@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ..kvlike import DictTarget
-from ..target import Geometry, TargetOption
+from ..target import PartitionGeometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from ..._report import dumps
 
 __all__ = ["NVSTarget"]
 
 
-def _default_geometry() -> Geometry:
+def _default_geometry() -> PartitionGeometry:
     # 3 sectors of 1 KiB, 4-byte write blocks (a typical Zephyr SoC flash).
-    return Geometry.uniform(3 * 1024, 1024, write_block_size=4)
+    return PartitionGeometry.uniform(3 * 1024, 1024, write_block_size=4)
 
 
 def _id(i: int) -> int:
@@ -40,7 +40,7 @@ class NVSTarget(DictTarget):
         TargetOption("data_crc", "--data-crc", "CONFIG_NVS_DATA_CRC format.", "flag"),
     )
     what = "id"
-    geometry: Geometry = field(default_factory=_default_geometry)
+    geometry: PartitionGeometry = field(default_factory=_default_geometry)
     sector_size: int | None = None
     sector_count: int | None = None
     data_crc: bool = False

@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ..target import Geometry, TargetOption
+from ..target import PartitionGeometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from .nvs import NVSTarget
 
 __all__ = ["SettingsTarget"]
 
 
-def _default_geometry() -> Geometry:
-    return Geometry.uniform(4 * 1024, 1024, write_block_size=4)
+def _default_geometry() -> PartitionGeometry:
+    return PartitionGeometry.uniform(4 * 1024, 1024, write_block_size=4)
 
 
 def _name(i: int) -> str:
@@ -40,7 +40,7 @@ class SettingsTarget(NVSTarget):
     )
     default_ops = 300
     what = "setting"
-    geometry: Geometry = field(default_factory=_default_geometry)
+    geometry: PartitionGeometry = field(default_factory=_default_geometry)
     churn_key = "torture/gc"
     churn_size = 160
 

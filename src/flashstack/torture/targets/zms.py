@@ -20,7 +20,7 @@ from typing import ClassVar
 
 from ...device import SimulatedFlash
 from ...flash_map import FlashArea
-from ..target import Geometry, TargetOption
+from ..target import PartitionGeometry, TargetOption
 from ..workloads import DictSpace, dict_workload
 from .nvs import NVSTarget
 from .settings import SettingsTarget, _name
@@ -93,8 +93,8 @@ class ZMSTarget(NVSTarget):
         return dumps(report)
 
 
-def _settings_geometry() -> Geometry:
-    return Geometry.uniform(4 * 1024, 1024, write_block_size=4)
+def _settings_geometry() -> PartitionGeometry:
+    return PartitionGeometry.uniform(4 * 1024, 1024, write_block_size=4)
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class ZMSSettingsTarget(ZMSTarget):
     cli_options = SettingsTarget.cli_options
     default_ops = SettingsTarget.default_ops
     what = "setting"
-    geometry: Geometry = field(default_factory=_settings_geometry)
+    geometry: PartitionGeometry = field(default_factory=_settings_geometry)
     churn_key = "torture/gc"  # names, not ids
     churn_size = 160
 
