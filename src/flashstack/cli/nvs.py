@@ -16,7 +16,7 @@ import click
 from ..errors import InvalidArgument
 from .common import (INT, board_options, console, emit, fail, hexdump, json_option, open_board,
                      parse_int, parse_value)
-from .context import EXIT_DAMAGE, detections, guard_writer, view_of
+from .context import EXIT_DAMAGE, partition_args
 
 
 @click.group()
@@ -37,10 +37,13 @@ def nvs():
 
 
 def _geometry_options(fn):
-    fn = click.option("--data-crc", is_flag=True,
-                      help="Values carry a CRC-32 (CONFIG_NVS_DATA_CRC / CONFIG_ZMS_DATA_CRC).")(fn)
-    fn = click.option("--sector-count", type=INT, help="Sectors (default: fill the partition).")(fn)
-    fn = click.option("--sector-size", type=INT, help="Sector size in bytes (default: erase page).")(fn)
+    fn = click.option("--data-crc/--no-data-crc", default=None,
+                      help="Values carry a CRC-32 (CONFIG_NVS_DATA_CRC / CONFIG_ZMS_DATA_CRC) "
+                           "[build record, else the values in the bytes, else no].")(fn)
+    fn = click.option("--sector-count", type=INT,
+                      help="Sectors [build record, else fill the partition; Settings: at most 8].")(fn)
+    fn = click.option("--sector-size", type=INT,
+                      help="Sector size in bytes [build record, else the ATEs, else the erase page].")(fn)
     return fn
 
 
@@ -96,13 +99,6 @@ def _kind() -> StoreKind:
     return _ctx().meta.get(KIND_KEY, NVS_KIND)
 
 
-def _geometry(area, sector_size, sector_count, use_settings):
-    if use_settings and sector_count is None:
-        s, n = _kind().settings_geometry(area)
-        return sector_size or s, n
-    return sector_size, sector_count
-
-
 def _parse_id(text) -> int:
     value = parse_int(text)
     k = _kind()
@@ -111,33 +107,92 @@ def _parse_id(text) -> int:
     return value
 
 
+_PARAMS_KEY = "flashstack.cli.store_params"
+
+
+def _resolve(area, sector_size, sector_count, data_crc, use_settings, write=False, force=False):
+    """The store's geometry with the source of each value (flags, then the build record beside
+    the image, then the bytes, then defaults); a writer is refused a partition that holds
+    something else unless --force. Kept in the click context for :func:`_emit`."""
+    from ..stores import Param, find
+    from .context import detections, guard_writer, record_entry, resolve_params, view_of
+    k = _kind()
+    reg = find(k.name)
+    assert reg is not None
+    ctx = _ctx()
+    view = view_of(area)
+    found = detections(view)
+    det = next((d for d in found if d.kind == reg.name), None)
+    if sector_size and (det is None or det.params.get("sector_size") != sector_size):
+        alt = reg.detect(view, sector_size=sector_size)   # the flag's geometry reads as the store too
+        if alt is not None:
+            found = [d for d in found if d is not det] + [alt]
+            det = alt
+    if det is not None and det.sources.get("sector_count", "").startswith("Settings default"):
+        det.params.pop("sector_count")   # not written in the bytes: a default, not a fact
+    content, path = record_entry(ctx.params.get("image"), area)
+    if write:
+        guard_writer(reg.name, view, found, content, force, f"{k.name} (or check --sector-size)")
+    options = ctx.meta.get("flashstack.cli.store_options", {})
+    flags = {"sector_size": sector_size, "sector_count": sector_count, "data_crc": data_crc,
+             "id_64bit": options.get("id_64bit")}
+    names = ["sector_size", "sector_count", "data_crc"] + (["id_64bit"] if "id_64bit" in options else [])
+    res = resolve_params(reg.name, names, flags, content, path, found, {"data_crc": False, "id_64bit": False},
+                         flag_names={"data_crc": "--data-crc", "id_64bit": "--id-64bit"})
+    settings = use_settings or bool(det and det.params.get("settings"))
+    if "sector_size" not in res.params:
+        s, _ = k.settings_geometry(area)
+        res.params["sector_size"] = Param(s, "default (the erase page at the partition start)")
+    if "sector_count" not in res.params:
+        s = res["sector_size"]
+        n = min(k.settings_geometry(area)[1], area.size // s) if settings else area.size // s
+        res.params["sector_count"] = Param(n, "default (Settings: at most 8 sectors)" if n < area.size // s
+                                           else "default (fill the partition)")
+    if "id_64bit" in options:
+        options["id_64bit"] = res["id_64bit"]
+    ctx.meta[_PARAMS_KEY] = res
+    return res
+
+
+def _emit(result: dict, as_json: bool, render) -> None:
+    """``emit`` with the resolved parameters: a ``parameters`` field in JSON, a footer line
+    in the table view."""
+    from .context import params_line
+    res = _ctx().meta.get(_PARAMS_KEY)
+    if res is not None:
+        result = {**result, "parameters": res.to_json()}
+
+    def show(r):
+        render(r)
+        if res is not None:
+            console.print(params_line(res), soft_wrap=True)
+    emit(result, as_json, show)
+
+
 def _readonly_store(area, sector_size, sector_count, data_crc, use_settings):
-    s, n = _geometry(area, sector_size, sector_count, use_settings)
-    return _kind().open_copy(area, s, n, data_crc)
+    res = _resolve(area, sector_size, sector_count, data_crc, use_settings)
+    return _kind().open_copy(area, res["sector_size"], res["sector_count"], res["data_crc"])
 
 
-def _writable_store(area, sector_size, sector_count, data_crc, use_settings, force):
+def _writable_store(area, sector_size, sector_count, data_crc, use_settings, force, repair=False):
+    """The store mounted on ``area`` for writing; refused (exit 1, nothing written) when the
+    partition is read-only or holds something else (unless --force), or when mount would
+    repair the store (unless --repair)."""
     k = _kind()
     if area.read_only:
         if not force:
             fail(f"partition {area.name} is read-only; pass --force to modify it anyway")
         area = area.privileged()
-    s, n = _geometry(area, sector_size, sector_count, use_settings)
-    _guard(k, area, s, force)
-    return k.open_store(area, s, n, data_crc)
-
-
-def _guard(k, area, sector_size, force) -> None:
-    """Refuse a partition holding another recognised kind or unknown data (unless --force)."""
-    from ..stores import Detection, find
-    reg = find(k.name)
-    if reg is None:
-        return
-    view = view_of(area)
-    found = detections(view)
-    if sector_size and k.looks_like(area, sector_size) and not any(d.kind == reg.name for d in found):
-        found.append(Detection(reg.name, 0.9, {"sector_size": sector_size}, {"sector_size": "ATEs"}))
-    guard_writer(reg.name, view, found, None, force, f"{k.name} (or check --sector-size)")
+    res = _resolve(area, sector_size, sector_count, data_crc, use_settings, write=True, force=force)
+    s, n, crc = res["sector_size"], res["sector_count"], res["data_crc"]
+    if not repair:
+        report = k.scan(area, s, n, crc)
+        if report.verdict in ("recoverable", "damaged") and report.mount_operations:
+            what = "; ".join(report.mount_notes) or f"{len(report.mount_operations)} flash operation(s)"
+            fail(f"the {k.title} store on {area.name} needs recovery ({report.verdict}): mount would "
+                 f"change it ({what}); pass --repair to let it, or inspect it with "
+                 f"'flashstack {k.name} dump'")
+    return k.open_store(area, s, n, crc)
 
 
 def _settings(store):
@@ -164,8 +219,7 @@ def _ctx():
 # --- read ------------------------------------------------------------------------------
 @nvs.command("read", short_help="Print the value of an id or setting.")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("key")
+@partition_args("key", default="storage_partition")
 @_settings_option
 @click.option("--hist", "cnt", type=int, default=0, show_default=True,
               help="History entry (0 = current value, 1 = the previous write, ...); with "
@@ -196,18 +250,22 @@ def read(board, include_dir, image, partition, key, use_settings, cnt, output, s
         console.print(f"partition {name} {key}: {len(value)} bytes", soft_wrap=True)
         if value:
             click.echo(hexdump(value))
-    emit(result, as_json, render)
+    _emit(result, as_json, render)
 
 
 # --- write / delete ----------------------------------------------------------------------
-_FORCE = click.option("--force", is_flag=True,
-                      help="Mount a partition that does not look like the store, or a read-only one.")
+def _FORCE(fn):
+    fn = click.option("--repair", is_flag=True,
+                      help="Let mount repair a store that needs recovery (torn write, interrupted "
+                           "GC) before writing.")(fn)
+    return click.option("--force", is_flag=True,
+                        help="Write a partition that holds another kind or unknown data, or a "
+                             "read-only one.")(fn)
 
 
 @nvs.command("write", short_help="Store a value under an id or setting name.")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("key")
+@partition_args("key", default="storage_partition")
 @_settings_option
 @click.option("--data", "text", metavar="TEXT", help="The value as UTF-8 text.")
 @click.option("--hex", "hex_", metavar="HEX", help='The value as hex ("01 02 03").')
@@ -215,7 +273,7 @@ _FORCE = click.option("--force", is_flag=True,
 @_FORCE
 @_geometry_options
 @json_option
-def write(board, include_dir, image, partition, key, use_settings, text, hex_, file, force,
+def write(board, include_dir, image, partition, key, use_settings, text, hex_, file, force, repair,
           sector_size, sector_count, data_crc, as_json):
     """Write a value (exactly one of --data, --hex, --file). An erased partition becomes a
     fresh store. An unchanged value writes nothing."""
@@ -228,27 +286,26 @@ def write(board, include_dir, image, partition, key, use_settings, text, hex_, f
         area = ob.area(partition)
 
         def open_store(a):
-            return _writable_store(a, sector_size, sector_count, data_crc, use_settings, force)
+            return _writable_store(a, sector_size, sector_count, data_crc, use_settings, force, repair)
         if use_settings:
             rehearse(area, open_store, lambda st: _settings(st).save(key, value))
             result = {"partition": area.name, "name": key, "written": len(value)}
         else:
             result = {"partition": area.name, "id": nvs_id,
                       "written": rehearse(area, open_store, lambda st: st.write(nvs_id, value))}
-    emit(result, as_json, lambda r: console.print(
+    _emit(result, as_json, lambda r: console.print(
         f"{key}: " + (f"wrote {r['written']} bytes" if r["written"] else "unchanged, nothing written")
         + f" in {r['partition']}", soft_wrap=True))
 
 
 @nvs.command("delete", short_help="Delete an id or setting.")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("key")
+@partition_args("key", default="storage_partition")
 @_settings_option
 @_FORCE
 @_geometry_options
 @json_option
-def delete(board, include_dir, image, partition, key, use_settings, force, sector_size,
+def delete(board, include_dir, image, partition, key, use_settings, force, repair, sector_size,
            sector_count, data_crc, as_json):
     """Delete KEY (no error when it does not exist)."""
     from .nvs_import import rehearse
@@ -257,14 +314,14 @@ def delete(board, include_dir, image, partition, key, use_settings, force, secto
         area = ob.area(partition)
 
         def open_store(a):
-            return _writable_store(a, sector_size, sector_count, data_crc, use_settings, force)
+            return _writable_store(a, sector_size, sector_count, data_crc, use_settings, force, repair)
         if use_settings:
             rehearse(area, open_store, lambda st: _settings(st).delete(key))
             result = {"partition": area.name, "name": key, "deleted": True}
         else:
             rehearse(area, open_store, lambda st: st.delete(nvs_id))
             result = {"partition": area.name, "id": nvs_id, "deleted": True}
-    emit(result, as_json, lambda r: console.print(f"{key}: deleted from {r['partition']}",
+    _emit(result, as_json, lambda r: console.print(f"{key}: deleted from {r['partition']}",
                                                  soft_wrap=True))
 
 
@@ -284,7 +341,7 @@ def _content(area, sector_size, sector_count, data_crc, use_settings) -> dict:
 
 @nvs.command("list", short_help="List live ids (or settings) with their values.")
 @board_options(image_required=True)
-@click.argument("partition")
+@partition_args(default="storage_partition")
 @_settings_option
 @_geometry_options
 @json_option
@@ -306,12 +363,12 @@ def list_(board, include_dir, image, partition, use_settings, sector_size, secto
             raw = bytes.fromhex(v)
             table.add_row(k if use_settings else f"{k} ({int(k, 16)})", str(len(raw)), _preview(raw))
         console.print(table)
-    emit(result, as_json, render)
+    _emit(result, as_json, render)
 
 
 @nvs.command("export", short_help="Write the live content as JSON.")
 @board_options(image_required=True)
-@click.argument("partition")
+@partition_args(default="storage_partition")
 @_settings_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of stdout.")
@@ -337,12 +394,11 @@ def export(board, include_dir, image, partition, use_settings, output, sector_si
 
 @nvs.command("import", short_help="Write ids or settings from a JSON file.")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@partition_args("file", default="storage_partition")
 @_FORCE
 @_geometry_options
 @json_option
-def import_(board, include_dir, image, partition, file, force, sector_size, sector_count,
+def import_(board, include_dir, image, partition, file, force, repair, sector_size, sector_count,
             data_crc, as_json):
     """Write every entry of FILE: {"items": {"<id>": "<hex>"}} and/or
     {"settings": {"<name>": "<hex>"}} (values may also be {"text": "..."}). All or nothing:
@@ -355,11 +411,11 @@ def import_(board, include_dir, image, partition, file, force, sector_size, sect
         area = ob.area(partition)
 
         def open_store(a):
-            return _writable_store(a, sector_size, sector_count, data_crc, bool(doc.settings), force)
+            return _writable_store(a, sector_size, sector_count, data_crc, bool(doc.settings), force, repair)
         written = import_all_or_nothing(area, open_store, doc, _settings)
         result = {"partition": area.name, "items": len(doc.items), "settings": len(doc.settings),
                   "written": written}
-    emit(result, as_json, lambda r: console.print(
+    _emit(result, as_json, lambda r: console.print(
         f"imported {r['items']} ids and {r['settings']} settings into {r['partition']}",
         soft_wrap=True))
 
@@ -367,7 +423,7 @@ def import_(board, include_dir, image, partition, file, force, sector_size, sect
 # --- dump -------------------------------------------------------------------------------
 @nvs.command("dump", short_help="Sectors, every ATE and a health verdict.")
 @board_options(image_required=True)
-@click.argument("partition")
+@partition_args(default="storage_partition")
 @_geometry_options
 @json_option
 def dump(board, include_dir, image, partition, sector_size, sector_count, data_crc, as_json):
@@ -382,10 +438,11 @@ def dump(board, include_dir, image, partition, sector_size, sector_count, data_c
     kind = _kind()
     with open_board(_ctx(), readonly=True) as ob:
         area = ob.area(partition)
-        report = kind.scan(area, sector_size, sector_count, data_crc)
+        res = _resolve(area, sector_size, sector_count, data_crc, False)
+        report = kind.scan(area, res["sector_size"], res["sector_count"], res["data_crc"])
         name = area.name
     result = {"partition": name, **report.to_dict()}
-    emit(result, as_json, kind.render_dump)
+    _emit(result, as_json, kind.render_dump)
     if report.verdict in ("damaged", "unmountable"):
         _ctx().exit(EXIT_DAMAGE)
 

@@ -88,12 +88,13 @@ def zms():
 def _zms_command(cmd: click.Command) -> click.Command:
     """``cmd`` of the nvs family, run with the ZMS kind and an ``--id-64bit`` option."""
     out = copy.copy(cmd)
-    out.params = [*cmd.params, click.Option(["--id-64bit"], is_flag=True,
-                                            help="64-bit ids (CONFIG_ZMS_ID_64BIT).")]
+    out.params = [*cmd.params, click.Option(["--id-64bit/--no-id-64bit"], default=None,
+                                            help="64-bit ids (CONFIG_ZMS_ID_64BIT) [build record, "
+                                                 "else the sector headers, else no].")]
     inner = cmd.callback
     assert inner is not None
 
-    def callback(*args, id_64bit: bool = False, **kwargs):
+    def callback(*args, id_64bit: bool | None = None, **kwargs):
         meta = click.get_current_context().meta
         meta[_nvs.KIND_KEY] = ZMS_KIND
         meta[OPTIONS_KEY] = {"id_64bit": id_64bit}
