@@ -94,7 +94,7 @@ def test_dump_reports_sectors_ates_and_verdict(cli_run, nvs_img):
 
 
 def test_errors_are_one_line(cli_run, nvs_img):
-    cli_run("flash", "write", "--image", nvs_img, "slot0_partition", "0", "--data", "not nvs")
+    cli_run("flash", "write", "--image", nvs_img, "-p", "slot0_partition", "0", "--data", "not nvs")
     line = cli_run.error("nvs", "write", "--image", nvs_img, "-p", "slot0_partition", "1", "--data", "v")
     assert "neither erased nor Zephyr NVS" in line
     assert "0xffff" in cli_run.error("nvs", "read", "--image", nvs_img, "-p", "storage_partition",

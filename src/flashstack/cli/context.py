@@ -97,16 +97,24 @@ def detections(view) -> list:
     return detect_all(view)
 
 
-def guard_writer(kind_name: str, view, found: list, content: dict | None, force: bool,
+def guard_writer(kind_name: str | None, view, found: list, content: dict | None, force: bool,
                  command: str) -> None:
     """Refuse (exit 1, naming what is there) to write ``kind_name`` into a partition that holds
     something else, unless ``force``. ``found``: :func:`detections` of ``view``; ``content``:
-    the build record's entry."""
+    the build record's entry. ``kind_name`` None (raw writers): refuse any partition that is
+    not erased."""
     if force:
         return
     from ..stores import find, lookup
-    mine = lookup(kind_name)
     hint = f"; pass --force to overwrite it with {command}"
+    if kind_name is None:   # a raw writer (flash, hal): anything but erased bytes is someone's
+        if found and all(d.kind == "erased" for d in found):
+            return
+        if found:
+            k = lookup(found[0].kind)
+            fail(f"partition {view.name} holds {k.title} ({k.name}, detected from its bytes){hint}")
+        fail(f"partition {view.name} holds data (not erased){hint}")
+    mine = lookup(kind_name)
     other = [d for d in found if d.kind not in (mine.name, "erased")]
     if other and not any(d.kind == mine.name for d in found):
         k = lookup(other[0].kind)

@@ -28,11 +28,11 @@ def nvs():
 
     \b
     Examples:
-      flashstack nvs write  --image img/ storage_partition 0x10 --data "hello"
-      flashstack nvs read   --image img/ storage_partition 16
-      flashstack nvs write  --image img/ storage_partition --settings bt/name --data dev1
-      flashstack nvs dump   --image img/ storage_partition --json
-      flashstack nvs export --image img/ storage_partition -o nvs.json
+      flashstack nvs write  --image img/ -p storage_partition 0x10 --data "hello"
+      flashstack nvs read   --image img/ -p storage_partition 16
+      flashstack nvs write  --image img/ -p storage_partition --settings bt/name --data dev1
+      flashstack nvs dump   --image img/ -p storage_partition --json
+      flashstack nvs export --image img/ -p storage_partition -o nvs.json
     """
 
 
@@ -433,7 +433,7 @@ def dump(board, include_dir, image, partition, sector_size, sector_count, data_c
 
     \b
     Example:
-      flashstack nvs dump --image img/ storage_partition --json
+      flashstack nvs dump --image img/ -p storage_partition --json
     """
     kind = _kind()
     with open_board(_ctx(), readonly=True) as ob:

@@ -77,11 +77,11 @@ def zms():
 
     \b
     Examples:
-      flashstack zms write  --image img/ storage_partition 0x10 --data "hello"
-      flashstack zms read   --image img/ storage_partition 16
-      flashstack zms write  --image img/ storage_partition --settings bt/name --data dev1
-      flashstack zms dump   --image img/ storage_partition --json
-      flashstack zms export --image img/ storage_partition -o zms.json
+      flashstack zms write  --image img/ -p storage_partition 0x10 --data "hello"
+      flashstack zms read   --image img/ -p storage_partition 16
+      flashstack zms write  --image img/ -p storage_partition --settings bt/name --data dev1
+      flashstack zms dump   --image img/ -p storage_partition --json
+      flashstack zms export --image img/ -p storage_partition -o zms.json
     """
 
 
