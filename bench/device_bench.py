@@ -1,4 +1,4 @@
-"""Speed of the simulated flash device (issue 2, "Speed"; spec/device.md §4).
+"""Speed of the simulated flash device (issue 2, "Speed"; docs/device.md §4).
 
 Prints a table: 32-byte program operations per second and 4 KiB read throughput of
 ``SimulatedFlash``, in memory and file-backed (mmap), with every check and counter on:

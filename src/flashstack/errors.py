@@ -29,6 +29,9 @@ class FlashError(OSError):
     """Base of every flashstack error. ``.errno`` is set; ``str()`` is the message plus the errno name."""
 
     default_errno = _errno.EIO
+    # always set by __init__ (OSError types both as optional)
+    errno: int
+    strerror: str
 
     def __init__(self, message: str, code: int | None = None):
         super().__init__(self.default_errno if code is None else code, message)

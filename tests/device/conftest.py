@@ -1,4 +1,4 @@
-"""Fixtures and a reference NOR model for the device tests (spec/device.md)."""
+"""Fixtures and a reference NOR model for the device tests (docs/device.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""spec/device.md §4.6 file backing (DEV-26..30), §3.2 page layout (DEV-4..7), §3.4 copy
+"""docs/device.md §4.6 file backing (DEV-26..30), §3.2 page layout (DEV-4..7), §3.4 copy
 (DEV-13) and configuration errors (DEV-3, DEV-14)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""spec/device.md §8: built-in chip table (DEV-46, DEV-47) and the spiflash lookup
+"""docs/device.md §8: built-in chip table (DEV-46, DEV-47) and the spiflash lookup
 (§8.2, DEV-48), against the real spiflash 0.0.post251 database and against fakes for the
 rules the database has no clean example of."""
 

@@ -1,4 +1,4 @@
-"""spec/device.md §9: Zephyr flash_sim_api scenarios on the simulator geometry
+"""docs/device.md §9: Zephyr flash_sim_api scenarios on the simulator geometry
 (1 MiB, erase page 1024, wbs 4, aligned reads, no double writes), for erase value 0xFF and
 0x00 and, where marked, RAM-like. Return codes are checked through the seed functions
 (flashstack.device.capi), as the Zephyr suite does."""

@@ -1,4 +1,4 @@
-"""spec/device.md §5: power-cut injection (DEV-31..36) and the §9 "power cut" scenario:
+"""docs/device.md §5: power-cut injection (DEV-31..36) and the §9 "power cut" scenario:
 for N = 1..M of a fixed workload, clean and torn cuts leave the bytes of a reference replay
 of the first N-1 operations plus the documented tear."""
 

@@ -1,4 +1,4 @@
-"""Hypothesis property tests of NOR semantics (spec/device.md §4.2, §5) against the simple
+"""Hypothesis property tests of NOR semantics (docs/device.md §4.2, §5) against the simple
 byte-by-byte model of conftest.NorModel: random programs and erases with both erase values
 and write blocks of 1, 4 and 8 bytes."""
 

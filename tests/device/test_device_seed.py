@@ -1,4 +1,4 @@
-"""spec/device.md §3.5: Zephyr seed functions return 0 / negative errno, out-parameters in a
+"""docs/device.md §3.5: Zephyr seed functions return 0 / negative errno, out-parameters in a
 tuple, None for NULL, and never turn PowerLoss into a code (DEV-10, DEV-35)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""spec/device.md §6 endurance (DEV-37..40), §7 timing model (DEV-41..45) and the
+"""docs/device.md §6 endurance (DEV-37..40), §7 timing model (DEV-41..45) and the
 statistics of §4.5 (DEV-22, DEV-23)."""
 
 from __future__ import annotations

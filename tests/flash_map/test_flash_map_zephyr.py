@@ -1,4 +1,4 @@
-"""Zephyr tests/subsys/storage/flash_map scenarios (spec/flash-map.md §10), through the seed
+"""Zephyr tests/subsys/storage/flash_map scenarios (docs/flash-map.md §10), through the seed
 functions of flashstack.flash_map.capi and through the Pythonic API. Partition under test:
 slot1_partition, on the qemu_x86 geometry (1 MiB, 1 KiB pages, wbs 4) and the STM32F4 layout."""
 

@@ -41,3 +41,28 @@ def test_seeds_of_every_target_are_accepted_cleanly():
     for name in CI_TARGETS:
         for seed in TARGETS[name].seeds():
             TARGETS[name].run(seed)
+
+
+def test_dtb_seed_is_the_board_it_was_flattened_from():
+    """The DTB target mutates real boards: its seed parses to the DTS's partitions and labels."""
+    from importlib import resources
+
+    from flashstack.board.devicetree.dtb import parse_dtb
+    from flashstack.board.devicetree.dts import read_dts
+    from flashstack.board.devicetree.extract import extract
+    from flashstack.fuzz.targets import _flatten
+    dts = read_dts(str(resources.files("flashstack") / "data" / "boards" / "qemu_x86.dts"))
+    dtb = parse_dtb(_flatten(dts), "<seed>")
+    assert set(dtb.labels) == set(dts.labels)
+    assert [(p.path, p.offset, p.size) for p in extract(dtb).partitions] == \
+        [(p.path, p.offset, p.size) for p in extract(dts).partitions]
+
+
+def test_dts_that_is_not_utf8_is_a_clear_error(tmp_path):
+    """Fuzz finding (dts target): a bad byte was a bare UnicodeDecodeError."""
+    from flashstack.board.devicetree.extract import load_devicetree
+    from flashstack.errors import InvalidArgument
+    p = tmp_path / "bad.dts"
+    p.write_bytes(b"/dts-v1/;\n/ { x = \"\x80\"; };\n")
+    with pytest.raises(InvalidArgument, match=r"bad\.dts: not UTF-8 text: byte 0x80 at offset 19 \(line 2, column 10\)"):
+        load_devicetree(p)

@@ -84,3 +84,26 @@ def test_kv_remount_keeps_the_key_of_the_finding(finding):
     assert dev2.snapshot() == once
 
 
+
+
+def test_zms_second_mount_of_a_started_afresh_image_writes_nothing():
+    """Found by ``python -m flashstack.fuzz zms-mount`` (F11): no sector closed, the last one
+    with a valid first ATE but no ZMS empty ATE. The first mount starts it afresh; the
+    reference's second mount then erased sector 0 as well. Now the second mount keeps the
+    started sector and writes nothing."""
+    from pathlib import Path
+
+    from flashstack.zms import ZMSStore
+    img = (Path(__file__).parent.parent / "data" / "fuzz-regressions" / "zms-mount-f11.bin").read_bytes()
+    dev, area = _area(img, 1024, 4)
+    first = ZMSStore(area, 1024, 3)
+    first.mount()
+    assert first.mount_notes == ["sector 2 not a ZMS sector: started afresh"]
+    written = dev.snapshot()
+    assert written[:1024] == img[:1024]          # sector 0 is not touched by the first mount
+    again = ZMSStore(area, 1024, 3)
+    again.mount()
+    assert again.mount_notes == []
+    assert dev.snapshot() == written
+    assert dict(again.items()) == dict(first.items())
+    check_mount_idempotent("zms", img)

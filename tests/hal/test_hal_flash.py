@@ -1,4 +1,4 @@
-"""spec/alios-hal.md §10 conformance scenarios on the MK3060 table, plus seeds and board mapping."""
+"""docs/alios-hal.md §10 conformance scenarios on the MK3060 table, plus seeds and board mapping."""
 
 import errno
 from types import SimpleNamespace

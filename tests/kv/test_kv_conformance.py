@@ -1,4 +1,4 @@
-"""spec/alios-kv.md §18 conformance scenarios: CRC, records, operation sequences, GC,
+"""docs/alios-kv.md §18 conformance scenarios: CRC, records, operation sequences, GC,
 recovery rows of §13, unclean/invalid blocks, ENOSPC, reserve rule, duplicates, limits,
 device checks, 32-bit positions, secure items, seeds."""
 

@@ -1,4 +1,4 @@
-"""Power-loss states finer than a byte (torture findings K1, K2a, K3, K2b; spec/alios-kv.md §8 and
+"""Power-loss states finer than a byte (torture findings K1, K2a, K3, K2b; docs/alios-kv.md §8 and
 the reading documented in flashstack.kv.engine): a 1-byte block-state program torn at bit level,
 a false end of data inside a record torn at bit level, a prefix-torn key holding 0xFF whose CRC-8
 matches, and the known limit of the format: a torn value whose CRC-8 matches by chance."""

@@ -50,7 +50,7 @@ def test_healthy_store_states():
     assert (r.ate_wra, r.data_wra, r.write_sector) == (st.ate_wra, st.data_wra, 0)
     assert r.sectors[0].counts == {"valid": 2, "deleted": 2, "superseded": 1, "marker": 1}
     assert looks_like_nvs(a) and detect_nvs(a) == 1024
-    json.dumps(r.to_dict())
+    json.dumps(r.to_json())
     stats = st.stats()
     assert stats["live_ids"] == 2 and stats["live_bytes"] == 8
     assert stats["sectors"][0]["counts"]["superseded"] == 1

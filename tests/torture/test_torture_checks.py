@@ -22,7 +22,7 @@ def test_check_dict_rules():
 
 
 def test_kv_duplicate_live_copies_are_reported():
-    # spec/alios-kv.md §18 "duplicates": the same live record in blocks 1 and 2 (interrupted GC)
+    # docs/alios-kv.md §18 "duplicates": the same live record in blocks 1 and 2 (interrupted GC)
     t = KVTarget(geometry=Geometry.uniform(3 * 4096, 4096, allow_double_writes=True))
     dev, area = t.build()
     rec = encode_record(b"dup", b"value", 0, pos32=False, align=4)

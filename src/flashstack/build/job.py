@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..device import PageLayout
@@ -19,6 +20,10 @@ from ..errors import FlashError, InvalidArgument, NotFound, errno_name
 from .manifest import Manifest, ManifestError, PartitionEntry, load_manifest
 from .output import HEX_NAME, RECORD_NAME, dumps_record, extra_outputs, hex_ranges, hex_text, write_outputs
 from .providers import Provider, make_provider
+
+if TYPE_CHECKING:
+    from ..board import Board
+    from ..flash_map import PartitionSpec
 
 __all__ = ["BuildPlan", "BuildResult", "PlannedPartition", "build", "plan_build", "demo_manifest_path",
            "render_plan"]
@@ -33,7 +38,7 @@ def demo_manifest_path() -> Path:
 class PlannedPartition:
     """One partition of the plan: its board spec, its provider (None = left erased)."""
 
-    spec: object
+    spec: PartitionSpec
     provider: Provider | None
 
     @property
@@ -48,7 +53,7 @@ class BuildPlan:
     board order (those the manifest does not name have no provider and stay erased)."""
 
     manifest: Manifest
-    board: object
+    board: Board
     partitions: list[PlannedPartition] = field(default_factory=list)
 
 
@@ -177,6 +182,7 @@ def render_plan(plan: BuildPlan) -> tuple[dict[str, bytes], dict[str, dict]]:
 
 def _flash_problem(part: PlannedPartition, exc: FlashError) -> str:
     """A store/device error raised while checking or rendering, named by manifest entry."""
+    assert part.provider is not None, "only partitions with content are checked"
     return f"{part.provider.where()} ({part.provider.type}): {exc.strerror} [{errno_name(exc.errno)}]"
 
 
@@ -196,6 +202,7 @@ def _record(plan: BuildPlan, images: dict[str, bytes], described: dict, outputs:
     parts = []
     for part in plan.partitions:
         s = part.spec
+        assert s.device is not None, "a board's partitions name one of its devices"
         data = images[s.device][s.offset:s.offset + s.size]
         parts.append({"id": s.id, "label": part.label, "node_labels": list(s.node_labels or ()),
                       "device": s.device, "offset": s.offset, "size": s.size, "address": s.address,

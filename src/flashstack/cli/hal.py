@@ -63,7 +63,7 @@ def list_cmd(as_json, **kw):
     from ..hal import hal_partitions_from_board
     board = load_board_from(kw)
     rows, gen = hal_partitions_from_board(board)
-    data = {"board": board.name, "generation": gen, "partitions": [r.to_dict(gen) for r in rows]}
+    data = {"board": board.name, "generation": gen, "partitions": [r.to_json(gen) for r in rows]}
 
     def render(d):
         from rich.table import Table

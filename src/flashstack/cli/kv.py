@@ -140,7 +140,7 @@ class _Session:
         report = scan(self.storage, self.config)
         if report.mount_ops and report.verdict != "blank" and not self.kw.get("repair"):
             what = "; ".join(f"{'erase' if op.get('op') == 'E' else 'program'} at {op['pos']:#x} ({op['why']})"
-                             for op in report.to_dict()["mount_ops"])
+                             for op in report.to_json()["mount_ops"])
             fail(f"the KV on {self.name} needs recovery ({report.verdict}): mount would {what}; "
                  "pass --repair to let it, or inspect it with 'flashstack kv dump'")
         real = KVStore(self.storage, self.config)
@@ -278,7 +278,7 @@ def dump_cmd(as_json, **kw):
     try:
         storage = _storage(ob, kw["partition"])
         cfg, params = _resolve(kw, storage, write=False)
-        report = scan(storage, cfg).to_dict()
+        report = scan(storage, cfg).to_json()
     finally:
         ob.close()
     report["partition"] = getattr(storage, "name", "storage")
@@ -299,7 +299,7 @@ def _literal(*parts) -> Text:
 
 
 def render_dump(r):
-    """Print the ``flashstack kv dump`` view of a scan report (``kv.scan.scan(...).to_dict()``
+    """Print the ``flashstack kv dump`` view of a scan report (``kv.scan.scan(...).to_json()``
     plus ``"partition"``); every key, value and message is printed literally."""
     from rich.table import Table
     bt = Table(title=_literal(f"KV blocks on {r['partition']}"))

@@ -328,7 +328,7 @@ def delete(board, include_dir, image, partition, key, use_settings, force, repai
 # --- list / export / import ------------------------------------------------------------------
 def _content(area, sector_size, sector_count, data_crc, use_settings) -> dict:
     st = _readonly_store(area, sector_size, sector_count, data_crc, use_settings)
-    geometry = st.geo.to_dict()
+    geometry = st.geo.to_json()
     kind = _kind()
     if use_settings:
         values = dict(_settings(st).items())
@@ -441,7 +441,7 @@ def dump(board, include_dir, image, partition, sector_size, sector_count, data_c
         res = _resolve(area, sector_size, sector_count, data_crc, False)
         report = kind.scan(area, res["sector_size"], res["sector_count"], res["data_crc"])
         name = area.name
-    result = {"partition": name, **report.to_dict()}
+    result = {"partition": name, **report.to_json()}
     _emit(result, as_json, kind.render_dump)
     if report.verdict in ("damaged", "unmountable"):
         _ctx().exit(EXIT_DAMAGE)

@@ -109,7 +109,7 @@ for _name, _cmd in _nvs.nvs.commands.items():
 
 
 def render_dump(r: dict) -> None:
-    """Human form of a ZMS ``dump`` (``flashstack.zms.scan.ZMSScan.to_dict()``)."""
+    """Human form of a ZMS ``dump`` (``flashstack.zms.scan.ZMSScan.to_json()``)."""
     from rich.table import Table
     g = r["geometry"]
     colour = {"healthy": "green", "empty": "green", "recoverable": "yellow"}.get(r["verdict"], "red")

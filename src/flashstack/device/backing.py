@@ -1,4 +1,4 @@
-"""Image-file backing of a simulated device (spec/device.md §4.6, DEV-27/28).
+"""Image-file backing of a simulated device (docs/device.md §4.6, DEV-27/28).
 
 The image is a raw file, byte ``i`` = device offset ``i``, no header: interchangeable with
 raw dumps and Zephyr native_sim ``flash.bin``. Standard library only.

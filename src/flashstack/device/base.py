@@ -1,7 +1,7 @@
 """Driver-level types and the generic parts of every flash device.
 
 Model: Zephyr's flash driver API (include/zephyr/drivers/flash.h,
-drivers/flash/flash_util.c, flash_page_layout.c); spec/device.md §3.
+drivers/flash/flash_util.c, flash_page_layout.c); docs/device.md §3.
 Offsets here are device-relative bytes, never absolute addresses.
 """
 
@@ -29,7 +29,7 @@ class FlashCaps:
 
 @dataclass(frozen=True)
 class FlashParameters:
-    """``struct flash_parameters`` plus ``multi_program`` [fs] (spec/device.md §3.1)."""
+    """``struct flash_parameters`` plus ``multi_program`` [fs] (docs/device.md §3.1)."""
 
     write_block_size: int = 1
     erase_value: int = 0xFF
@@ -47,7 +47,8 @@ class PageInfo(NamedTuple):
 
     start_offset: int
     size: int
-    index: int
+    # Zephyr's field name; it shadows tuple.index, which nobody calls on a PageInfo
+    index: int  # type: ignore[assignment]
 
 
 #: Caps on declared geometry (InvalidArgument beyond): a device model keeps a few bytes of
@@ -158,7 +159,7 @@ class FlashDevice:
     Subclasses provide ``name``, ``parameters``, ``layout`` (:class:`PageLayout`),
     ``program_page_size``, ``is_ready`` and the three operations ``read``, ``write``,
     ``erase``. Offsets and lengths are device-relative bytes. Errors are
-    ``flashstack.errors`` exceptions carrying errno (spec/device.md §3.3).
+    ``flashstack.errors`` exceptions carrying errno (docs/device.md §3.3).
     """
 
     name: str = "flash"

@@ -1,4 +1,4 @@
-"""Zephyr flash driver API seed functions (spec/device.md §3.5).
+"""Zephyr flash driver API seed functions (docs/device.md §3.5).
 
 Thin functions over :class:`~flashstack.device.FlashDevice` with Zephyr's names and argument
 order (include/zephyr/drivers/flash.h, drivers/flash/flash_util.c,

@@ -1,4 +1,4 @@
-"""Flash chip geometry and typical timings (spec/device.md §8).
+"""Flash chip geometry and typical timings (docs/device.md §8).
 
 A built-in table of common parts (§8.1, standard library only) and an optional lookup in
 the ``spiflash`` database (§8.2, extra ``chips``), imported lazily on first use. Sizes are
@@ -283,7 +283,8 @@ def from_spiflash(spec, *, erase_page_size: int | None = None) -> Chip:
     f, (size, page, program_page) = geos[0]
     jedec = bytes(f.id[:3]) if getattr(f, "id", None) is not None and len(f.id) >= 3 else None
     known = next((c for c in BUILTIN_CHIPS.values() if jedec is not None and c.jedec == jedec), None)
-    timing = known.timing if known is not None and page in known.timing.t_erase_us else None
+    timing = (known.timing if known is not None and known.timing is not None
+              and page in known.timing.t_erase_us else None)
     if timing is None:
         timing = _sfdp_timing(f, page)
     return Chip(key=f.name.lower(), part=f.name, jedec=jedec, size=size,

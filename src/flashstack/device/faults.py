@@ -1,4 +1,4 @@
-"""Fault models of a simulated flash device: power cuts (spec/device.md §5) and
+"""Fault models of a simulated flash device: power cuts (docs/device.md §5) and
 endurance (§6). The device applies them; this module holds their configuration and
 the seeded tear arithmetic, so the same inputs always give the same bytes (DEV-33)."""
 

@@ -14,14 +14,15 @@ from typing import Sequence
 
 from ..errors import (DeviceIOError, InvalidArgument, NoDevice, NotSupported, PowerLoss,
                       ReadOnlyBacking)
-from .base import FlashCaps, FlashDevice, FlashParameters, PageLayout
-from .backing import SPARSE_THRESHOLD, SparseImage, map_image
+from .base import FlashCaps, FlashDevice, FlashParameters
+from .backing import SparseImage
 from .faults import Endurance, PowerCut, StuckBits, UnstableBits, tear_bits, tear_unstable
+from .parts import Backing, DeviceGeometry, Faults, parts_from_chip, split_overrides, with_overrides
 from .stats import FlashStats, FlashThresholds
 from .timing import ZEPHYR_SIM_TIMING, ChipTiming
 
 __all__ = ["SimulatedFlash", "FlashStats", "FlashThresholds", "ChipTiming", "Endurance",
-           "ZEPHYR_SIM_TIMING"]
+           "ZEPHYR_SIM_TIMING", "DeviceGeometry", "Faults", "Backing"]
 
 _WORD_FORMATS = {2: "H", 4: "I", 8: "Q"}
 
@@ -37,6 +38,32 @@ def _as_bytes(data, name: str, off: int) -> bytes | bytearray:
                               "is not bytes-like") from None
 
 
+def _lookup(chip):
+    """A chip given by key, part name or JEDEC id as its :class:`~.chips.Chip`; others as is."""
+    if isinstance(chip, (str, int, bytes)):
+        from . import chips
+        return chips.lookup(chip)
+    return chip
+
+
+def _resolve(name: str, chip, size: int | None, erase_page_size: int | None, layout,
+             geo_kw: dict, fault_kw: dict) -> tuple[DeviceGeometry, Faults]:
+    """Geometry and faults from a chip (or nothing) and explicit values (None: not given);
+    EINVAL when ``size`` disagrees with the layout or no layout can be told."""
+    if chip is not None:
+        geometry, faults = parts_from_chip(chip, size, erase_page_size, layout, name)
+    elif layout is not None:
+        geometry, faults = DeviceGeometry(tuple(layout)), Faults()
+    elif size is None or erase_page_size is None:
+        raise InvalidArgument(f"{name}: give size and erase_page_size, a layout, or a chip")
+    else:
+        geometry, faults = DeviceGeometry.uniform(size, erase_page_size, name), Faults()
+    geometry, faults = with_overrides(geometry, faults, geo_kw, fault_kw)
+    if size is not None and size != geometry.page_layout(name).size:
+        raise InvalidArgument(f"{name}: size {size} differs from layout total {geometry.size}")
+    return geometry, faults
+
+
 class SimulatedFlash(FlashDevice):
     """A simulated NOR flash device (spec/device.md §4).
 
@@ -46,6 +73,11 @@ class SimulatedFlash(FlashDevice):
     overriding the chip's values (DEV-47). ``backing`` None keeps the image in a bytearray;
     a path maps a raw image file (created erased when missing and ``create``; an existing
     file is never re-initialised and must have exactly ``size`` bytes).
+
+    Three ways to build one, the same device each time: :meth:`from_parts` (a
+    :class:`DeviceGeometry`, :class:`Faults` and :class:`Backing`, :mod:`.parts`),
+    :meth:`from_chip` (a chip, overrides by keyword) and the keyword form, which sorts its
+    arguments into those parts.
 
     Errors (all ``flashstack.errors``): InvalidArgument (EINVAL) for configuration, ranges,
     alignment; DeviceIOError (EIO) for double writes and worn-out pages; NotSupported (ENOSYS)
@@ -62,53 +94,63 @@ class SimulatedFlash(FlashDevice):
                  fill_buffer_size: int = 32, backing: str | os.PathLike | None = None,
                  create: bool = True, readonly: bool = False, timing: ChipTiming | None = None,
                  endurance: Endurance | None = None, chip=None, name: str = "flash0"):
+        # the keyword form: sorted into the three parts, then built as from_parts does
+        geo_kw = dict(write_block_size=write_block_size, program_page_size=program_page_size,
+                      erase_value=erase_value, explicit_erase=explicit_erase,
+                      allow_double_writes=allow_double_writes, unaligned_read=unaligned_read,
+                      erase_supported=erase_supported, fill_buffer_size=fill_buffer_size)
+        c = _lookup(chip)
+        geometry, faults = _resolve(name, c, size, erase_page_size, layout, geo_kw,
+                                    dict(timing=timing, endurance=endurance))
+        self._configure(name, geometry, faults, Backing(backing, create, readonly), c)
+
+    @classmethod
+    def from_parts(cls, geometry: DeviceGeometry, faults: Faults | None = None,
+                   backing: Backing | None = None, *, name: str = "flash0",
+                   chip=None) -> "SimulatedFlash":
+        """A device from its parts (:mod:`flashstack.device.parts`): ``faults`` None adds none,
+        ``backing`` None keeps the image in memory; ``chip`` is only recorded (``.chip``).
+        Errors as the keyword form (EINVAL for the geometry, ENOENT/EINVAL for the image)."""
+        dev = cls.__new__(cls)
+        SimulatedFlash._configure(dev, name, geometry, faults or Faults(), backing or Backing(), chip)
+        return dev
+
+    @classmethod
+    def from_chip(cls, chip, **overrides) -> "SimulatedFlash":
+        """A device with the geometry, program model, timing and rated cycles of ``chip`` (a
+        built-in key, part name or JEDEC id, a spiflash part, or a
+        :class:`~flashstack.device.chips.Chip`; DEV-46). ``overrides`` are the keyword form's
+        arguments (``size``/``erase_page_size``/``layout``, ``write_block_size``,
+        ``backing``, ``endurance``, ``name``, ...), each replacing the chip's value (DEV-47).
+        NotFound (ENOENT) for an unknown chip, InvalidArgument (EINVAL) for an unknown
+        keyword or a bad value. Example: ``SimulatedFlash.from_chip("w25q128jv", backing="f.bin")``."""
+        name = overrides.pop("name", "flash0")
+        size = overrides.pop("size", None)
+        eps = overrides.pop("erase_page_size", None)
+        geo_kw, fault_kw, back_kw = split_overrides(overrides, name)
+        c = _lookup(chip)
+        geometry, faults = _resolve(name, c, size, eps, geo_kw.pop("layout", None), geo_kw,
+                                    fault_kw)
+        return cls.from_parts(geometry, faults, Backing(**back_kw), name=name, chip=c)
+
+    def _configure(self, name: str, geometry: DeviceGeometry, faults: Faults, backing: Backing,
+                   chip) -> None:
+        """Set every attribute from the three parts (the one construction path)."""
         self.name = name
-        self.chip = None
-        if chip is not None:
-            from . import chips
-            self.chip = chips.lookup(chip) if isinstance(chip, (str, int, bytes)) else chip
-            c = self.chip
-            size = c.size if size is None else size
-            if layout is None and erase_page_size is None:
-                layout = c.layout
-            write_block_size = c.write_block_size if write_block_size is None else write_block_size
-            program_page_size = c.program_page_size if program_page_size is None else program_page_size
-            allow_double_writes = c.multi_program if allow_double_writes is None else allow_double_writes
-            timing = c.timing if timing is None else timing
-        wbs = 1 if write_block_size is None else write_block_size
-        if not isinstance(wbs, int) or wbs < 1 or wbs & (wbs - 1):
-            raise InvalidArgument(f"{name}: write block size {wbs} is not a power of two")
-        if erase_value not in (0x00, 0xFF):
-            raise InvalidArgument(f"{name}: erase value {erase_value:#x} must be 0x00 or 0xFF (DEV-3)")
-        if layout is None:
-            if size is None or erase_page_size is None:
-                raise InvalidArgument(f"{name}: give size and erase_page_size, a layout, or a chip")
-            if erase_page_size < 1 or size % erase_page_size:
-                raise InvalidArgument(f"{name}: size {size} is not a multiple of erase page {erase_page_size}")
-            layout = [(size // erase_page_size, erase_page_size)]
-        try:
-            self.layout = PageLayout(layout, wbs)
-        except InvalidArgument as e:  # name the device in the message
-            raise InvalidArgument(f"{name}: {e.strerror}") from None
-        if size is not None and size != self.layout.size:
-            raise InvalidArgument(f"{name}: size {size} differs from layout total {self.layout.size}")
-        if fill_buffer_size < 1:
-            raise InvalidArgument(f"{name}: fill buffer size {fill_buffer_size} must be >= 1")
-        program_page_size = 256 if program_page_size is None else program_page_size
-        if program_page_size < 1:
-            raise InvalidArgument(f"{name}: program page size {program_page_size} must be >= 1")
-        self.allow_double_writes = bool(allow_double_writes)
-        self.parameters = FlashParameters(wbs, erase_value, FlashCaps(not explicit_erase),
-                                          self.allow_double_writes or not explicit_erase)
-        self.erase_supported = erase_supported
-        self.fill_buffer_size = fill_buffer_size
+        self.chip = chip
+        self.layout = geometry.page_layout(name)
+        wbs, ev, explicit = geometry.write_block_size, geometry.erase_value, geometry.explicit_erase
+        self.allow_double_writes = bool(geometry.allow_double_writes)
+        self.parameters = FlashParameters(wbs, ev, FlashCaps(not explicit),
+                                          self.allow_double_writes or not explicit)
+        self.erase_supported = geometry.erase_supported
+        self.fill_buffer_size = geometry.fill_buffer_size
         self._timing = None
-        self._program_page_size = program_page_size
-        self.timing = timing  # property: checks the layout, caches the write cost
-        self.endurance = endurance
-        self.rated_cycles = endurance.rated_cycles if endurance else (
-            self.chip.rated_cycles if self.chip else None)
-        self.readonly = readonly
+        self._program_page_size = geometry.program_page_size
+        self.timing = faults.timing  # property: checks the layout, caches the write cost
+        self.endurance = faults.endurance
+        self.rated_cycles = faults.endurance.rated_cycles if faults.endurance else faults.rated_cycles
+        self.readonly = backing.readonly
         self.stats = FlashStats(erase_cycles=[0] * self.layout.page_count)
         self.thresholds = FlashThresholds()
         # hot-path constants (checked on every call; see bench/device_bench.py)
@@ -116,26 +158,18 @@ class SimulatedFlash(FlashDevice):
         self._ups = self.layout.uniform_page_size
         self._wbs = wbs
         self._wmask = wbs - 1
-        self._ev = erase_value
-        self._evb = bytes([erase_value])
-        self._explicit = explicit_erase
-        self.unaligned_read = unaligned_read
+        self._ev = ev
+        self._evb = bytes([ev])
+        self._explicit = explicit
+        self.unaligned_read = geometry.unaligned_read
         self._cut: PowerCut | None = None
         self._dead = False
         self._open = True
         self._halt = False  # dead or closed: one test on the hot path
-        self._stuck = StuckBits(erase_value, endurance.seed if endurance else 0)
-        self._unstable = UnstableBits(erase_value)  # left by "unstable" tears (§5)
-        self._file = None
-        self.path = None
-        if backing is None and self._size > SPARSE_THRESHOLD:
-            self._buf = SparseImage(self._size, erase_value)   # memory only where written
-        elif backing is None:
-            self._buf = bytearray(self._evb) * self._size
-        else:
-            self.path = os.fspath(backing)
-            self._file, self._buf = map_image(self.path, self._size, erase_value, create=create,
-                                              readonly=readonly, device=name)
+        self._stuck = StuckBits(ev, faults.endurance.seed if faults.endurance else 0)
+        self._unstable = UnstableBits(ev)  # left by "unstable" tears (§5)
+        self.path = None if backing.path is None else os.fspath(backing.path)
+        self._file, self._buf = backing.open(self._size, ev, name)
         self._mv = self._buf if isinstance(self._buf, SparseImage) else memoryview(self._buf)
 
     # --- configuration that the hot path caches --------------------------------------

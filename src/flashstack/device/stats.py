@@ -1,5 +1,5 @@
 """Counters and thresholds of a simulated flash device (Zephyr ``flash_sim_stats`` /
-``flash_sim_thresholds``; spec/device.md §4.5, DEV-22..DEV-25)."""
+``flash_sim_thresholds``; docs/device.md §4.5, DEV-22..DEV-25)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Simulated busy time of a flash device (spec/device.md §7). Nothing ever sleeps.
+"""Simulated busy time of a flash device (docs/device.md §7). Nothing ever sleeps.
 
 All times are microseconds; offsets and lengths are device-relative bytes.
 """
@@ -13,7 +13,7 @@ from ..errors import InvalidArgument
 
 @dataclass(frozen=True)
 class ChipTiming:
-    """Typical chip timings for the busy-time model (spec/device.md §7), in µs.
+    """Typical chip timings for the busy-time model (docs/device.md §7), in µs.
 
     ``t_page_program_us``: one program-page program; ``t_byte_first_us`` /
     ``t_byte_next_us``: optional byte-program times (DEV-41); ``t_erase_us``: erase-page
@@ -50,7 +50,8 @@ class ChipTiming:
         total = 0.0
         while n:
             piece = min(n, program_page_size - off % program_page_size)
-            total += page if first is None else min(page, first + (piece - 1) * nxt)
+            # DEV-41 byte times come as a pair; without both, a page costs the page time
+            total += page if first is None or nxt is None else min(page, first + (piece - 1) * nxt)
             off += piece
             n -= piece
         return total
@@ -63,13 +64,15 @@ class ChipTiming:
         slow = self.write_us
         if self.per_call:
             return lambda off, n: page
-        if first is None:
+        if first is None or nxt is None:
             def cost(off: int, n: int) -> float:
                 return page if off % pp + n <= pp else slow(off, n, pp)
         else:
+            byte_first, byte_next = first, nxt
+
             def cost(off: int, n: int) -> float:
                 if off % pp + n <= pp:
-                    c = first + (n - 1) * nxt
+                    c = byte_first + (n - 1) * byte_next
                     return c if c < page else page
                 return slow(off, n, pp)
         return cost

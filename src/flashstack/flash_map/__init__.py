@@ -1,4 +1,4 @@
-"""Partitions: Zephyr's flash map (spec/flash-map.md).
+"""Partitions: Zephyr's flash map (docs/flash-map.md).
 
 Pythonic API: :class:`FlashArea`, :class:`FlashMap`, :class:`FlashSector`; declarative
 :class:`DeviceSpec` / :class:`PartitionSpec` and :func:`build_flash_map`. Seed functions

@@ -1,7 +1,7 @@
 """Flash areas (partitions) and flash maps: Zephyr's flash map, Pythonic side.
 
 Model: zephyr subsys/storage/flash_map/flash_map.c, flash_map_layout.c,
-flash_map_integrity.c; spec/flash-map.md. Offsets given to a :class:`FlashArea`
+flash_map_integrity.c; docs/flash-map.md. Offsets given to a :class:`FlashArea`
 are partition-relative bytes; ``FlashArea.offset`` is the partition start on its
 device; ``FlashArea.address`` the absolute (memory-mapped) address or None.
 """
@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
 
 from ..device import FlashDevice, PageInfo, copy as device_copy
 from ..errors import AccessDenied, IntegrityError, InvalidArgument, NoDevice, NotFound
+
+if TYPE_CHECKING:
+    from ..device import SimulatedFlash
 
 
 class FlashSector(NamedTuple):
@@ -26,7 +29,7 @@ class FlashSector(NamedTuple):
 
 @dataclass(frozen=True, eq=False)
 class FlashArea:
-    """A partition of a flash device (``struct flash_area`` plus [fs] fields, spec/flash-map.md §2).
+    """A partition of a flash device (``struct flash_area`` plus [fs] fields, docs/flash-map.md §2).
 
     Every access is bounds-checked (FM-2: ``0 <= off``, ``0 <= n``, ``off + n <= size``,
     EINVAL) and, when ``enforce_read_only`` and ``read_only``, modification fails with EACCES
@@ -160,7 +163,7 @@ class FlashArea:
         return [(c, s) for c, s in runs]
 
     def memory_copy(self, n: int | None = None, *, erased: bool = False, name: str | None = None,
-                    device_factory: Callable[..., FlashDevice] | None = None) -> "FlashArea":
+                    device_factory: Callable[..., SimulatedFlash] | None = None) -> "FlashArea":
         """An in-memory copy of the area's first ``n`` bytes (all of it by default): a new device
         holding only them, with the same erase pages, write block, erase value, program page and
         explicit-erase mode, and the area over all of it (same id, labels, address, path;
@@ -243,7 +246,7 @@ class FlashMap:
     def _validate(self) -> None:
         if len(self.areas) > 256:
             raise InvalidArgument(f"flash map has {len(self.areas)} partitions; at most 256")
-        seen = {}
+        seen: dict[int, FlashArea] = {}
         for a in self.areas:
             if a.offset < 0 or a.size < 0 or a.offset + a.size > a.device.size:
                 raise InvalidArgument(f"partition {a.name} (id {a.id}) {a.offset:#x}+{a.size:#x} lies "

@@ -1,4 +1,4 @@
-"""Zephyr flash map seed functions (spec/flash-map.md §4, FM-1).
+"""Zephyr flash map seed functions (docs/flash-map.md §4, FM-1).
 
 Thin functions over :class:`~flashstack.flash_map.FlashArea` / :class:`FlashMap` with
 Zephyr's names and argument order (zephyr include/zephyr/storage/flash_map.h,
@@ -187,7 +187,7 @@ def flash_area_get_sectors(id: int, count: int, sectors: list, *,  # noqa: A002
     """Open ``id`` (any failure -> ``(-EINVAL, count)``, not ENOENT), then
     :func:`flash_area_sectors`."""
     rc, fa = flash_area_open(id, flash_map=flash_map)
-    if rc:
+    if rc or fa is None:
         return -errno.EINVAL, count
     return flash_area_sectors(fa, count, sectors)
 

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     found = 0
     for name in names:
         target = TARGETS[name]
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), time.process_time()
         progress = _progress(name, t0)
         try:
             if a.engine == "atheris":
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             found += 1
             print(f"FINDING {name}: {exc}", flush=True)
             continue
-        print(f"{name} ({target.kind}): {n} inputs in {time.monotonic() - t0:.0f} s, nothing found",
-              flush=True)
+        print(f"{name} ({target.kind}): {n} inputs in {time.monotonic() - t0:.0f} s "
+              f"({time.process_time() - cpu0:.0f} s CPU), nothing found", flush=True)
     return 3 if found else 0
 
 

@@ -1,5 +1,5 @@
 """Store images for the fuzz targets, and the mount-idempotence invariant shared with the
-regression tests: for KV, NVS and LLKERNEL images (damaged or not), a reader (mount on a copy)
+regression tests: for KV, NVS, ZMS and LLKERNEL images (damaged or not), a reader (mount on a copy)
 serves what a writing mount serves, a failed mount writes nothing, and a second writing mount
 of what the first wrote serves the same and writes nothing."""
 
@@ -15,7 +15,7 @@ from .invariants import Finding
 
 __all__ = ["STORES", "StoreKind", "area_of", "check_mount_idempotent", "seed_image"]
 
-KV_SIZE, NVS_SIZE, LLK_SIZE = 4096, 3072, 0x8000
+KV_SIZE, NVS_SIZE, ZMS_SIZE, LLK_SIZE = 4096, 3072, 3072, 0x8000
 LLK_BASE, LLK_RAM = 0x90000000, 0x20000000
 
 
@@ -79,6 +79,26 @@ def _nvs_build(area: FlashArea) -> None:
     st.delete(4)
 
 
+def _zms_served(area: FlashArea, writing: bool):
+    from ..zms import ZMSStore
+    from ..zms.scan import mount_copy
+    if writing:
+        st = ZMSStore(area, 1024, 3)
+        st.mount()
+    else:
+        st = mount_copy(area, 1024, 3)
+    return dict(st.items())
+
+
+def _zms_build(area: FlashArea) -> None:
+    from ..zms import ZMSStore
+    st = ZMSStore(area, 1024, 3)
+    st.mount()
+    for i in range(70):   # small and 9-byte values: both inline (<= 8 bytes) and data records
+        st.write(1 + i % 11, bytes([i]) * (2 + 7 * (i % 3)))
+    st.delete(4)
+
+
 def _llk_store(area: FlashArea):
     from ..llkernel import FeatureStore
     return FeatureStore(area, LLK_BASE, max_features=4, ram_base=LLK_RAM)
@@ -98,6 +118,7 @@ def _llk_build(area: FlashArea) -> None:
 STORES = {
     "kv": StoreKind("kv", KV_SIZE, 1024, 1, _kv_served, _kv_build),
     "nvs": StoreKind("nvs", NVS_SIZE, 1024, 4, _nvs_served, _nvs_build),
+    "zms": StoreKind("zms", ZMS_SIZE, 1024, 4, _zms_served, _zms_build),
     "llkernel": StoreKind("llkernel", LLK_SIZE, 4096, 1, _llk_served, _llk_build),
 }
 

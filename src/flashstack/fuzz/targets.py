@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Callable
 
 from ..errors import FlashError
+from ..flash_map import FlashArea
 from .invariants import Finding, check_call
 from .stores import STORES, area_of, check_mount_idempotent, seed_image
 
@@ -76,13 +77,51 @@ def _scan_target(kind: str, scan: Callable) -> FuzzTarget:
 
 def _nvs_scan(area):
     from ..nvs.scan import scan
-    return scan(area, 1024, 3).to_dict()
+    return scan(area, 1024, 3).to_json()
+
+
+def _zms_scan(area):
+    from ..zms.scan import scan
+    return scan(area, 1024, 3).to_json()
 
 
 def _kv_scan(area):
     from ..kv import KVConfig
     from ..kv.scan import scan
-    return scan(area, KVConfig(total_size=4096, block_size=1024)).to_dict()
+    return scan(area, KVConfig(total_size=4096, block_size=1024)).to_json()
+
+
+def _mcuboot_slot(data: bytes) -> None:
+    """An MCUboot slot pair as inspect reads it: the image header and TLVs, both trailers,
+    the swap type and the boot status (the primary is the fuzzed bytes, the secondary the
+    same bytes reversed, so trailer states differ between the two)."""
+    from ..device import SimulatedFlash
+    from ..mcuboot.image import parse_image
+    from ..mcuboot.status import read_boot_status
+    from ..mcuboot.trailer import BootConfig, read_swap_state, swap_type_of
+    size = 4096
+    img = data[:size] + b"\xff" * (size - len(data[:size]))
+    dev = SimulatedFlash(2 * size, erase_page_size=1024, write_block_size=8, name="fuzz")
+    dev.restore(img + img[::-1])
+    before = dev.snapshot()
+    primary = FlashArea(1, 0, size, dev, label="slot0")
+    secondary = FlashArea(2, size, size, dev, label="slot1")
+
+    def read_all() -> None:
+        parse_image(img)
+        for mode in ("swap-move", "swap-scratch", "swap-offset"):
+            cfg = BootConfig(mode=mode)
+            read_swap_state(primary, cfg=cfg)
+            swap_type_of(primary, secondary, cfg=cfg)
+            read_boot_status(primary, secondary, cfg=cfg)
+    check_call("mcuboot-slots", read_all)
+    if dev.snapshot() != before:
+        raise Finding("mcuboot-slots: reading the slots wrote the image")
+
+
+def _mcuboot_seeds() -> list[bytes]:
+    from ..mcuboot.image import make_image
+    return [make_image(bytes(range(256)) * 4)]
 
 
 def _image_scan(data: bytes) -> None:
@@ -186,15 +225,66 @@ def _parse_nvs_json(path: str) -> None:
         parse_import(f.read(), path)
 
 
+def _flatten(tree) -> bytes:
+    """``tree`` (a :class:`~flashstack.board.devicetree.dtree.DtTree`) as a version-17 DTB with a
+    ``/__symbols__`` node, so the DTB target mutates a real board rather than an empty blob."""
+    strings: dict[str, int] = {}
+    struct = bytearray()
+
+    def word(v: int) -> None:
+        struct.extend(v.to_bytes(4, "big"))
+
+    def padded(b: bytes) -> None:
+        struct.extend(b + bytes(-len(b) % 4))
+
+    def prop(name: str, value: bytes) -> None:
+        word(3)                                           # FDT_PROP
+        word(len(value))
+        word(strings.setdefault(name, sum(len(k) + 1 for k in strings)))
+        padded(value)
+
+    def node(n, symbols: dict[str, str] | None) -> None:
+        word(1)                                           # FDT_BEGIN_NODE
+        padded(n.name.encode() + b"\0" if n.parent is not None else b"\0")
+        for p in n.props.values():
+            prop(p.name, p.value)
+        for c in n.children.values():
+            node(c, None)
+        if symbols:
+            word(1)
+            padded(b"__symbols__\0")
+            for label, path in symbols.items():
+                prop(label, path.encode() + b"\0")
+            word(2)
+        word(2)                                           # FDT_END_NODE
+    node(tree.root, {lab: n.path for lab, n in tree.labels.items()})
+    word(9)                                               # FDT_END
+    table = b"".join(k.encode() + b"\0" for k in strings)
+    rsvmap = bytes(16)
+    off_rsv = 40
+    off_struct = off_rsv + len(rsvmap)
+    off_strings = off_struct + len(struct)
+    total = off_strings + len(table)
+    header = [0xD00DFEED, total, off_struct, off_strings, off_rsv, 17, 16, 0, len(table),
+              len(struct)]
+    return b"".join(v.to_bytes(4, "big") for v in header) + rsvmap + bytes(struct) + table
+
+
 def _dtb_seeds() -> list[bytes]:
-    from ..board.devicetree.dtb import parse_dtb  # noqa: F401 - the reader must exist
-    return [b"\xd0\x0d\xfe\xed" + bytes(36)]
+    from importlib import resources
+
+    from ..board.devicetree.dts import read_dts
+    boards = resources.files("flashstack") / "data" / "boards"
+    return [b"\xd0\x0d\xfe\xed" + bytes(36),
+            *(_flatten(read_dts(str(boards / f"{b}.dts"))) for b in ("qemu_x86", "nucleo_f429zi"))]
 
 
 def _parse_dtb(path: str) -> None:
+    """The DTB reader and the flash-map extraction behind it (devices, partitions, chosen)."""
     from ..board.devicetree.dtb import parse_dtb
+    from ..board.devicetree.extract import extract
     with open(path, "rb") as f:
-        parse_dtb(f.read(), path)
+        extract(parse_dtb(f.read(), path))
 
 
 def _dts_seeds() -> list[bytes]:
@@ -251,15 +341,16 @@ def _nvs_import_run(data: bytes) -> None:
 
 
 TARGETS: dict[str, FuzzTarget] = {t.name: t for t in (
-    _mount_target("kv"), _mount_target("nvs"), _mount_target("llkernel"),
-    _scan_target("nvs", _nvs_scan), _scan_target("kv", _kv_scan),
+    _mount_target("kv"), _mount_target("nvs"), _mount_target("zms"), _mount_target("llkernel"),
+    _scan_target("nvs", _nvs_scan), _scan_target("zms", _zms_scan), _scan_target("kv", _kv_scan),
+    FuzzTarget("mcuboot-slots", "reader", _mcuboot_seeds, _mcuboot_slot),
     FuzzTarget("image-scan", "reader", lambda: [seed_image("nvs"), seed_image("kv")], _image_scan),
     _loader("board-toml", "loader", "board.toml", _board_seeds, _load_and_open_board),
     _loader("manifest", "loader", "manifest.toml", _manifest_seeds, _load_manifest),
     FuzzTarget("build-record", "loader", lambda: [_demo_build()[1]], _record_run),
     _loader("intel-hex", "loader", "image.hex", _hex_seeds, _read_hex),
-    _loader("dtb", "reader", "board.dtb", _dtb_seeds, _parse_dtb, ci=False),
-    _loader("dts", "loader", "board.dts", _dts_seeds, _load_dts, ci=False),
+    _loader("dtb", "reader", "board.dtb", _dtb_seeds, _parse_dtb),
+    _loader("dts", "loader", "board.dts", _dts_seeds, _load_dts),
     _loader("kv-csv", "importer", "items.csv", _csv_seeds, _load_items),
     _loader("kv-json", "importer", "items.json", _json_seeds, _load_items),
     _loader("nvs-json", "importer", "nvs.json", _nvs_json_seeds, _parse_nvs_json),

@@ -1,4 +1,4 @@
-"""The AliOS-Things flash HAL (spec/alios-hal.md): ``hal_partitions`` tables, :class:`HalFlash`
+"""The AliOS-Things flash HAL (docs/alios-hal.md): ``hal_partitions`` tables, :class:`HalFlash`
 with partition-relative offsets, and the seed functions ``hal_flash_*``."""
 
 from .capi import (get_default_hal, hal_flash_addr2offset, hal_flash_dis_secure, hal_flash_enable_secure,

@@ -1,5 +1,5 @@
 """Board ``hal_partitions`` tables: the ``[hal]`` section of a board TOML, the mapping from
-devicetree partition labels, the MK3060 example table (spec/alios-hal.md §2, §8).
+devicetree partition labels, the MK3060 example table (docs/alios-hal.md §2, §8).
 
 ``[hal]`` format (kept by the board loader in ``board.extra["hal"]``)::
 
@@ -50,10 +50,10 @@ class HalPartitionRow:
     info: HalLogicPartition
     device: str
 
-    def to_dict(self, generation: str = "v3") -> dict:
+    def to_json(self, generation: str = "v3") -> dict:
         d = {"partition": partition_name(self.partition, generation), "value": self.partition,
              "device": self.device}
-        d.update(self.info.to_dict())
+        d.update(self.info.to_json())
         return d
 
 
@@ -152,7 +152,7 @@ def hal_from_board(open_board, board=None) -> HalFlash:
 
 
 _RW = PAR_OPT_READ_EN | PAR_OPT_WRITE_EN
-#: ``board/mk3060/board.c`` @000af8d2, board-era enum (spec/alios-hal.md §8).
+#: ``board/mk3060/board.c`` @000af8d2, board-era enum (docs/alios-hal.md §8).
 MK3060_TABLE = {
     0: HalLogicPartition(0, "Bootloader", 0x000000, 0x10000, PAR_OPT_READ_EN),
     8: HalLogicPartition(0, "PARAMETER4", 0x00D000, 0x1000, _RW),

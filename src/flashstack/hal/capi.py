@@ -1,4 +1,4 @@
-"""Seed functions ``hal_flash_*`` (spec/alios-hal.md §4, §5): thin wrappers over
+"""Seed functions ``hal_flash_*`` (docs/alios-hal.md §4, §5): thin wrappers over
 :class:`~flashstack.hal.flash.HalFlash` keeping the C names and argument order.
 
 They act on the default HAL (:func:`set_default_hal`) or on the keyword-only ``hal=``.
@@ -105,4 +105,4 @@ def hal_flash_dis_secure(partition: int, off_set: int, size: int, *, hal: HalFla
 def hal_flash_addr2offset(addr: int, *, hal: HalFlash | None = None) -> tuple[int, int, int]:
     """3.x: ``(0, partition, off_set)`` or ``(-EINVAL, HAL_PARTITION_ERROR, 0)``."""
     rc, found = call_with_errno(lambda: _hal(hal).addr2offset(addr))
-    return (0, *found) if rc == 0 else (rc, int(HalPartitionV3.HAL_PARTITION_ERROR), 0)
+    return (0, *found) if rc == 0 else (rc, int(HalPartitionV3["HAL_PARTITION_ERROR"]), 0)

@@ -1,6 +1,6 @@
 """``HalFlash``: the AliOS-Things flash HAL over a board's ``hal_partitions`` table.
 
-Pythonic side of ``hal_flash_*`` (spec/alios-hal.md §2, §5, §6). Offsets are
+Pythonic side of ``hal_flash_*`` (docs/alios-hal.md §2, §5, §6). Offsets are
 partition-relative bytes; ``partition_start_addr`` is absolute. Each partition is
 served by a :class:`~flashstack.flash_map.FlashArea`; no call reaches a device any
 other way. Upstream: ``include/aos/hal/flash.h``, ``platform/mcu/bk7231/hal/flash.c``.

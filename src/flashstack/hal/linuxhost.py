@@ -1,4 +1,4 @@
-"""AliOS linuxhost partition files (spec/alios-hal.md §7, HAL-15).
+"""AliOS linuxhost partition files (docs/alios-hal.md §7, HAL-15).
 
 AliOS runs its flash HAL on Linux with one file per partition, ``aos_partition_<pno>.bin``
 (or ``aos_partition_<pid>_<pno>.bin``), created empty and grown on write (upstream

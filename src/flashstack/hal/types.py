@@ -1,5 +1,5 @@
 """AliOS-Things flash HAL types: ``hal_flash_t``, ``hal_partition_t`` of both header
-generations, partition options and ``hal_logic_partition_t`` (spec/alios-hal.md §3).
+generations, partition options and ``hal_logic_partition_t`` (docs/alios-hal.md §3).
 
 Upstream: ``include/hal/soc/flash.h`` (1.x/2.x), ``include/aos/hal/flash.h`` (3.x),
 ``board/mk3060/board.c`` (board-era enum variant).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import cast
 
 from ..errors import InvalidArgument
 
@@ -56,7 +57,8 @@ def _enum(name: str, tail: list[str]) -> type[IntEnum]:
     members = {"HAL_PARTITION_ERROR": -1}
     for i, n in enumerate(_COMMON + tail):
         members["HAL_PARTITION_" + n] = i
-    return IntEnum(name, members)
+    # the functional API builds a class; mypy reads a call with a computed name as a member lookup
+    return cast("type[IntEnum]", IntEnum(name, members))
 
 
 #: ``include/hal/soc/flash.h`` (1.x/2.x): MAX = 13, NONE = 14.
@@ -171,7 +173,7 @@ class HalLogicPartition:
     def writable(self) -> bool:
         return bool(self.partition_options & PAR_OPT_WRITE_EN)
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {"owner": HalFlashType(self.partition_owner).name[len("HAL_FLASH_"):],
                 "description": self.partition_description,
                 "start": self.partition_start_addr, "length": self.partition_length,

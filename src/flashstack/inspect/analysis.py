@@ -11,7 +11,7 @@ from collections import Counter
 __all__ = ["entropy", "is_erased", "first_non_erased", "last_non_erased", "byte_summary"]
 
 
-def entropy(data: bytes) -> float:
+def entropy(data: bytes | bytearray) -> float:
     """Shannon entropy in bits per byte (0.0 for empty or constant data, 8.0 at most)."""
     if not data:
         return 0.0
@@ -41,7 +41,7 @@ def byte_summary(data: bytes, erase_value: int = 0xFF, page_size: int | None = N
     with ``page_size``, how many pages are entirely erased."""
     first = first_non_erased(data, erase_value)
     last = last_non_erased(data, erase_value)
-    span = data[first:last + 1] if first is not None else b""
+    span = data[first:last + 1] if first is not None and last is not None else b""
     out = {"entropy": round(entropy(span), 3), "first_non_erased": first, "last_non_erased": last,
            "erased_bytes": data.count(erase_value), "size": len(data)}
     if page_size:

@@ -96,6 +96,7 @@ def load_images(board, paths, device_base: dict | None = None) -> tuple[dict[str
             else:
                 loose.append((path, raw))
             continue
+        assert segments is not None, "a file is raw or HEX"
         for addr, data in segments:
             _place_hex(devices, base, images, addr, data, path)
     for path, raw in loose:

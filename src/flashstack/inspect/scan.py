@@ -129,7 +129,8 @@ def _find(data: bytes, step: int, erased_after: bool = False) -> dict:
     for g in groups:
         g.update(_decode_kv(data, g))
     llk = _llk_slots(data)
-    lfs, mcu = [], []
+    lfs: list[dict] = []
+    mcu: list[dict] = []
     for off in range(0, len(data) - 44, step):
         if data[off + 8:off + 16] == b"littlefs":
             sb = find_superblock(data[off:])

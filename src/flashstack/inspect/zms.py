@@ -79,7 +79,7 @@ def probe_zms(v: PartitionView, hint: dict | None, details: bool) -> dict | None
            "settings": None if res.settings is None else
            {k: val.hex() for k, val in res.settings.items()}}
     if details:
-        out["scan"] = res.to_dict()
+        out["scan"] = res.to_json()
     return _report("zephyr-zms", summary, problems, warnings, zms=out)
 
 

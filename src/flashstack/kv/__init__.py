@@ -1,4 +1,4 @@
-"""The AliOS-Things KV store, byte-compatible with the firmware (spec/alios-kv.md).
+"""The AliOS-Things KV store, byte-compatible with the firmware (docs/alios-kv.md).
 
 :class:`KVStore` over a FlashArea or a HAL partition, :class:`KVConfig`, the on-flash
 format helpers, :func:`scan` (read-only analysis) and the ``aos_kv_*`` seed functions in

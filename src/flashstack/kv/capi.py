@@ -1,4 +1,4 @@
-"""Seed functions ``aos_kv_*`` (spec/alios-kv.md §15.1): thin wrappers over :class:`KVStore`
+"""Seed functions ``aos_kv_*`` (docs/alios-kv.md §15.1): thin wrappers over :class:`KVStore`
 with the original names, argument order and return codes (0 or negative errno).
 
 They act on the default store (:func:`set_default_store`, the reference's single global

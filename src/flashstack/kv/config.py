@@ -1,4 +1,4 @@
-"""``KVConfig``: the porting guide's knobs and their validation (spec/alios-kv.md §3, KV-1).
+"""``KVConfig``: the porting guide's knobs and their validation (docs/alios-kv.md §3, KV-1).
 
 Upstream: ``components/kv/internal/kv_conf.h`` @1aa6efc6 (``KV_CONFIG_*``),
 ``kernel/modules/fs/kv/include/kvmgr.h`` (``CONFIG_AOS_KV_*``).
@@ -22,7 +22,7 @@ class KVConfig:
     store is opened through a HAL; ``total_size`` (8192) a multiple of ``block_size`` (4096, a
     power of two); ``max_key_len`` 1..255 (128); ``max_val_len`` 1..65535 (512); ``align`` 4 or 8;
     ``secure_level`` 0 (off), 1 or 2; ``span`` = ``(first, second, ptn_size)`` selects the HAL
-    multi-partition mode (``CONFIG_AOS_KV_MULTIPTN_MODE``, spec/alios-hal.md §6).
+    multi-partition mode (``CONFIG_AOS_KV_MULTIPTN_MODE``, docs/alios-hal.md §6).
     """
 
     total_size: int = 8192

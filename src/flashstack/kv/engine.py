@@ -1,5 +1,5 @@
 """The KV engine: flash primitives, block traversal, mount recovery, space finding and
-garbage collection of the AliOS-Things KV (spec/alios-kv.md §5-§9, §11, §12).
+garbage collection of the AliOS-Things KV (docs/alios-kv.md §5-§9, §11, §12).
 
 Upstream: AliOS-Things ``components/kv/src/kv.c`` @8690e33f ("version A"): ``kv_init``,
 ``kv_block_format``, ``kv_state_set``, ``__item_recovery_cb``, ``kv_calc_position``,

@@ -1,4 +1,4 @@
-"""On-flash format of the AliOS-Things KV (spec/alios-kv.md §4): block and item headers,
+"""On-flash format of the AliOS-Things KV (docs/alios-kv.md §4): block and item headers,
 states, CRC-8, record encoding.
 
 Upstream: AliOS-Things ``components/kv/internal/kv_types.h`` @cbad6ec8 and

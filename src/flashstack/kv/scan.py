@@ -1,4 +1,4 @@
-"""Read-only analysis of an AliOS-Things KV image (spec/alios-kv.md §16, KV-32).
+"""Read-only analysis of an AliOS-Things KV image (docs/alios-kv.md §16, KV-32).
 
 :func:`scan` walks every block of the image as the traversal does (§7) without writing,
 then runs the real mount algorithm (:meth:`KVStore.mount`) on an in-memory copy of the KV
@@ -54,7 +54,7 @@ class BlockInfo:
 
 @dataclass
 class ScanReport:
-    """Result of :func:`scan`; ``to_dict()`` gives plain JSON-ready data."""
+    """Result of :func:`scan`; ``to_json()`` gives plain JSON-ready data."""
 
     config: dict
     blocks: list = field(default_factory=list)
@@ -71,7 +71,7 @@ class ScanReport:
     verdict: str = "ok"
     problems: list = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         return asdict(self)
 
 

@@ -1,4 +1,4 @@
-"""Secure KV items: AES-256-OFB with caller-supplied key and IV (spec/alios-kv.md §10.5).
+"""Secure KV items: AES-256-OFB with caller-supplied key and IV (docs/alios-kv.md §10.5).
 
 Upstream: AliOS-Things ``components/kv/src/kv_secure.c`` @871b538d. The fixed IV makes
 every value share one keystream (KV-21): obfuscation, not confidentiality. ``cryptography``

@@ -1,4 +1,4 @@
-"""MicroEJ feature storage: LLKERNEL over flash (spec/llkernel.md).
+"""MicroEJ feature storage: LLKERNEL over flash (docs/llkernel.md).
 
 :class:`FeatureStore` keeps Features in N equal slots of a KF partition, header-compatible
 with MicroEJ AbstractionLayer-KERNEL-FLASH 1.0.3; :mod:`flashstack.llkernel.capi` has the

@@ -1,6 +1,6 @@
 """Seed API: the ``LLKERNEL_IMPL_*`` functions with their C names, argument order and results.
 
-Thin functions over :class:`~flashstack.llkernel.store.FeatureStore` (spec/llkernel.md LLK-1;
+Thin functions over :class:`~flashstack.llkernel.store.FeatureStore` (docs/llkernel.md LLK-1;
 upstream MicroEJ docs ``LLKERNEL_impl.h``, Architecture 8.1+). Handles and sizes are C
 ``int32_t`` (a handle >= 0x80000000 comes back negative, and is accepted signed or unsigned),
 addresses are ints or None for NULL, return codes ``LLKERNEL_OK`` (0) / ``LLKERNEL_ERROR``

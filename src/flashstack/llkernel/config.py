@@ -1,4 +1,4 @@
-"""KF region configuration and slot geometry (spec/llkernel.md §4, §5).
+"""KF region configuration and slot geometry (docs/llkernel.md §4, §5).
 
 All addresses are absolute (the KF region is memory-mapped at ``kf_start``); the flash area
 under it is addressed partition-relative as ``address - kf_start``. Upstream: MicroEJ

@@ -1,4 +1,4 @@
-"""Page-buffered copy into Feature ROM (spec/llkernel.md §9, LLK-14..LLK-21).
+"""Page-buffered copy into Feature ROM (docs/llkernel.md §9, LLK-14..LLK-21).
 
 One pending page for the whole store, a high-water mark per page of every open Feature's
 ROM. Addresses are absolute. The behaviour replaces the buffering of MicroEJ KERNEL-FLASH
@@ -114,6 +114,7 @@ class Copier:
     def _program_pending(self) -> tuple[bool, str | None]:
         """LLK-19: one program of ``[start, page end)``; the pending state is cleared first."""
         pend, self.pending = self.pending, None
+        assert pend is not None, "called with a page pending"
         try:
             self._program(pend.address + pend.start, bytes(pend.buf[pend.start:]))
         except FlashError as exc:

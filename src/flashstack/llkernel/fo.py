@@ -1,4 +1,4 @@
-"""Sizing a MicroEJ Feature file (``.fo``, an ELF) for a KF slot (spec/llkernel.md §15).
+"""Sizing a MicroEJ Feature file (``.fo``, an ELF) for a KF slot (docs/llkernel.md §15).
 
 Upstream: MicroEJ docs ``VEEPortingGuide/multiSandbox.rst``, "Determining the Amount of
 Required Memory". ROM = allocated sections with content (``.rodata.microej.resources``,

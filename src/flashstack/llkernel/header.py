@@ -1,4 +1,4 @@
-"""The 32-byte Feature header and the LLKERNEL constants (spec/llkernel.md §3, §6).
+"""The 32-byte Feature header and the LLKERNEL constants (docs/llkernel.md §3, §6).
 
 Layout: eight little-endian uint32 at the slot start, ``struct '<8I'``:
 ``status, nb_subsectors, rom_address, rom_size, ram_address, ram_size, feature_index,

@@ -1,4 +1,4 @@
-"""Feature RAM placement inside the Kernel's RAM buffer (spec/llkernel.md §8 step 4).
+"""Feature RAM placement inside the Kernel's RAM buffer (docs/llkernel.md §8 step 4).
 
 Pure functions over absolute addresses. The primary candidate reproduces the reference's
 always-advancing ``align_next`` after the highest live RAM end (MicroEJ KERNEL-FLASH 1.0.3

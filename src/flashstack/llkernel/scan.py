@@ -2,7 +2,7 @@
 
 Reads only (no program, no erase). Reports each of the N slots with its raw header, state,
 decoded fields, dense index and anomalies; region-level anomalies (overlapping RAM, headers
-in the reference's extra slots beyond N). Formats: spec/llkernel.md §5-§7, §13, §18.
+in the reference's extra slots beyond N). Formats: docs/llkernel.md §5-§7, §13, §18.
 """
 
 from __future__ import annotations

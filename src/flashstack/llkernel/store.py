@@ -1,6 +1,6 @@
 """``FeatureStore``: MicroEJ Features kept in equal slots of a KF flash partition.
 
-Pythonic side of the LLKERNEL contract (spec/llkernel.md): upstream MicroEJ
+Pythonic side of the LLKERNEL contract (docs/llkernel.md): upstream MicroEJ
 AbstractionLayer-KERNEL-FLASH 1.0.3 ``LLKERNEL_flash.c`` over the API of MicroEJ docs
 ``LLKERNEL_impl.h``, header-compatible, with the defects of §18 fixed. Handles and addresses
 are absolute unsigned 32-bit values; the flash area is accessed at ``address - kf_start``.
@@ -246,6 +246,7 @@ class FeatureStore:
             return LLKERNEL_ERROR
         ok, why = self.copier.copy(dest & 0xFFFFFFFF, bytes(memoryview(src)[:size]))
         if not ok:
+            assert why is not None, "the copier names every failure"
             self._fail(why)
             return LLKERNEL_ERROR
         return LLKERNEL_OK
@@ -255,6 +256,7 @@ class FeatureStore:
         self.last_error = None
         ok, why = self.copier.flush()
         if not ok:
+            assert why is not None, "the copier names every failure"
             self._fail(why)
             return LLKERNEL_ERROR
         return LLKERNEL_OK

@@ -397,8 +397,8 @@ class CFeatureTarget(_Native, FeatureTarget):
         return CFeatureStore(_Native.mount(self, area), area, self.geometry.address or 0)
 
     def dump(self, area) -> str:
-        import json
-        return json.dumps(FeatureTarget.mount(self, area).scan().to_json(), indent=2, default=str)
+        from .._report import dumps
+        return dumps(FeatureTarget.mount(self, area).scan())
 
     def cli_args(self) -> list:
         args = ["c", *spec_args(self.build_spec), *location_args(self, CFeatureTarget().geometry)]

@@ -1,4 +1,4 @@
-"""Zephyr NVS, byte-compatible with Zephyr's nvs.c (spec/zephyr-nvs.md).
+"""Zephyr NVS, byte-compatible with Zephyr's nvs.c (docs/zephyr-nvs.md).
 
 - :class:`NVSStore` — the store on a flash area (Pythonic API, raises ``flashstack.errors``).
 - :mod:`flashstack.nvs.capi` — the seed functions ``nvs_mount``, ``nvs_write``, ... (C names,

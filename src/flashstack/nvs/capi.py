@@ -44,6 +44,7 @@ class NvsFs:
         return self.store is not None and self.store.mounted
 
     def _packed(self, pos: int) -> int:
+        assert self.store is not None, "positions exist once mounted"
         s = self.store.geo.S
         return ((pos // s) << 16) | (pos % s)
 

@@ -2,7 +2,7 @@
 
 Upstream: zephyr subsys/fs/nvs/nvs_priv.h (8-byte packed ``struct nvs_ate``),
 lib/crc/crc8_sw.c (``crc8_ccitt``), lib/crc/crc32_sw.c (``crc32_ieee``);
-spec/zephyr-nvs.md §3, §4.
+docs/zephyr-nvs.md §3, §4.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class Geometry:
         """A valid gc_done ATE: id 0xFFFF, length 0 (§4.4)."""
         return a.id == ID_MARKER and a.len == 0 and self.valid(a)
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         """The geometry for reports; sizes in bytes."""
         return {"sector_size": self.S, "sector_count": self.N, "write_block_size": self.W,
                 "erase_value": self.E, "data_crc": bool(self.C), "ate_size": self.A,

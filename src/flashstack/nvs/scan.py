@@ -1,6 +1,6 @@
 """Read-only analysis of a Zephyr NVS area: ``scan()``, ``store_stats()``, ``looks_like_nvs()``.
 
-spec/zephyr-nvs.md §18 (NVS-35). ``scan`` mounts an in-memory copy of the area, records the
+docs/zephyr-nvs.md §18 (NVS-35). ``scan`` mounts an in-memory copy of the area, records the
 writes and erases the mount would issue, and classifies every ATE the reference's walk
 visits; the real storage is only read. Offsets are partition-relative bytes.
 """
@@ -77,7 +77,7 @@ class NVSScan:
     settings: dict | None = None                       # name -> value bytes, when §17 ids used
     notes: list = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         """JSON-ready form (values as hex strings)."""
         d = asdict(self)
         d["items"] = {str(k): v.hex() for k, v in self.items.items()}
@@ -202,7 +202,7 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
         store.mount()
     except FlashError as exc:
         err, errno_ = str(exc), exc.errno
-    res = NVSScan(geo.to_dict(), "", err, errno_, sectors, [], walk_order=store.mounted,
+    res = NVSScan(geo.to_json(), "", err, errno_, sectors, [], walk_order=store.mounted,
                   mount_operations=list(copy.device.ops), mount_notes=list(store.mount_notes),
                   orphan_data=[list(r) for r in store.orphan_data])
     if store.mounted:
@@ -265,7 +265,7 @@ def store_stats(store) -> dict:
             sectors[a.sector].data_bytes += a.len - geo.C
     live = store.ids()
     live_bytes = sum(store.index.newest(i)[1].len - geo.C for i in live)
-    return {"geometry": geo.to_dict(), "sectors": [asdict(s) for s in sectors],
+    return {"geometry": geo.to_json(), "sectors": [asdict(s) for s in sectors],
             "write_sector": store.ate_wra // geo.S, "ate_wra": store.ate_wra,
             "data_wra": store.data_wra, "live_ids": len(live), "live_bytes": live_bytes,
             "free_space": store.free_space()}

@@ -1,4 +1,4 @@
-"""Zephyr Settings on NVS: named settings with Zephyr's id scheme (spec/zephyr-nvs.md §17).
+"""Zephyr Settings on NVS: named settings with Zephyr's id scheme (docs/zephyr-nvs.md §17).
 
 Upstream: zephyr subsys/settings/src/settings_nvs.c @44fb3feb (``settings_nvs_save``,
 ``settings_nvs_load``, ``settings_nvs_backend_init``) and

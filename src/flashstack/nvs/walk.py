@@ -1,4 +1,4 @@
-"""The ATE walk of Zephyr NVS and the RAM index built from it (spec/zephyr-nvs.md §7, §13).
+"""The ATE walk of Zephyr NVS and the RAM index built from it (docs/zephyr-nvs.md §7, §13).
 
 Upstream: zephyr subsys/fs/nvs/nvs.c ``nvs_prev_ate`` and ``nvs_recover_last_ate``. The
 reference answers every lookup by walking ATEs from ``ate_wra``; flashstack walks once (at
@@ -11,9 +11,9 @@ from __future__ import annotations
 import gc
 import struct
 from collections import deque
-from typing import Iterator
+from typing import Iterable, Iterator, Mapping
 
-from .format import ATE_SIZE, Ate, crc_tables
+from .format import ATE_SIZE, Ate, Geometry, crc_tables
 
 __all__ = ["Index", "Walker"]
 
@@ -30,7 +30,7 @@ class Index:
         self._hist: dict[int, deque[tuple[int, Ate]]] = {}
 
     @classmethod
-    def from_histories(cls, hist: dict[int, list[tuple[int, Ate]]]) -> "Index":
+    def from_histories(cls, hist: Mapping[int, Iterable[tuple[int, Ate]]]) -> "Index":
         """An index from ``{id: [(slot address, Ate), ...]}``, each list oldest first (a
         mount's one-pass build); the lists become the deques :meth:`drop` pops from."""
         idx = cls()
@@ -80,7 +80,7 @@ class Index:
                 continue
             kept = [e for e in h if not lo <= e[0] < hi]
             if kept:
-                hist[id_] = kept
+                hist[id_] = deque(kept)  # a deque, as drop_oldest pops from the front
             else:
                 del hist[id_]
 
@@ -105,6 +105,13 @@ class Walker:
 
     Needs ``geo``, ``ate_wra``, ``_read(off, n)`` and ``index`` on the host object.
     """
+
+    geo: Geometry
+    ate_wra: int
+    index: Index
+
+    def _read(self, off: int, n: int) -> bytes:  # pragma: no cover - provided by the store
+        raise NotImplementedError
 
     def recover_last(self, s: int) -> int:
         """``nvs_recover_last_ate`` for sector ``s``: address of its last valid ATE, else slot F.

@@ -173,7 +173,7 @@ def _describe(v: PartitionView, cfg, source: str, details: bool) -> dict:
                      "write_pos": stats["write_pos"]},
            "health": health}
     if details and scan is not None:
-        out["scan"] = scan.to_dict()
+        out["scan"] = scan.to_json()
     return report("alios-kv", summary, problems, warnings, kv=out)
 
 

@@ -136,5 +136,5 @@ class NVSKind(StoreKind):
                "free_bytes": res.free_space, "ate_counts": counts, "write_sector": res.write_sector,
                "settings": None if res.settings is None else {k: val.hex() for k, val in res.settings.items()}}
         if details:
-            out["scan"] = res.to_dict()
+            out["scan"] = res.to_json()
         return report(self.name, summary, problems, warnings, nvs=out)

@@ -61,5 +61,6 @@ def thaw(frozen: Frozen, pinned: list):
         memo = {id(o): o for o in pinned}
         return copy.deepcopy(frozen.copy, memo)
     up = pickle.Unpickler(io.BytesIO(frozen.blob))
-    up.persistent_load = lambda pid: struct.Struct(pid[1]) if type(pid) is tuple else pinned[pid]
+    # pickle's documented hook: assign persistent_load on the unpickler instance
+    up.persistent_load = lambda pid: struct.Struct(pid[1]) if type(pid) is tuple else pinned[pid]  # type: ignore[method-assign]
     return up.load()

@@ -32,7 +32,7 @@ from .target import Target, describe_op
 __all__ = ["TEARS", "split_tear", "Campaign", "Plan", "Failure", "CutOutcome", "ChunkResult", "Report",
            "Runner", "plan", "select_points", "run_chunk", "run_campaign", "reproducer"]
 
-#: tear mode name -> ``arm_power_cut`` (mode, tear) (spec/device.md DEV-32).
+#: tear mode name -> ``arm_power_cut`` (mode, tear) (docs/device.md DEV-32).
 TEARS = {"clean": ("clean", "prefix"), "prefix": ("torn", "prefix"), "bits": ("torn", "bits"),
          "unstable": ("torn", "unstable")}
 _TEAR_ORDER = {name: i for i, name in enumerate(TEARS)}
@@ -117,6 +117,7 @@ class Plan:
     steps: list
     counts: list
     violations: list
+    _cum: list[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def total(self) -> int:
@@ -131,8 +132,8 @@ class Plan:
         step = bisect.bisect_left(ends, index)
         return step, index - (ends[step - 1] if step else 0)
 
-    def _ends(self) -> list:
-        if getattr(self, "_cum", None) is None or len(self._cum) != len(self.counts):
+    def _ends(self) -> list[int]:
+        if self._cum is None or len(self._cum) != len(self.counts):
             self._cum = list(itertools.accumulate(self.counts))
         return self._cum
 

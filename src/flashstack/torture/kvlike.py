@@ -16,6 +16,8 @@ The model is a plain dict ``key -> value``. After a cut inside operation *op*, w
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..errors import NoSpace, NotFound
 from .target import CheckOutcome, Target
 
@@ -42,10 +44,11 @@ class Either:
     value, possibly absent, and the refused new one)."""
 
     __slots__ = ("options",)
-    __hash__ = None
+    options: tuple
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as a class defining __eq__ is
 
     def __init__(self, *options):
-        flat = []
+        flat: list = []
         for o in options:
             flat.extend(o.options if isinstance(o, Either) else (o,))
         self.options = tuple(flat)
@@ -104,7 +107,7 @@ class DictTarget(Target):
 
     what = "key"
     exercise_name = "GC-cycle exercise"
-    churn_key: object = "__torture_gc__"
+    churn_key: ClassVar[object] = "__torture_gc__"  # a key of the target's kind (id or name)
     churn_size: int = 256
     exercise_limit: int = 400
 

@@ -36,7 +36,7 @@ def torn_nvs_ate_matches(before: bytes, cut: bytes, cut_at: tuple, sector_size: 
 
 def torn_kv_record_matches(before: bytes, cut: bytes, cut_at: tuple, pos32: bool) -> bool:
     """The cut program was an AliOS KV record whose torn bytes still read as a NORMAL record
-    with a matching CRC-8 over key and value (spec/alios-kv.md §4.3)."""
+    with a matching CRC-8 over key and value (docs/alios-kv.md §4.3)."""
     from ..kv import format as fmt
     kind, off, length = cut_at
     hdr = fmt.header_struct(pos32)

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .engine import Campaign
 
 __all__ = ["Failure", "Report", "reproducer"]
 
@@ -38,7 +42,7 @@ class Report:
     ``failures`` are sorted by cut point and tear mode; ``reused`` counts cuts whose post-cut
     image equalled an earlier cut's of the same step (verdict shared, not re-checked)."""
 
-    campaign: object
+    campaign: Campaign
     steps: int
     flash_ops: int
     points: int

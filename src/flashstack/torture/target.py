@@ -10,10 +10,9 @@ must never hold a device, an area or a store.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from types import SimpleNamespace
 from typing import Any, Sequence
 
-from ..device import PageLayout, SimulatedFlash
+from ..device import FlashDevice, PageLayout, SimulatedFlash
 from ..errors import InvalidArgument, NotFound
 from ..flash_map import FlashArea
 
@@ -93,6 +92,7 @@ class Geometry:
         except NotFound:
             part = None
         if part is not None:
+            assert part.device is not None, "a board's partitions name one of its devices"
             dev = b.device(part.device)
             off, size, address, area_id = part.offset, part.size, part.address, part.id
             label = (tuple(part.node_labels or ()) or (part.label or f"id {part.id}",))[0]
@@ -125,12 +125,21 @@ def _hal_row(board, name):
     raise NotFound(f"board {board.name}: no partition {name!r} (nor HAL partition)")
 
 
+class _Shape(FlashDevice):
+    """Only the erase-page layout of a device (no operations): enough for a flash area's
+    page queries."""
+
+    name = "layout"
+
+    def __init__(self, runs: Sequence[tuple[int, int]]):
+        self.layout = PageLayout(runs)
+
+
 def _slice_layout(runs: Sequence[tuple[int, int]], off: int, size: int) -> tuple:
     """Erase-page runs covering ``[off, off+size)`` of a device with page ``runs`` (the flash
     map's :meth:`FlashArea.page_runs`); EINVAL when the partition does not start and end on
     page boundaries (every store here erases whole pages of its partition)."""
-    shape = SimpleNamespace(layout=PageLayout(runs), size=sum(c * s for c, s in runs), name="layout")
-    area = FlashArea(None, off, size, shape)
+    area = FlashArea(None, off, size, _Shape(runs))
     pages = area.erase_pages()
     if not pages or pages[0].start_offset != off or sum(p.size for p in pages) != size:
         raise InvalidArgument(f"partition {off:#x}+{size:#x} does not cover whole erase pages")
@@ -217,7 +226,8 @@ class Target:
         The flash keeps the device rule of the target's default geometry (double writes
         allowed or not). NotFound (ENOENT) for an unknown partition."""
         geo = Geometry.from_board(board, partition, allow_double_writes=cls().geometry.allow_double_writes)
-        return cls(geometry=geo, board=board, partition=partition, **kw)
+        # the targets that have board and partition fields are the ones that call this
+        return cls(geometry=geo, board=board, partition=partition, **kw)  # type: ignore[call-arg]
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
         return self.geometry.build()

@@ -128,7 +128,8 @@ def feature_workload(spec: str, ops: int, seed: int, max_features: int, slot_siz
     rng = random.Random(seed)
     rom_max = max(int(p["rom_min"]), int((slot_size - 32) * p["rom_fill"]))
     ram_max = max(0, min(int(p["ram_max"]), ram_size // max(1, max_features)))
-    count, out = 0, []
+    count = 0
+    out: list[tuple] = []
     while len(out) < ops:
         r = rng.random()
         if r < p["reboot"] and out:

@@ -248,7 +248,7 @@ class Geometry:
         """ATE-format field of an empty ATE's metadata (bits 16..19)."""
         return (a.word2 >> 16) & 0xF
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         """The geometry for reports; sizes in bytes."""
         return {"sector_size": self.S, "sector_count": self.N, "write_block_size": self.W,
                 "erase_value": self.E, "explicit_erase": self.X, "data_crc": self.data_crc,

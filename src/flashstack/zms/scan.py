@@ -80,7 +80,7 @@ class ZMSScan:
     settings: dict | None = None                       # Settings-on-ZMS names and values
     notes: list = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_json(self) -> dict:
         """JSON-ready form (values as hex strings)."""
         d = asdict(self)
         d["items"] = {str(k): v.hex() for k, v in self.items.items()}
@@ -185,7 +185,7 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
         store.mount()
     except FlashError as exc:
         err, code = str(exc), exc.errno
-    res = ZMSScan(geo.to_dict(), "", err, code, before, [],
+    res = ZMSScan(geo.to_json(), "", err, code, before, [],
                   mount_operations=list(getattr(copy.device, "ops", [])), mount_notes=list(store.mount_notes))
     if store.mounted:
         _fill_mounted(res, store)
@@ -231,7 +231,7 @@ def store_stats(store: ZMSStore) -> dict:
     for i in live:
         newest = store.index.newest(i)
         live_bytes += newest[1].len if newest else 0
-    return {"geometry": g.to_dict(), "sectors": [asdict(s) for s in sectors],
+    return {"geometry": g.to_json(), "sectors": [asdict(s) for s in sectors],
             "write_sector": store.ate_wra // g.S, "ate_wra": store.ate_wra,
             "data_wra": store.data_wra, "sector_cycle": store.sector_cycle,
             "live_ids": len(live), "live_bytes": live_bytes, "free_space": store.free_space()}

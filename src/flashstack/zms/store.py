@@ -263,7 +263,7 @@ class ZMSStore(Walker):
         if w is None:
             w = last
             first = self._ate_at(w * g.S + g.S - 3 * g.A)
-            if not g.valid(first, self.sector_cycle):
+            if not g.valid(first, self.sector_cycle) and not self._started_afresh(w, own):
                 w = (w + 1) % g.N
             e = self._ate_at(w * g.S + g.S - g.A)
             if g.meta_format(e) == own and g.empty_valid(e):
@@ -279,6 +279,17 @@ class ZMSStore(Walker):
             self._add_empty(w)
         self.sector_cycle = self.sector_cycle_of(w)
         return w
+
+    def _started_afresh(self, last: int, own: int) -> bool:
+        """[fs] F11: no sector is closed, ``last`` holds only a valid empty ATE and the sector
+        after it is no ZMS sector. That is what starting ``last`` afresh leaves (a damaged
+        image): the reference would now erase the next sector too, so every mount of such an
+        image wrote again. ``last`` stays the write sector."""
+        g = self.geo
+        e = self._ate_at(last * g.S + g.S - g.A)
+        nxt = self._ate_at(((last + 1) % g.N) * g.S + g.S - g.A)
+        return (g.meta_format(e) == own and g.empty_valid(e)
+                and not (g.meta_format(nxt) == own and g.empty_valid(nxt)))
 
     def _init(self) -> None:
         g = self.geo

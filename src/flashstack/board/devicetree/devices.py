@@ -109,13 +109,9 @@ def _layout(s: dict, memory: DtNode, device: DtNode, nv: bool, dt_size: int | No
     """(layout or None, where it came from, write block size or None)."""
     wbs = memory.num("write-block-size") if nv else None
     ebs = memory.num("erase-block-size") if nv else None
-    if "layout" in s:
-        return tuple(tuple(r) for r in s["layout"]), "board layout", wbs
-    if "erase_page_size" in s:
-        size = s.get("size", dt_size if dt_size is not None else (chip.size if chip else None))
-        if size is None:
-            raise InvalidArgument(f"{where}: size unknown; give 'size' with 'erase_page_size'")
-        return ((size // s["erase_page_size"], s["erase_page_size"]),), "board erase_page_size", wbs
+    board = _board_layout(s, dt_size, chip, where)
+    if board is not None:
+        return board[0], board[1], wbs
     if chip is not None:
         size = chip.size
         if ebs and chip.layout != ((size // ebs, ebs),):
@@ -134,6 +130,18 @@ def _layout(s: dict, memory: DtNode, device: DtNode, nv: bool, dt_size: int | No
             return layout, f"SoC table {entry.family} ({entry.driver})", \
                 wbs if wbs is not None else entry.write_block_size
     return None, "unknown", wbs
+
+
+def _board_layout(s: dict, dt_size: int | None, chip, where: str) -> tuple[Any, str] | None:
+    """BL-1: the board's explicit ``layout`` or ``erase_page_size`` (with its source), or None."""
+    if "layout" in s:
+        return tuple(tuple(r) for r in s["layout"]), "board layout"
+    if "erase_page_size" not in s:
+        return None
+    size = s.get("size", dt_size if dt_size is not None else (chip.size if chip else None))
+    if size is None:
+        raise InvalidArgument(f"{where}: size unknown; give 'size' with 'erase_page_size'")
+    return ((size // s["erase_page_size"], s["erase_page_size"]),), "board erase_page_size"
 
 
 def lookup_chip(key, where: str):

@@ -1,4 +1,4 @@
-"""Flattened devicetree (DTB) reader, standard library only (spec/flash-map.md FM-30).
+"""Flattened devicetree (DTB) reader, standard library only (docs/flash-map.md FM-30).
 
 Format: devicetree specification v0.4 §5 ("Flattened Devicetree (DTB) Format"): a big-endian
 header (magic 0xD00DFEED, versions 16 and 17 accepted), a structure block of tokens

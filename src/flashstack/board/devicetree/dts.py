@@ -14,6 +14,7 @@ import stat
 import tempfile
 
 from ...errors import InvalidArgument, NotSupported
+from ...inputs import read_text
 from .dtree import DtNode, DtProp, DtTree
 from .preprocess import needs_preprocessing, preprocess
 
@@ -30,12 +31,11 @@ def read_dts(path, include_dirs=(), *, preprocess_tool: str | None = None) -> Dt
     """Parse the DTS file ``path`` (preprocessed first when FM-26 says so).
 
     Errors: InvalidArgument (EINVAL) with ``file:line`` for malformed input or a failing
-    preprocessor; NotSupported (ENOSYS) when the needed extra/tool is missing; OSError
-    (ENOENT) for a missing file.
+    preprocessor or text that is not UTF-8 (naming the byte offset); NotSupported (ENOSYS) when
+    the needed extra/tool is missing; NotFound (ENOENT) for a missing file.
     """
     path = os.fspath(path)
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    text = read_text(path, what="devicetree")  # strict UTF-8: a bad byte names its offset
     if not (include_dirs or needs_preprocessing(text)):
         return DtTree(_convert(_parse_file(path, path, include_dirs)), source=path, kind="dts")
     text = preprocess(path, include_dirs, tool=preprocess_tool)

@@ -1,4 +1,4 @@
-"""The flash map from a devicetree: Zephyr's default map (spec/flash-map.md §8.1–§8.5, §9).
+"""The flash map from a devicetree: Zephyr's default map (docs/flash-map.md §8.1–§8.5, §9).
 
 Input (FM-26): a DTB (by its magic), a preprocessed DTS (Zephyr's ``build/zephyr/zephyr.dts``)
 or a raw DTS that is run through the C preprocessor first (include directories given, or
@@ -238,6 +238,7 @@ def _nvm_of(node: DtNode, src: str) -> DtNode:
 
 
 def _first_reg(node: DtNode, src: str) -> tuple[int, int]:
+    """FM-18, MP-3: the first ``reg`` pair of a partition node (more pairs: a warning)."""
     try:
         regs = node.reg()
     except InvalidArgument as e:
@@ -304,18 +305,7 @@ def _label(node: DtNode) -> str | None:
 
 def _partition_range(child: DtNode, src: str) -> tuple[int, int]:
     """FM-18: first ``reg`` pair; translated through ``fixed-subpartitions`` ``ranges``."""
-    try:
-        regs = child.reg()
-    except InvalidArgument as e:
-        raise InvalidArgument(f"{src}: {e.strerror}") from None
-    if not regs:
-        raise InvalidArgument(f"{src}: partition node {child.path} has no reg property")
-    if len(regs) > 1:
-        warnings.warn(f"{src}: partition node {child.path}: {len(regs)} reg pairs, only the first "
-                      "is used", UserWarning, stacklevel=3)
-    off, size = regs[0]
-    if size is None:
-        raise InvalidArgument(f"{src}: partition node {child.path}: #size-cells is 0, no size")
+    off, size = _first_reg(child, src)
     n = child
     while n.parent is not None and "fixed-subpartitions" in n.parent.compats:
         off = _through_ranges(off, n.parent, src)

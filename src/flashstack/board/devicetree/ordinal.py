@@ -1,4 +1,4 @@
-"""Zephyr's dependency ordinals and partition IDs (spec/flash-map.md §8.2, FM-19).
+"""Zephyr's dependency ordinals and partition IDs (docs/flash-map.md §8.2, FM-19).
 
 Model: zephyr scripts/dts/python-devicetree grutils.py (``Graph``, ``node_key``, Tarjan's
 strongly connected components) and edtlib's dependency graph, with the partition numbering

@@ -1,4 +1,4 @@
-"""C preprocessing of raw devicetree sources (spec/flash-map.md FM-26, FM-27).
+"""C preprocessing of raw devicetree sources (docs/flash-map.md FM-26, FM-27).
 
 The system ``cpp`` runs as ``cpp -x assembler-with-cpp -nostdinc -undef -D__DTS__ -I<dir>…``
 (the assembler-with-cpp mode leaves ``#address-cells`` lines alone); without it the
@@ -18,6 +18,7 @@ import stat
 import subprocess
 
 from ...errors import InvalidArgument, NotSupported
+from ...inputs import read_text
 
 # Zephyr dts/common/mem.h definitions; an identical redefinition by mem.h is legal C.
 PREDEFINED = {
@@ -130,8 +131,7 @@ def _run_pcpp(path: str, dirs: list[str]) -> str:
         pp.add_path(d)
     for k, v in PREDEFINED.items():
         pp.define(f"{k} {v}")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    text = read_text(path, what="devicetree")
     pp.parse(text, source=path)
     out = io.StringIO()
     pp.write(out)

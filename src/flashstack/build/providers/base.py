@@ -14,7 +14,8 @@ that the build can validate everything before it writes anything:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Literal, overload
 
 from ...flash_map import FlashArea
 from ..manifest import ManifestError, PartitionEntry
@@ -62,8 +63,17 @@ class Options:
     def fail(self, key: str | None, message: str) -> ManifestError:
         return ManifestError(f"{self.entry.where(key)}: {message}")
 
+    @overload
+    def integer(self, key: str, default: int, *, minimum: int | None = None,
+                maximum: int | None = None) -> int: ...
+
+    @overload
+    def integer(self, key: str, default: None = None, *, minimum: int | None = None,
+                maximum: int | None = None) -> int | None: ...
+
     def integer(self, key: str, default: int | None = None, *, minimum: int | None = None,
-            maximum: int | None = None) -> int | None:
+                maximum: int | None = None) -> int | None:
+        """The integer at ``key`` (``default`` when absent: an int default gives an int)."""
         value = self._get(key, default)
         if value is None:
             return None
@@ -75,7 +85,14 @@ class Options:
             raise self.fail(key, f"must be at most {maximum}, got {value}")
         return value
 
+    @overload
+    def text(self, key: str, default: str) -> str: ...
+
+    @overload
+    def text(self, key: str, default: None = None) -> str | None: ...
+
     def text(self, key: str, default: str | None = None) -> str | None:
+        """The string at ``key`` (``default`` when absent: a str default gives a str)."""
         value = self._get(key, default)
         if value is not None and not isinstance(value, str):
             raise self.fail(key, f"must be a string, got {value!r}")
@@ -93,21 +110,33 @@ class Options:
             raise self.fail(key, "must be a table")
         return value
 
-    def list(self, key: str) -> list | None:
+    def array(self, key: str) -> list | None:
         value = self._get(key, None)
         if value is not None and not isinstance(value, list):
             raise self.fail(key, "must be an array")
         return value
 
-    def file(self, key: str, required: bool = False):
+    @overload
+    def file(self, key: str, required: Literal[True]) -> Path: ...
+
+    @overload
+    def file(self, key: str, required: bool = False) -> Path | None: ...
+
+    def file(self, key: str, required: bool = False) -> Path | None:
         """A manifest-relative file path that must exist (checked now)."""
         return self._path(key, required, "file")
 
-    def dir(self, key: str, required: bool = False):
+    @overload
+    def folder(self, key: str, required: Literal[True]) -> Path: ...
+
+    @overload
+    def folder(self, key: str, required: bool = False) -> Path | None: ...
+
+    def folder(self, key: str, required: bool = False) -> Path | None:
         """A manifest-relative folder that must exist (checked now)."""
         return self._path(key, required, "folder")
 
-    def _path(self, key: str, required: bool, kind: str):
+    def _path(self, key: str, required: bool, kind: str) -> Path | None:
         value = self.text(key)
         if value is None:
             if required:
@@ -164,4 +193,5 @@ class ScratchProvider(Provider):
     def render(self, area: FlashArea) -> None:
         if self.scratch is None:
             self.check(area)
+        assert self.scratch is not None, "check() sets scratch"
         copy_content(self.scratch, area, self.copy_chunk())

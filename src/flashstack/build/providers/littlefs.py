@@ -44,7 +44,7 @@ class LittleFSProvider(Provider):
     def __init__(self, entry):
         super().__init__(entry)
         o = Options(entry)
-        self.dir: Path = o.dir("dir", required=True)
+        self.dir: Path = o.folder("dir", required=True)
         self.block_size = o.integer("block_size", None, minimum=128)
         self.block_count = o.integer("block_count", None, minimum=2)
         self.read_size = o.integer("read_size", None, minimum=1)
@@ -129,6 +129,7 @@ class LittleFSProvider(Provider):
     def render(self, area: FlashArea) -> None:
         if self.image is None:
             self.check(area)
+        assert self.image is not None, "check() sets image"
         copy_content(self.image, area, self.config["block_size"])
 
     def describe(self) -> dict:

@@ -44,7 +44,7 @@ class LLKernelProvider(ScratchProvider):
         self.kf_size = o.integer("kf_size", None, minimum=1)
         self.page_size = o.integer("page_size", None, minimum=32)
         self.features: list[dict] = []
-        for i, table in enumerate(o.list("features") or []):
+        for i, table in enumerate(o.array("features") or []):
             key = f"features[{i}]"
             if not isinstance(table, dict):
                 raise self.fail("must be a table with file and ram_size", key)

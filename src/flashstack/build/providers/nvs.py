@@ -99,10 +99,10 @@ class NVSProvider(ScratchProvider):
                 settings = NVSSettings(store)
                 settings.init()
                 for name, value in self.items:
-                    settings.save(name, value)
+                    settings.save(str(name), value)  # names when settings
             else:
                 for nvs_id, value in self.items:
-                    store.write(nvs_id, value)
+                    store.write(int(nvs_id), value)  # ids otherwise
         except FlashError as exc:
             raise self.fail(f"cannot build the store ({len(self.items)} items, {count} sectors of "
                             f"{sector} bytes): {exc.strerror}") from None

@@ -1,4 +1,4 @@
-"""Target: the AliOS-Things KV store (:class:`flashstack.kv.KVStore`, spec/alios-kv.md).
+"""Target: the AliOS-Things KV store (:class:`flashstack.kv.KVStore`, docs/alios-kv.md).
 
 Invariants are those of :mod:`flashstack.torture.kvlike` plus the store's own: no key has two
 live copies after a remount (the RAM index the mount builds, §12.2 / issue #1215).
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ..kvlike import DictTarget
 from ..target import Geometry, target_args
 from ..workloads import DictSpace, dict_workload
+from ..._report import dumps
 
 __all__ = ["KVTarget"]
 
@@ -103,8 +104,7 @@ class KVTarget(DictTarget):
     def dump(self, area) -> str:
         from ...kv import scan
         report = scan(self.storage(area), self.config())
-        import json
-        return json.dumps(report.to_dict(), indent=2, default=str)
+        return dumps(report)
 
     def cli_args(self) -> list:
         return target_args(self, {"block_size": "--block-size", "total_size": "--total-size",

@@ -1,4 +1,4 @@
-"""Target: MicroEJ feature storage (:class:`flashstack.llkernel.FeatureStore`, spec/llkernel.md).
+"""Target: MicroEJ feature storage (:class:`flashstack.llkernel.FeatureStore`, docs/llkernel.md).
 
 The model maps a Feature's handle to ``(rom_size, ram_size, content_seed)``. An install is
 ``allocateFeature`` + ``copyToROM`` in uneven chunks + ``flushCopyToROM``; a remove is
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ..target import CheckOutcome, Geometry, Target, target_args
 from ..workloads import feature_content, feature_workload
+from ..._report import dumps
 
 __all__ = ["FeatureTarget"]
 
@@ -192,9 +193,8 @@ class FeatureTarget(Target):
         return feature_workload(name, ops, seed, self.max_features, self.slot_size(), self.ram_size)
 
     def dump(self, area) -> str:
-        import json
         report = self.mount(area).scan()
-        return json.dumps(report.to_json(), indent=2, default=str)
+        return dumps(report)
 
     def cli_args(self) -> list:
         return target_args(self, {"max_features": "--max-features"})

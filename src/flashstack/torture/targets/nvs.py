@@ -1,4 +1,4 @@
-"""Target: Zephyr NVS (:class:`flashstack.nvs.NVSStore`, spec/zephyr-nvs.md).
+"""Target: Zephyr NVS (:class:`flashstack.nvs.NVSStore`, docs/zephyr-nvs.md).
 
 Ids are the keys of the model; a delete of a missing id is a no-op (``nvs_delete`` returns
 0). The device refuses double writes, so "no write lands on a write block that is not
@@ -8,10 +8,12 @@ erased" (NVS-28) is checked by the device itself on every cut.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..kvlike import DictTarget
 from ..target import Geometry, target_args
 from ..workloads import DictSpace, dict_workload
+from ..._report import dumps
 
 __all__ = ["NVSTarget"]
 
@@ -38,7 +40,7 @@ class NVSTarget(DictTarget):
     data_crc: bool = False
     board: str | None = None
     partition: str | None = None
-    churn_key = 0x7FFE
+    churn_key: ClassVar[object] = 0x7FFE  # an id; Settings targets use a name
     churn_size = 200
 
     def open(self, area):
@@ -73,10 +75,9 @@ class NVSTarget(DictTarget):
                                     self.geometry.layout[0][1], self.geometry.write_block_size)
 
     def dump(self, area) -> str:
-        import json
         from ...nvs.scan import scan
         report = scan(area, self.sector_size, self.sector_count, self.data_crc)
-        return json.dumps(report.to_dict(), indent=2, default=str)
+        return dumps(report)
 
     def cli_args(self) -> list:
         return target_args(self, {"sector_size": "--sector-size", "sector_count": "--sector-count",

@@ -16,6 +16,7 @@ about one torn ATE write in 256 can pass the check; such a cut is a failure the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ...device import SimulatedFlash
 from ...flash_map import FlashArea
@@ -23,6 +24,7 @@ from ..target import Geometry, target_args
 from ..workloads import DictSpace, dict_workload
 from .nvs import NVSTarget
 from .settings import _name
+from ..._report import dumps
 
 __all__ = ["ZMSSettingsTarget", "ZMSTarget"]
 
@@ -37,7 +39,7 @@ class ZMSTarget(NVSTarget):
     kind = "zms"
     id_64bit: bool = False
     erase_less: bool = False
-    churn_key = 0x7FFFFFFE
+    churn_key: ClassVar[object] = 0x7FFFFFFE  # an id; ZMSSettingsTarget uses a name
 
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
         if not self.erase_less:
@@ -78,11 +80,9 @@ class ZMSTarget(NVSTarget):
         return probe() if probe is not None else all(erased)
 
     def dump(self, area) -> str:
-        import json
-
         from ...zms.scan import scan
         report = scan(area, self.sector_size, self.sector_count, self.data_crc, self.id_64bit)
-        return json.dumps(report.to_dict(), indent=2, default=str)
+        return dumps(report)
 
     def cli_args(self) -> list:
         return target_args(self, {"sector_size": "--sector-size", "sector_count": "--sector-count",
@@ -101,7 +101,7 @@ class ZMSSettingsTarget(ZMSTarget):
     kind = "settings"
     what = "setting"
     geometry: Geometry = field(default_factory=_settings_geometry)
-    churn_key = "torture/gc"  # type: ignore[assignment]  # names, not ids
+    churn_key = "torture/gc"  # names, not ids
     churn_size = 160
 
     def mount(self, area):
