@@ -50,7 +50,7 @@ def board_from_record(image, name: str | None, include: tuple, given: bool):
     (or None) raises InvalidArgument (EINVAL) when a given board contradicts the record."""
     rec, path = _record_for(image)
     built = (rec or {}).get("board")
-    if not built:
+    if rec is None or not built:
         return name, include, None
     if not given:
         spec = rec.get("board_spec") or built
@@ -114,6 +114,7 @@ def guard_writer(kind_name: str | None, view, found: list, content: dict | None,
             k = lookup(found[0].kind)
             fail(f"partition {view.name} holds {k.title} ({k.name}, detected from its bytes){hint}")
         fail(f"partition {view.name} holds data (not erased){hint}")
+        return
     mine = lookup(kind_name)
     other = [d for d in found if d.kind not in (mine.name, "erased")]
     if other and not any(d.kind == mine.name for d in found):

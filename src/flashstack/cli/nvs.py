@@ -10,6 +10,7 @@ erase page at the partition start, the sector count fills the partition (with
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 import click
 
@@ -124,7 +125,8 @@ def _resolve(area, sector_size, sector_count, data_crc, use_settings, write=Fals
     found = detections(view)
     det = next((d for d in found if d.kind == reg.name), None)
     if sector_size and (det is None or det.params.get("sector_size") != sector_size):
-        alt = reg.detect(view, sector_size=sector_size)   # the flag's geometry reads as the store too
+        # the flag's geometry reads as the store too (NVS and ZMS detect at a given sector size)
+        alt = cast(Any, reg).detect(view, sector_size=sector_size)
         if alt is not None:
             found = [d for d in found if d is not det] + [alt]
             det = alt

@@ -29,7 +29,7 @@ def _runs(data: bytes, s: int) -> list[tuple[int, int, int]]:
     at sector size ``s``."""
     geo = Geometry(s, 1, 1, 0xFF, 0)
     erased = b"\xff" * s
-    out: list[tuple[int, int]] = []
+    out: list[tuple[int, int, int]] = []
     off = 0
     while off + s <= len(data):
         if not _nvs_sector(data, off, geo):
