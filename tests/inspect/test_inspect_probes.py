@@ -126,7 +126,7 @@ def _kv_dump_with_gc_pending() -> bytes:
     from flashstack.errors import PowerLoss
     from flashstack.flash_map import FlashArea
     from flashstack.kv import KVConfig, KVStore
-    from flashstack.kv.scan import scan
+    from flashstack.kv import scan
 
     cfg = KVConfig(total_size=8192, block_size=4096)
     for cut in range(1, 400):

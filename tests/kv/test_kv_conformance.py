@@ -6,7 +6,7 @@ import errno
 
 import pytest
 
-from flashstack.device import SimulatedFlash
+from flashstack.device import RecordingFlash, SimulatedFlash
 from flashstack.errors import DeviceIOError, InvalidArgument, NoSpace, NotFound, NotSupported, PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.hal import HAL_PARTITION_PARAMETER_2, HAL_PARTITION_PARAMETER_3, mk3060_hal
@@ -14,14 +14,42 @@ from flashstack.kv import KVConfig, KVStore, crc8, encode_record, open_kv
 from flashstack.kv import capi as aos
 
 
+class _Ops:
+    """The flash operations a recorder saw since the last :meth:`clear`, compared and indexed
+    as a list of ``("E", pos, length)`` / ``("P", pos, "HEX BYTES")``."""
+
+    __hash__ = None  # compared by value
+
+    def __init__(self, rec: RecordingFlash):
+        self.rec = rec
+
+    def _list(self) -> list[tuple]:
+        return [("E", o.offset, o.length) if o.data is None else ("P", o.offset, o.data.hex(" ").upper())
+                for o in self.rec.ops]
+
+    def clear(self) -> None:
+        self.rec.take()
+
+    def __eq__(self, other) -> bool:
+        return self._list() == other
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __getitem__(self, i):
+        return self._list()[i]
+
+    def __repr__(self) -> str:
+        return repr(self._list())
+
+
 def make(total=8192, block=4096, page=4096, image=None, **cfg):
     dev = SimulatedFlash(total, erase_page_size=page, allow_double_writes=True)
     if image is not None:
         dev.restore(image)
-    ops = []
-    store = KVStore(FlashArea(0, 0, total, dev), KVConfig(total_size=total, block_size=block, **cfg),
-                    trace=lambda k, pos, d, why: ops.append((k, pos, d if k == "E" else bytes(d).hex(" ").upper())))
-    return dev, store, ops
+    area, rec = FlashArea(0, 0, total, dev).recorded()
+    store = KVStore(area, KVConfig(total_size=total, block_size=block, **cfg))
+    return dev, store, _Ops(rec)
 
 
 @pytest.mark.parametrize("data,crc", [(b"123456789", 0xA2), (b"", 0), (b"key_1val_1", 0x11),

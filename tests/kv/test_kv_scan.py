@@ -80,16 +80,18 @@ def test_bit_torn_write_leaves_non_erased_tail():
 
 
 def test_gc_would_run_after_a_cut_before_gc():
-    dev, area, s = _store()
+    dev, area, _ = _store()
+    recorded, rec = area.recorded()
+    s = KVStore(recorded, KVConfig(total_size=area.size))
+    rec.note = lambda: s.reason
     s.mount()
-    reasons = []
-    s.trace = lambda kind, pos, data, why: reasons.append(why)
     i = 0
     while True:  # find the update that runs a GC
         image = dev.snapshot()
-        reasons.clear()
+        rec.take()
         s.set("hot", bytes([i % 250 + 1]) * 60)
         i += 1
+        reasons = [op.note or "" for op in rec.ops]
         if any(r.startswith("gc") for r in reasons):
             break
     first_gc = next(n for n, r in enumerate(reasons) if r.startswith("gc"))
@@ -104,12 +106,16 @@ def test_gc_would_run_after_a_cut_before_gc():
     assert r.gc_would_run and not any(op["why"].startswith("gc") for op in r.mount_ops)
 
 
-def test_package_scan_is_the_function_after_submodule_import():
+def test_package_scan_is_the_function_and_no_module_shares_its_name():
     import importlib
 
     import flashstack.kv as kv
-    importlib.import_module("flashstack.kv.scan")
-    assert callable(kv.scan) and kv.scan is importlib.import_module("flashstack.kv.scan").scan
+    import flashstack.nvs as nvs
+    for pkg in (kv, nvs):
+        assert callable(pkg.scan) and pkg.scan.__module__ == f"{pkg.__name__}._scan"
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(f"{pkg.__name__}.scan")
+        assert callable(pkg.scan)
 
 
 def test_torn_block_state_is_reported_not_invalid():

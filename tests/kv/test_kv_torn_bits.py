@@ -81,12 +81,27 @@ def test_partly_erased_header_is_not_read_as_a_torn_state():
 
 
 # ---------------------------------------------------------------- every bit subset of every state program
-def _mk(n, image=None, trace=None):
+def _mk(n, image=None, record=False):
+    """``(device, store)`` on ``n`` 4 KiB blocks; with ``record`` the store's flash operations
+    are recorded (see :func:`_take`)."""
     size = n * 4096
     dev = SimulatedFlash(size, erase_page_size=4096, allow_double_writes=True)
     if image is not None:
         dev.restore(image)
-    return dev, KVStore(FlashArea(0, 0, size, dev), KVConfig(total_size=size), trace=trace)
+    area = FlashArea(0, 0, size, dev)
+    if not record:
+        return dev, KVStore(area, KVConfig(total_size=size))
+    area, rec = area.recorded()
+    s = KVStore(area, KVConfig(total_size=size))
+    rec.note = lambda: s.reason
+    return dev, s
+
+
+def _take(s, hexed=False) -> list[tuple]:
+    """The operations recorded since the last take, as ``("P", pos, data, reason)`` /
+    ``("E", pos, length, reason)`` (data as a hex string when ``hexed``)."""
+    return [("E", o.offset, o.length, o.note) if o.data is None else
+            ("P", o.offset, o.data.hex() if hexed else o.data, o.note) for o in s.storage.device.take()]
 
 
 def _partials(old, new):
@@ -123,11 +138,10 @@ def _used_block_image(n):
 def _unclean_image(n):
     """A GC cut (clean) right before its final USED program: mount marks the destination DIRTY."""
     img = _gc_update_image(n)
-    ops = []
-    dev, s = _mk(n, img, trace=lambda k, p, d, w: ops.append((k, p, d)))
+    dev, s = _mk(n, img, record=True)
     s.mount()
     s.set("hot", b"\x5a" * 60)
-    last = len(ops)  # the final USED program of the GC
+    last = len(_take(s))  # the final USED program of the GC
     dev, s = _mk(n, img)
     s.mount()
     dev.arm_power_cut(after=last, mode="clean")
@@ -164,15 +178,15 @@ SCENARIOS = {
 def test_every_bit_subset_of_every_state_program(name):
     n, build, premount, action = SCENARIOS[name]
     image = build(n) if build else b"\xff" * (n * 4096)
-    ops = []
-    dev, s = _mk(n, image, trace=lambda k, p, d, w: ops.append((k, p, d)))
+    dev, s = _mk(n, image, record=True)
     s.mount()
     old = dict(s.items())
     if premount:
-        ops.clear()
+        _take(s)
         action(s)
     new = dict(s.items())
-    programs = [(i + 1, p) for i, (k, p, d) in enumerate(ops) if k == "P" and len(d) == 1 and p % 4096 == 1]
+    ops = _take(s)
+    programs = [(i + 1, p) for i, (k, p, d, _) in enumerate(ops) if k == "P" and len(d) == 1 and p % 4096 == 1]
     assert programs, "the scenario must program a block state"
     tried = 0
     for index, off in programs:
@@ -213,9 +227,9 @@ def test_torn_dirty_marking_is_healed_first_and_keeps_every_record():
     s.set("b", b"2" * 10)
     img = bytearray(dev.snapshot())
     img[1] = 0x4C  # USED -> DIRTY cut after one of its two bits
-    ops = []
-    dev, s = _mk(2, bytes(img), trace=lambda k, p, d, w: ops.append((k, p, bytes(d).hex(), w)))
+    dev, s = _mk(2, bytes(img), record=True)
     s.mount()
+    ops = _take(s, hexed=True)
     assert ops[0][:3] == ("P", 1, "44") and "torn block state 0x4c" in ops[0][3]
     assert s.state[0] == 0x44 and s.get("a") == b"1" * 10 and s.get("b") == b"2" * 10
 
@@ -249,9 +263,9 @@ def test_false_end_state_is_reported_and_mount_marks_the_block_dirty():
     s.mount()
     s.set("a", b"x" * 20)
     dev.write(s.write_pos, bytes.fromhex("ffff120510000000") + b"\x00" * 16)  # magic and state unprogrammed
-    ops = []
-    dev2, s2 = _mk(3, dev.snapshot(), trace=lambda k, p, d, w: ops.append((k, p, bytes(d).hex(), w)))
+    dev2, s2 = _mk(3, dev.snapshot(), record=True)
     s2.mount()  # 3 blocks, 2 CLEAN: no GC at mount, the block is only marked
+    ops = _take(s2, hexed=True)
     assert ("P", 1, "44") == ops[0][:3] and "after the end of data" in ops[0][3]
     assert s2.space[0] == 8 and s2.state[0] == 0x44 and s2.get("a") == b"x" * 20
 
@@ -260,10 +274,9 @@ def test_an_erased_tail_is_the_ordinary_end_of_data():
     dev, s = _mk(2)
     s.mount()
     s.set("a", b"x" * 20)
-    ops = []
-    _, s2 = _mk(2, dev.snapshot(), trace=lambda *a: ops.append(a))
+    _, s2 = _mk(2, dev.snapshot(), record=True)
     s2.mount()
-    assert ops == [] and s2.state[0] == 0xCC and s2.write_pos == s.write_pos
+    assert _take(s2) == [] and s2.state[0] == 0xCC and s2.write_pos == s.write_pos
 
 
 # ---------------------------------------------------------------- K2a: key holding 0xFF
@@ -274,9 +287,9 @@ def test_record_whose_key_holds_ff_is_torn_even_when_its_crc_matches():
     rec = encode_record(b"d\xff\xff", b"\xff" * 5, 0, pos32=False, align=4)  # CRC over key||value matches
     pos = s.write_pos
     dev.write(pos, rec)
-    ops = []
-    _, s2 = _mk(2, dev.snapshot(), trace=lambda k, p, d, w: ops.append((k, p, bytes(d).hex(), w)))
+    _, s2 = _mk(2, dev.snapshot(), record=True)
     s2.mount()
+    ops = _take(s2, hexed=True)
     assert list(s2.keys()) == [b"d/k1"]
     assert ops[:2] == [("P", pos + 1, "00", "torn record (key holds 0xFF)"),
                        ("P", 1, "44", "torn record (key holds 0xFF)")]
@@ -324,12 +337,12 @@ def test_partly_erased_gc_victim_is_formatted_and_the_copies_kept(n, state):
     reserved bytes tell it apart from a valid block (engine docstring, "partly erased block")."""
     import random
     img = _gc_update_image(n)
-    ops = []
-    dev, s = _mk(n, img, trace=lambda k, p, d, w: ops.append((k, p, d)))
+    dev, s = _mk(n, img, record=True)
     s.mount()
     old = dict(s.items())
     s.set("hot", b"\x5a" * 60)
     new = dict(s.items())
+    ops = _take(s)
     erase = next(i for i, o in enumerate(ops) if o[0] == "E")
     victim = ops[erase][1]
     dev, s = _mk(n, img)

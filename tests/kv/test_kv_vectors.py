@@ -44,13 +44,17 @@ class Harness:
         if case.get("initial_image"):
             with gzip.open(DATA / (case["initial_image"] + ".gz"), "rb") as f:
                 self.dev.restore(f.read())
-        self.area = FlashArea(0, 0, g["total_size"], self.dev)
-        self.reasons: list[str] = []
+        self.area, self.recorder = FlashArea(0, 0, g["total_size"], self.dev).recorded()
         self.store = KVStore(self.area, KVConfig(total_size=g["total_size"], block_size=g["block_size"],
                                                  max_key_len=g["max_key_len"], max_val_len=g["max_val_len"],
-                                                 align=g["align"]),
-                             trace=lambda kind, pos, data, reason: self.reasons.append(reason))
+                                                 align=g["align"]))
+        self.recorder.note = lambda: self.store.reason
         self.model: dict[str, bytes] = {}
+
+    @property
+    def reasons(self) -> list[str | None]:
+        """Why the store issued each flash operation since the last remount."""
+        return [op.note for op in self.recorder.ops]
 
     def sha(self) -> str:
         return hashlib.sha256(self.dev.snapshot()).hexdigest()
@@ -116,7 +120,7 @@ class Harness:
             cut = self._cut_once(op, n, None)
         self.dev.power_restore()
         self.store.unmount()
-        self.reasons.clear()
+        self.recorder.take()
         self.store.mount()
         return cut is not None
 

@@ -7,24 +7,23 @@ import errno
 
 import pytest
 
-from flashstack.device import SimulatedFlash
+from flashstack.device import RecordingFlash, SimulatedFlash
 from flashstack.errors import FlashError, InvalidArgument, PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.nvs import Ate, NVSStore, crc8_ccitt
-from flashstack.nvs.scan import RecordingFlash as Recorder  # logs "P off: hex" / "E off len"
 
 
 def recorded_store(S=1024, N=3, W=4, data_crc=False, E=0xFF, explicit=True):
-    dev = Recorder(S * N, erase_page_size=S, write_block_size=W, erase_value=E,
-                   explicit_erase=explicit)
+    dev = RecordingFlash(SimulatedFlash(S * N, erase_page_size=S, write_block_size=W, erase_value=E,
+                                        explicit_erase=explicit))
     st = NVSStore(FlashArea(0, 0, S * N, dev, label="storage"), data_crc=data_crc)
     st.mount()
     return dev, st
 
 
 def take(dev) -> list[str]:
-    ops, dev.ops = dev.ops, []
-    return ops
+    """The operations since the last take, as ``"P off: hex"`` / ``"E off len"``."""
+    return [op.line() for op in dev.take()]
 
 
 def test_crc8_check_values():
@@ -185,7 +184,7 @@ def test_ram_like_device_same_content():
         v = bytes([i % 251]) * (1 + i % 40)
         assert st1.write(i % 13, v) == st2.write(i % 13, v)
     assert nor.snapshot() == ram.snapshot()
-    assert not any(op.startswith("E") for op in ram.ops)
+    assert not any(line.startswith("E") for line in ram.lines())
 
 
 def test_sector0_full_of_garbage_fails_like_the_reference():

@@ -13,7 +13,7 @@ from flashstack.device import SimulatedFlash
 from flashstack.errors import PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.nvs import NVSStore
-from flashstack.nvs.scan import detect_nvs, looks_like_nvs, scan
+from flashstack.nvs import detect_nvs, looks_like_nvs, scan
 
 
 def make(S=1024, N=3, W=4, data_crc=False):

@@ -132,6 +132,7 @@ def parse_value(text: str | None = None, hex: str | None = None, file: str | Non
             raise InvalidArgument(f"--hex {hex!r}: not whole bytes of hex digits") from None
     if file == "-":
         return sys.stdin.buffer.read()
+    assert file is not None, "exactly one source was given"
     with open(file, "rb") as f:
         return f.read()
 

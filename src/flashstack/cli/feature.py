@@ -17,7 +17,7 @@ DEFAULT_PARTITION = "kf_partition"
 
 
 def _store_options(fn):
-    """Options that describe the KF region (spec/llkernel.md §5); each one not given comes
+    """Options that describe the KF region (docs/llkernel.md §5); each one not given comes
     from the build record beside the image, else the slot headers, else the default."""
     opts = [
         click.option("--partition", "-p", default=DEFAULT_PARTITION, show_default=True,

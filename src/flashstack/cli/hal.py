@@ -1,5 +1,5 @@
 """``flashstack hal``: the AliOS-Things flash HAL view of a board — its ``hal_partitions``
-table, address lookup, partition reads, and linuxhost partition files (spec/alios-hal.md)."""
+table, address lookup, partition reads, and linuxhost partition files (docs/alios-hal.md)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich import box
+from rich.console import JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -30,8 +31,10 @@ def image():
 def _render_created(result) -> None:
     t = Table(title=Text(f"board {result['board']}: erased images"), title_justify="left",
               box=box.SIMPLE_HEAD, pad_edge=False)
-    for col, just in (("device", "left"), ("image", "left"), ("size", "right"),
-                      ("erase value", "right"), ("partitions", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("device", "left"), ("image", "left"), ("size", "right"), ("erase value", "right"),
+        ("partitions", "left"))
+    for col, just in columns:
         t.add_column(col, justify=just, no_wrap=col != "partitions")  # paths stay whole
     for d in result["devices"]:
         add_plain_row(t, d["device"], d["image"], f"{d['size']:#x} ({human_size(d['size'])})",
@@ -71,9 +74,11 @@ def create(board, include_dir, output, force, as_json):
 def _render_info(result) -> None:
     t = Table(title=Text(f"board {result['board']}: image usage"), title_justify="left",
               box=box.SIMPLE_HEAD, pad_edge=False)
-    for col, just in (("id", "right"), ("partition", "left"), ("device", "left"), ("size", "right"),
-                      ("state", "left"), ("first used", "right"), ("used end", "right"),
-                      ("used bytes", "right"), ("erased pages", "right"), ("sha256", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("id", "right"), ("partition", "left"), ("device", "left"), ("size", "right"),
+        ("state", "left"), ("first used", "right"), ("used end", "right"), ("used bytes", "right"),
+        ("erased pages", "right"), ("sha256", "left"))
+    for col, just in columns:
         t.add_column(col, justify=just, no_wrap=col == "sha256")
     for a in result["partitions"] + result["unpartitioned"]:
         state = Text("erased", style="green") if a["erased"] else Text("used", style="yellow")

@@ -135,7 +135,7 @@ class _Session:
     def apply(self, fn):
         """``fn(store)`` on the copy, then on the image; returns the image run's result."""
         from ..kv import KVStore
-        from ..kv.scan import scan
+        from ..kv import scan
         fn(self.store)                         # the whole request, validated on the copy
         report = scan(self.storage, self.config)
         if report.mount_ops and report.verdict != "blank" and not self.kw.get("repair"):
@@ -273,7 +273,7 @@ def dump_cmd(as_json, **kw):
     Example:
       flashstack kv dump --image img/ --json
     """
-    from ..kv.scan import scan
+    from ..kv import scan
     ob = open_board(kw, readonly=True)
     try:
         storage = _storage(ob, kw["partition"])
@@ -299,7 +299,7 @@ def _literal(*parts) -> Text:
 
 
 def render_dump(r):
-    """Print the ``flashstack kv dump`` view of a scan report (``kv.scan.scan(...).to_json()``
+    """Print the ``flashstack kv dump`` view of a scan report (``flashstack.kv.scan(...).to_json()``
     plus ``"partition"``); every key, value and message is printed literally."""
     from rich.table import Table
     bt = Table(title=_literal(f"KV blocks on {r['partition']}"))

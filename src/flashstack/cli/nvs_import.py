@@ -114,7 +114,7 @@ def rehearse(area, open_store: Callable, fn: Callable):
     """``fn(open_store(copy))`` on an in-memory copy of ``area`` first (every error raised
     there, the partition untouched: a writing mount repairs a damaged store), then
     ``fn(open_store(area))``; returns the latter's result."""
-    from ..nvs.scan import _memory_copy
+    from ..nvs._scan import _memory_copy
     fn(open_store(_memory_copy(area)))
     return fn(open_store(area))
 

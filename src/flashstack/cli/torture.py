@@ -14,6 +14,8 @@ status 1 when a campaign finds failures or a replay reproduces one.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import InvalidArgument
@@ -108,7 +110,9 @@ def build_target(kind: str, kw: dict):
         return cls(**extra)
     if geo is not None:
         raise InvalidArgument("--geometry and --board/--partition exclude each other")
-    return cls.from_board(board or DEFAULT_BOARD, part or _DEFAULTS[cls.kind][2], **extra)
+    default_part = _DEFAULTS[cls.kind][2]
+    assert default_part is not None, "built-in kinds name a default partition (custom returned above)"
+    return cls.from_board(board or DEFAULT_BOARD, part or default_part, **extra)
 
 
 def _parse_cuts(text: str) -> int | None:
@@ -290,7 +294,7 @@ def torture():
 def workloads(as_json):
     """List the workloads and their parameters (defaults)."""
     from ..torture import DICT_WORKLOADS, FEATURE_WORKLOADS
-    doc = {name: {"targets": targets, "description": desc, "parameters": params}
+    doc: dict[str, dict[str, Any]] = {name: {"targets": targets, "description": desc, "parameters": params}
            for table, targets in ((DICT_WORKLOADS, "kv, nvs, settings, zms, custom"), (FEATURE_WORKLOADS, "llkernel"))
            for name, (desc, params) in table.items()}
 

@@ -144,7 +144,7 @@ def _model_twin(target):
     api = target.build_spec.api
     if api == "zephyr-nvs":
         return NVSTarget(geometry=target.geometry, sector_size=target.sector_size,
-                         sector_count=target.sector_count)
+                         sector_count=target.sector_count, data_crc=target.data_crc)
     if api == "zephyr-zms":
         return ZMSTarget(geometry=target.geometry, sector_size=target.sector_size,
                          sector_count=target.sector_count)

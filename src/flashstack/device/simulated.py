@@ -2,7 +2,7 @@
 power-cut and wear-out injection, backed by memory or by an image file (mmap).
 
 Model: Zephyr drivers/flash/flash_simulator.c; flashstack additions per
-spec/device.md §4-§7. Offsets and lengths are device-relative bytes.
+docs/device.md §4-§7. Offsets and lengths are device-relative bytes.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
-from typing import Sequence
+from typing import Literal, Sequence
 
 from ..errors import (DeviceIOError, InvalidArgument, NoDevice, NotSupported, PowerLoss,
                       ReadOnlyBacking)
@@ -24,7 +24,7 @@ from .timing import ZEPHYR_SIM_TIMING, ChipTiming
 __all__ = ["SimulatedFlash", "FlashStats", "FlashThresholds", "ChipTiming", "Endurance",
            "ZEPHYR_SIM_TIMING", "DeviceGeometry", "Faults", "Backing"]
 
-_WORD_FORMATS = {2: "H", 4: "I", 8: "Q"}
+_WORD_FORMATS: dict[int, Literal["H", "I", "Q"]] = {2: "H", 4: "I", 8: "Q"}
 
 
 def _as_bytes(data, name: str, off: int) -> bytes | bytearray:
@@ -65,7 +65,7 @@ def _resolve(name: str, chip, size: int | None, erase_page_size: int | None, lay
 
 
 class SimulatedFlash(FlashDevice):
-    """A simulated NOR flash device (spec/device.md §4).
+    """A simulated NOR flash device (docs/device.md §4).
 
     Shapes: ``size`` bytes; layout from ``erase_page_size`` (uniform ``[(size // N, N)]``) or
     ``layout`` runs of ``(count, size)``; or from ``chip`` (a built-in key, part name or JEDEC
@@ -145,7 +145,7 @@ class SimulatedFlash(FlashDevice):
                                           self.allow_double_writes or not explicit)
         self.erase_supported = geometry.erase_supported
         self.fill_buffer_size = geometry.fill_buffer_size
-        self._timing = None
+        self._timing: ChipTiming | None = None
         self._program_page_size = geometry.program_page_size
         self.timing = faults.timing  # property: checks the layout, caches the write cost
         self.endurance = faults.endurance
@@ -235,7 +235,8 @@ class SimulatedFlash(FlashDevice):
         if isinstance(self._buf, mmap.mmap):
             if not self.readonly:
                 self._buf.flush()
-            self._mv.release()
+            if isinstance(self._mv, memoryview):  # always, over a mapped file
+                self._mv.release()
             self._buf.close()
             self._file.close()
 
@@ -311,6 +312,7 @@ class SimulatedFlash(FlashDevice):
 
     def _died(self, kind: str, off: int, n: int, applied: int, detail: str):
         cut = self._cut
+        assert cut is not None, "only an armed device is cut"
         self._dead = self._halt = True
         raise PowerLoss(f"{self.name}: power cut during {kind} #{cut.count} at {off:#x} len {n} "
                         f"({cut.describe()}, {detail})",
@@ -397,7 +399,7 @@ class SimulatedFlash(FlashDevice):
         if cut is not None:
             cut.count += 1
             if cut.count == cut.after:
-                self._cut_write(off, n, old, full)
+                self._cut_write(cut, off, n, old, full)
         rated = self._eio_rated
         if rated is not None:
             ups = self._ups
@@ -455,9 +457,8 @@ class SimulatedFlash(FlashDevice):
         v = (a & b) if self._ev == 0xFF else (a | b)
         return v.to_bytes(len(old), "little")
 
-    def _cut_write(self, off: int, n: int, old, full) -> None:
+    def _cut_write(self, cut: PowerCut, off: int, n: int, old, full) -> None:
         """The cut write (§4.4 step 6, DEV-32): tear it, mark the device dead, raise PowerLoss."""
-        cut = self._cut
         applied = 0
         if cut.mode == "torn" and cut.tear == "unstable":
             new, mask, applied = tear_unstable(cut.rng, bytes(old), bytes(full))
@@ -504,8 +505,9 @@ class SimulatedFlash(FlashDevice):
         if th.max_erase_calls and st.flash_erase_calls >= th.max_erase_calls:
             return  # DEV-24: dropped, reported as success
         pages = list(lay.pages(off, off + n))
-        if self._cut is not None:
-            self._cut_erase(off, n, pages)
+        cut = self._cut
+        if cut is not None:
+            self._cut_erase(cut, off, n, pages)
         cycles = st.erase_cycles
         for p in pages:
             cycles[p.index] += 1
@@ -527,9 +529,8 @@ class SimulatedFlash(FlashDevice):
         if self.timing is not None:
             st.flash_erase_time_us += self.timing.erase_us(p.size for p in pages)
 
-    def _cut_erase(self, off: int, n: int, pages) -> None:
+    def _cut_erase(self, cut: PowerCut, off: int, n: int, pages) -> None:
         """Power-cut step of an erase (§4.4 step 5; DEV-32 partial erase)."""
-        cut = self._cut
         cut.count += 1
         if cut.count != cut.after:
             return
@@ -554,7 +555,7 @@ class SimulatedFlash(FlashDevice):
     def _wear_check_erase(self, pages) -> None:
         """DEV-38: in "eio" mode an erase touching a worn-out page fails, content unchanged."""
         wear = self.endurance
-        if wear.mode != "eio":
+        if wear is None or wear.mode != "eio":
             return
         cycles = self.stats.erase_cycles
         worn = [p for p in pages if cycles[p.index] > wear.rated_cycles]
@@ -568,7 +569,7 @@ class SimulatedFlash(FlashDevice):
     def _wear_check_write(self, off: int, n: int) -> None:
         """DEV-38: in "eio" mode a write touching a worn-out page fails, nothing written."""
         wear = self.endurance
-        if wear.mode != "eio":
+        if wear is None or wear.mode != "eio":
             return
         cycles = self.stats.erase_cycles
         lay = self.layout

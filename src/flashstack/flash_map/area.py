@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 from ..device import FlashDevice, PageInfo, copy as device_copy
+from ..device.recorder import RecordingFlash
 from ..errors import AccessDenied, IntegrityError, InvalidArgument, NoDevice, NotFound
 
-if TYPE_CHECKING:
-    from ..device import SimulatedFlash
 
 
 class FlashSector(NamedTuple):
@@ -162,32 +161,37 @@ class FlashArea:
             return [(1, n)]
         return [(c, s) for c, s in runs]
 
-    def memory_copy(self, n: int | None = None, *, erased: bool = False, name: str | None = None,
-                    device_factory: Callable[..., SimulatedFlash] | None = None) -> "FlashArea":
+    def memory_copy(self, n: int | None = None, *, erased: bool = False,
+                    name: str | None = None) -> "FlashArea":
         """An in-memory copy of the area's first ``n`` bytes (all of it by default): a new device
         holding only them, with the same erase pages, write block, erase value, program page and
         explicit-erase mode, and the area over all of it (same id, labels, address, path;
         offset 0). The copy allows double writes (stores re-program state bytes). It holds the
         area's bytes (one read of ``n`` bytes), or is erased when ``erased``. Read-only
         analyses, dry runs and scratch builds run on it and never write the original.
-
-        ``device_factory`` (default :class:`~flashstack.device.SimulatedFlash`) takes the
-        SimulatedFlash keyword arguments, e.g. a recording subclass. Errors: EINVAL when ``n``
-        exceeds the area; the original's read errors."""
+        Errors: EINVAL when ``n`` exceeds the area; the original's read errors."""
         from ..device import SimulatedFlash
 
         n = self.size if n is None else n
         self.check_range("copy", 0, n)
         dev = self.device
-        factory = device_factory or SimulatedFlash
-        copy = factory(layout=self.page_runs(n), write_block_size=self.align, erase_value=self.erased_val,
-                       allow_double_writes=True, explicit_erase=dev.explicit_erase,
-                       program_page_size=getattr(dev, "program_page_size", None),
-                       name=name or f"{dev.name}:{self.name}:copy")
+        copy = SimulatedFlash(layout=self.page_runs(n), write_block_size=self.align, erase_value=self.erased_val,
+                              allow_double_writes=True, explicit_erase=dev.explicit_erase,
+                              program_page_size=getattr(dev, "program_page_size", None),
+                              name=name or f"{dev.name}:{self.name}:copy")
         if not erased:
             copy.restore(self.read(0, n))
         return FlashArea(self.id, 0, n, copy, label=self.label, node_labels=self.node_labels,
                          address=self.address, path=self.path)
+
+    def recorded(self, *, reads: bool = False,
+                 note: Callable[[], str] | None = None) -> tuple["FlashArea", RecordingFlash]:
+        """The same partition on a :class:`~flashstack.device.recorder.RecordingFlash` over
+        this area's device, and that recorder: every write and erase (and read, with
+        ``reads``) through the returned area is logged with device offsets (``note``: see
+        the recorder). Scans use it on a :meth:`memory_copy` to show what a mount does."""
+        rec = RecordingFlash(self.device, reads=reads, note=note)
+        return replace(self, device=rec), rec
 
     # --- integrity ---------------------------------------------------------------
     def sha256(self, off: int = 0, n: int | None = None, chunk: int = 4096) -> bytes:

@@ -76,7 +76,7 @@ def _scan_target(kind: str, scan: Callable) -> FuzzTarget:
 
 
 def _nvs_scan(area):
-    from ..nvs.scan import scan
+    from ..nvs import scan
     return scan(area, 1024, 3).to_json()
 
 
@@ -87,7 +87,7 @@ def _zms_scan(area):
 
 def _kv_scan(area):
     from ..kv import KVConfig
-    from ..kv.scan import scan
+    from ..kv import scan
     return scan(area, KVConfig(total_size=4096, block_size=1024)).to_json()
 
 

@@ -19,7 +19,7 @@ states finer than a byte are described in :mod:`flashstack.kv.engine`.
 from .capi import get_default_store, set_default_store
 from .config import KVConfig
 from .format import crc8, encode_record
-from .scan import ScanReport, scan  # binds the function over the submodule attribute
+from ._scan import ScanReport, scan
 from .store import KVStore
 
 __all__ = ["KVStore", "KVConfig", "crc8", "encode_record", "set_default_store", "get_default_store",

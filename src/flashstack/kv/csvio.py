@@ -222,7 +222,8 @@ def check_items(store, items: list[KVItem], *, clear: bool = False) -> dict:
     and capacity by replaying the import on an in-memory copy of the store's image (plus a fresh
     store of the same geometry). Returns a plan summary; raises InvalidArgument naming the rows."""
     cfg = store.config
-    errors, seen = [], {}
+    errors: list[str] = []
+    seen: dict[bytes, str] = {}
     for it in items:
         k = it.key.encode("utf-8")
         if not k:

@@ -76,13 +76,12 @@ class KVEngine:
     adds the API. Construction validates the geometry (KV-1, EINVAL)."""
 
     def __init__(self, storage: Storage, config: KVConfig | None = None, *, secure_key: Callable | None = None,
-                 secure_iv: Callable | None = None, trace: Callable | None = None):
+                 secure_iv: Callable | None = None):
         self.config = config = config or KVConfig()
         config.validate()
         validate_storage(config, storage)
         self.storage = storage
         self.secure_key, self.secure_iv = secure_key, secure_iv
-        self.trace = trace
         self.B = config.block_size
         self.N = config.blocks
         self.total = config.total_size
@@ -105,6 +104,12 @@ class KVEngine:
         self.write_pos = 0
         self.gc_pending = False
         self.index: dict[bytes, list[tuple[int, int]]] = {}
+
+    @property
+    def reason(self) -> str:
+        """Why the store issues its current flash operations (``"gc"``, ``"recover"``,
+        ``"set KEY"``, ...): the note an operation recorder keeps with each one."""
+        return self._reason
 
     # ------------------------------------------------------------------ primitives
     def _read(self, off: int, n: int) -> bytes:
@@ -134,33 +139,29 @@ class KVEngine:
             raise DeviceIOError(f"KV read of blocks {first}..{end - 1}: {e.strerror}") from e
         self._win_off = first * B
 
-    def _refresh_window(self, off: int, n: int) -> None:
+    def _refresh_window(self, win: bytearray, off: int, n: int) -> None:
         w0 = self._win_off
-        s, e = max(off, w0), min(off + n, w0 + len(self._win))
+        s, e = max(off, w0), min(off + n, w0 + len(win))
         if s < e:
-            self._win[s - w0:e - w0] = self.storage.read(s, e - s)
+            win[s - w0:e - w0] = self.storage.read(s, e - s)
 
     def _prog(self, off: int, data: bytes) -> None:
-        if self.trace:
-            self.trace("P", off, data, self._reason)
         try:
             self.storage.write(off, data)
         except (OSError, PowerLoss) as e:  # every storage failure becomes EIO (KV-30)
             self._fail(f"program at {off:#x} len {len(data)}", e)
         if self._win is not None:
-            self._refresh_window(off, len(data))
+            self._refresh_window(self._win, off, len(data))
 
     def _format(self, b: int) -> None:
         """format(b): one erase of the block, one program of the CLEAN header (KV-4)."""
         off = b * self.B
-        if self.trace:
-            self.trace("E", off, self.B, self._reason)
         try:
             self.storage.erase(off, self.B)
         except (OSError, PowerLoss) as e:
             self._fail(f"erase of block {b} at {off:#x}", e)
         if self._win is not None:
-            self._refresh_window(off, self.B)
+            self._refresh_window(self._win, off, self.B)
         self._prog(off, fmt.BLOCK_HEADER_CLEAN)
         self.state[b] = _CLEAN
         self.space[b] = self.B - fmt.BLK_HDR_SIZE
@@ -190,6 +191,7 @@ class KVEngine:
         unpack = self._hdr.unpack_from
         state = self.state
         win, w0 = self._win, self._win_off
+        assert win is not None, "walks run inside a loaded window"
         end = b * B + B
         pos = b * B + fmt.BLK_HDR_SIZE
         while True:
@@ -318,6 +320,7 @@ class KVEngine:
     def _recover(self, pos, kl, vl, crc, origin, n) -> bool:
         """Mount's visitor (§8 ``recover``); runs with the whole KV area in the window."""
         HDR, win, w0 = self.HDR, self._win, self._win_off
+        assert win is not None, "mount loads the whole area into the window"
         d = pos + HDR - w0
         data = bytes(win[d:d + kl + vl])
         c = 0

@@ -28,7 +28,8 @@ ITEM_STATE_DELETE = 0x00
 BLK_HDR_SIZE = 4
 STATE_OFFSET = 1            # KV_STATE_OFFSET: the state byte of block and item headers
 BLOCK_HEADER_CLEAN = bytes((BLK_MAGIC, BLK_STATE_CLEAN, 0, 0))
-BLOCK_STATE_NAMES = {BLK_STATE_CLEAN: "CLEAN", BLK_STATE_USED: "USED", BLK_STATE_DIRTY: "DIRTY"}
+# keyed by the RAM state too, which is None for a block mount has not read (no name)
+BLOCK_STATE_NAMES: dict[int | None, str] = {BLK_STATE_CLEAN: "CLEAN", BLK_STATE_USED: "USED", BLK_STATE_DIRTY: "DIRTY"}
 
 
 _CRC8_TABLE = crc8_table(0x31)

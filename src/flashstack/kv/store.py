@@ -1,4 +1,4 @@
-"""``KVStore``: the AliOS-Things KV, byte-compatible with the firmware (spec/alios-kv.md).
+"""``KVStore``: the AliOS-Things KV, byte-compatible with the firmware (docs/alios-kv.md).
 
 Same records, states, CRC-8, recovery and garbage collection as AliOS-Things
 ``components/kv/src/kv.c`` @8690e33f ("version A"), and the same sequence of program and
@@ -34,8 +34,9 @@ class KVStore(KVEngine):
     store), NotSupported (ENOSYS, secure items off). ``PowerLoss`` propagates and leaves the
     store failed until the next :meth:`mount`.
 
-    ``trace`` (optional) is called as ``trace(kind, pos, data_or_len, reason)`` for every
-    program (``"P"``) and erase (``"E"``) the store issues.
+    :attr:`reason` says why the store issues its current flash operations; to see them, put
+    the store on a recording area: ``area, rec = area.recorded(note=lambda: store.reason)``
+    (:class:`~flashstack.device.RecordingFlash`).
 
     Upstream: AliOS-Things ``components/kv/src/kv.c`` @8690e33f (``kv_item_set``,
     ``kv_item_get``, ``kv_item_delete``, ``kv_item_delete_by_prefix``) and ``kv_secure.c``.
@@ -254,8 +255,8 @@ class KVStore(KVEngine):
                 "clean_blocks": self.clean, "write_pos": self.write_pos, "gc_pending": self.gc_pending}
 
     def scan(self):
-        """Read-only analysis of the image (KV-32): see :func:`flashstack.kv.scan.scan`."""
-        from .scan import scan
+        """Read-only analysis of the image (KV-32): see :func:`flashstack.kv.scan`."""
+        from ._scan import scan
         return scan(self.storage, self.config)
 
     @classmethod

@@ -328,6 +328,7 @@ class Proc:
         self.sock = sock
         self.pid = pid  # known from the process's first message
         self._fin = weakref.finalize(self, sock.close)
+        self.pending: weakref.WeakSet = weakref.WeakSet()  # lazy copies (see CStore) of this RAM
 
     def close(self) -> None:
         self._fin()
@@ -387,6 +388,8 @@ class Proc:
              interrupted: int = 0, what: str = "a call") -> tuple[int, bytes]:
         """Run driver operation ``op``; ``(return code, response payload)``. PowerLoss when
         the power was cut inside it; CCodeError when the C code crashed, exited or hung."""
+        for copy in list(self.pending):  # copies of the RAM as it is now: fork them first
+            copy.materialize()
         self._stage(payload, steps_done, interrupted, what)
         self._send(P.Q_CALL, op, a, b, len(payload))
         return self.result(what)

@@ -33,7 +33,7 @@ DEAD = -100000
 
 # driver operations (flashstack/runtime.h FS_OP_*)
 OP_BOOT, OP_SET, OP_DEL, OP_OBSERVE, OP_STEP, OP_CHECK, OP_DELP = range(1, 8)
-OP_ALLOC, OP_FREE, OP_LIST, OP_COPY, OP_FLUSH, OP_INITERR = range(8, 14)
+OP_ALLOC, OP_FREE, OP_LIST, OP_COPY, OP_FLUSH, OP_INITERR, OP_SPACE = range(8, 15)
 
 SCRATCH = 1 << 20  # request + response payload areas (half each)
 

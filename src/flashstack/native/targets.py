@@ -28,7 +28,7 @@ from .machine import NativeFlash, Proc
 
 __all__ = ["CUSTOM_WORKLOADS", "CCustomTarget", "CFeatureStore", "CFeatureTarget", "CKVTarget",
            "CNVSTarget", "CStore", "CZMSTarget", "helper_for",
-           "spec_args"]
+           "kconfig_enabled", "spec_args"]
 
 _HELPERS: dict = {}
 
@@ -62,27 +62,34 @@ def spec_args(spec: BuildSpec) -> list:
 
 
 class CStore:
-    """A mounted C store: one helper process. ``copy.deepcopy`` is a copy of its RAM (a fork);
-    a copy of a copy not used yet forks when first used, its first call travelling with the
-    fork (the engine's checkpoints are copied once per cut and never called). It refuses to
-    pickle (a process cannot leave this Python process)."""
+    """A mounted C store: one helper process. ``copy.deepcopy`` is a copy of its RAM (a fork),
+    made lazily: the copy forks when first used, its first call travelling with the fork, or
+    when the original is about to change (its next call forks every copy still pending on
+    it first). The engine's checkpoints are copied once per cut and never called, so a cut
+    costs one fork. It refuses to pickle (a process cannot leave this Python process)."""
 
     __slots__ = ("__weakref__", "_parent", "_proc")
 
     def __init__(self, proc: Proc | None = None, parent: Proc | None = None):
         self._proc, self._parent = proc, parent
+        if parent is not None:
+            parent.pending.add(self)
 
     @property
     def proc(self) -> Proc:
-        if self._proc is None:
-            assert self._parent is not None
-            self._proc, self._parent = self._parent.fork(), None
+        self.materialize()
+        assert self._proc is not None
         return self._proc
 
+    def materialize(self) -> None:
+        """Fork the pending copy now (its parent process is about to change)."""
+        if self._proc is None:
+            assert self._parent is not None
+            self._parent.pending.discard(self)
+            self._proc, self._parent = self._parent.fork(), None
+
     def __deepcopy__(self, memo) -> CStore:
-        if self._proc is not None:  # a live process changes: copy its RAM now
-            return CStore(self._proc.fork())
-        return CStore(parent=self._parent)  # a copy not yet used: the same checkpoint
+        return CStore(parent=self._proc if self._proc is not None else self._parent)
 
     def __reduce__(self):
         raise TypeError("a C store (a helper process) cannot be pickled")
@@ -91,10 +98,21 @@ class CStore:
              interrupted: int = 0, what: str = "a call") -> tuple[int, bytes]:
         if self._proc is None:
             assert self._parent is not None
+            self._parent.pending.discard(self)
             self._proc = self._parent.fork(op, a, b, payload, steps_done, interrupted, what)
             self._parent = None
             return self._proc.result(what)
         return self._proc.call(op, a, b, payload, steps_done, interrupted, what)
+
+
+def kconfig_enabled(defines, name: str) -> bool:
+    """Whether ``defines`` (``-D`` values, ``NAME`` or ``NAME=VALUE``) turn Kconfig option
+    ``name`` on: present, with no value or a value other than ``0``/``n``."""
+    for d in defines:
+        key, eq, value = str(d).partition("=")
+        if key == name:
+            return not eq or value.strip() not in ("0", "n", "")
+    return False
 
 
 def _raise_rc(rc: int, what: str) -> None:
@@ -201,6 +219,12 @@ class CNVSTarget(_ProbedDict, NVSTarget):
     kind = "c"
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-nvs"))
     api_names = ("nvs_write id", "nvs_delete id", "nvs_read", "")
+
+    def __post_init__(self):
+        # the C store's format follows its Kconfig: -D CONFIG_NVS_DATA_CRC sets data_crc (the
+        # largest value, the scan of a dump and the --compare-model twin depend on it)
+        if kconfig_enabled(self.build_spec.defines, "CONFIG_NVS_DATA_CRC"):
+            object.__setattr__(self, "data_crc", True)
 
     def boot_args(self) -> tuple[int, int]:
         ss = self.sector_size or self.geometry.layout[0][1]

@@ -33,7 +33,7 @@ campaigns report these cases as failures.
 """
 
 from .format import ATE_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, crc8_ccitt, data_crc
-from .scan import NVSScan, detect_nvs, looks_like_nvs, mount_copy, scan
+from ._scan import NVSScan, detect_nvs, looks_like_nvs, mount_copy, scan
 from .settings import NVSSettings
 from .store import NVSStore
 

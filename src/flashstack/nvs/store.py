@@ -2,7 +2,7 @@
 
 Upstream: zephyr subsys/fs/nvs/nvs.c @0021ff0f (nvs_mount / nvs_startup, nvs_write,
 nvs_read_hist, nvs_gc, nvs_sector_close, nvs_calc_free_space, nvs_sector_max_data_size,
-nvs_sector_use_next, nvs_clear), with the defect fixes of spec/zephyr-nvs.md §15.
+nvs_sector_use_next, nvs_clear), with the defect fixes of docs/zephyr-nvs.md §15.
 
 Positions (``ate_wra``, ``data_wra``, slot addresses) are partition-relative byte offsets
 ``sector * S + offset``; :mod:`flashstack.nvs.capi` shows them packed as the reference does.
@@ -498,7 +498,7 @@ class NVSStore(Walker):
     def _recovery_fits(self, s: int) -> None:
         """Dry run of mount's "erase sector s, collect the next one again" on an in-memory
         copy, so a recovery that cannot fit fails (NoSpace) before sector ``s`` is erased."""
-        from .scan import _memory_copy
+        from ._scan import _memory_copy
         trial = NVSStore(_memory_copy(self.area), self.config.sector_size,
                          self.config.sector_count, self.config.data_crc,
                          self.config.init_bad_region)
@@ -680,14 +680,14 @@ class NVSStore(Walker):
 
     # ------------------------------------------------------------------ analysis
     def stats(self) -> dict:
-        """Per-sector and store figures of the mounted store (see :func:`flashstack.nvs.scan.stats`)."""
+        """Per-sector and store figures of the mounted store (see :func:`flashstack.nvs._scan.store_stats`)."""
         self._check_ready("stats")
-        from .scan import store_stats
+        from ._scan import store_stats
         return store_stats(self)
 
     def scan(self):
         """Read-only analysis of the area (NVS-35); the store need not be mounted."""
-        from .scan import scan
+        from ._scan import scan
         return scan(self.area, sector_size=self.config.sector_size,
                     sector_count=self.config.sector_count, data_crc=self.config.data_crc,
                     init_bad_region=self.config.init_bad_region)

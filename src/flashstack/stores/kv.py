@@ -130,7 +130,7 @@ class KVKind(StoreKind):
 
 
 def _describe(v: PartitionView, cfg, source: str, details: bool) -> dict:
-    from ..kv.scan import scan as kv_scan
+    from ..kv import scan as kv_scan
     from ..kv.store import KVStore
 
     problems: list[str] = []
@@ -178,7 +178,7 @@ def _describe(v: PartitionView, cfg, source: str, details: bool) -> dict:
 
 
 def _kv_health(scan) -> dict:
-    """Health figures from the KV layer's scan report (:func:`flashstack.kv.scan.scan`):
+    """Health figures from the KV layer's scan report (:func:`flashstack.kv.scan`):
     records by status, CRC failures, duplicate keys, repairs mount would make, verdict."""
     if scan is None:
         return {}

@@ -1,7 +1,7 @@
 """``zephyr-nvs``: Zephyr NVS, and Zephyr Settings on it (:mod:`flashstack.nvs`), in the registry.
 
 Detection: the sector size is the one under which every sector's close slot and first slot
-hold CRC-correct ATEs (:func:`flashstack.nvs.scan.detect_nvs`); data CRC is on when every
+hold CRC-correct ATEs (:func:`flashstack.nvs.detect_nvs`); data CRC is on when every
 CRC-correct data ATE's value ends with the CRC-32 of the rest of it; Settings when the store
 holds Settings' name/value ids. The sector count is not written anywhere: it is the build
 record's, else the Settings default (at most 8) for a Settings store, else the partition.
@@ -22,7 +22,7 @@ def detect_data_crc(area, sector_size: int, sector_count: int) -> bool | None:
     """True when every CRC-correct data ATE's value (of 4 bytes or more) ends with the CRC-32
     of the bytes before it, False when one does not, None when no value tells."""
     from ..nvs.format import data_crc
-    from ..nvs.scan import scan
+    from ..nvs import scan
 
     res = scan(area, sector_size, sector_count, data_crc=False)
     told = None
@@ -73,7 +73,7 @@ class NVSKind(StoreKind):
     plan = _NVSPlan()
 
     def detect(self, view: PartitionView, sector_size: int | None = None) -> Detection | None:
-        from ..nvs.scan import detect_nvs, scan
+        from ..nvs import detect_nvs, scan
 
         try:
             sector = detect_nvs(view.area, [sector_size] if sector_size else None)
@@ -100,7 +100,7 @@ class NVSKind(StoreKind):
                         params.get("sector_count"), bool(params.get("data_crc", False)))
 
     def describe(self, view: PartitionView, hint: dict | None, details: bool) -> dict | None:
-        from ..nvs.scan import scan
+        from ..nvs import scan
 
         cfg = dict((hint or {}).get("config") or {})
         det = self.detect(view, cfg.get("sector_size"))

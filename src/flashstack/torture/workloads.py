@@ -20,7 +20,7 @@ __all__ = ["DICT_WORKLOADS", "FEATURE_WORKLOADS", "DictSpace", "parse_workload",
            "feature_workload", "feature_content"]
 
 #: name -> (description, default parameters)
-DICT_WORKLOADS = {
+DICT_WORKLOADS: dict[str, tuple[str, dict[str, float]]] = {
     "mixed": ("random sets, updates, deletes, prefix deletes and reboots over a small key set",
               dict(keys=24, vmin=1, vmax=48, delete=0.15, prefix=0.02, reboot=0.02, same=0.03)),
     "hotkey": ("update storm on a few hot keys (forces GC again and again), a few cold keys",
@@ -30,7 +30,7 @@ DICT_WORKLOADS = {
              dict(vmin=32, vmax=128, delete=0.12, prefix=0.0, reboot=0.01, same=0.0)),
 }
 
-FEATURE_WORKLOADS = {
+FEATURE_WORKLOADS: dict[str, tuple[str, dict[str, float]]] = {
     "churn": ("install/remove churn of Features of random ROM/RAM sizes",
               dict(remove=0.4, reboot=0.05, rom_min=64, rom_fill=0.9, ram_max=4096)),
 }

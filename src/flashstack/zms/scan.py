@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from ..errors import FlashError, errno_name
-from ..nvs.scan import _memory_copy
+from ..nvs._scan import _memory_copy, _recording_copy
 from .format import ATE_SIZE, MAGIC, VERSION, Geometry, data_crc32
 from .store import ZMSStore
 
@@ -175,7 +175,7 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
     """Analyse ``area`` as Zephyr ZMS without writing it (ZMS-41). Never raises for bad
     content: an unmountable image gives ``verdict == "unmountable"`` and the mount error.
     Raises EINVAL only when the geometry itself is impossible for the area."""
-    copy = _memory_copy(area)
+    copy, recorder = _recording_copy(area)
     store = ZMSStore(copy, sector_size, sector_count, data_crc, id_64bit)
     geo = store.geo = store._resolve_geometry()
     before = _sector_infos(store)
@@ -186,7 +186,7 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
     except FlashError as exc:
         err, code = str(exc), exc.errno
     res = ZMSScan(geo.to_json(), "", err, code, before, [],
-                  mount_operations=list(getattr(copy.device, "ops", [])), mount_notes=list(store.mount_notes))
+                  mount_operations=recorder.lines(), mount_notes=list(store.mount_notes))
     if store.mounted:
         _fill_mounted(res, store)
     res.verdict = _verdict(res, erased_area)

@@ -50,7 +50,7 @@ def _resolve(ref: str):
     return obj
 
 
-def target_class(kind: str) -> type:
+def target_class(kind: str) -> type[Target]:
     """The Target class of a built-in ``kind``; EINVAL for an unknown one."""
     return _resolve(store_kind(kind).targets[kind])
 

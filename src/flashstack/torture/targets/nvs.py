@@ -75,7 +75,7 @@ class NVSTarget(DictTarget):
                                     self.geometry.layout[0][1], self.geometry.write_block_size)
 
     def dump(self, area) -> str:
-        from ...nvs.scan import scan
+        from ...nvs import scan
         report = scan(area, self.sector_size, self.sector_count, self.data_crc)
         return dumps(report)
 

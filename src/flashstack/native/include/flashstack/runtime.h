@@ -74,7 +74,8 @@ enum {
 	FS_OP_LIST = 10,   /* llkernel: (handle, ROM, RAM) of every allocated Feature */
 	FS_OP_COPY = 11,   /* llkernel: copyToROM(u32 destination, data) */
 	FS_OP_FLUSH = 12,  /* llkernel: flushCopyToROM() */
-	FS_OP_INITERR = 13 /* llkernel: onFeatureInitializationError(a, b) */
+	FS_OP_INITERR = 13, /* llkernel: onFeatureInitializationError(a, b) */
+	FS_OP_SPACE = 14    /* zephyr-nvs/zms: the free-space call -> int64 bytes */
 };
 
 /* Key/value payload records: u16 key length, key, u32 value length, value (little endian). */

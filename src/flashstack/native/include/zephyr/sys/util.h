@@ -18,11 +18,21 @@
 #define ARRAY_SIZE(array) (sizeof(array) / sizeof((array)[0]))
 #define BIT(n) (1UL << (n))
 #define BIT_MASK(n) (BIT(n) - 1UL)
-#define GENMASK(h, l) (((~0UL) - (1UL << (l)) + 1) & (~0UL >> (31 - (h))))
+#define BITS_PER_LONG (8 * (int)sizeof(long))
+#define BITS_PER_LONG_LONG (8 * (int)sizeof(long long))
+#define GENMASK(h, l) (((~0UL) - (1UL << (l)) + 1) & (~0UL >> (BITS_PER_LONG - 1 - (h))))
+#define GENMASK64(h, l) (((~0ULL) - (1ULL << (l)) + 1) & (~0ULL >> (BITS_PER_LONG_LONG - 1 - (h))))
+/* the lowest set bit of a mask; a field's value is (value & mask) / that bit (zms_priv.h) */
+#define LSB_GET(value) ((value) & -(value))
+#define FIELD_GET(mask, value) (((value) & (mask)) / LSB_GET(mask))
+#define FIELD_PREP(mask, value) (((value) * LSB_GET(mask)) & (mask))
 #define ROUND_UP(x, align) ((((unsigned long)(x) + ((unsigned long)(align) - 1)) / \
 			    (unsigned long)(align)) * (unsigned long)(align))
 #define ROUND_DOWN(x, align) (((unsigned long)(x) / (unsigned long)(align)) * (unsigned long)(align))
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define KB(x) ((x) << 10) /* e.g. NVS_MAX_SECTOR_SIZE of subsys/kvss/nvs (Zephyr 4.x) */
+#define MB(x) (KB(x) << 10)
+#define GB(x) (MB(x) << 10)
 #define ceiling_fraction(n, d) DIV_ROUND_UP(n, d)
 #define SIZEOF_FIELD(type, member) sizeof(((type *)0)->member)
 #define CONTAINER_OF(ptr, type, field) ((type *)(((char *)(ptr)) - offsetof(type, field)))

@@ -24,4 +24,5 @@ int nvs_clear(struct nvs_fs *fs);
 ssize_t nvs_write(struct nvs_fs *fs, uint16_t id, const void *data, size_t len);
 int nvs_delete(struct nvs_fs *fs, uint16_t id);
 ssize_t nvs_read(struct nvs_fs *fs, uint16_t id, void *data, size_t len);
+ssize_t nvs_calc_free_space(struct nvs_fs *fs);
 #endif

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ..device import FlashOp
 from . import format as fmt
 from .config import KVConfig
 
@@ -165,16 +166,12 @@ def scan(storage, config: KVConfig | None = None) -> ScanReport:
 
     # run the real mount on a private copy and watch what it does
     from .store import KVStore, shadow_area
-    area = shadow_area(storage, cfg)
-    ops = []
-
-    def trace(kind, pos, data, why):
-        ops.append({"op": kind, "pos": pos, "len": data if kind == "E" else len(data),
-                    "data": None if kind == "E" else bytes(data).hex(), "why": why})
-
-    shadow = KVStore(area, cfg, trace=trace)
+    # the shadow is at offset 0 of its device: device offsets are KV positions
+    area, recorder = shadow_area(storage, cfg).recorded()
+    shadow = KVStore(area, cfg)
+    recorder.note = lambda: shadow.reason
     shadow.mount(run_gc=False)  # report the GC mount would run, without running it
-    report.mount_ops = ops
+    report.mount_ops = ops = [_op_dict(op) for op in recorder.ops]
     report.gc_would_run = shadow.gc_pending
     _classify(report, shadow, ops, cfg)
     st = shadow.stats()
@@ -190,6 +187,14 @@ def scan(storage, config: KVConfig | None = None) -> ScanReport:
         blk.state_after_mount = info["state"]
     _verdict(report)
     return report
+
+
+def _op_dict(op: FlashOp) -> dict:
+    """A recorded mount operation in the report's form: ``op`` ``"P"`` (program) or ``"E"``
+    (erase), ``pos``, ``len``, ``data`` (hex, None for an erase), ``why`` (the store's reason)."""
+    write = op.kind == "write"
+    return {"op": "P" if write else "E", "pos": op.offset, "len": op.length,
+            "data": op.data.hex() if write and op.data is not None else None, "why": op.note}
 
 
 def _classify(report: ScanReport, shadow, ops, cfg) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..device import SimulatedFlash
+from ..device import RecordingFlash
 from ..errors import FlashError, errno_name
 from ..flash_map.area import FlashArea
 from .format import ID_MARKER, Ate, Geometry, data_crc
 
-__all__ = ["RecordingFlash", "AteInfo", "SectorInfo", "NVSScan", "scan", "store_stats", "classify",
+__all__ = ["AteInfo", "SectorInfo", "NVSScan", "scan", "store_stats", "classify",
            "looks_like_nvs", "detect_nvs", "mount_copy"]
 
 
@@ -86,27 +86,15 @@ class NVSScan:
         return d
 
 
-class RecordingFlash(SimulatedFlash):
-    """A :class:`SimulatedFlash` that logs every write (``"P off: hex bytes"``) and erase
-    (``"E off len"``) in ``ops``, in spec §14 notation with device offsets; the scan's mount
-    runs on one so the operations it would perform are shown instead of hidden."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.ops: list = []
-
-    def write(self, off, data):
-        self.ops.append(f"P {off}: {bytes(data).hex(' ')}")
-        super().write(off, data)
-
-    def erase(self, off, n):
-        self.ops.append(f"E {off} {n}")
-        super().erase(off, n)
-
-
 def _memory_copy(area) -> FlashArea:
-    """A recording in-memory copy of ``area`` (same pages, write block, erase value)."""
-    return area.memory_copy(name="scan-copy", device_factory=RecordingFlash)
+    """An in-memory copy of ``area`` (same pages, write block, erase value)."""
+    return area.memory_copy(name="scan-copy")
+
+
+def _recording_copy(area) -> tuple[FlashArea, RecordingFlash]:
+    """:func:`_memory_copy` on an operation recorder: the scan's mount runs on it so the
+    writes and erases it would perform are shown (spec §14 notation) instead of hidden."""
+    return _memory_copy(area).recorded()
 
 
 def mount_copy(area, sector_size: int | None = None, sector_count: int | None = None,
@@ -192,7 +180,7 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
     content: an unmountable image gives ``verdict == "unmountable"`` and the mount error.
     Raises EINVAL only when the geometry itself is impossible for the area."""
     from .store import NVSStore
-    copy = _memory_copy(area)
+    copy, recorder = _recording_copy(area)
     store = NVSStore(copy, sector_size, sector_count, data_crc, init_bad_region)
     geo = store._resolve_geometry()
     sectors = _sector_infos(copy, geo)
@@ -203,7 +191,7 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
     except FlashError as exc:
         err, errno_ = str(exc), exc.errno
     res = NVSScan(geo.to_json(), "", err, errno_, sectors, [], walk_order=store.mounted,
-                  mount_operations=list(copy.device.ops), mount_notes=list(store.mount_notes),
+                  mount_operations=recorder.lines(), mount_notes=list(store.mount_notes),
                   orphan_data=[list(r) for r in store.orphan_data])
     if store.mounted:
         _fill_mounted(res, store, geo)
