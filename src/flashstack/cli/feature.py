@@ -139,6 +139,8 @@ def feature():
     The partition is cut into N equal slots; each Feature takes a slot (32-byte
     header + ROM) and an area of the Kernel RAM buffer.
 
+    Exit status: 0 ok, 1 error, 2 usage error.
+
     \b
     Examples:
       flashstack feature list    --image img/

@@ -32,6 +32,8 @@ def flash():
     name (flash0) instead means the whole device (raw access, device offsets;
     write and erase then need --force).
 
+    Exit status: 0 ok, 1 error, 2 usage error.
+
     \b
     Examples:
       flashstack flash read  --image img/ -p storage_partition 0 64

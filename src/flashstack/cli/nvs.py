@@ -27,6 +27,8 @@ def nvs():
     PARTITION is a node label (storage_partition), a label property or an id.
     KEY is an NVS id (decimal or 0x hex) or, with --settings, a setting name.
 
+    Exit status: 0 ok, 1 error, 2 usage error, 3 when dump finds damage.
+
     \b
     Examples:
       flashstack nvs write  --image img/ -p storage_partition 0x10 --data "hello"

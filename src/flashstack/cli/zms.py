@@ -75,6 +75,8 @@ def zms():
     PARTITION is a node label (storage_partition), a label property or an id.
     KEY is a ZMS id (decimal or 0x hex) or, with --settings, a setting name.
 
+    Exit status: 0 ok, 1 error, 2 usage error, 3 when dump finds damage.
+
     \b
     Examples:
       flashstack zms write  --image img/ -p storage_partition 0x10 --data "hello"
