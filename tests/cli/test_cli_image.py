@@ -26,7 +26,7 @@ def test_create_prints_a_summary(run, tmp_path):
 
 
 def test_create_refuses_to_overwrite_without_force(run, demo_img):
-    run("flash", "write", "--image", demo_img, "storage_partition", 0, "--hex", "00")
+    run("flash", "write", "--image", demo_img, "-p", "storage_partition", 0, "--hex", "00")
     line = run.error("image", "create", "-o", demo_img)
     assert "flash0.bin" in line and "--force" in line
     assert (demo_img / "flash0.bin").read_bytes()[0x1E000] == 0x00   # untouched
@@ -56,8 +56,8 @@ def test_info_of_an_erased_image(run, demo_img):
 
 
 def test_info_after_writes(run, demo_img):
-    run("flash", "write", "--image", demo_img, "storage_partition", 0x1001, "--hex", "01 02 ff 03")
-    run("flash", "write", "--image", demo_img, "lfs_partition", 0x10, "--data", "littlefs")
+    run("flash", "write", "--image", demo_img, "-p", "storage_partition", 0x1001, "--hex", "01 02 ff 03")
+    run("flash", "write", "--image", demo_img, "-p", "lfs_partition", 0x10, "--data", "littlefs")
     res = run.json("image", "info", demo_img)
     parts = {p["name"]: p for p in res["partitions"]}
     st = parts["storage_partition"]
@@ -79,7 +79,7 @@ def test_info_reports_data_outside_the_partitions(run, demo_img):
     res = run.json("image", "info", demo_img)
     assert [(f["device"], f["device_offset"], f["size"], f["erased"]) for f in res["unpartitioned"]] == [
         ("flash0", 0x10000, 0xE000, True)]
-    run("flash", "write", "--image", demo_img, "flash0", 0x10100, "--hex", "00 11", "--force")
+    run("flash", "write", "--image", demo_img, "-p", "flash0", 0x10100, "--hex", "00 11", "--force")
     (free,) = run.json("image", "info", demo_img)["unpartitioned"]
     assert (free["erased"], free["first_used"], free["used_bytes"]) == (False, 0x100, 2)
     table = run("image", "info", demo_img).stdout

@@ -27,13 +27,13 @@ def test_console_script_end_to_end(tmp_path):
 
     img = tmp_path / "img"
     assert _run("image", "create", "-o", img).returncode == 0
-    r = _run("flash", "write", "--image", img, "storage_partition", 0, "--hex", "c0ffee")
+    r = _run("flash", "write", "--image", img, "-p", "storage_partition", 0, "--hex", "c0ffee")
     assert r.returncode == 0, r.stderr
-    r = _run("flash", "read", "--image", img, "storage_partition", 0, 4)
+    r = _run("flash", "read", "--image", img, "-p", "storage_partition", 0, 4)
     assert "c0 ff ee ff" in r.stdout
 
     # an error: exit 1, one line on stderr, no traceback
-    r = _run("flash", "write", "--image", img, "storage_partition", 0, "--hex", "c0ffee")
+    r = _run("flash", "write", "--image", img, "-p", "storage_partition", 0, "--hex", "c0ffee", "--force")
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ") and "double write" in r.stderr
     assert "Traceback" not in r.stderr and r.stdout == ""

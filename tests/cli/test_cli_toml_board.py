@@ -44,17 +44,17 @@ def test_single_file_image_with_erase_value_zero_and_write_block_4(run, tiny, tm
     img = tmp_path / "tiny.bin"
     run("image", "create", "--board", tiny, "-o", img)
     assert img.read_bytes() == b"\x00" * 0x4000
-    line = run.error("flash", "write", "--board", tiny, "--image", img, "cfg_partition", 2,
+    line = run.error("flash", "write", "--board", tiny, "--image", img, "-p", "cfg_partition", 2,
                      "--hex", "01020304")
     assert "cfg_partition" in line and "write block 4" in line and "EINVAL" in line
-    run("flash", "write", "--board", tiny, "--image", img, "cfg_partition", 4, "--hex", "01020304")
+    run("flash", "write", "--board", tiny, "--image", img, "-p", "cfg_partition", 4, "--hex", "01020304")
     assert img.read_bytes()[0x1004:0x1008] == b"\x01\x02\x03\x04"
     info = {p["name"]: p for p in run.json("image", "info", "--board", tiny, img)["partitions"]}
     assert (info["cfg_partition"]["erase_value"], info["cfg_partition"]["used_bytes"]) == (0, 4)
     # a second program of the same write block is a double write (EIO), whatever the bits
     assert "double write" in run.error("flash", "write", "--board", tiny, "--image", img,
-                                       "cfg_partition", 4, "--hex", "ffffffff")
-    run("flash", "erase", "--board", tiny, "--image", img, "cfg_partition", 0, "4K")
+                                       "-p", "cfg_partition", 4, "--hex", "ffffffff", "--force")
+    run("flash", "erase", "--board", tiny, "--image", img, "-p", "cfg_partition", 0, "4K", "--force")
     assert img.read_bytes() == b"\x00" * 0x4000
 
 

@@ -153,7 +153,7 @@ def test_kv_dump_exits_3_on_data_loss(tmp_path):
 
 def test_nvs_write_refuses_an_mcuboot_slot(demo):
     before = digest(demo)
-    r = run("nvs", "write", "--image", demo, "slot0_partition", "1", "--data", "x")
+    r = run("nvs", "write", "--image", demo, "-p", "slot0_partition", "1", "--data", "x")
     assert r.exit_code == 1 and "MCUboot image" in r.output and "--force" in r.output
     assert digest(demo) == before
 
@@ -162,12 +162,12 @@ def test_nvs_dump_exits_3_when_damaged(tmp_path):
     img = tmp_path / "img"
     assert run("image", "create", "-o", img).exit_code == 0
     for i, v in ((1, "hello"), (2, "world")):
-        assert run("nvs", "write", "--image", img, "storage_partition", i, "--data", v).exit_code == 0
-    assert run("nvs", "dump", "--image", img, "storage_partition").exit_code == 0
+        assert run("nvs", "write", "--image", img, "-p", "storage_partition", i, "--data", v).exit_code == 0
+    assert run("nvs", "dump", "--image", img, "-p", "storage_partition").exit_code == 0
     with open(img / "flash0.bin", "r+b") as f:   # the CRC-8 of the newest data ATE
         f.seek(0x1E000 + 0xFE0 + 7)
         f.write(b"\x00")
-    r = run("nvs", "dump", "--image", img, "storage_partition", "--json")
+    r = run("nvs", "dump", "--image", img, "-p", "storage_partition", "--json")
     assert json.loads(r.output)["verdict"] == "damaged" and r.exit_code == 3
 
 

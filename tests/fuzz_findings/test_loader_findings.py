@@ -177,7 +177,7 @@ def test_failed_kv_commands_leave_a_damaged_image(demo_build, tmp_path):
     for args in (["kv", "set", "--image", str(tmp_path), "x", "--hex", "00" * 513],
                  ["kv", "del", "--image", str(tmp_path), "no.such.key"],
                  ["kv", "set", "--image", str(tmp_path), "", "v"],
-                 ["nvs", "delete", "--image", str(tmp_path), "storage_partition", "0x1ffff"]):
+                 ["nvs", "delete", "--image", str(tmp_path), "-p", "storage_partition", "0x1ffff"]):
         img.write_bytes(data)
         r = CliRunner().invoke(cli, args)
         assert r.exit_code == 1 and "internal error" not in r.stderr, r.stderr

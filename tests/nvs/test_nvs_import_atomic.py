@@ -29,11 +29,11 @@ BAD = [
 
 @pytest.mark.parametrize("doc, message", BAD, ids=[str(i) for i in range(len(BAD))])
 def test_failed_import_leaves_the_image(cli_run, nvs_img, tmp_path, doc, message):
-    cli_run("nvs", "write", "--image", nvs_img, "storage_partition", "7", "--data", "kept")
+    cli_run("nvs", "write", "--image", nvs_img, "-p", "storage_partition", "7", "--data", "kept")
     before = (nvs_img / "flash0.bin").read_bytes()
     src = tmp_path / "in.json"
     src.write_text(json.dumps(doc))
-    line = cli_run.error("nvs", "import", "--image", nvs_img, "storage_partition", src)
+    line = cli_run.error("nvs", "import", "--image", nvs_img, "-p", "storage_partition", src)
     assert message in line and "internal error" not in line
     assert (nvs_img / "flash0.bin").read_bytes() == before
 
@@ -49,9 +49,9 @@ def test_import_then_export_round_trip(cli_run, nvs_img, tmp_path):
     src = tmp_path / "in.json"
     src.write_text(json.dumps({"items": {"0x10": "0102", "17": {"text": "hi"}},
                                "settings": {"bt/name": {"text": "dev"}}}))
-    got = cli_run.json("nvs", "import", "--image", nvs_img, "storage_partition", src)
+    got = cli_run.json("nvs", "import", "--image", nvs_img, "-p", "storage_partition", src)
     assert got["written"] == 3
-    listed = cli_run.json("nvs", "list", "--image", nvs_img, "storage_partition")["items"]
+    listed = cli_run.json("nvs", "list", "--image", nvs_img, "-p", "storage_partition")["items"]
     assert listed["0x0010"] == "0102" and listed["0x0011"] == b"hi".hex()
-    named = cli_run.json("nvs", "list", "--image", nvs_img, "storage_partition", "--settings")
+    named = cli_run.json("nvs", "list", "--image", nvs_img, "-p", "storage_partition", "--settings")
     assert named["settings"]["bt/name"] == b"dev".hex()

@@ -116,9 +116,9 @@ def test_settings_round_trip_build_inspect_cli_inspect(manifest, tmp_path):
     part = _parts(out)["storage_partition"]
     assert part["zms"]["settings"] == {"bt/name": b"dev1".hex(), "app/mode": "03"}
     assert str(name_id_of("bt/name")) in part["zms"]["items"]
-    run("zms", "write", "--image", out, "storage_partition", "--settings", "bt/name",
+    run("zms", "write", "--image", out, "-p", "storage_partition", "--settings", "bt/name",
         "--data", "dev2")
-    run("zms", "delete", "--image", out, "storage_partition", "--settings", "app/mode")
+    run("zms", "delete", "--image", out, "-p", "storage_partition", "--settings", "app/mode")
     part = _parts(out)["storage_partition"]
     assert part["zms"]["settings"] == {"bt/name": b"dev2".hex()}
     assert part["matches_build"] is False and part["health"] == "ok"
@@ -140,7 +140,7 @@ def test_boardless_scan_finds_zms(manifest, tmp_path):
     assert z["offset"] == STORAGE + 4096 - 16 and z["sector_size"] is None
     for name, size in (("big", 900), ("big2", 900), ("big3", 900), ("big", 900), ("big2", 900)):
         # the last rewrite does not fit sector 0: the store enters sector 1
-        run("zms", "write", "--image", out, "storage_partition", "--settings", name,
+        run("zms", "write", "--image", out, "-p", "storage_partition", "--settings", name,
             "--hex", "5a" * size)
     [z] = scan_image((out / "flash0.bin").read_bytes())["zms_stores"]
     assert (z["offset"], z["sector_size"], z["verdict"]) == (STORAGE, 4096, "healthy")

@@ -7,7 +7,9 @@ rendered without error, through a temporary folder (:mod:`flashstack.build.outpu
 
 from __future__ import annotations
 
+import errno as _errno
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -66,6 +68,51 @@ class BuildResult:
     images: dict[str, bytes]
     record: dict
     files: list[Path] = field(default_factory=list)
+    #: stale image files of another build that ``clean`` removed from the output folder
+    removed: list[Path] = field(default_factory=list)
+
+
+_IMAGE_SUFFIXES = (".bin", ".hex", ".ihex", ".uf2")
+
+
+def stale_outputs(out_dir: str | os.PathLike, files, record: dict) -> tuple[list[Path], str | None]:
+    """What in ``out_dir`` belongs to another build: ``(image files this build does not
+    write, why the folder's build record is another build's or None)``. A record of another
+    board or manifest makes every image file there another build's; so does an image file
+    this build does not replace (e.g. ``qspi0.bin`` of a board with two devices, or a
+    ``flash0.bin`` left beside a HEX-only build), which ``inspect`` would read with this
+    build's record."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        return [], None
+    why = None
+    old = out / RECORD_NAME
+    if old.is_file():
+        try:
+            prev = json.loads(old.read_text())
+        except (OSError, ValueError):
+            prev = {}
+        prev = prev if isinstance(prev, dict) else {}
+        if prev.get("board") not in (None, record["board"]):
+            why = f"its {RECORD_NAME} is a build for board {prev.get('board')}, not {record['board']}"
+        elif prev.get("manifest") not in (None, record["manifest"]):
+            why = f"its {RECORD_NAME} is a build of {prev.get('manifest')}, not {record['manifest']}"
+    stale = sorted(p for p in out.iterdir() if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES
+                   and p.name not in files)
+    return stale, why
+
+
+def _check_out_dir(out_dir, files, record: dict, clean: bool) -> list[Path]:
+    """The stale files to remove (``clean``), or InvalidArgument (EEXIST) naming them."""
+    stale, why = stale_outputs(out_dir, files, record)
+    if clean or not (stale or why):
+        return stale if clean else []
+    reasons = [why] if why else []
+    if stale:
+        reasons.append("it holds image files this build does not write: " + ", ".join(p.name for p in stale))
+    raise InvalidArgument(f"output folder {os.fspath(out_dir)}: " + "; ".join(reasons)
+                          + "; inspect would mix two builds. Use another folder, or --clean to remove "
+                          "the other build's image files", _errno.EEXIST)
 
 
 def _find_spec(board, label: str):
@@ -239,7 +286,7 @@ def _hex_segments(plan: BuildPlan, images: dict[str, bytes]) -> list[tuple[int, 
 
 def build(manifest: Manifest | str | os.PathLike | None = None, out_dir: str | os.PathLike | None = None,
           formats: tuple[str, ...] | None = None, board=None, *, uf2_family: str | int | None = None,
-          base_hex: str | os.PathLike | None = None) -> BuildResult:
+          base_hex: str | os.PathLike | None = None, clean: bool = False) -> BuildResult:
     """Build the flash images a manifest describes.
 
     ``manifest``: a :class:`Manifest`, a path, or None for the built-in demo manifest.
@@ -248,6 +295,9 @@ def build(manifest: Manifest | str | os.PathLike | None = None, out_dir: str | o
     Raises ManifestError (EINVAL) listing every problem before anything is written; the
     extras' NotSupported (ENOSYS) when littlefs-python / intelhex are missing. ``uf2_family``
     and ``base_hex`` (a firmware HEX to merge into): see :func:`flashstack.build.output.extra_outputs`.
+    An ``out_dir`` holding another build (:func:`stale_outputs`) is refused with
+    InvalidArgument (EEXIST) before anything is written, unless ``clean``: then the other
+    build's image files are removed after the new files are written (``removed``).
     """
     if manifest is None:
         manifest = demo_manifest_path()
@@ -273,6 +323,10 @@ def build(manifest: Manifest | str | os.PathLike | None = None, out_dir: str | o
             files[HEX_NAME] = hex_text(hex_segments)
         files.update(more_files)
         files[RECORD_NAME] = dumps_record(record)
+        removed = _check_out_dir(out_dir, files, record, clean)
         written = write_outputs(out_dir, files)
+        for p in removed:
+            p.unlink(missing_ok=True)
+        return BuildResult(plan=plan, images=images, record=record, files=written, removed=removed)
     return BuildResult(plan=plan, images=images, record=record, files=written)
 

@@ -133,8 +133,8 @@ def cli():
     Quick start on the built-in board (flashstack-demo):
       flashstack board show                     # devices and partitions
       flashstack image create -o img/           # erased images, one per device
-      flashstack flash write --image img/ storage_partition 0 --hex "de ad be ef"
-      flashstack flash read  --image img/ storage_partition 0 16
+      flashstack flash write --image img/ -p storage_partition 0 --hex "de ad be ef"
+      flashstack flash read  --image img/ -p storage_partition 0 16
       flashstack image info img/                # what is used, per partition
     """
     widen_for_pipes()

@@ -23,16 +23,20 @@ __all__ = ["build"]
               help="Firmware Intel HEX (e.g. zephyr.hex) to merge the build into; differing overlaps are refused.")
 @click.option("--units", "units_csv", type=click.Path(exists=True, dir_okay=False), default=None,
               help="CSV of units: one image set per row into OUT/<first column>/, columns fill {placeholders}.")
+@click.option("--clean", is_flag=True,
+              help="Remove image files of another build from the output folder (otherwise refused).")
 @click.option("--check", "check_only", is_flag=True,
               help="Validate and render in memory only; write nothing.")
 @json_option
-def build(manifest, out_dir, formats, uf2_family, base_hex, units_csv, check_only, as_json):
+def build(manifest, out_dir, formats, uf2_family, base_hex, units_csv, clean, check_only, as_json):
     """Build the flash images a MANIFEST (TOML) describes.
 
     Without MANIFEST, builds the built-in example for the flashstack-demo board
     (bootloader placeholder, signed app, factory KV settings, empty 16-slot KF
     region, small littlefs) into ./build/. Everything is validated before any
-    file is written; on error nothing is written.
+    file is written; on error nothing is written. An output folder that holds another
+    build (another board or manifest, or image files this build does not write) is refused
+    unless --clean, so that inspect never mixes two builds.
 
     \b
     Examples:
@@ -52,8 +56,8 @@ def build(manifest, out_dir, formats, uf2_family, base_hex, units_csv, check_onl
         return
 
     result = run_build(manifest, None if check_only else out_dir, formats=tuple(formats) or None,
-                       uf2_family=uf2_family, base_hex=base_hex)
-    emit(result.record, as_json, lambda rec: _render(rec, result.files, check_only))
+                       uf2_family=uf2_family, base_hex=base_hex, clean=clean)
+    emit(result.record, as_json, lambda rec: _render(rec, result.files, check_only, result.removed))
 
 
 def _content(part: dict) -> str:
@@ -75,7 +79,7 @@ def _content(part: dict) -> str:
     return kind
 
 
-def _render(record: dict, files, check_only: bool) -> None:
+def _render(record: dict, files, check_only: bool, removed=()) -> None:
     table = Table(title=Text(f"flashstack build: board {record['board']}"), title_justify="left")
     for col in ("partition", "device", "offset", "size", "content", "sha256"):
         table.add_column(col, justify="right" if col in ("offset", "size") else "left")
@@ -89,3 +93,5 @@ def _render(record: dict, files, check_only: bool) -> None:
         return
     for f in files:
         console.print(f"wrote {f}", markup=False, soft_wrap=True)
+    for f in removed:
+        console.print(f"removed {f} (another build's image)", markup=False, soft_wrap=True)

@@ -210,9 +210,13 @@ json_option = click.option("--json", "as_json", is_flag=True,
 def _decorate(image: bool, image_required: bool):
     def deco(fn):
         if image:
+            fn = click.option("--partition-image", "partition_image", is_flag=True, expose_value=False,
+                              callback=_remember,
+                              help="IMG holds only the partition (-p), e.g. the after.bin of "
+                                   "'torture replay --save'.")(fn)
             fn = click.option("--image", "image", metavar="IMG", required=image_required,
-                              help="Image file (one-device board) or directory of <device>.bin "
-                                   "files.")(fn)
+                              help="Directory of <device>.bin files, one device image (.bin), "
+                                   "or an Intel HEX file (edited in place).")(fn)
         fn = click.option("--include-dir", "-I", "include_dir", multiple=True, metavar="DIR",
                           help="Include directory for a raw DTS (repeatable).")(fn)
         fn = board_source_options(fn)
@@ -264,32 +268,57 @@ def board_source() -> dict:
 
 def load_board_from(ctx_or_kwargs, spec=None):
     """The :class:`flashstack.board.Board` named by ``spec`` or ``--board``/``-I``, with
-    ``--build-dir`` and ``--layout`` applied (a Context or kwargs)."""
+    ``--build-dir`` and ``--layout`` applied (a Context or kwargs). Without an explicit
+    ``--board``, the build record beside ``--image`` (``build.json``) names the board; an
+    explicit one that contradicts the record is an error naming both
+    (:func:`flashstack.cli.context.board_from_record`)."""
     from ..board.resolve import resolve_board
+    from .context import board_from_record
 
     p = _params(ctx_or_kwargs)
     src = board_source()
     name = spec or p.get("board")
     if src["build_dir"] is not None and name == DEFAULT_BOARD:
         name = None  # the build folder names the board
-    return resolve_board(name or (None if src["build_dir"] else DEFAULT_BOARD),
-                         tuple(p.get("include_dir") or ()), **src)
+    include = tuple(p.get("include_dir") or ())
+    if spec is None and src["build_dir"] is None:
+        name, include, check = board_from_record(p.get("image"), name, include, _board_given())
+    else:
+        check = None
+    board = resolve_board(name or (None if src["build_dir"] else DEFAULT_BOARD), include, **src)
+    if check is not None:
+        check(board)
+    return board
+
+
+def _board_given() -> bool:
+    """True when ``--board`` was typed (not its default)."""
+    from click.core import ParameterSource
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or "board" not in ctx.params:
+        return True
+    return ctx.get_parameter_source("board") not in (ParameterSource.DEFAULT, None)
 
 
 def open_board(ctx_or_kwargs, readonly: bool = False, create: bool = False, board=None,
                **sim_kwargs):
     """Load the board (or use ``board``) and open its devices over ``--image`` (in memory
-    when no image). ``create=False`` (the default) refuses a missing image file rather than
-    silently making an erased one. ``sim_kwargs`` go to every SimulatedFlash (e.g.
+    when no image): a directory of ``<device>.bin``, one device image, an Intel HEX file
+    (loaded in memory, written back on close when changed) or, with ``--partition-image``, a
+    file holding just the ``--partition`` (:func:`flashstack.cli.context.open_image`).
+    ``create=False`` (the default) refuses a missing image file rather than silently making
+    an erased one. ``sim_kwargs`` go to every SimulatedFlash (e.g.
     ``allow_double_writes=True``). Returns an OpenBoard (a context manager).
     """
-    from ..board.images import image_paths
+    from .context import open_image
 
     p = _params(ctx_or_kwargs)
     board = board if board is not None else load_board_from(p)
-    image = p.get("image")
-    images = None if image is None else image_paths(board, image, must_exist=not create)
-    return board.open(images=images, readonly=readonly, create=create, **sim_kwargs)
+    meta = click.get_current_context(silent=True)
+    whole = bool(meta is not None and meta.meta.get("flashstack.partition_image"))
+    return open_image(board, p.get("image"), readonly=readonly, create=create,
+                      partition=p.get("partition") if whole else None, partition_image=whole,
+                      **sim_kwargs)
 
 
 # --- plots and wear files (plan, wear) ----------------------------------------------

@@ -17,34 +17,101 @@ DEFAULT_PARTITION = "kf_partition"
 
 
 def _store_options(fn):
-    """Options that describe the KF region (docs/llkernel.md §5)."""
+    """Options that describe the KF region (docs/llkernel.md §5); each one not given comes
+    from the build record beside the image, else the slot headers, else the default."""
     opts = [
         click.option("--partition", "-p", default=DEFAULT_PARTITION, show_default=True,
                      help="KF partition (node label, label or id)."),
-        click.option("--max-features", "-n", type=INT, default=DEFAULT_MAX_FEATURES, show_default=True,
-                     help="N, the number of slots (Kernel option dynamicfeatures.max)."),
+        click.option("--max-features", "-n", type=INT, default=None,
+                     help="N, the number of slots (Kernel option dynamicfeatures.max) "
+                          f"[build record, else the slot headers, else {DEFAULT_MAX_FEATURES}]."),
         click.option("--base", type=INT, default=None,
-                     help="Absolute address of the KF region (default: the partition's address)."),
+                     help="Absolute address of the KF region [build record, else a USED header's "
+                          "ROM address, else the partition's address]."),
         click.option("--ram-base", type=INT, default=None,
-                     help="Link address of the Kernel RAM buffer (needed to install)."),
-        click.option("--ram-buffer-size", type=INT, default=DEFAULT_RAM_SIZE, show_default=True,
-                     help="Size of the Kernel RAM buffer."),
-        click.option("--ram-align", type=INT, default=DEFAULT_RAM_ALIGN, show_default=True,
-                     help="Alignment of Feature RAM areas."),
+                     help="Link address of the Kernel RAM buffer (needed to install) [build record]."),
+        click.option("--ram-buffer-size", type=INT, default=None,
+                     help=f"Size of the Kernel RAM buffer [build record, else {DEFAULT_RAM_SIZE}]."),
+        click.option("--ram-align", type=INT, default=None,
+                     help=f"Alignment of Feature RAM areas [build record, else {DEFAULT_RAM_ALIGN}]."),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
     return fn
 
 
-def _open_store(ob, kw):
+def _writer_options(fn):
+    return click.option("--force", is_flag=True,
+                        help="Write a partition that holds another kind or unknown data.")(fn)
+
+
+#: option -> the build record's / store's parameter name
+_NAMES = {"max_features": "max_features", "base": "kf_start", "ram_base": "ram_buffer_address",
+          "ram_buffer_size": "ram_buffer_size", "ram_align": "ram_align"}
+_SPELLED = {"max_features": "--max-features", "kf_start": "--base", "ram_buffer_address": "--ram-base",
+            "ram_buffer_size": "--ram-buffer-size", "ram_align": "--ram-align"}
+
+
+def _resolve(area, kw, write: bool, strict: bool = True):
+    """The KF parameters and their sources (flags, build record, slot headers, defaults); a
+    writer is refused a partition holding another kind or unknown data unless --force.
+    ``strict=False`` (dump) reads with a given N even when headers sit off its slot starts
+    (the dump reports them as anomalies)."""
+    from ..stores import lookup
+    from ..stores.llkernel import llkernel_headers
+    from .context import detections, guard_writer, record_entry, resolve_params, view_of
+    view = view_of(area)
+    found = detections(view)
+    content, path = record_entry(kw.get("image"), area)
+    if write:
+        guard_writer("llkernel", view, found, content, kw.get("force", False), "feature")
+    det = next((d for d in found if d.kind == "llkernel"), None)
+    n = kw.get("max_features")
+    if det is not None and n:
+        # N is inferred from where the headers sit, so several N can read the same bytes: only
+        # an N that puts a header off its slot starts contradicts them
+        sub = view.erase_page or 4096
+        slot = (area.size // sub // n) * sub
+        off = [o for o, _, _ in llkernel_headers(view.data, sub)
+               if slot < sub or o % slot or o // slot >= n]
+        if off and strict:
+            fail(f"--max-features {n} contradicts the slot headers of {area.name}: a header at "
+                 f"{off[0]:#x} is not a slot start with N = {n} (the headers say N = "
+                 f"{det.params['max_features']}); drop the flag or fix the image")
+        det.params.pop("max_features")
+    flags = {name: kw.get(opt) for opt, name in _NAMES.items()}
+    defaults = {"max_features": DEFAULT_MAX_FEATURES, "kf_start": area.address,
+                "ram_buffer_size": DEFAULT_RAM_SIZE, "ram_align": DEFAULT_RAM_ALIGN}
+    res = resolve_params(lookup("llkernel").name, list(_NAMES.values()), flags, content, path, found,
+                         defaults, flag_names=_SPELLED)
+    return res
+
+
+def _open_store(ob, kw, write: bool = False, strict: bool = True):
     from ..llkernel import FeatureStore
 
     area = ob.area(kw["partition"])
-    if kw["base"] is None and area.address is None:
+    res = _resolve(area, kw, write, strict)
+    kw["_parameters"] = res
+    if res.get("kf_start") is None:
         fail(f"partition {area.name} has no memory-mapped address; give --base 0x...")
-    return FeatureStore(area, kw["base"], max_features=kw["max_features"], ram_base=kw["ram_base"],
-                        ram_size=kw["ram_buffer_size"], ram_align=kw["ram_align"])
+    return FeatureStore(area, res["kf_start"], max_features=res["max_features"],
+                        ram_base=res.get("ram_buffer_address"), ram_size=res["ram_buffer_size"],
+                        ram_align=res["ram_align"])
+
+
+def _emit(out: dict, as_json: bool, render, kw) -> None:
+    """``emit`` with the parameters and their sources (a JSON field, a footer line)."""
+    from .context import params_line
+    res = kw.get("_parameters")
+    if res is not None:
+        out = {**out, "parameters": res.to_json()}
+
+    def show(o):
+        render(o)
+        if res is not None:
+            console.print(params_line(res), soft_wrap=True)
+    emit(out, as_json, show)
 
 
 def _store_json(store) -> dict:
@@ -72,6 +139,8 @@ def feature():
     The partition is cut into N equal slots; each Feature takes a slot (32-byte
     header + ROM) and an area of the Kernel RAM buffer.
 
+    Exit status: 0 ok, 1 error, 2 usage error.
+
     \b
     Examples:
       flashstack feature list    --image img/
@@ -92,14 +161,15 @@ def list_(as_json, **kw):
         store = _open_store(ob, kw)
         out = {**_store_json(store), "count": store.allocated_features_count(),
                "features": [f.to_json() for f in store.features()]}
-    emit(out, as_json, lambda o: _feature_table(
+    _emit(out, as_json, lambda o: _feature_table(
         o["features"], f"{o['partition']}: {o['count']} of {o['config']['max_features']} slots "
-                       f"({human_size(o['config']['slot_size'])} each)"))
+                       f"({human_size(o['config']['slot_size'])} each)"), kw)
 
 
 @feature.command("install", short_help="Install a raw ROM blob or a .fo.", epilog="\b\nExample:\n  flashstack feature install --image img/ app.bin --ram-base 0x20000000 --ram 4096")
 @board_options(image_required=True)
 @_store_options
+@_writer_options
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--ram", "ram", type=INT, default=None,
               help="RAM bytes of the Feature (default: 0 for a blob, the RAM upper bound of a .fo).")
@@ -111,23 +181,25 @@ def install(file, ram, chunk, as_json, **kw):
     FILE is the ROM content as raw bytes, or a .fo (ELF) whose ROM sections
     are installed unrelocated, with RAM = its RAM upper bound unless --ram.
     """
-    if kw["ram_base"] is None:
-        fail("install needs --ram-base (link address of the Kernel RAM buffer, from the firmware map)")
     from ..llkernel.fo import feature_input
     rom, ram_size, extra = feature_input(file, ram)
     with open_board(kw) as ob:
-        store = _open_store(ob, kw)
+        store = _open_store(ob, kw, write=True)
+        if store.config.ram_base is None:
+            fail("install needs --ram-base (link address of the Kernel RAM buffer, from the firmware "
+                 "map), or a build record that gives it")
         f = store.install(rom, ram_size, chunk=chunk)
         out = {**_store_json(store), "file": file, "feature": f.to_json(), **extra}
-    emit(out, as_json, lambda o: console.print(
+    _emit(out, as_json, lambda o: console.print(
         f"installed {o['file']}: index {f.index}, slot {f.slot}, handle {f.handle:#010x}, "
         f"ROM {f.rom_address:#010x}+{f.rom_size}, RAM {f.ram_address:#010x}+{f.ram_size}",
-        markup=False, soft_wrap=True))
+        markup=False, soft_wrap=True), kw)
 
 
 @feature.command("remove", short_help="Free a Feature (by handle, index or slot).", epilog="\b\nExample:\n  flashstack feature install --image img/ app.bin --ram-base 0x20000000 --ram 4096\n  flashstack feature remove --image img/ --index 0")
 @board_options(image_required=True)
 @_store_options
+@_writer_options
 @click.option("--handle", type=INT, default=None, help="Handle (absolute slot start).")
 @click.option("--index", type=INT, default=None, help="Index in the current list.")
 @click.option("--slot", type=INT, default=None, help="Slot number.")
@@ -138,7 +210,7 @@ def remove(handle, index, slot, as_json, **kw):
     if len(given) != 1:
         fail("give exactly one of --handle, --index, --slot")
     with open_board(kw) as ob:
-        store = _open_store(ob, kw)
+        store = _open_store(ob, kw, write=True)
         if index is not None:
             handle = store.feature_handle(index)
             if handle is None:
@@ -156,8 +228,8 @@ def remove(handle, index, slot, as_json, **kw):
         if store.last_error:
             fail(store.last_error)
         out = {**_store_json(store), "removed": handle, "count": store.allocated_features_count()}
-    emit(out, as_json, lambda o: console.print(
-        f"removed Feature {o['removed']:#010x}; {o['count']} left", markup=False))
+    _emit(out, as_json, lambda o: console.print(
+        f"removed Feature {o['removed']:#010x}; {o['count']} left", markup=False), kw)
 
 
 def render_dump(o):
@@ -197,9 +269,9 @@ def dump(as_json, **kw):
     """Show each slot's raw header, state, decoded fields and anomalies (unknown status,
     overlapping RAM, ROM outside its slot, stale index, headers beyond N slots). Reads only."""
     with open_board(kw, readonly=True) as ob:
-        store = _open_store(ob, kw)
+        store = _open_store(ob, kw, strict=False)
         out = {"partition": store.area.name, **store.scan().to_json()}
-    emit(out, as_json, render_dump)
+    _emit(out, as_json, render_dump, kw)
 
 
 def _render_size(o):

@@ -13,11 +13,14 @@ import click
 
 from ..errors import FlashError, NotFound
 from ..flash_map import FlashArea
-from .common import INT, board_options, console, emit, fail, hexdump, json_option, open_board, parse_value
+from .common import board_options, console, emit, fail, hexdump, json_option, open_board, parse_int, parse_value
+from .context import partition_args
 
 DEFAULT_READ_LENGTH = 256
 
-_FORCE_HELP = "Allow modifying a read-only partition (privileged access, as an image builder)."
+_FORCE_HELP = ("Allow modifying a partition that is not erased (it holds a store, an image or other "
+               "data) or a read-only one (privileged access, as an image builder).")
+_OFFSETS = {"offset": parse_int, "length": parse_int}
 
 
 @click.group()
@@ -29,11 +32,13 @@ def flash():
     name (flash0) instead means the whole device (raw access, device offsets;
     write and erase then need --force).
 
+    Exit status: 0 ok, 1 error, 2 usage error.
+
     \b
     Examples:
-      flashstack flash read  --image img/ storage_partition 0 64
-      flashstack flash write --image img/ storage_partition 0x10 --hex "01 02 03 04"
-      flashstack flash erase --image img/ storage_partition 0 4K
+      flashstack flash read  --image img/ -p storage_partition 0 64
+      flashstack flash write --image img/ -p storage_partition 0x10 --hex "01 02 03 04"
+      flashstack flash erase --image img/ -p storage_partition 0 4K
     """
 
 
@@ -87,7 +92,12 @@ def _naming(area, what: str, off: int):
 
 
 def _writable(area, force: bool):
-    """The area to modify: refused for read-only partitions unless ``--force``."""
+    """The area to modify: refused for read-only partitions, and for partitions that are not
+    erased (a store, an MCUboot image, unknown data), unless ``--force``."""
+    if not force and not _is_device(area):
+        from .context import detections, guard_writer, view_of
+        view = view_of(area)
+        guard_writer(None, view, detections(view), None, False, "flash")
     if area.read_only:
         if not force:
             if _is_device(area):
@@ -100,9 +110,7 @@ def _writable(area, force: bool):
 
 @flash.command("read", short_help="Hexdump bytes of a partition.")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("offset", type=INT)
-@click.argument("length", type=INT, required=False)
+@partition_args("offset", "length", optional=1, types=_OFFSETS)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Also write the raw bytes to this file.")
 @json_option
@@ -113,8 +121,8 @@ def read(board, include_dir, image, partition, offset, length, output, as_json):
 
     \b
     Examples:
-      flashstack flash read --image img/ storage_partition 0 64
-      flashstack flash read --image img/ boot_partition 0 0x10000 -o boot.bin
+      flashstack flash read --image img/ -p storage_partition 0 64
+      flashstack flash read --image img/ -p boot_partition 0 0x10000 -o boot.bin
     """
     with open_board(click.get_current_context(), readonly=True) as ob:
         area = _target(ob, partition)
@@ -137,8 +145,7 @@ def read(board, include_dir, image, partition, offset, length, output, as_json):
 
 @flash.command("write", short_help="Program bytes into a partition (NOR rules).")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("offset", type=INT)
+@partition_args("offset", types=_OFFSETS)
 @click.option("--data", "text", metavar="TEXT", help="Bytes to write, as UTF-8 text.")
 @click.option("--hex", "hex_", metavar="HEX", help='Bytes to write, as hex ("de ad be ef").')
 @click.option("--file", "file", metavar="PATH", help="Bytes to write, from a file (- = stdin).")
@@ -153,9 +160,9 @@ def write(board, include_dir, image, partition, offset, text, hex_, file, force,
 
     \b
     Examples:
-      flashstack flash write --image img/ storage_partition 0 --data "hello"
-      flashstack flash write --image img/ slot0_partition 0 --file zephyr.signed.bin
-      flashstack flash write --image img/ boot_partition 0 --file mcuboot.bin --force
+      flashstack flash write --image img/ -p storage_partition 0 --data "hello"
+      flashstack flash write --image img/ -p slot0_partition 0 --file zephyr.signed.bin
+      flashstack flash write --image img/ -p boot_partition 0 --file mcuboot.bin --force
     """
     data = parse_value(text=text, hex=hex_, file=file)
     with open_board(click.get_current_context(), readonly=False) as ob:
@@ -170,9 +177,7 @@ def write(board, include_dir, image, partition, offset, text, hex_, file, force,
 
 @flash.command("erase", short_help="Erase pages of a partition.")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("offset", type=INT, required=False, default=0)
-@click.argument("length", type=INT, required=False)
+@partition_args("offset", "length", optional=2, types=_OFFSETS)
 @click.option("--force", is_flag=True, help=_FORCE_HELP)
 @json_option
 def erase(board, include_dir, image, partition, offset, length, force, as_json):
@@ -182,9 +187,10 @@ def erase(board, include_dir, image, partition, offset, length, force, as_json):
 
     \b
     Examples:
-      flashstack flash erase --image img/ storage_partition          # whole partition
-      flashstack flash erase --image img/ slot1_partition 0x1000 4K
+      flashstack flash erase --image img/ -p storage_partition          # whole partition
+      flashstack flash erase --image img/ -p slot1_partition 0x1000 4K
     """
+    offset = offset or 0
     with open_board(click.get_current_context(), readonly=False) as ob:
         area = _writable(_target(ob, partition), force)
         if length is None:

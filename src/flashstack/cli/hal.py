@@ -24,6 +24,24 @@ def _partition(hal, name):
     return parse_partition(name, hal.generation)
 
 
+def _guard_import(h, directory, pid) -> None:
+    """Refuse (before any write) to replace a non-erased HAL partition by different bytes."""
+    import os
+
+    from ..hal.linuxhost import linuxhost_name
+    from .context import detections, guard_writer, view_of
+    for p, area in sorted(h.areas.items()):
+        path = os.path.join(directory, linuxhost_name(p, pid))
+        if not os.path.isfile(path):
+            continue
+        with open(path, "rb") as f:
+            data = f.read()
+        if area.read(0, area.size) == data + b"\xff" * (area.size - len(data)):
+            continue   # loading it changes nothing
+        view = view_of(area)
+        guard_writer(None, view, detections(view), None, False, f"hal import-linuxhost ({os.path.basename(path)})")
+
+
 @click.group()
 def hal():
     """AliOS-Things flash HAL: the board's hal_partitions table and partition access.
@@ -113,11 +131,17 @@ def export_cmd(directory, pid, **kw):
 @board_options(image_required=True)
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--pid", type=int, default=None, help="Read files aos_partition_<pid>_<pno>.bin.")
-def import_cmd(directory, pid, **kw):
-    """Load AliOS linuxhost partition files from DIRECTORY into the image (short files padded with 0xFF)."""
+@click.option("--force", is_flag=True,
+              help="Overwrite partitions that hold a store, an image or other data.")
+def import_cmd(directory, pid, force, **kw):
+    """Load AliOS linuxhost partition files from DIRECTORY into the image (short files padded
+    with 0xFF). A partition that is not erased (a store, an image, unknown data) and would
+    change is refused unless --force; then nothing is written."""
     from ..hal import import_linuxhost
     ob, h = _hal(kw, readonly=False)
     try:
+        if not force:
+            _guard_import(h, directory, pid)
         loaded = import_linuxhost(h, directory, pid)
     finally:
         ob.close()

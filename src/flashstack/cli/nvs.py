@@ -10,13 +10,14 @@ erase page at the partition start, the sector count fills the partition (with
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 import click
 
 from ..errors import InvalidArgument
 from .common import (INT, board_options, console, emit, fail, hexdump, json_option, open_board,
                      parse_int, parse_value)
-from .context import EXIT_DAMAGE, detections, guard_writer, view_of
+from .context import EXIT_DAMAGE, partition_args
 
 
 @click.group()
@@ -26,21 +27,26 @@ def nvs():
     PARTITION is a node label (storage_partition), a label property or an id.
     KEY is an NVS id (decimal or 0x hex) or, with --settings, a setting name.
 
+    Exit status: 0 ok, 1 error, 2 usage error, 3 when dump finds damage.
+
     \b
     Examples:
-      flashstack nvs write  --image img/ storage_partition 0x10 --data "hello"
-      flashstack nvs read   --image img/ storage_partition 16
-      flashstack nvs write  --image img/ storage_partition --settings bt/name --data dev1
-      flashstack nvs dump   --image img/ storage_partition --json
-      flashstack nvs export --image img/ storage_partition -o nvs.json
+      flashstack nvs write  --image img/ -p storage_partition 0x10 --data "hello"
+      flashstack nvs read   --image img/ -p storage_partition 16
+      flashstack nvs write  --image img/ -p storage_partition --settings bt/name --data dev1
+      flashstack nvs dump   --image img/ -p storage_partition --json
+      flashstack nvs export --image img/ -p storage_partition -o nvs.json
     """
 
 
 def _geometry_options(fn):
-    fn = click.option("--data-crc", is_flag=True,
-                      help="Values carry a CRC-32 (CONFIG_NVS_DATA_CRC / CONFIG_ZMS_DATA_CRC).")(fn)
-    fn = click.option("--sector-count", type=INT, help="Sectors (default: fill the partition).")(fn)
-    fn = click.option("--sector-size", type=INT, help="Sector size in bytes (default: erase page).")(fn)
+    fn = click.option("--data-crc/--no-data-crc", default=None,
+                      help="Values carry a CRC-32 (CONFIG_NVS_DATA_CRC / CONFIG_ZMS_DATA_CRC) "
+                           "[build record, else the values in the bytes, else no].")(fn)
+    fn = click.option("--sector-count", type=INT,
+                      help="Sectors [build record, else fill the partition; Settings: at most 8].")(fn)
+    fn = click.option("--sector-size", type=INT,
+                      help="Sector size in bytes [build record, else the ATEs, else the erase page].")(fn)
     return fn
 
 
@@ -96,13 +102,6 @@ def _kind() -> StoreKind:
     return _ctx().meta.get(KIND_KEY, NVS_KIND)
 
 
-def _geometry(area, sector_size, sector_count, use_settings):
-    if use_settings and sector_count is None:
-        s, n = _kind().settings_geometry(area)
-        return sector_size or s, n
-    return sector_size, sector_count
-
-
 def _parse_id(text) -> int:
     value = parse_int(text)
     k = _kind()
@@ -111,33 +110,93 @@ def _parse_id(text) -> int:
     return value
 
 
+_PARAMS_KEY = "flashstack.cli.store_params"
+
+
+def _resolve(area, sector_size, sector_count, data_crc, use_settings, write=False, force=False):
+    """The store's geometry with the source of each value (flags, then the build record beside
+    the image, then the bytes, then defaults); a writer is refused a partition that holds
+    something else unless --force. Kept in the click context for :func:`_emit`."""
+    from ..stores import Param, find
+    from .context import detections, guard_writer, record_entry, resolve_params, view_of
+    k = _kind()
+    reg = find(k.name)
+    assert reg is not None
+    ctx = _ctx()
+    view = view_of(area)
+    found = detections(view)
+    det = next((d for d in found if d.kind == reg.name), None)
+    if sector_size and (det is None or det.params.get("sector_size") != sector_size):
+        # the flag's geometry reads as the store too (NVS and ZMS detect at a given sector size)
+        alt = cast(Any, reg).detect(view, sector_size=sector_size)
+        if alt is not None:
+            found = [d for d in found if d is not det] + [alt]
+            det = alt
+    if det is not None and det.sources.get("sector_count", "").startswith("Settings default"):
+        det.params.pop("sector_count")   # not written in the bytes: a default, not a fact
+    content, path = record_entry(ctx.params.get("image"), area)
+    if write:
+        guard_writer(reg.name, view, found, content, force, f"{k.name} (or check --sector-size)")
+    options = ctx.meta.get("flashstack.cli.store_options", {})
+    flags = {"sector_size": sector_size, "sector_count": sector_count, "data_crc": data_crc,
+             "id_64bit": options.get("id_64bit")}
+    names = ["sector_size", "sector_count", "data_crc"] + (["id_64bit"] if "id_64bit" in options else [])
+    res = resolve_params(reg.name, names, flags, content, path, found, {"data_crc": False, "id_64bit": False},
+                         flag_names={"data_crc": "--data-crc", "id_64bit": "--id-64bit"})
+    settings = use_settings or bool(det and det.params.get("settings"))
+    if "sector_size" not in res.params:
+        s, _ = k.settings_geometry(area)
+        res.params["sector_size"] = Param(s, "default (the erase page at the partition start)")
+    if "sector_count" not in res.params:
+        s = res["sector_size"]
+        n = min(k.settings_geometry(area)[1], area.size // s) if settings else area.size // s
+        res.params["sector_count"] = Param(n, "default (Settings: at most 8 sectors)" if n < area.size // s
+                                           else "default (fill the partition)")
+    if "id_64bit" in options:
+        options["id_64bit"] = res["id_64bit"]
+    ctx.meta[_PARAMS_KEY] = res
+    return res
+
+
+def _emit(result: dict, as_json: bool, render) -> None:
+    """``emit`` with the resolved parameters: a ``parameters`` field in JSON, a footer line
+    in the table view."""
+    from .context import params_line
+    res = _ctx().meta.get(_PARAMS_KEY)
+    if res is not None:
+        result = {**result, "parameters": res.to_json()}
+
+    def show(r):
+        render(r)
+        if res is not None:
+            console.print(params_line(res), soft_wrap=True)
+    emit(result, as_json, show)
+
+
 def _readonly_store(area, sector_size, sector_count, data_crc, use_settings):
-    s, n = _geometry(area, sector_size, sector_count, use_settings)
-    return _kind().open_copy(area, s, n, data_crc)
+    res = _resolve(area, sector_size, sector_count, data_crc, use_settings)
+    return _kind().open_copy(area, res["sector_size"], res["sector_count"], res["data_crc"])
 
 
-def _writable_store(area, sector_size, sector_count, data_crc, use_settings, force):
+def _writable_store(area, sector_size, sector_count, data_crc, use_settings, force, repair=False):
+    """The store mounted on ``area`` for writing; refused (exit 1, nothing written) when the
+    partition is read-only or holds something else (unless --force), or when mount would
+    repair the store (unless --repair)."""
     k = _kind()
     if area.read_only:
         if not force:
             fail(f"partition {area.name} is read-only; pass --force to modify it anyway")
         area = area.privileged()
-    s, n = _geometry(area, sector_size, sector_count, use_settings)
-    _guard(k, area, s, force)
-    return k.open_store(area, s, n, data_crc)
-
-
-def _guard(k, area, sector_size, force) -> None:
-    """Refuse a partition holding another recognised kind or unknown data (unless --force)."""
-    from ..stores import Detection, find
-    reg = find(k.name)
-    if reg is None:
-        return
-    view = view_of(area)
-    found = detections(view)
-    if sector_size and k.looks_like(area, sector_size) and not any(d.kind == reg.name for d in found):
-        found.append(Detection(reg.name, 0.9, {"sector_size": sector_size}, {"sector_size": "ATEs"}))
-    guard_writer(reg.name, view, found, None, force, f"{k.name} (or check --sector-size)")
+    res = _resolve(area, sector_size, sector_count, data_crc, use_settings, write=True, force=force)
+    s, n, crc = res["sector_size"], res["sector_count"], res["data_crc"]
+    if not repair:
+        report = k.scan(area, s, n, crc)
+        if report.verdict in ("recoverable", "damaged") and report.mount_operations:
+            what = "; ".join(report.mount_notes) or f"{len(report.mount_operations)} flash operation(s)"
+            fail(f"the {k.title} store on {area.name} needs recovery ({report.verdict}): mount would "
+                 f"change it ({what}); pass --repair to let it, or inspect it with "
+                 f"'flashstack {k.name} dump'")
+    return k.open_store(area, s, n, crc)
 
 
 def _settings(store):
@@ -162,10 +221,9 @@ def _ctx():
 
 
 # --- read ------------------------------------------------------------------------------
-@nvs.command("read", short_help="Print the value of an id or setting.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs read --image img/ storage_partition 0x10")
+@nvs.command("read", short_help="Print the value of an id or setting.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs read --image img/ -p storage_partition 0x10")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("key")
+@partition_args("key", default="storage_partition")
 @_settings_option
 @click.option("--hist", "cnt", type=int, default=0, show_default=True,
               help="History entry (0 = current value, 1 = the previous write, ...); with "
@@ -196,18 +254,22 @@ def read(board, include_dir, image, partition, key, use_settings, cnt, output, s
         console.print(f"partition {name} {key}: {len(value)} bytes", soft_wrap=True)
         if value:
             click.echo(hexdump(value))
-    emit(result, as_json, render)
+    _emit(result, as_json, render)
 
 
 # --- write / delete ----------------------------------------------------------------------
-_FORCE = click.option("--force", is_flag=True,
-                      help="Mount a partition that does not look like the store, or a read-only one.")
+def _FORCE(fn):
+    fn = click.option("--repair", is_flag=True,
+                      help="Let mount repair a store that needs recovery (torn write, interrupted "
+                           "GC) before writing.")(fn)
+    return click.option("--force", is_flag=True,
+                        help="Write a partition that holds another kind or unknown data, or a "
+                             "read-only one.")(fn)
 
 
-@nvs.command("write", short_help="Store a value under an id or setting name.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello")
+@nvs.command("write", short_help="Store a value under an id or setting name.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("key")
+@partition_args("key", default="storage_partition")
 @_settings_option
 @click.option("--data", "text", metavar="TEXT", help="The value as UTF-8 text.")
 @click.option("--hex", "hex_", metavar="HEX", help='The value as hex ("01 02 03").')
@@ -215,7 +277,7 @@ _FORCE = click.option("--force", is_flag=True,
 @_FORCE
 @_geometry_options
 @json_option
-def write(board, include_dir, image, partition, key, use_settings, text, hex_, file, force,
+def write(board, include_dir, image, partition, key, use_settings, text, hex_, file, force, repair,
           sector_size, sector_count, data_crc, as_json):
     """Write a value (exactly one of --data, --hex, --file). An erased partition becomes a
     fresh store. An unchanged value writes nothing."""
@@ -223,39 +285,38 @@ def write(board, include_dir, image, partition, key, use_settings, text, hex_, f
     if not value:
         fail(f"an empty value is a delete; use 'flashstack {_kind().name} delete'")
     nvs_id = None if use_settings else _parse_id(key)
-    done = _rehearsed(partition, (sector_size, sector_count, data_crc, use_settings, force),
+    done = _rehearsed(partition, (sector_size, sector_count, data_crc, use_settings, force, repair),
                       lambda s: s.save(key, value), lambda st: st.write(nvs_id, value))
     result = ({"partition": done["partition"], "name": key, "written": len(value)} if use_settings
               else {"partition": done["partition"], "id": nvs_id, "written": done["result"]})
-    emit(result, as_json, lambda r: console.print(
+    _emit(result, as_json, lambda r: console.print(
         f"{key}: " + (f"wrote {r['written']} bytes" if r["written"] else "unchanged, nothing written")
         + f" in {r['partition']}", soft_wrap=True))
 
 
-@nvs.command("delete", short_help="Delete an id or setting.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs delete --image img/ storage_partition 0x10")
+@nvs.command("delete", short_help="Delete an id or setting.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs delete --image img/ -p storage_partition 0x10")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("key")
+@partition_args("key", default="storage_partition")
 @_settings_option
 @_FORCE
 @_geometry_options
 @json_option
-def delete(board, include_dir, image, partition, key, use_settings, force, sector_size,
+def delete(board, include_dir, image, partition, key, use_settings, force, repair, sector_size,
            sector_count, data_crc, as_json):
     """Delete KEY (no error when it does not exist)."""
     nvs_id = None if use_settings else _parse_id(key)
-    done = _rehearsed(partition, (sector_size, sector_count, data_crc, use_settings, force),
+    done = _rehearsed(partition, (sector_size, sector_count, data_crc, use_settings, force, repair),
                       lambda s: s.delete(key), lambda st: st.delete(nvs_id))
     result = {"partition": done["partition"], **({"name": key} if use_settings else {"id": nvs_id}),
               "deleted": True}
-    emit(result, as_json, lambda r: console.print(f"{key}: deleted from {r['partition']}",
+    _emit(result, as_json, lambda r: console.print(f"{key}: deleted from {r['partition']}",
                                                  soft_wrap=True))
 
 
 def _rehearsed(partition, store_args: tuple, on_settings, on_store) -> dict:
     """Apply one change to PARTITION all or nothing (``nvs_import.rehearse``): ``on_settings``
     on the Settings of the store when ``store_args`` (sector size, count, data CRC, settings,
-    force) ask for Settings, else ``on_store``. ``{"partition": name, "result": what it gave}``."""
+    force, repair) ask for Settings, else ``on_store``. ``{"partition": name, "result": what it gave}``."""
     from .nvs_import import rehearse
     with open_board(_ctx(), readonly=False) as ob:
         area = ob.area(partition)
@@ -282,9 +343,9 @@ def _content(area, sector_size, sector_count, data_crc, use_settings) -> dict:
             "items": {f"{k:#0{kind.id_width}x}": v.hex() for k, v in st.items()}}
 
 
-@nvs.command("list", short_help="List live ids (or settings) with their values.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs list --image img/ storage_partition")
+@nvs.command("list", short_help="List live ids (or settings) with their values.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs list --image img/ -p storage_partition")
 @board_options(image_required=True)
-@click.argument("partition")
+@partition_args(default="storage_partition")
 @_settings_option
 @_geometry_options
 @json_option
@@ -307,12 +368,12 @@ def list_(board, include_dir, image, partition, use_settings, sector_size, secto
             table.add_row(k if use_settings else f"{k} ({int(k, 16)})", str(len(raw)), _preview(raw))
         from .tables import fit
         console.print(fit(table, console, names=("name", "id")))
-    emit(result, as_json, render)
+    _emit(result, as_json, render)
 
 
-@nvs.command("export", short_help="Write the live content as JSON.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs export --image img/ storage_partition -o nvs.json")
+@nvs.command("export", short_help="Write the live content as JSON.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs export --image img/ -p storage_partition -o nvs.json")
 @board_options(image_required=True)
-@click.argument("partition")
+@partition_args(default="storage_partition")
 @_settings_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of stdout.")
@@ -336,14 +397,13 @@ def export(board, include_dir, image, partition, use_settings, output, sector_si
          lambda r: console.print(f"exported {count} entries to {output}", soft_wrap=True))
 
 
-@nvs.command("import", short_help="Write ids or settings from a JSON file.", epilog="\b\nExample:\n  flashstack nvs write --image img/ storage_partition 0x10 --data hello\n  flashstack nvs export --image img/ storage_partition -o nvs.json\n  flashstack image create -o img2/\n  flashstack nvs import --image img2/ storage_partition nvs.json")
+@nvs.command("import", short_help="Write ids or settings from a JSON file.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs export --image img/ -p storage_partition -o nvs.json\n  flashstack image create -o img2/\n  flashstack nvs import --image img2/ -p storage_partition nvs.json")
 @board_options(image_required=True)
-@click.argument("partition")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@partition_args("file", default="storage_partition")
 @_FORCE
 @_geometry_options
 @json_option
-def import_(board, include_dir, image, partition, file, force, sector_size, sector_count,
+def import_(board, include_dir, image, partition, file, force, repair, sector_size, sector_count,
             data_crc, as_json):
     """Write every entry of FILE: {"items": {"<id>": "<hex>"}} and/or
     {"settings": {"<name>": "<hex>"}} (values may also be {"text": "..."}). All or nothing:
@@ -356,11 +416,11 @@ def import_(board, include_dir, image, partition, file, force, sector_size, sect
         area = ob.area(partition)
 
         def open_store(a):
-            return _writable_store(a, sector_size, sector_count, data_crc, bool(doc.settings), force)
+            return _writable_store(a, sector_size, sector_count, data_crc, bool(doc.settings), force, repair)
         written = import_all_or_nothing(area, open_store, doc, _settings)
         result = {"partition": area.name, "items": len(doc.items), "settings": len(doc.settings),
                   "written": written}
-    emit(result, as_json, lambda r: console.print(
+    _emit(result, as_json, lambda r: console.print(
         f"imported {r['items']} ids and {r['settings']} settings into {r['partition']}",
         soft_wrap=True))
 
@@ -368,7 +428,7 @@ def import_(board, include_dir, image, partition, file, force, sector_size, sect
 # --- dump -------------------------------------------------------------------------------
 @nvs.command("dump", short_help="Sectors, every ATE and a health verdict.")
 @board_options(image_required=True)
-@click.argument("partition")
+@partition_args(default="storage_partition")
 @_geometry_options
 @json_option
 def dump(board, include_dir, image, partition, sector_size, sector_count, data_crc, as_json):
@@ -378,15 +438,16 @@ def dump(board, include_dir, image, partition, sector_size, sector_count, data_c
 
     \b
     Example:
-      flashstack nvs dump --image img/ storage_partition --json
+      flashstack nvs dump --image img/ -p storage_partition --json
     """
     kind = _kind()
     with open_board(_ctx(), readonly=True) as ob:
         area = ob.area(partition)
-        report = kind.scan(area, sector_size, sector_count, data_crc)
+        res = _resolve(area, sector_size, sector_count, data_crc, False)
+        report = kind.scan(area, res["sector_size"], res["sector_count"], res["data_crc"])
         name = area.name
     result = {"partition": name, **report.to_json()}
-    emit(result, as_json, kind.render_dump)
+    _emit(result, as_json, kind.render_dump)
     if report.verdict in ("damaged", "unmountable"):
         _ctx().exit(EXIT_DAMAGE)
 

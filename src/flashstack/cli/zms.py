@@ -75,13 +75,15 @@ def zms():
     PARTITION is a node label (storage_partition), a label property or an id.
     KEY is a ZMS id (decimal or 0x hex) or, with --settings, a setting name.
 
+    Exit status: 0 ok, 1 error, 2 usage error, 3 when dump finds damage.
+
     \b
     Examples:
-      flashstack zms write  --image img/ storage_partition 0x10 --data "hello"
-      flashstack zms read   --image img/ storage_partition 16
-      flashstack zms write  --image img/ storage_partition --settings bt/name --data dev1
-      flashstack zms dump   --image img/ storage_partition --json
-      flashstack zms export --image img/ storage_partition -o zms.json
+      flashstack zms write  --image img/ -p storage_partition 0x10 --data "hello"
+      flashstack zms read   --image img/ -p storage_partition 16
+      flashstack zms write  --image img/ -p storage_partition --settings bt/name --data dev1
+      flashstack zms dump   --image img/ -p storage_partition --json
+      flashstack zms export --image img/ -p storage_partition -o zms.json
     """
 
 
@@ -89,12 +91,13 @@ def _zms_command(cmd: click.Command) -> click.Command:
     """``cmd`` of the nvs family, run with the ZMS kind and an ``--id-64bit`` option."""
     out = copy.copy(cmd)
     out.epilog = (cmd.epilog or "").replace("flashstack nvs ", "flashstack zms ")
-    out.params = [*cmd.params, click.Option(["--id-64bit"], is_flag=True,
-                                            help="64-bit ids (CONFIG_ZMS_ID_64BIT).")]
+    out.params = [*cmd.params, click.Option(["--id-64bit/--no-id-64bit"], default=None,
+                                            help="64-bit ids (CONFIG_ZMS_ID_64BIT) [build record, "
+                                                 "else the sector headers, else no].")]
     inner = cmd.callback
     assert inner is not None
 
-    def callback(*args, id_64bit: bool = False, **kwargs):
+    def callback(*args, id_64bit: bool | None = None, **kwargs):
         meta = click.get_current_context().meta
         meta[_nvs.KIND_KEY] = ZMS_KIND
         meta[OPTIONS_KEY] = {"id_64bit": id_64bit}

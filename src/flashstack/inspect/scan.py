@@ -3,7 +3,8 @@
 Looks, at every ``step``-byte boundary (1 KiB by default), for AliOS KV block headers
 (``4B <state> 00 00`` followed by an item header or erased bytes), LLKERNEL slot headers
 (USED/REMOVED status word at a 4 KiB boundary), littlefs superblocks and MCUboot image
-headers, and reports their offsets. Runs of KV block headers at a constant stride are
+headers, and reports their offsets. Zephyr NVS stores are found by their sector ends
+(:func:`flashstack.inspect.nvs.find_nvs`). Runs of KV block headers at a constant stride are
 grouped into candidate stores and decoded with the KV layer; Zephyr ZMS sector headers are
 found anywhere (16-byte grid) and grouped into stores (:func:`flashstack.inspect.zms.find_zms`).
 
@@ -29,7 +30,7 @@ __all__ = ["scan_image", "scan_file", "HEX_WINDOW_GAP"]
 
 #: HEX segments less than this many bytes apart are scanned as one erased-filled window.
 HEX_WINDOW_GAP = 16 << 20
-_FOUND = ("kv_blocks", "kv_stores", "llkernel_slots", "littlefs", "mcuboot", "zms_stores")
+_FOUND = ("kv_blocks", "kv_stores", "llkernel_slots", "littlefs", "mcuboot", "zms_stores", "nvs_stores")
 
 
 def _kv_blocks(data: bytes, step: int) -> list[dict]:
@@ -144,9 +145,10 @@ def _find(data: bytes, step: int, erased_after: bool = False) -> dict:
             if img is not None:
                 mcu.append({"offset": off, "version": img.version, "image_size": img.image_size,
                             "hash_ok": img.hash_ok})
+    from .nvs import find_nvs
     from .zms import find_zms
     return {"kv_blocks": kv_blocks, "kv_stores": groups, "llkernel_slots": llk, "littlefs": lfs,
-            "mcuboot": mcu, "zms_stores": find_zms(data)}
+            "mcuboot": mcu, "zms_stores": find_zms(data), "nvs_stores": find_nvs(data)}
 
 
 def _result(size: int, sha256: str, found_items: dict, stats: dict) -> dict:
@@ -165,6 +167,10 @@ def _result(size: int, sha256: str, found_items: dict, stats: dict) -> dict:
         found.append("Zephyr ZMS at " + ", ".join(
             f"{z['offset']:#x}" + ("" if z["sector_size"] else " (sector header only)")
             for z in zms))
+    nvs = found_items.get("nvs_stores") or []
+    if nvs:
+        found.append("Zephyr NVS at " + ", ".join(
+            f"{n['offset']:#x} ({n['sector_count']} x {n['sector_size']})" for n in nvs))
     return {"board": None, "size": size, "sha256": sha256,
             "summary": "; ".join(found) or "no known structure found", **found_items, "bytes": stats}
 

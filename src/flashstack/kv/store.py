@@ -252,6 +252,17 @@ class KVStore(KVEngine):
         from ._scan import scan
         return scan(self.storage, self.config)
 
+    @classmethod
+    def mount_readonly(cls, storage, config: KVConfig | None = None) -> "KVStore":
+        """The store mounted on an in-memory copy of ``storage`` (:func:`shadow_area`: a
+        FlashArea's :meth:`~flashstack.flash_map.FlashArea.memory_copy`, or a copy of a HAL
+        partition view): ``storage`` is only read, never written, whatever mount repairs.
+        EINVAL for a geometry that breaks KV-1; mount errors propagate."""
+        config = config or KVConfig()
+        store = cls(shadow_area(storage, config), config)
+        store.mount()
+        return store
+
     def __repr__(self) -> str:
         return (f"KVStore({getattr(self.storage, 'name', 'storage')}, {self.N}x{self.B:#x}, "
                 f"{'mounted' if self.mounted else 'unmounted'})")

@@ -68,6 +68,14 @@ class FeatureStore:
     configuration. Opening scans all N slot headers (reads only).
     """
 
+    @classmethod
+    def mount_readonly(cls, area, base: int | None = None, **kwargs) -> "FeatureStore":
+        """The store on an in-memory copy of ``area`` (:meth:`FlashArea.memory_copy
+        <flashstack.flash_map.FlashArea.memory_copy>`, same absolute address): ``area`` is
+        read once and never written, even by an install or remove on the returned store.
+        Keyword arguments as the constructor."""
+        return cls(area.memory_copy(name=f"copy:{area.name}"), base, **kwargs)
+
     def __init__(self, area, base: int | None = None, *, max_features: int = DEFAULT_MAX_FEATURES,
                  ram_base: int | None = None, ram_size: int = DEFAULT_RAM_SIZE,
                  ram_align: int = DEFAULT_RAM_ALIGN, kf_size: int | None = None,

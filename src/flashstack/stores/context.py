@@ -64,6 +64,14 @@ class Resolved:
         return [f"{k} = {show_value(p.value)} ({p.source})" for k, p in self.params.items()]
 
 
+def _spell(option: str, value: Any) -> str:
+    """How the user wrote a flag: ``--data-crc``/``--no-data-crc`` for a boolean, else
+    ``--option value``."""
+    if isinstance(value, bool):
+        return option if value else "--no-" + option.removeprefix("--")
+    return f"{option} {show_value(value)}"
+
+
 def resolve(names: list[str], *, flags: Mapping[str, Any], record: Mapping[str, Any] | None = None,
             detected: Detection | None = None, defaults: Mapping[str, Any] | None = None,
             flag_names: Mapping[str, str] | None = None, record_name: str = "build record",
@@ -84,9 +92,10 @@ def resolve(names: list[str], *, flags: Mapping[str, Any], record: Mapping[str, 
         byt_src = f"bytes ({detected.sources.get(name, 'detected')})" if detected and byt is not None else ""
         if flag is not None:
             spelled = (flag_names or {}).get(name, "--" + name.replace("_", "-"))
+            given = _spell(spelled, flag)
             for other, where in ((rec, record_name), (byt, byt_src)):
                 if other is not None and other != flag:
-                    raise InvalidArgument(f"{spelled} {show_value(flag)} contradicts the {where}: "
+                    raise InvalidArgument(f"{given} contradicts the {where}: "
                                           f"{name} = {show_value(other)}; drop the flag or fix the image")
             out.params[name] = Param(flag, f"flag {spelled}")
         elif rec is not None:

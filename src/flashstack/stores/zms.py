@@ -45,17 +45,20 @@ class ZMSKind(StoreKind):
                                          "settings-zms": "flashstack.torture.targets.zms:ZMSSettingsTarget"}
     plan = _ZMSPlan()
 
-    def detect(self, view: PartitionView) -> Detection | None:
+    def detect(self, view: PartitionView, sector_size: int | None = None) -> Detection | None:
+        """The store found from its sector headers; with ``sector_size``, only when the headers
+        sit at that sector size."""
         from ..zms.scan import detect_zms
         det = detect_zms(view.area)
-        if det is None:
+        if det is None or (sector_size is not None and det.sector_size != sector_size):
             return None
         where = f"{det.headers} sector header(s)"
-        return Detection(self.name, 0.9,
-                         {"sector_size": det.sector_size, "sector_count": det.sector_count,
-                          "data_crc": det.data_crc, "id_64bit": det.id_64bit},
-                         {"sector_size": where, "sector_count": "partition size / sector size",
-                          "data_crc": "external entries", "id_64bit": "sector headers"})
+        params = {"sector_size": det.sector_size, "sector_count": det.sector_count, "id_64bit": det.id_64bit}
+        sources = {"sector_size": where, "sector_count": "partition size / sector size",
+                   "id_64bit": "sector headers"}
+        if det.data_crc:   # no CRC found is no evidence: small values carry none
+            params["data_crc"], sources["data_crc"] = True, "external entries"
+        return Detection(self.name, 0.9, params, sources)
 
     def open(self, area, params: dict, writable: bool) -> Any:
         from ..zms import ZMSStore
