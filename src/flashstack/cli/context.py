@@ -147,6 +147,21 @@ def params_line(resolved) -> Any:
     return Text("parameters: " + "; ".join(resolved.lines()), style="dim")
 
 
+def emit_with_parameters(result: dict, resolved, as_json: bool, render) -> None:
+    """``common.emit`` of ``result`` with the resolved parameters and their sources: a
+    ``parameters`` field in JSON, a :func:`params_line` under the table view. ``resolved``
+    None emits ``result`` unchanged."""
+    from .common import console, emit
+    if resolved is not None:
+        result = {**result, "parameters": resolved.to_json()}
+
+    def show(r):
+        render(r)
+        if resolved is not None:
+            console.print(params_line(resolved), soft_wrap=True)
+    emit(result, as_json, show)
+
+
 # --- opening images: directory, device .bin, Intel HEX, partition image ------------------------
 _HEX_SUFFIXES = (".hex", ".ihex", ".ihx")
 

@@ -102,16 +102,8 @@ def _open_store(ob, kw, write: bool = False, strict: bool = True):
 
 def _emit(out: dict, as_json: bool, render, kw) -> None:
     """``emit`` with the parameters and their sources (a JSON field, a footer line)."""
-    from .context import params_line
-    res = kw.get("_parameters")
-    if res is not None:
-        out = {**out, "parameters": res.to_json()}
-
-    def show(o):
-        render(o)
-        if res is not None:
-            console.print(params_line(res), soft_wrap=True)
-    emit(out, as_json, show)
+    from .context import emit_with_parameters
+    emit_with_parameters(out, kw.get("_parameters"), as_json, render)
 
 
 def _store_json(store) -> dict:

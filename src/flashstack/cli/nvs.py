@@ -161,16 +161,8 @@ def _resolve(area, sector_size, sector_count, data_crc, use_settings, write=Fals
 def _emit(result: dict, as_json: bool, render) -> None:
     """``emit`` with the resolved parameters: a ``parameters`` field in JSON, a footer line
     in the table view."""
-    from .context import params_line
-    res = _ctx().meta.get(_PARAMS_KEY)
-    if res is not None:
-        result = {**result, "parameters": res.to_json()}
-
-    def show(r):
-        render(r)
-        if res is not None:
-            console.print(params_line(res), soft_wrap=True)
-    emit(result, as_json, show)
+    from .context import emit_with_parameters
+    emit_with_parameters(result, _ctx().meta.get(_PARAMS_KEY), as_json, render)
 
 
 def _readonly_store(area, sector_size, sector_count, data_crc, use_settings):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno as _errno
 import struct
-from typing import Iterator
 
 from ..errors import (AccessDenied, DeviceIOError, FlashError, InvalidArgument, NoSpace,
                       NotFound, PowerLoss, error_for)
@@ -681,11 +680,6 @@ class NVSStore(Walker):
             if newest is not None and newest[1].len and newest[1].len >= c:
                 out.append(id_)
         return sorted(out)
-
-    def items(self) -> Iterator[tuple[int, bytes]]:
-        """``(id, value)`` for every live id, ascending; EIO for a damaged value (data CRC)."""
-        for id_ in self.ids():
-            yield id_, self.read(id_)
 
     # ------------------------------------------------------------------ space, sectors (§12)
     def free_space(self) -> int:

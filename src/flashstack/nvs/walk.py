@@ -218,7 +218,22 @@ class BaseRun(NamedTuple):
     addrs: Sequence[int] | None
 
 
-class Walker:
+class LiveItems:
+    """Mixin of the NVS and ZMS stores: ``items()`` over the store's ``ids()`` and ``read()``."""
+
+    def ids(self) -> list[int]:  # each store defines which entries count as live
+        raise NotImplementedError
+
+    def read(self, id: int) -> bytes:
+        raise NotImplementedError
+
+    def items(self) -> Iterator[tuple[int, bytes]]:
+        """``(id, value)`` for every live id, ascending; EIO for a damaged value (data CRC)."""
+        for id_ in self.ids():
+            yield id_, self.read(id_)
+
+
+class Walker(LiveItems):
     """Mixin: the reference's walk over ``self.area`` with geometry ``self.geo``.
 
     Needs ``geo``, ``ate_wra``, ``_read(off, n)`` and ``index`` on the host object.

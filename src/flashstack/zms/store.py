@@ -12,7 +12,7 @@ them packed as the reference does. Writes and erases are issued in the reference
 from __future__ import annotations
 
 import errno as _errno
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 from ..device.base import flash_params_get_erase_cap
@@ -567,11 +567,6 @@ class ZMSStore(Walker):
             if newest is not None and newest[1].len:
                 out.append(id_)
         return sorted(out)
-
-    def items(self) -> Iterator[tuple[int, bytes]]:
-        """``(id, value)`` for every live id, ascending; EIO for a damaged value (data CRC)."""
-        for id_ in self.ids():
-            yield id_, self.read(id_)
 
     # ------------------------------------------------------------------ space, sectors (§12)
     def free_space(self) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 
-from ..nvs.walk import Index
+from ..nvs.walk import Index, LiveItems
 from .format import ATE_SIZE, Ate, Geometry, crc8_ccitt, crc8_slots
 
 __all__ = ["Index", "Walker"]
@@ -20,7 +20,7 @@ __all__ = ["Index", "Walker"]
 Reader = Callable[[int, int], bytes]
 
 
-class Walker:
+class Walker(LiveItems):
     """Mixin: the reference's walks over ``self.area`` with geometry ``self.geo``.
 
     Needs ``geo``, ``ate_wra`` and ``_read(off, n)`` on the host object.
