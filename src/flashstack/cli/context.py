@@ -158,7 +158,7 @@ def emit_with_parameters(result: dict, resolved, as_json: bool, render) -> None:
     def show(r):
         render(r)
         if resolved is not None:
-            console.print(params_line(resolved), soft_wrap=True)
+            console.print(params_line(resolved))   # wraps at word boundaries
     emit(result, as_json, show)
 
 
