@@ -46,8 +46,8 @@ def damage(dev, rng, S, N, A, hits):
     dev.restore(bytes(img))
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_index_equals_walk_on_damaged_images(seed):
+def _damaged_store(seed: int):
+    """A random NVS store of 2 to 4 sectors after random writes, then damaged (not remounted)."""
     rng = random.Random(seed)
     S, N, W = 1024, rng.choice([2, 3, 4]), rng.choice([1, 4, 8])
     dev = SimulatedFlash(S * N, erase_page_size=S, write_block_size=W, allow_double_writes=True)
@@ -57,6 +57,12 @@ def test_index_equals_walk_on_damaged_images(seed):
     for _ in range(rng.randrange(20, 200)):
         st.write(rng.choice(ids), rng.randbytes(rng.randrange(0, 40)))
     damage(dev, rng, S, N, st.geo.A, rng.randrange(1, 6))
+    return rng, dev, st, ids, S, N
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_index_equals_walk_on_damaged_images(seed):
+    rng, dev, st, ids, S, N = _damaged_store(seed)
     try:
         st.mount()
     except FlashError:
@@ -190,15 +196,7 @@ def test_no_write_after_mounting_a_damaged_image_loses_another_id(seed):
     """N3 (found by ``--power-loss`` on seed 1: a mount that finished an interrupted GC left
     damaged bytes in the free area, records were programmed over them and a later GC lost id
     0). Every write after the mount leaves every other id as a fresh mount served it."""
-    rng = random.Random(seed)
-    S, N, W = 1024, rng.choice([2, 3, 4]), rng.choice([1, 4, 8])
-    dev = SimulatedFlash(S * N, erase_page_size=S, write_block_size=W, allow_double_writes=True)
-    st = NVSStore(FlashArea(0, 0, S * N, dev, label="storage"))
-    st.mount()
-    ids = list(range(10))
-    for _ in range(rng.randrange(20, 200)):
-        st.write(rng.choice(ids), rng.randbytes(rng.randrange(0, 40)))
-    damage(dev, rng, S, N, st.geo.A, rng.randrange(1, 6))
+    rng, dev, st, ids, S, N = _damaged_store(seed)
     try:
         st.mount()
     except FlashError:
