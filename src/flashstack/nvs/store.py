@@ -268,16 +268,6 @@ class NVSStore(Walker):
             raise error_for(_errno.ENXIO, f"{self._name()}: sector {s} at {s * S:#x} len {S:#x} "
                                           "not erased after erase")
 
-    @classmethod
-    def mount_readonly(cls, area: FlashArea, *args, **kwargs) -> "NVSStore":
-        """The store mounted on an in-memory copy of ``area`` (:meth:`FlashArea.memory_copy
-        <flashstack.flash_map.FlashArea.memory_copy>`): ``area`` is read once and never
-        written, whatever mount repairs (those land on the copy). Arguments as the
-        constructor; mount errors propagate."""
-        store = cls(area.memory_copy(name=f"copy:{area.name}"), *args, **kwargs)
-        store.mount()
-        return store
-
     # ------------------------------------------------------------------ mount (§8)
     def mount(self) -> None:
         """Mount (``nvs_mount``): validate, recover, write a gc_done ATE on a fresh sector.

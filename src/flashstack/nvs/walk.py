@@ -12,7 +12,7 @@ from array import array
 from itertools import compress
 from bisect import bisect_right
 from collections import deque
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Self, Sequence
 
 from .bulk import SlotFlags, close_usable, fields, slot_flags
 from .format import ATE_SIZE, Ate, Geometry
@@ -219,7 +219,24 @@ class BaseRun(NamedTuple):
 
 
 class LiveItems:
-    """Mixin of the NVS and ZMS stores: ``items()`` over the store's ``ids()`` and ``read()``."""
+    """Mixin of the NVS and ZMS stores: ``items()`` over the store's ``ids()`` and ``read()``,
+    and :meth:`mount_readonly`."""
+
+    def __init__(self, area, *args, **kwargs) -> None:  # the stores' constructors
+        raise NotImplementedError
+
+    def mount(self) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def mount_readonly(cls, area, *args, **kwargs) -> Self:
+        """The store mounted on an in-memory copy of ``area`` (:meth:`FlashArea.memory_copy
+        <flashstack.flash_map.FlashArea.memory_copy>`): ``area`` is read once and never
+        written, whatever mount repairs (those land on the copy). Arguments as the
+        constructor; mount errors propagate."""
+        store = cls(area.memory_copy(name=f"copy:{area.name}"), *args, **kwargs)
+        store.mount()
+        return store
 
     def ids(self) -> list[int]:  # each store defines which entries count as live
         raise NotImplementedError

@@ -205,16 +205,6 @@ class ZMSStore(Walker):
             for pos, _ in idx.history(id_):
                 self._ids_in.setdefault(pos // self.geo.S, set()).add(id_)
 
-    @classmethod
-    def mount_readonly(cls, area, *args, **kwargs) -> "ZMSStore":
-        """The store mounted on an in-memory copy of ``area`` (:meth:`FlashArea.memory_copy
-        <flashstack.flash_map.FlashArea.memory_copy>`): ``area`` is read once and never
-        written, whatever mount repairs (those land on the copy). Arguments as the
-        constructor; mount errors propagate."""
-        store = cls(area.memory_copy(name=f"copy:{area.name}"), *args, **kwargs)
-        store.mount()
-        return store
-
     # ------------------------------------------------------------------ mount (§8)
     def mount(self) -> None:
         """Mount (``zms_mount``): validate, find the write sector, recover, finish an
