@@ -31,13 +31,13 @@ STORE = ["--api", "custom", "--source", C / "logstore.c", "--source", C / "logst
 def test_a_planted_defect_fails_with_exit_3_and_a_replay_that_reproduces_it(tmp_path):
     r = run("torture", "c", *STORE, "-D", "LS_PLANT_NO_COMMIT", "--ops", "8", "--jobs", "1", "--json")
     assert r.exit_code == 3, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert not doc["ok"] and doc["failures"] and doc["target_args"][:3] == ["c", "--api", "custom"]
     line = doc["failures"][0]["reproducer"].split()
     assert line[:4] == ["flashstack", "torture", "replay", "c"]
     again = run(*line[1:], "--save", tmp_path / "cut", "--json")
     assert again.exit_code == 3, again.output
-    res = json.loads(again.output)
+    res = json.loads(again.stdout)
     assert res["violations"] == doc["failures"][0]["violations"]
     assert (tmp_path / "cut" / "after.bin").exists()
 
@@ -53,7 +53,7 @@ def test_compare_model_cli_reports_a_difference_with_exit_3(tmp_path):
             C / "logstore_nvs.c", "-I", C / "include", "-I", C, "--ops", "5", "--compare-model",
             "--save", tmp_path, "--json")
     assert r.exit_code == 3, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert doc["model"] == "nvs" and doc["difference"]["saved"]["c.bin"]
 
 

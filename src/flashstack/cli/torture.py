@@ -9,7 +9,7 @@
 
 Without ``--partition`` each store runs on its default geometry (KV: 8 KiB = 2 x 4 KiB; NVS:
 3 x 1 KiB, write block 4; Settings: 4 x 1 KiB; feature storage: 64 KiB at 0x90000000). Exit
-status 1 when a campaign finds failures or a replay reproduces one.
+status 3 when a campaign finds failures or a replay reproduces one; 1 for errors.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import click
 
 from ..errors import InvalidArgument
 from .common import DEFAULT_BOARD, INT, console, emit, json_option
+from .context import EXIT_DAMAGE
 from .progress import progress
 
 _CUSTOM_DEFAULTS = ("mixed", 300)  # workload, ops of 'torture custom' (a user target)
@@ -165,8 +166,8 @@ def _run(kind: str, kw: dict) -> None:
     with progress(f"torture {kind} {kw['workload']}", "cuts") as update:
         report = run_campaign(campaign, jobs=kw["jobs"], scheduler=kw["scheduler"], progress=update)
     emit(report.to_json(), kw["as_json"], lambda _: _render(report))
-    if not report.ok:
-        raise click.exceptions.Exit(1)
+    if not report.ok:   # failures found: the damage status, not an error (CI gates on 3)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
 def _render(report) -> None:
@@ -197,13 +198,13 @@ def _render(report) -> None:
     for note, n in report.notes.items():
         console.print(f"  note: {note}: {n}", markup=False)
     for v in report.run_violations:
-        console.print(f"[red]uncut run:[/] {escape(v)}", soft_wrap=True)
+        console.print(f"[red]uncut run:[/] {escape(v)}")
     shown = report.failures[:20]
     for f in shown:
         console.print(f"[red]FAIL[/] cut {f.index} ({f.tear}) in step {f.step} {escape('[' + f.op + ']')}, "
                       f"flash op {f.k} of the step: {escape(f.violations[0])}"
-                      + (f" (+{len(f.violations) - 1} more)" if len(f.violations) > 1 else ""),
-                      soft_wrap=True)
+                      + (f" (+{len(f.violations) - 1} more)" if len(f.violations) > 1 else ""))
+        # the reproducer is a command to copy: one logical line whatever the width
         console.print(f"  {f.reproducer}", soft_wrap=True, markup=False)
     if len(report.failures) > len(shown):
         console.print(f"... {len(report.failures) - len(shown)} more failures (use --json)")
@@ -220,13 +221,13 @@ def _replay(kind: str, kw: dict) -> None:
     res = replay(campaign, kw["cut"], kw["tear"], save=kw["save"])
     emit(res.to_json(), kw["as_json"], lambda _: _render_replay(res))
     if not res.ok:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
 def _render_replay(res) -> None:
     console.print(f"cut {res.index} ({res.tear}): step {res.step} [{res.op}], flash operation {res.k} "
-                  "of the step", soft_wrap=True, markup=False)
-    console.print(f"power loss: {res.power_loss}", soft_wrap=True, markup=False)
+                  "of the step", markup=False)
+    console.print(f"power loss: {res.power_loss}", markup=False)
     for name, path in res.saved.items():
         console.print(f"saved {name}: {path}", markup=False)
     console.print("store dump of the image right after the cut:")
@@ -235,7 +236,7 @@ def _render_replay(res) -> None:
         console.print(f"note: {note}", markup=False)
     from rich.markup import escape
     for v in res.violations:
-        console.print(f"[red]VIOLATION[/] {escape(v)}", soft_wrap=True)
+        console.print(f"[red]VIOLATION[/] {escape(v)}")
     console.print("[green]PASS[/]: invariants hold after this cut" if res.ok else "[red]FAILED[/]")
 
 
@@ -277,6 +278,9 @@ def torture():
       flashstack torture llkernel --ops 20 --json
       flashstack torture kv --board flashstack-demo --partition storage_partition --cuts 500
       flashstack torture replay kv --workload mixed --ops 500 --seed 0 --cut 91 --tear prefix --save out/
+
+    Exit status: 0 every cut passed, 3 a cut broke an invariant (the FAIL lines give a
+    replay command each), 1 error.
     """
 
 

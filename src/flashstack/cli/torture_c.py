@@ -20,6 +20,7 @@ import click
 
 from ..errors import InvalidArgument
 from .common import DEFAULT_BOARD, INT, console, emit, json_option
+from .context import EXIT_DAMAGE
 
 _API_DEFAULTS = {  # api -> (workload, ops)
     "zephyr-nvs": ("mixed", 200),
@@ -170,7 +171,7 @@ def _run(kw: dict) -> None:
         campaign, jobs=kw["jobs"], scheduler=kw["scheduler"], progress=progress))
     emit(report.to_json(), kw["as_json"], lambda _: _render(report))
     if not report.ok:
-        raise click.exceptions.Exit(3)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
 def _with_progress(kw: dict, title: str, fn, unit: str = "cuts"):
@@ -185,7 +186,7 @@ def _compare(campaign, kw: dict) -> None:
         campaign, _model_twin(campaign.target), save=kw["save"], progress=progress), "steps")
     emit(res.to_json(), kw["as_json"], lambda _: _render_compare(res))
     if not res.ok:
-        raise click.exceptions.Exit(3)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
 def _render_compare(res) -> None:
@@ -214,7 +215,7 @@ def _replay(kw: dict) -> None:
     res = replay(campaign, kw["cut"], kw["tear"], save=kw["save"])
     emit(res.to_json(), kw["as_json"], lambda _: _render_replay(res))
     if not res.ok:
-        raise click.exceptions.Exit(3)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
 def register(torture: click.Group, replay: click.Group) -> None:
