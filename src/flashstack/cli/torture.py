@@ -26,13 +26,17 @@ from .progress import progress
 _CUSTOM_DEFAULTS = ("mixed", 300)  # workload, ops of 'torture custom' (a user target)
 
 
-def _click_option(o, default):
+def click_option(o, default):
     """The click option of a target's :class:`~flashstack.torture.target.TargetOption`."""
     if o.kind == "flag":
         return click.option(o.flag, o.name, is_flag=True, help=o.help)
     if o.kind == "choice":
         return click.option(o.flag, o.name, type=click.Choice([str(c) for c in o.choices]),
-                            default=str(default), show_default=True, help=o.help)
+                            default=None if default is None else str(default),
+                            show_default=default is not None, help=o.help)
+    if o.kind == "text":
+        return click.option(o.flag, o.name, default=default, show_default=default is not None,
+                            help=o.help)
     shown = default is not None
     return click.option(o.flag, o.name, type=INT, default=default, show_default=shown,
                         help=o.help)
@@ -57,7 +61,7 @@ def _target_options(kind: str):
                 click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB[:E]]",
                              help="Without a board: partition size, erase page, write block in "
                                   "bytes and erase value (e.g. 0x3000:0x400:4, 0x3000:0x400:16:0)."),
-                *(_click_option(o, cls.option_default(o)) for o in cls.cli_options)]
+                *(click_option(o, cls.option_default(o)) for o in cls.cli_options)]
 
     def deco(fn):
         for opt in reversed(opts):
@@ -250,14 +254,18 @@ class _TargetGroup(click.Group):
 
     def list_commands(self, ctx):
         from ..torture.targets import targets
-        return sorted(set(super().list_commands(ctx)) | set(targets()))
+        return sorted(set(super().list_commands(ctx)) | set(targets()) | {"c"})
 
     def get_command(self, ctx, name):
         cmd = super().get_command(ctx, name)
         if cmd is None:
             from ..torture.targets import targets
-            if name in targets():
+            if name == "c":   # the team's C code (its APIs are registered with the native layer)
+                from .torture_c import make_c_command
+                cmd = make_c_command(self.replay)
+            elif name in targets():
                 cmd = _make(name, self.replay)
+            if cmd is not None:
                 self.add_command(cmd)
         return cmd
 
@@ -349,4 +357,3 @@ def _example(kind: str, replay: bool) -> str:
 
 torture.add_command(_make("custom", False))
 replay.add_command(_make("custom", True))
-from .torture_c import register as _register_c; _register_c(torture, replay)  # noqa: E402,E702 (torture c)
