@@ -68,6 +68,18 @@ def test_errors_are_one_line_with_exit_1(tmp_path):
     assert r.exit_code == 1 and "no store of its own for --api custom" in r.output
 
 
+def test_an_option_of_another_api_is_refused_naming_its_api(tmp_path):
+    """The per-API options come from the registered C targets: one given to another API is an
+    error naming the API it belongs to (before anything is compiled)."""
+    src = tmp_path / "store.c"
+    src.write_text("this is not C\n")
+    r = run("torture", "c", "--api", "alios-kv", "--source", src, "--max-features", "3")
+    assert r.exit_code == 1 and "--max-features is an option of --api llkernel, not alios-kv" in r.output
+    r = run("torture", "c", "--api", "custom", "--source", src, "--sector-size", "0x1000")
+    assert r.exit_code == 1 and "--sector-size is an option of --api zephyr-nvs, zephyr-zms" in r.output
+    assert "not C" not in r.output   # refused before the compiler ran
+
+
 def test_help_has_an_example():
     r = run("torture", "c", "--help")
     assert r.exit_code == 0 and "flashstack torture c --api zephyr-nvs" in r.output
