@@ -58,6 +58,26 @@ def test_nvs_data_crc_from_the_build_record_and_from_the_bytes(tmp_path):
     assert r.exit_code == 1 and "0x2000" in r.stderr and "0x1000" in r.stderr
 
 
+def test_every_store_report_says_where_the_board_came_from(tmp_path):
+    """The board is the first parameter of kv, nvs, zms and feature reports, with its source:
+    the build record beside the image, the --board flag, or the default."""
+    out = _build(tmp_path, _CRC)
+    for argv in (["kv", "list"], ["nvs", "list"], ["zms", "list", "-p", "lfs_partition"],
+                 ["feature", "list"]):
+        doc = json.loads(run(*argv, "--image", out, "--json").stdout)
+        first = next(iter(doc["parameters"].items()))
+        assert first == ("board", {"value": "flashstack-demo",
+                                   "source": f"build record {out / 'build.json'}"}), argv
+    flag = json.loads(run("nvs", "list", "--image", out, "-b", "flashstack-demo", "--json").stdout)
+    assert flag["parameters"]["board"]["source"] == "flag --board"
+    bare = tmp_path / "bare"
+    run("image", "create", "-o", bare)
+    assert json.loads(run("kv", "list", "--image", bare, "--json").stdout)["parameters"]["board"] == {
+        "value": "flashstack-demo", "source": "default"}
+    text = run("kv", "list", "--image", bare).stdout
+    assert "parameters: board = flashstack-demo (default);" in text
+
+
 def test_kf_region_built_with_n_8_is_listed_with_n_8(tmp_path):
     out = _build(tmp_path, 'board = "flashstack-demo"\n[partitions.kf_partition]\ntype = "llkernel"\n'
                            'max_features = 8\nram_base = 0x20000000\n')

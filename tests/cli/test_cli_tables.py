@@ -86,6 +86,15 @@ def test_torture_failures_at_80_columns(run, narrow, monkeypatch):
     assert "holds neither its old nor its new value" in " ".join(res.stdout.split())
 
 
+def test_image_create_and_info_at_80_columns(run, tmp_path, narrow, monkeypatch):
+    deep = tmp_path / "a" / "rather" / "deeply" / "nested" / "folder" / "for" / "the" / "images"
+    out = run("image", "create", "-o", deep).stdout
+    body = out.split("next:")[0]            # the next-step command stays whole (to copy)
+    _check(body, ["flash0", "qspi0", "flash0.bin", "qspi0.bin"])
+    assert "…" in body                       # the long folder is shortened, the file name kept
+    _check(run("image", "info", deep).stdout, DEMO_PARTITIONS)
+
+
 def test_fit_drops_in_order_and_keeps_names_whole():
     console = Console(width=40, record=True)
     t = Table()

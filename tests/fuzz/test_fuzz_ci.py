@@ -1,6 +1,6 @@
 """The short seeded fuzz run of CI: every target of :mod:`flashstack.fuzz` (readers, loaders,
 importers, writers) on a derandomised set of mutated inputs under the invariants (only
-flashstack.errors, no call over 5 s, bounded memory, read-only inputs unchanged, failed writers
+flashstack.errors, no call over 5 s of CPU, bounded memory, read-only inputs unchanged, failed writers
 change nothing, mount idempotence). About a minute in total; long runs:
 ``python -m flashstack.fuzz all --minutes 30``."""
 
@@ -34,6 +34,27 @@ def test_the_invariants_catch_what_they_promise():
     from flashstack.errors import InvalidArgument
     err = check_call("t", lambda: (_ for _ in ()).throw(InvalidArgument("bad")))
     assert isinstance(err, InvalidArgument)
+
+
+def test_time_limits_count_cpu_and_waiting_apart(monkeypatch):
+    """A call slowed down by other work on the machine is not a finding (the board-toml run
+    flagged a first spiflash load, 2 s of CPU, at 10.8 s wall at nice 19); a call that
+    computes past the CPU limit is, and so is one that blocks past the wall-clock limit."""
+    import time
+
+    from flashstack.fuzz import invariants
+    monkeypatch.setattr(invariants, "TIME_LIMIT_S", 0.05)
+    monkeypatch.setattr(invariants, "WAIT_LIMIT_S", 0.5)
+    check_call("t", lambda: time.sleep(0.2))              # waiting, under the wall limit
+
+    def spin():
+        end = time.process_time() + 0.2
+        while time.process_time() < end:
+            pass
+    with pytest.raises(Finding, match="of CPU"):
+        check_call("t", spin)
+    with pytest.raises(Finding, match="wall-clock limit"):
+        check_call("t", lambda: time.sleep(0.7))
 
 
 def test_seeds_of_every_target_are_accepted_cleanly():

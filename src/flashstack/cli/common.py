@@ -281,14 +281,25 @@ def load_board_from(ctx_or_kwargs, spec=None):
     if src["build_dir"] is not None and name == DEFAULT_BOARD:
         name = None  # the build folder names the board
     include = tuple(p.get("include_dir") or ())
+    check = source = None
     if spec is None and src["build_dir"] is None:
-        name, include, check = board_from_record(p.get("image"), name, include, _board_given())
-    else:
-        check = None
+        name, include, check, source = board_from_record(p.get("image"), name, include, _board_given())
     board = resolve_board(name or (None if src["build_dir"] else DEFAULT_BOARD), include, **src)
     if check is not None:
         check(board)
+    _note_board_source(board.name, source or (
+        f"build folder {src['build_dir']}" if src["build_dir"] is not None
+        else "flag --board" if spec is not None or _board_given() else "default"))
     return board
+
+
+def _note_board_source(name: str, source: str) -> None:
+    # read back by cli.context when a store command lists its parameters
+    from ..stores.context import Param
+    from .context import BOARD_SOURCE
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[BOARD_SOURCE] = Param(name, source)
 
 
 def _board_given() -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import InvalidArgument, NotFound
 from .common import fail
 
-__all__ = ["EXIT_DAMAGE", "board_from_record", "detections", "guard_writer", "open_image", "params_line",
+__all__ = ["BOARD_SOURCE", "EXIT_DAMAGE", "board_from_record", "detections", "guard_writer", "open_image", "params_line",
            "record_entry", "resolve_params", "view_of"]
 
 #: exit status of a dump/inspect/verify that found damage or a difference from the build record
@@ -44,23 +44,29 @@ def _record_for(image: str | os.PathLike | None) -> tuple[dict | None, str | Non
     return None, None
 
 
+#: click ``ctx.meta`` key of where the board came from (listed first among the parameters)
+BOARD_SOURCE = "flashstack.board_source"
+
+
 def board_from_record(image, name: str | None, include: tuple, given: bool):
-    """``(board spec, include dirs, check)`` for a command on ``image``: the build record's
-    board (``board_spec``, its include dirs) unless ``--board`` was ``given``; ``check(board)``
-    (or None) raises InvalidArgument (EINVAL) when a given board contradicts the record."""
+    """``(board spec, include dirs, check, source)`` for a command on ``image``: the build
+    record's board (``board_spec``, its include dirs) unless ``--board`` was ``given``;
+    ``check(board)`` (or None) raises InvalidArgument (EINVAL) when a given board contradicts
+    the record; ``source`` is ``"build record PATH"`` when the record named the board, else
+    None."""
     rec, path = _record_for(image)
     built = (rec or {}).get("board")
     if rec is None or not built:
-        return name, include, None
+        return name, include, None, None
     if not given:
         spec = rec.get("board_spec") or built
-        return spec, include or tuple(rec.get("include_dirs") or ()), None
+        return spec, include or tuple(rec.get("include_dirs") or ()), None, f"build record {path}"
 
     def check(board) -> None:
         if board.name != built:
             raise InvalidArgument(f"--board {name} contradicts the build record {path}: the images "
                                   f"were built for board {built}; drop --board or pass other images")
-    return name, include, check
+    return name, include, check, None
 
 
 def record_entry(image, area) -> tuple[dict | None, str | None]:
@@ -137,8 +143,19 @@ def resolve_params(kind_name: str, names: list[str], flags: dict, content: dict 
     rec_kind = find((content or {}).get("type") or "")
     cfg = (content or {}).get("config") or {} if rec_kind is mine else {}
     det = next((d for d in found if d.kind == kind_name), None)
-    return resolve(names, flags=flags, record=cfg, detected=det, defaults=defaults, flag_names=flag_names,
-                   record_name=f"build record {record_path}" if record_path else "build record")
+    res = resolve(names, flags=flags, record=cfg, detected=det, defaults=defaults, flag_names=flag_names,
+                  record_name=f"build record {record_path}" if record_path else "build record")
+    return _with_board(res)
+
+
+def _with_board(res):
+    """``res`` with the board and its source first (what :func:`common.load_board_from`
+    recorded for this command), so a report says which board's partition table it read."""
+    import click
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        res.board = ctx.meta.get(BOARD_SOURCE)
+    return res
 
 
 def params_line(resolved) -> Any:

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..board.images import create_images, map_info, unpartitioned_info
+from .tables import fit, short_path
 from .common import (DEFAULT_BOARD, add_plain_row, board_options, console, emit, human_size,
                      json_option, load_board_from, open_board)
 
@@ -35,11 +36,12 @@ def _render_created(result) -> None:
         ("device", "left"), ("image", "left"), ("size", "right"), ("erase value", "right"),
         ("partitions", "left"))
     for col, just in columns:
-        t.add_column(col, justify=just, no_wrap=col != "partitions")  # paths stay whole
+        t.add_column(col, justify=just, no_wrap=col != "partitions")
     for d in result["devices"]:
-        add_plain_row(t, d["device"], d["image"], f"{d['size']:#x} ({human_size(d['size'])})",
+        add_plain_row(t, d["device"], short_path(d["image"], 30), f"{d['size']:#x} ({human_size(d['size'])})",
                   f"{d['erase_value']:#04x}", ", ".join(d["partitions"]) or "-")
-    console.print(t)
+    console.print(fit(t, console, names=("device", "image"), prose={"partitions": 20},
+                      drop=("erase value", "partitions")))
     board = "" if result["board"] == DEFAULT_BOARD else f" --board {result['board']}"
     console.print(f"next: flashstack flash read{board} --image {result['target']} <partition> 0 64",
                   soft_wrap=True, markup=False)
@@ -78,8 +80,8 @@ def _render_info(result) -> None:
         ("id", "right"), ("partition", "left"), ("device", "left"), ("size", "right"),
         ("state", "left"), ("first used", "right"), ("used end", "right"), ("used bytes", "right"),
         ("erased pages", "right"), ("sha256", "left"))
-    for col, just in columns:
-        t.add_column(col, justify=just, no_wrap=col == "sha256")
+    for col, just in columns:   # only the partition names may wrap (fit keeps them whole)
+        t.add_column(col, justify=just, no_wrap=col != "partition")
     for a in result["partitions"] + result["unpartitioned"]:
         state = Text("erased", style="green") if a["erased"] else Text("used", style="yellow")
         pct = 100.0 * a["used_bytes"] / a["size"] if a["size"] else 0.0
@@ -89,7 +91,8 @@ def _render_info(result) -> None:
                   "-" if a["erased"] else f"{a['used_end']:#x}",
                   f"{a['used_bytes']} ({pct:.1f}%)", f"{a['erased_pages']}/{a['pages']}",
                   a["sha256"][:16] + "...", style="dim" if a["id"] is None and a["erased"] else None)
-    console.print(t)
+    console.print(fit(t, console, names=("partition", "device"),
+                      drop=("sha256", "first used", "erased pages", "used end", "id")))
     stray = [a for a in result["unpartitioned"] if not a["erased"]]
     if stray:
         n = sum(a["used_bytes"] for a in stray)

@@ -252,15 +252,19 @@ def list_cmd(as_json, **kw):
 
     def render(_):
         from rich.table import Table
-        t = Table(title=_literal(f"KV on {s.name}: {len(rows)} keys, {st['live_bytes']} bytes live, "
-                                 f"{st['free_bytes']} free"), caption=params_line(s.params), caption_justify="left")
+        # heading and parameters as lines of their own: a table's title and caption would
+        # wrap to the width of a narrow table
+        console.print(f"KV on {s.name}: {len(rows)} keys, {st['live_bytes']} bytes live, "
+                      f"{st['free_bytes']} free", markup=False, highlight=False)
+        t = Table()
         for col in ("key", "length", "value"):
             t.add_column(col, justify="right" if col == "length" else "left")
         for r in rows:
             add_plain_row(t, r["key"], str(r["length"]), r["text"][:60])
         from .tables import fit
         console.print(fit(t, console, names=("key",)))
-    emit({"partition": s.name, "items": rows, "stats": st, "parameters": s.params.to_json()}, as_json, render)
+    from .context import emit_with_parameters
+    emit_with_parameters({"partition": s.name, "items": rows, "stats": st}, s.params, as_json, render)
 
 
 @kv.command("dump")

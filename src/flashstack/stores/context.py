@@ -44,6 +44,9 @@ class Resolved:
 
     params: dict[str, Param] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: where the partition table came from (the board and its source), reported first; not a
+    #: store parameter (absent from :meth:`values`)
+    board: Param | None = None
 
     def __getitem__(self, name: str) -> Any:
         return self.params[name].value
@@ -55,13 +58,17 @@ class Resolved:
     def values(self) -> dict[str, Any]:
         return {k: p.value for k, p in self.params.items()}
 
+    def _shown(self) -> dict[str, Param]:
+        return {"board": self.board, **self.params} if self.board is not None else self.params
+
     def to_json(self) -> dict:
-        """``{name: {"value", "source"}}`` (the ``parameters`` field of ``--json`` reports)."""
-        return {k: {"value": p.value, "source": p.source} for k, p in self.params.items()}
+        """``{name: {"value", "source"}}`` (the ``parameters`` field of ``--json`` reports),
+        ``board`` first when known."""
+        return {k: {"value": p.value, "source": p.source} for k, p in self._shown().items()}
 
     def lines(self) -> list[str]:
-        """``name = value (source)`` lines for a table footer."""
-        return [f"{k} = {show_value(p.value)} ({p.source})" for k, p in self.params.items()]
+        """``name = value (source)`` lines for a table footer, ``board`` first when known."""
+        return [f"{k} = {show_value(p.value)} ({p.source})" for k, p in self._shown().items()]
 
 
 def _spell(option: str, value: Any) -> str:
