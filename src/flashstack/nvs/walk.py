@@ -8,13 +8,15 @@ lookups cost O(1) and answer exactly like the walk (NVS-24, NVS-25).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from array import array
 from itertools import compress
 from bisect import bisect_right
 from collections import deque
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Self, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Self, Sequence
 
 from .bulk import SlotFlags, close_usable, fields, slot_flags
+from ..flash_map import FlashArea
 from .format import ATE_SIZE, Ate, Geometry
 
 __all__ = ["Index", "Walker"]
@@ -218,31 +220,32 @@ class BaseRun(NamedTuple):
     addrs: Sequence[int] | None
 
 
-class LiveItems:
-    """Mixin of the NVS and ZMS stores: ``items()`` over the store's ``ids()`` and ``read()``,
-    and :meth:`mount_readonly`."""
+class LiveItems(ABC):
+    """Base of the NVS and ZMS stores: ``items()`` over the store's ``ids()`` and ``read()``,
+    and :meth:`mount_readonly` over its constructor (``area`` first) and ``mount()``."""
 
-    def __init__(self, area, *args, **kwargs) -> None:  # the stores' constructors
-        raise NotImplementedError
-
+    @abstractmethod
     def mount(self) -> None:
-        raise NotImplementedError
+        """Mount the store on its area (each store's own recovery)."""
+
+    @abstractmethod
+    def ids(self) -> list[int]:
+        """Live ids, ascending (each store defines which entries count as live)."""
+
+    @abstractmethod
+    def read(self, id: int) -> bytes:
+        """The newest value of ``id``."""
 
     @classmethod
-    def mount_readonly(cls, area, *args, **kwargs) -> Self:
+    def mount_readonly(cls, area: FlashArea, *args: Any, **kwargs: Any) -> Self:
         """The store mounted on an in-memory copy of ``area`` (:meth:`FlashArea.memory_copy
         <flashstack.flash_map.FlashArea.memory_copy>`): ``area`` is read once and never
         written, whatever mount repairs (those land on the copy). Arguments as the
         constructor; mount errors propagate."""
-        store = cls(area.memory_copy(name=f"copy:{area.name}"), *args, **kwargs)
+        make: Callable[..., Self] = cls        # each store's own constructor, area first
+        store = make(area.memory_copy(name=f"copy:{area.name}"), *args, **kwargs)
         store.mount()
         return store
-
-    def ids(self) -> list[int]:  # each store defines which entries count as live
-        raise NotImplementedError
-
-    def read(self, id: int) -> bytes:
-        raise NotImplementedError
 
     def items(self) -> Iterator[tuple[int, bytes]]:
         """``(id, value)`` for every live id, ascending; EIO for a damaged value (data CRC)."""
