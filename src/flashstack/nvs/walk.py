@@ -13,13 +13,16 @@ from array import array
 from itertools import compress
 from bisect import bisect_right
 from collections import deque
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Self, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Self, Sequence, TypeVar
 
 from .bulk import SlotFlags, close_usable, fields, slot_flags
+from ..errors import FlashError, PowerLoss
 from ..flash_map import FlashArea
 from .format import ATE_SIZE, Ate, Geometry
 
-__all__ = ["Index", "Walker"]
+__all__ = ["Index", "LiveItems", "Walker"]
+
+T = TypeVar("T")
 
 
 class Index:
@@ -221,20 +224,63 @@ class BaseRun(NamedTuple):
 
 
 class LiveItems(ABC):
-    """Base of the NVS and ZMS stores: ``items()`` over the store's ``ids()`` and ``read()``,
-    and :meth:`mount_readonly` over its constructor (``area`` first) and ``mount()``."""
+    """Base of the NVS and ZMS stores: flash reads that fail the store (NVS-29, ZMS-34),
+    ``ids()`` and ``items()`` over the RAM index and ``read()``, and :meth:`mount_readonly`
+    over the store's constructor (``area`` first) and ``mount()``."""
+
+    area: FlashArea
+    index: Index
+    failed: bool
+    _mutating: bool
 
     @abstractmethod
     def mount(self) -> None:
         """Mount the store on its area (each store's own recovery)."""
 
     @abstractmethod
-    def ids(self) -> list[int]:
-        """Live ids, ascending (each store defines which entries count as live)."""
-
-    @abstractmethod
     def read(self, id: int) -> bytes:
         """The newest value of ``id``."""
+
+    @abstractmethod
+    def _check_ready(self, what: str) -> None:
+        """EACCES when not mounted, EIO when failed (each store's order)."""
+
+    @abstractmethod
+    def _holds_value(self, id: int, length: int) -> bool:
+        """Whether an id whose newest valid entry has ``length`` is live (not a delete)."""
+
+    def _dev(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run an area operation; a flash error or power cut inside a writing call fails the
+        store (NVS-29, ZMS-34)."""
+        try:
+            return fn(*args)
+        except (FlashError, PowerLoss):  # a cut fails the store too: PowerLoss is no FlashError
+            if self._mutating:
+                self.failed = True
+            raise
+
+    def _read(self, off: int, n: int) -> bytes:
+        return self._dev(self.area.read, off, n)
+
+    def _mutate(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run a writing call of the store: ready check, then ``fn`` with flash errors and
+        power cuts failing the store (:meth:`_dev`)."""
+        self._check_ready(what)
+        self._mutating = True
+        try:
+            return fn(*args)
+        finally:
+            self._mutating = False
+
+    def ids(self) -> list[int]:
+        """Ids whose newest valid entry holds a value, ascending."""
+        self._check_ready("ids")
+        out = []
+        for id_ in self.index.ids():
+            newest = self.index.newest(id_)
+            if newest is not None and self._holds_value(id_, newest[1].len):
+                out.append(id_)
+        return sorted(out)
 
     @classmethod
     def mount_readonly(cls, area: FlashArea, *args: Any, **kwargs: Any) -> Self:
@@ -256,15 +302,12 @@ class LiveItems(ABC):
 class Walker(LiveItems):
     """Mixin: the reference's walk over ``self.area`` with geometry ``self.geo``.
 
-    Needs ``geo``, ``ate_wra``, ``_read(off, n)`` and ``index`` on the host object.
+    Needs ``geo``, ``ate_wra`` and ``index`` on the host object.
     """
 
     geo: Geometry
     ate_wra: int
     index: Index
-
-    def _read(self, off: int, n: int) -> bytes:  # pragma: no cover - provided by the store
-        raise NotImplementedError
 
     def recover_last(self, s: int) -> int:
         """``nvs_recover_last_ate`` for sector ``s``: address of its last valid ATE, else slot F.
