@@ -20,7 +20,7 @@ from ..errors import (AccessDenied, DeviceIOError, FlashError, InvalidArgument, 
 from ..flash_map import FlashArea
 from .format import (ATE_SIZE, DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, ate_crc8,
                      check_sector_boundaries, data_crc, first_page_size)
-from .bulk import SlotFlags, close_count, fields, misaligned, slot_flags
+from ._bulk import SlotFlags, close_count, fields, misaligned, slot_flags
 from .walk import Index, Walker
 from ._geometry_check import layout_refusal, write_block_refusal
 
@@ -135,7 +135,7 @@ class NVSStore(Walker):
     def _check_layout(self, image: bytes) -> None:
         """[fs] EINVAL before any write when the bytes say the store was written with another
         sector size or ATE slot size (``image``: the area's first ``N * S`` bytes). Close ATEs
-        are counted in bulk (:mod:`flashstack.nvs.bulk`) in the close slot of every sector,
+        are counted in bulk (:mod:`flashstack.nvs._bulk`) in the close slot of every sector,
         for each sector size ``S * 2**k`` (k in -3..3, whole erase pages) and ATE slots of 8,
         16 and 32 bytes; another geometry whose close ATEs outnumber ours by two or more (and
         are at least two) is the one the store was written with."""

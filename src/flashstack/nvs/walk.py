@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Self, Sequence, TypeVar
 
-from .bulk import SlotFlags, close_usable, fields, slot_flags
+from ._bulk import SlotFlags, close_usable, fields, slot_flags
 from ..errors import FlashError, PowerLoss
 from ..flash_map import FlashArea
 from .format import ATE_SIZE, Ate, Geometry
@@ -432,7 +432,7 @@ class Walker(LiveItems):
 
         The walk visits, per sector, a run of slots from a start up to slot F, then jumps to
         the previous sector; this follows the same jumps and checks every run's slots at once
-        (:mod:`flashstack.nvs.bulk`) into the index's base layer (``image``: the area's bytes,
+        (:mod:`flashstack.nvs._bulk`) into the index's base layer (``image``: the area's bytes,
         when the caller has read them since the last write). Runs that the walk would not
         take slot by slot from a regular position (write blocks above 8 bytes, a start outside
         the slot range) fall back to the walk.
@@ -475,7 +475,7 @@ class Walker(LiveItems):
 
 def _index_of_runs(runs: list[tuple[int, int, int]], read, L: int) -> tuple[Index, bytes, SlotFlags]:
     """The :class:`Index` of the valid ATEs in ``runs`` (walk order: each run ascending, runs
-    from newest to oldest), built in bulk (:mod:`flashstack.nvs.bulk`): the slots of every run,
+    from newest to oldest), built in bulk (:mod:`flashstack.nvs._bulk`): the slots of every run,
     oldest first, are checked at once and kept as the index's base layer. Also returns those
     slots (8 bytes each, oldest first) and their flags, for mount's write-block check."""
     pieces: list[bytes] = []

@@ -29,7 +29,7 @@ from ..errors import (
 from ..nvs._geometry_check import layout_refusal, write_block_refusal
 from ..nvs.format import check_sector_boundaries, first_page_size
 from .format import ATE_SIZE, Ate, Geometry, ZMSConfig, crc8_slots, data_crc32, header_offsets
-from .walk import Index, Walker
+from ._walk import Index, Walker
 
 __all__ = ["ZMSStore"]
 
