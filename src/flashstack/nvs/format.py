@@ -139,6 +139,15 @@ def first_page_size(area, bad: Callable[[str], Exception]) -> int:
         raise bad(f"no erase page at device offset {area.offset:#x}") from None
 
 
+def sector_count(area, s: int, count: int | None, bad: Callable[[str], Exception]) -> int:
+    """The sector count: ``count``, or as many ``s``-byte sectors as ``area`` holds; ``bad(why)``
+    is raised below two (NVS-1, ZMS-1)."""
+    n = area.size // s if count is None else int(count)
+    if n < 2:
+        raise bad(f"sector count {n} (need at least 2 sectors of {s} bytes)")
+    return n
+
+
 def check_sector_boundaries(area, s: int, n: int, bad: Callable[[str], Exception]) -> None:
     """``bad(why)`` unless each of the ``n`` sectors of ``s`` bytes of ``area`` starts on an
     erase-page boundary (NVS-1, ZMS-1)."""

@@ -19,7 +19,7 @@ from ..errors import (AccessDenied, DeviceIOError, FlashError, InvalidArgument, 
                       NotFound, PowerLoss, error_for)
 from ..flash_map import FlashArea
 from .format import (ATE_SIZE, DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, ate_crc8,
-                     check_sector_boundaries, data_crc, first_page_size)
+                     check_sector_boundaries, data_crc, first_page_size, sector_count)
 from ._bulk import SlotFlags, close_count, fields, misaligned, slot_flags
 from .walk import Index, Walker
 from ._geometry_check import layout_refusal, write_block_refusal
@@ -102,9 +102,7 @@ class NVSStore(Walker):
         s = page if cfg.sector_size is None else int(cfg.sector_size)
         if s <= 0 or s % page:
             raise bad(f"sector size {s} is not a multiple of the {page}-byte erase page")
-        n = area.size // s if cfg.sector_count is None else int(cfg.sector_count)
-        if n < 2:
-            raise bad(f"sector count {n} (need at least 2 sectors of {s} bytes)")
+        n = sector_count(area, s, cfg.sector_count, bad)
         if w & (w - 1):
             raise bad(f"write block size {w} is not a power of two")
         if s > 0xFFFF or n > 0xFFFF:

@@ -27,7 +27,7 @@ from ..errors import (
     error_for,
 )
 from ..nvs._geometry_check import layout_refusal, write_block_refusal
-from ..nvs.format import check_sector_boundaries, first_page_size
+from ..nvs.format import check_sector_boundaries, first_page_size, sector_count
 from .format import ATE_SIZE, Ate, Geometry, ZMSConfig, crc8_slots, data_crc32, header_offsets
 from ._walk import Index, Walker
 
@@ -101,9 +101,7 @@ class ZMSStore(Walker):
         a = max(ATE_SIZE, w)
         if s < 5 * a:
             raise bad(f"sector size {s} below 5 ATE slots ({5 * a} bytes)")
-        n = area.size // s if cfg.sector_count is None else int(cfg.sector_count)
-        if n < 2:
-            raise bad(f"sector count {n} (need at least 2 sectors of {s} bytes)")
+        n = sector_count(area, s, cfg.sector_count, bad)
         if w & (w - 1):
             raise bad(f"write block size {w} is not a power of two")
         if s * n > area.size:
