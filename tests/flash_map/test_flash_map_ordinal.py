@@ -9,7 +9,7 @@ from fm_dtb import write_dtb
 
 from flashstack.board.devicetree.dtb import parse_dtb
 from flashstack.board.devicetree.dts import parse_dts_text
-from flashstack.board.devicetree.ordinal import (
+from flashstack.board.devicetree._ordinal import (
     dep_ordinals,
     dependency_graph,
     partition_ids,

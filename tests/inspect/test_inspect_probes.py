@@ -9,7 +9,7 @@ import pytest
 
 from flashstack.inspect import entropy, first_non_erased, identify, inspect_area, make_image, parse_image
 from flashstack.inspect.analysis import byte_summary, last_non_erased
-from flashstack.inspect.identify import PartitionView
+from flashstack.inspect._identify import PartitionView
 from flashstack.mcuboot.image import BOOT_MAGIC, IMAGE_MAGIC, TLV_SHA256
 
 

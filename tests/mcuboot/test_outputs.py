@@ -151,7 +151,7 @@ def test_base_hex_differing_overlap_refused(tmp_path):
 def test_uf2_round_trip_of_any_segments(raw):
     """Whatever segments (non-overlapping after trimming), the blocks follow UF2-1/UF2-2 and
     give back every byte at its address; bytes of a touched page not given read erased."""
-    from flashstack.build.uf2 import uf2_bytes
+    from flashstack.build._uf2 import uf2_bytes
     segs, taken = [], set()
     for addr, data in raw:
         span = set(range(addr, addr + len(data)))

@@ -60,39 +60,6 @@ def vectors():
 
 
 @pytest.fixture
-def cli_run():
-    """Run ``flashstack`` in-process: ``cli_run(*args)`` -> click Result (exit code checked),
-    ``cli_run.json(*args)`` parses a ``--json`` call, ``cli_run.error(*args)`` -> the one line."""
-    import json as _json
-
-    from click.testing import CliRunner
-
-    from flashstack.cli.app import cli
-
-    class _Run:
-        runner = CliRunner()
-
-        def __call__(self, *args, ok=True):
-            r = self.runner.invoke(cli, [str(a) for a in args])
-            if ok:
-                assert r.exit_code == 0, (r.output, r.exception)
-            return r
-
-        def json(self, *args):
-            return _json.loads(self(*args, "--json").stdout)
-
-        def error(self, *args):
-            r = self(*args, ok=False)
-            assert r.exit_code == 1 and "Traceback" not in r.output, (r.output, r.exception)
-            lines = r.stderr.splitlines()
-            assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
-            return lines[0]
-    return _Run()
-
-
-@pytest.fixture
-def nvs_img(tmp_path, cli_run):
-    """A directory of erased flashstack-demo images."""
-    out = tmp_path / "img"
-    cli_run("image", "create", "-o", out)
-    return out
+def nvs_img(demo_img):
+    """A directory of erased flashstack-demo images (the suite's ``demo_img``)."""
+    return demo_img

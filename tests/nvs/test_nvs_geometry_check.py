@@ -12,7 +12,7 @@ from flashstack.device import SimulatedFlash
 from flashstack.errors import InvalidArgument
 from flashstack.flash_map import FlashArea
 from flashstack.nvs import Ate, NVSStore
-from flashstack.nvs.bulk import SlotFlags, close_count, slot_flags
+from flashstack.nvs._bulk import SlotFlags, close_count, slot_flags
 from flashstack.nvs.format import Geometry
 
 SIZE, PAGE = 0x10000, 0x800

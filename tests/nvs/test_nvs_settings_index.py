@@ -11,7 +11,7 @@ from flashstack.device import SimulatedFlash
 from flashstack.errors import NotFound, PowerLoss
 from flashstack.flash_map import FlashArea
 from flashstack.nvs import NVSSettings, NVSStore
-from flashstack.nvs.settings_index import NameIndex
+from flashstack.nvs._settings_index import NameIndex
 
 NAMES = [f"n/{i}" for i in range(12)] + ["a" * 73]
 

@@ -114,5 +114,5 @@ def test_plot_suffix_is_checked(tmp_path):
 @pytest.mark.parametrize("value, text", [("48656c6c6f", "Hello"), ("00ff", "00 ff"), ("", "(empty)"),
                                          ("c3", "c3")])
 def test_values_shown_as_text_only_when_printable(value, text):
-    from flashstack.report.filters import hex_or_text
+    from flashstack.report._filters import hex_or_text
     assert hex_or_text(value) == text

@@ -10,7 +10,7 @@ from flashstack.build import build
 from flashstack.build.manifest import ManifestError
 from flashstack.cli.app import cli
 from flashstack.inspect import inspect_images
-from flashstack.inspect.identify import PartitionView, identify
+from flashstack.inspect._identify import PartitionView, identify
 from flashstack.inspect.scan import scan_image
 from flashstack.zms import ZMSStore
 from flashstack.zms.settings import name_id_of

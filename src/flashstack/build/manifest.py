@@ -24,7 +24,7 @@ import struct
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import InvalidArgument
 from ..inputs import read_text
@@ -160,15 +160,23 @@ def _parse_output(out: Any, source: str, problems: list[str]) -> tuple[str, ...]
     return tuple(dict.fromkeys(formats))
 
 
+def _tables(obj: Any, source: str, section: str, what: str,
+            problems: list[str]) -> Iterator[tuple[str, dict]]:
+    """``(name, table)`` for each ``[section.NAME]`` table of ``obj``; a problem naming the
+    file for ``obj`` that is not a table, or for a NAME that is not (``what NAME: ...``)."""
+    if not isinstance(obj, dict):
+        problems.append(f"{source}: [{section}] must be a table of {what} tables")
+        return
+    for name, table in obj.items():
+        if isinstance(table, dict):
+            yield name, table
+        else:
+            problems.append(f"{source}: {what} {name}: must be a table (e.g. [{section}.{name}])")
+
+
 def _parse_devices(devs: Any, source: str, problems: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
-    if not isinstance(devs, dict):
-        problems.append(f"{source}: [devices] must be a table of device tables")
-        return out
-    for name, table in devs.items():
-        if not isinstance(table, dict):
-            problems.append(f"{source}: [devices.{name}] must be a table")
-            continue
+    for name, table in _tables(devs, source, "devices", "device", problems):
         _unknown_keys(table, _DEVICE_KEYS, f"{source}: device {name}: unknown key", problems)
         if "base_address" in table:
             value = table["base_address"]
@@ -181,13 +189,7 @@ def _parse_devices(devs: Any, source: str, problems: list[str]) -> dict[str, int
 
 def _parse_partitions(parts: Any, source: str, base_dir: Path, problems: list[str]) -> list[PartitionEntry]:
     entries: list[PartitionEntry] = []
-    if not isinstance(parts, dict):
-        problems.append(f"{source}: [partitions] must be a table of partition tables")
-        return entries
-    for label, table in parts.items():
-        if not isinstance(table, dict):
-            problems.append(f"{source}: partition {label}: must be a table (e.g. [partitions.{label}])")
-            continue
+    for label, table in _tables(parts, source, "partitions", "partition", problems):
         options = dict(table)
         kind = options.pop("type", "file" if "file" in table else "erased")
         if not isinstance(kind, str):

@@ -142,7 +142,7 @@ def merge_base(segments: list[tuple[int, bytes]], base: list[tuple[int, bytes]],
 def uf2_family_for(board_name: str, given: str | int | None) -> tuple[int, str]:
     """(family ID, where it came from): given, else the Raspberry Pi board name (rpi_pico →
     rp2040, rpi_pico2 → rp2350-arm-s); InvalidArgument (EINVAL) when neither says."""
-    from .uf2 import family_id
+    from ._uf2 import family_id
     if given is not None:
         return family_id(given), "given"
     name = board_name.lower()
@@ -192,7 +192,7 @@ def extra_outputs(plan, images: dict[str, bytes], formats, hex_segments, outputs
     """UF2 and the ``--base`` merge for :func:`flashstack.build.build`: returns (files to write,
     the HEX segments after merging the base) and notes both in ``outputs`` (the record).
     ``built``: labels of the partitions with content (default: those of ``plan``)."""
-    from .uf2 import uf2_bytes
+    from ._uf2 import uf2_bytes
     files: dict[str, bytes] = {}
     base = read_hex_segments(base_hex) if base_hex is not None else None
     if base is not None:

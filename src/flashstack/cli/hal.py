@@ -28,15 +28,10 @@ def _guard_import(h, directory, pid) -> None:
     """Refuse (before any write) to replace a non-erased HAL partition by different bytes."""
     import os
 
-    from ..hal.linuxhost import linuxhost_name
+    from ..hal.linuxhost import linuxhost_plan
     from .context import detections, guard_writer, view_of
-    for p, area in sorted(h.areas.items()):
-        path = os.path.join(directory, linuxhost_name(p, pid))
-        if not os.path.isfile(path):
-            continue
-        with open(path, "rb") as f:
-            data = f.read()
-        if area.read(0, area.size) == data + b"\xff" * (area.size - len(data)):
+    for _p, area, path, data in linuxhost_plan(h, directory, pid):
+        if area.read(0, area.size) == data:
             continue   # loading it changes nothing
         view = view_of(area)
         guard_writer(None, view, detections(view), None, False, f"hal import-linuxhost ({os.path.basename(path)})")

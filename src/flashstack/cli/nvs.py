@@ -20,23 +20,29 @@ from .common import (INT, board_options, console, emit, fail, hexdump, json_opti
 from .context import EXIT_DAMAGE, partition_args
 
 
-@click.group()
-def nvs():
-    """Zephyr NVS stores: read, write, delete, list, dump, import, export.
+def group_help(cmd: str, title: str, key: str) -> str:
+    """The ``--help`` text of the ``flashstack nvs`` / ``flashstack zms`` group (``key``: what
+    a KEY is, e.g. "an NVS id")."""
+    return f"""{title} stores: read, write, delete, list, dump, import, export.
 
     PARTITION is a node label (storage_partition), a label property or an id.
-    KEY is an NVS id (decimal or 0x hex) or, with --settings, a setting name.
+    KEY is {key} (decimal or 0x hex) or, with --settings, a setting name.
 
     Exit status: 0 ok, 1 error, 2 usage error, 3 when dump finds damage.
 
     \b
     Examples:
-      flashstack nvs write  --image img/ -p storage_partition 0x10 --data "hello"
-      flashstack nvs read   --image img/ -p storage_partition 16
-      flashstack nvs write  --image img/ -p storage_partition --settings bt/name --data dev1
-      flashstack nvs dump   --image img/ -p storage_partition --json
-      flashstack nvs export --image img/ -p storage_partition -o nvs.json
+      flashstack {cmd} write  --image img/ -p storage_partition 0x10 --data "hello"
+      flashstack {cmd} read   --image img/ -p storage_partition 16
+      flashstack {cmd} write  --image img/ -p storage_partition --settings bt/name --data dev1
+      flashstack {cmd} dump   --image img/ -p storage_partition --json
+      flashstack {cmd} export --image img/ -p storage_partition -o {cmd}.json
     """
+
+
+@click.group(help=group_help("nvs", "Zephyr NVS", "an NVS id"))
+def nvs():
+    pass
 
 
 def _geometry_options(fn):
@@ -52,6 +58,19 @@ def _geometry_options(fn):
 
 _settings_option = click.option("--settings", "use_settings", is_flag=True,
                                 help="Address values by Zephyr setting name (Settings on the store).")
+
+
+def _store_options(*names: str, middle: tuple = ()):
+    """The options of every command on a store, in this order: the board and image, ``-p``
+    with the positional ``names`` (default partition storage_partition), ``middle`` (the
+    command's own decorators, top first), the geometry options and ``--json``."""
+    def deco(fn):
+        fn = _geometry_options(json_option(fn))
+        for option in reversed(middle):
+            fn = option(fn)
+        fn = partition_args(*names, default="storage_partition")(fn)
+        return board_options(image_required=True)(fn)
+    return deco
 
 
 class StoreKind:
@@ -214,16 +233,13 @@ def _ctx():
 
 # --- read ------------------------------------------------------------------------------
 @nvs.command("read", short_help="Print the value of an id or setting.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs read --image img/ -p storage_partition 0x10")
-@board_options(image_required=True)
-@partition_args("key", default="storage_partition")
-@_settings_option
-@click.option("--hist", "cnt", type=int, default=0, show_default=True,
-              help="History entry (0 = current value, 1 = the previous write, ...); with "
-                   "--settings, of the setting's value id.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Also write the raw value to this file.")
-@_geometry_options
-@json_option
+@_store_options("key", middle=(
+    _settings_option,
+    click.option("--hist", "cnt", type=int, default=0, show_default=True,
+                 help="History entry (0 = current value, 1 = the previous write, ...); with "
+                      "--settings, of the setting's value id."),
+    click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                 help="Also write the raw value to this file.")))
 def read(board, include_dir, image, partition, key, use_settings, cnt, output, sector_size,
          sector_count, data_crc, as_json):
     """Read the value stored under KEY (an id, or a setting name with --settings)."""
@@ -260,15 +276,12 @@ def _FORCE(fn):
 
 
 @nvs.command("write", short_help="Store a value under an id or setting name.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello")
-@board_options(image_required=True)
-@partition_args("key", default="storage_partition")
-@_settings_option
-@click.option("--data", "text", metavar="TEXT", help="The value as UTF-8 text.")
-@click.option("--hex", "hex_", metavar="HEX", help='The value as hex ("01 02 03").')
-@click.option("--file", "file", metavar="PATH", help="The value from a file (- = stdin).")
-@_FORCE
-@_geometry_options
-@json_option
+@_store_options("key", middle=(
+    _settings_option,
+    click.option("--data", "text", metavar="TEXT", help="The value as UTF-8 text."),
+    click.option("--hex", "hex_", metavar="HEX", help='The value as hex ("01 02 03").'),
+    click.option("--file", "file", metavar="PATH", help="The value from a file (- = stdin)."),
+    _FORCE))
 def write(board, include_dir, image, partition, key, use_settings, text, hex_, file, force, repair,
           sector_size, sector_count, data_crc, as_json):
     """Write a value (exactly one of --data, --hex, --file). An erased partition becomes a
@@ -287,12 +300,7 @@ def write(board, include_dir, image, partition, key, use_settings, text, hex_, f
 
 
 @nvs.command("delete", short_help="Delete an id or setting.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs delete --image img/ -p storage_partition 0x10")
-@board_options(image_required=True)
-@partition_args("key", default="storage_partition")
-@_settings_option
-@_FORCE
-@_geometry_options
-@json_option
+@_store_options("key", middle=(_settings_option, _FORCE))
 def delete(board, include_dir, image, partition, key, use_settings, force, repair, sector_size,
            sector_count, data_crc, as_json):
     """Delete KEY (no error when it does not exist)."""
@@ -336,11 +344,7 @@ def _content(area, sector_size, sector_count, data_crc, use_settings) -> dict:
 
 
 @nvs.command("list", short_help="List live ids (or settings) with their values.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs list --image img/ -p storage_partition")
-@board_options(image_required=True)
-@partition_args(default="storage_partition")
-@_settings_option
-@_geometry_options
-@json_option
+@_store_options(middle=(_settings_option,))
 def list_(board, include_dir, image, partition, use_settings, sector_size, sector_count,
           data_crc, as_json):
     """List every live id (or setting) with its length and a preview."""
@@ -364,13 +368,10 @@ def list_(board, include_dir, image, partition, use_settings, sector_size, secto
 
 
 @nvs.command("export", short_help="Write the live content as JSON.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs export --image img/ -p storage_partition -o nvs.json")
-@board_options(image_required=True)
-@partition_args(default="storage_partition")
-@_settings_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file instead of stdout.")
-@_geometry_options
-@json_option
+@_store_options(middle=(
+    _settings_option,
+    click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                 help="Write to this file instead of stdout.")))
 def export(board, include_dir, image, partition, use_settings, output, sector_size,
            sector_count, data_crc, as_json):
     """Export ids (or settings) and values (hex) as JSON, the input format of 'nvs import'.
@@ -390,11 +391,7 @@ def export(board, include_dir, image, partition, use_settings, output, sector_si
 
 
 @nvs.command("import", short_help="Write ids or settings from a JSON file.", epilog="\b\nExample:\n  flashstack nvs write --image img/ -p storage_partition 0x10 --data hello\n  flashstack nvs export --image img/ -p storage_partition -o nvs.json\n  flashstack image create -o img2/\n  flashstack nvs import --image img2/ -p storage_partition nvs.json")
-@board_options(image_required=True)
-@partition_args("file", default="storage_partition")
-@_FORCE
-@_geometry_options
-@json_option
+@_store_options("file", middle=(_FORCE,))
 def import_(board, include_dir, image, partition, file, force, repair, sector_size, sector_count,
             data_crc, as_json):
     """Write every entry of FILE: {"items": {"<id>": "<hex>"}} and/or
@@ -419,10 +416,7 @@ def import_(board, include_dir, image, partition, file, force, repair, sector_si
 
 # --- dump -------------------------------------------------------------------------------
 @nvs.command("dump", short_help="Sectors, every ATE and a health verdict.")
-@board_options(image_required=True)
-@partition_args(default="storage_partition")
-@_geometry_options
-@json_option
+@_store_options()
 def dump(board, include_dir, image, partition, sector_size, sector_count, data_crc, as_json):
     """Analyse the partition without writing it: sectors (open/closed, gc_done), every ATE
     (id, offset, length, CRC, valid/deleted/superseded/corrupt) and a verdict. Exit status 3

@@ -68,23 +68,9 @@ class ZMSKind(_nvs.StoreKind):
 ZMS_KIND = ZMSKind()
 
 
-@click.group()
+@click.group(help=_nvs.group_help("zms", "Zephyr ZMS", "a ZMS id"))
 def zms():
-    """Zephyr ZMS stores: read, write, delete, list, dump, import, export.
-
-    PARTITION is a node label (storage_partition), a label property or an id.
-    KEY is a ZMS id (decimal or 0x hex) or, with --settings, a setting name.
-
-    Exit status: 0 ok, 1 error, 2 usage error, 3 when dump finds damage.
-
-    \b
-    Examples:
-      flashstack zms write  --image img/ -p storage_partition 0x10 --data "hello"
-      flashstack zms read   --image img/ -p storage_partition 16
-      flashstack zms write  --image img/ -p storage_partition --settings bt/name --data dev1
-      flashstack zms dump   --image img/ -p storage_partition --json
-      flashstack zms export --image img/ -p storage_partition -o zms.json
-    """
+    pass
 
 
 def _zms_command(cmd: click.Command) -> click.Command:

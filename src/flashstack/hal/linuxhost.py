@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 
 from ..errors import InvalidArgument
+from ..flash_map import FlashArea
 from .flash import HalFlash
 
-__all__ = ["linuxhost_name", "export_linuxhost", "import_linuxhost"]
+__all__ = ["linuxhost_name", "linuxhost_plan", "export_linuxhost", "import_linuxhost"]
 
 
 def linuxhost_name(partition: int, pid: int | None = None) -> str:
@@ -34,25 +35,34 @@ def export_linuxhost(hal: HalFlash, directory: str, pid: int | None = None) -> l
     return paths
 
 
-def import_linuxhost(hal: HalFlash, directory: str, pid: int | None = None) -> list[int]:
-    """Load every ``aos_partition_*`` file of ``directory`` that names a partition of ``hal``.
-
-    A file shorter than its partition is padded with 0xFF; a longer one is refused (EINVAL naming
-    the file) before anything is written. The covering erase pages are erased, then the data
-    programmed. Returns the partitions loaded.
-    """
+def linuxhost_plan(hal: HalFlash, directory: str,
+                   pid: int | None = None) -> list[tuple[int, FlashArea, str, bytes]]:
+    """``(partition, area, path, bytes)`` for every regular ``aos_partition_*`` file of
+    ``directory`` that names a partition of ``hal``, its bytes padded with 0xFF to the
+    partition size; a file longer than its partition is refused (EINVAL naming the file)."""
     plan = []
     for p, area in sorted(hal.areas.items()):
         path = os.path.join(directory, linuxhost_name(p, pid))
-        if not os.path.exists(path):
+        if not os.path.isfile(path):
             continue
         with open(path, "rb") as f:
             data = f.read()
         if len(data) > area.size:
             raise InvalidArgument(f"{path}: {len(data)} bytes, partition {hal._pname(p)} has {area.size}")
-        plan.append((p, area, data + b"\xff" * (area.size - len(data))))
-    for _p, area, data in plan:
+        plan.append((p, area, path, data + b"\xff" * (area.size - len(data))))
+    return plan
+
+
+def import_linuxhost(hal: HalFlash, directory: str, pid: int | None = None) -> list[int]:
+    """Load every ``aos_partition_*`` file of ``directory`` that names a partition of ``hal``.
+
+    A file shorter than its partition is padded with 0xFF; a longer one is refused (EINVAL naming
+    the file) before anything is written (:func:`linuxhost_plan`). The covering erase pages are
+    erased, then the data programmed. Returns the partitions loaded.
+    """
+    plan = linuxhost_plan(hal, directory, pid)
+    for _p, area, _path, data in plan:
         priv = area.privileged()
         priv.flatten(0, area.size)
         priv.write(0, data)
-    return [p for p, _, _ in plan]
+    return [p for p, _, _, _ in plan]

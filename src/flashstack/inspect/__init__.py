@@ -12,7 +12,7 @@ Settings), LLKERNEL KF region, littlefs, or unknown data (entropy, first non-era
 """
 
 from .analysis import byte_summary, entropy, first_non_erased
-from .identify import PartitionView, identify, kinds
+from ._identify import PartitionView, identify, kinds
 from .job import find_record, inspect_area, inspect_images, load_images, read_image_file
 from ..mcuboot.image import McubootImage, make_image, parse_image
 from .scan import scan_file, scan_image

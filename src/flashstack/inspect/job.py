@@ -1,7 +1,7 @@
 """The inspect job: flash images (raw or Intel HEX) → a report per partition.
 
 With a board, every device image is loaded into a private in-memory copy and every partition
-identified (:mod:`.identify`); a build record (``build.json`` next to the images, or given)
+identified (:mod:`._identify`); a build record (``build.json`` next to the images, or given)
 supplies the board and each partition's configuration. Without a board, a single image is
 scanned for KV block headers, LLKERNEL slot headers, littlefs superblocks and MCUboot
 headers (:mod:`.scan`).
@@ -17,7 +17,7 @@ from pathlib import Path
 from ..build.record import check_record
 from ..errors import InvalidArgument, NotFound, NotSupported
 from ..inputs import decode_text
-from .identify import PartitionView, identify
+from ._identify import PartitionView, identify
 
 __all__ = ["inspect_images", "inspect_area", "load_images", "find_record", "read_image_file"]
 
@@ -139,7 +139,7 @@ def _view(area, data: bytes) -> PartitionView:
 
 def inspect_area(area, hint: dict | None = None, details: bool = False) -> dict:
     """Identify and summarise one FlashArea (the probes may mount stores on it: pass a
-    private copy). Returns the partition report (see :mod:`.identify`) plus its location."""
+    private copy). Returns the partition report (see :mod:`._identify`) plus its location."""
     data = area.read(0, area.size)
     report = identify(_view(area, data), hint, details)
     return {"partition": area.name, "id": area.id, "device": area.device.name, "offset": area.offset,

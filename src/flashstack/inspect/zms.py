@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..errors import FlashError
-from .identify import PartitionView, _report
+from ._identify import PartitionView, _report
 
 __all__ = ["find_zms", "probe_zms"]
 

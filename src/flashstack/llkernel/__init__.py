@@ -9,7 +9,7 @@ seed ``LLKERNEL_IMPL_*`` functions; :mod:`flashstack.llkernel.fo` sizes ``.fo`` 
 from .config import KfConfig, config_for_area
 from .header import (LLKERNEL_ERROR, LLKERNEL_OK, REMOVED_MAGIC, USED_MAGIC, FeatureHeader,
                      init_error_name)
-from .ram import place_ram
+from ._ram import place_ram
 from .scan import Anomaly, ScanReport, SlotReport, scan_region
 from .store import Feature, FeatureStore
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..errors import InvalidArgument, NotSupported
 from .config import DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE, DEFAULT_SUBSECTOR, slot_size_for
 from .header import HEADER_SIZE
-from .ram import place_ram
+from ._ram import place_ram
 
 __all__ = ["FoSection", "FoSize", "DEFAULT_CODE_CHUNK", "DEFAULT_TRANSFER_BUFFER", "size_fo", "rom_image", "read_fo", "is_elf", "feature_input",
            "slot_size_for", "largest_n", "plan_fit"]

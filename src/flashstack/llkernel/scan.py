@@ -13,7 +13,7 @@ from typing import Callable
 from .config import KfConfig
 from .header import (HEADER_SIZE, LLKERNEL_RAM_AREA_ALIGNMENT, LLKERNEL_ROM_AREA_ALIGNMENT,
                      FeatureHeader, to_int32)
-from .ram import torn_ram_size
+from ._ram import torn_ram_size
 
 __all__ = ["Anomaly", "SlotReport", "ScanReport", "scan_region"]
 

@@ -11,7 +11,7 @@ configuration errors raise (InvalidArgument, EINVAL). ``PowerLoss`` always propa
 Torn headers (spec §13): a header program cut after the 4-byte USED status is listed like any
 Feature until the Kernel frees it (``onFeatureInitializationError`` code 1). **[fs]** Its RAM
 range is ignored for placement when it lies outside the RAM buffer or its ``ram_size`` is
-larger than the buffer (:func:`~flashstack.llkernel.ram.torn_ram_size`).
+larger than the buffer (:func:`~flashstack.llkernel._ram.torn_ram_size`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 from ..errors import DeviceIOError, FlashError, InvalidArgument, NoSpace
 from .config import DEFAULT_MAX_FEATURES, DEFAULT_RAM_ALIGN, DEFAULT_RAM_SIZE, KfConfig, config_for_area
-from .copier import Copier
+from ._copier import Copier
 from .header import (ERASED_WORD, HEADER_SIZE, INIT_ERRORS_THAT_FREE, LLKERNEL_ERROR, LLKERNEL_OK,
                      REMOVED_MAGIC, USED_MAGIC, FeatureHeader, init_error_name, to_int32)
-from .ram import place_ram
+from ._ram import place_ram
 from .scan import ScanReport, scan_region
 
 __all__ = ["Feature", "FeatureStore"]

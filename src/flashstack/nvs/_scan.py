@@ -208,6 +208,16 @@ def verdict(result, erased_area: bool) -> str:
     return "recoverable" if repairs else "healthy"
 
 
+def try_mount(store) -> tuple[str | None, int | None]:
+    """Mount ``store`` (a scan's copy): ``(message, errno)`` of the flashstack error a failed
+    mount raised, ``(None, None)`` when it mounted."""
+    try:
+        store.mount()
+    except FlashError as exc:
+        return str(exc), exc.errno
+    return None, None
+
+
 def scan(area, sector_size: int | None = None, sector_count: int | None = None,
          data_crc: bool = False, init_bad_region: bool = False) -> NVSScan:
     """Analyse ``area`` as Zephyr NVS without writing it (NVS-35). Never raises for bad
@@ -219,11 +229,7 @@ def scan(area, sector_size: int | None = None, sector_count: int | None = None,
     geo = store._resolve_geometry()
     sectors = _sector_infos(copy, geo)
     erased_area = all(s.erased for s in sectors)
-    err = errno_ = None
-    try:
-        store.mount()
-    except FlashError as exc:
-        err, errno_ = str(exc), exc.errno
+    err, errno_ = try_mount(store)
     res = NVSScan(geo.to_json(), "", err, errno_, sectors, [], walk_order=store.mounted,
                   mount_operations=recorder.lines(), mount_notes=list(store.mount_notes),
                   orphan_data=[list(r) for r in store.orphan_data])

@@ -11,9 +11,10 @@ import struct
 import zlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from .._crc8 import crc8_table, crc8_with
+from ..errors import FlashError
 
 __all__ = ["ATE_SIZE", "ID_MARKER", "DATA_CRC_SIZE", "BLOCK_SIZE", "crc8_ccitt", "ate_crc8", "data_crc",
            "Ate", "Geometry", "NVSConfig"]
@@ -127,6 +128,33 @@ class SectorConfig:
     sector_size: int | None = None
     sector_count: int | None = None
     data_crc: bool = False
+
+
+def first_page_size(area, bad: Callable[[str], Exception]) -> int:
+    """Size of the erase page at the start of ``area`` (bytes); ``bad(why)`` is raised when
+    the device has no page there (NVS-1, ZMS-1)."""
+    try:
+        return area.device.layout.by_offset(area.offset).size
+    except FlashError:
+        raise bad(f"no erase page at device offset {area.offset:#x}") from None
+
+
+def sector_count(area, s: int, count: int | None, bad: Callable[[str], Exception]) -> int:
+    """The sector count: ``count``, or as many ``s``-byte sectors as ``area`` holds; ``bad(why)``
+    is raised below two (NVS-1, ZMS-1)."""
+    n = area.size // s if count is None else int(count)
+    if n < 2:
+        raise bad(f"sector count {n} (need at least 2 sectors of {s} bytes)")
+    return n
+
+
+def check_sector_boundaries(area, s: int, n: int, bad: Callable[[str], Exception]) -> None:
+    """``bad(why)`` unless each of the ``n`` sectors of ``s`` bytes of ``area`` starts on an
+    erase-page boundary (NVS-1, ZMS-1)."""
+    layout = area.device.layout
+    for i in range(1, n):
+        if not layout.is_boundary(area.offset + i * s):
+            raise bad(f"sector {i} at {i * s:#x} does not start on an erase-page boundary")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ its name (ASCII, no NUL) at a name id in 0x8001..0xBFFF and its value at name id
 id 0x8000 holds ``last_name_id`` (u16 LE). Ids below 0x8000 stay free for direct NVS use.
 
 The reference finds a name by reading every name id; flashstack keeps a
-:class:`~flashstack.nvs.settings_index.NameIndex` of what each name id holds, so ``save`` and
+:class:`~flashstack.nvs._settings_index.NameIndex` of what each name id holds, so ``save`` and
 ``get`` cost O(1). It is rebuilt by one such scan when the store's ``generation`` shows a
 change this object did not make; ``scan_name`` keeps the reference's scan as its oracle.
 """
@@ -19,7 +19,7 @@ import struct
 from typing import Iterator
 
 from ..errors import FlashError, InvalidArgument, NoMemory, NotFound, quoted
-from .settings_index import NameIndex
+from ._settings_index import NameIndex
 from .store import NVSStore
 
 __all__ = ["NAMECNT_ID", "NAME_ID_OFFSET", "NAME_MAX", "NVSSettings", "decode_settings",

@@ -18,9 +18,11 @@ import struct
 from ..errors import (AccessDenied, DeviceIOError, FlashError, InvalidArgument, NoSpace,
                       NotFound, PowerLoss, error_for)
 from ..flash_map import FlashArea
-from .format import ATE_SIZE, DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, ate_crc8, data_crc
-from .bulk import SlotFlags, close_count, fields, misaligned, slot_flags
+from .format import (ATE_SIZE, DATA_CRC_SIZE, ID_MARKER, Ate, Geometry, NVSConfig, ate_crc8,
+                     check_sector_boundaries, data_crc, first_page_size, sector_count)
+from ._bulk import SlotFlags, close_count, fields, misaligned, slot_flags
 from .walk import Index, Walker
+from ._geometry_check import layout_refusal, write_block_refusal
 
 __all__ = ["NVSStore"]
 
@@ -76,19 +78,6 @@ class NVSStore(Walker):
     def _name(self) -> str:
         return f"NVS on partition {getattr(self.area, 'name', '?')}"
 
-    def _dev(self, fn, *args):
-        """Run an area operation; a flash error or power cut inside a writing call fails the
-        store (NVS-29)."""
-        try:
-            return fn(*args)
-        except (FlashError, PowerLoss):
-            if self._mutating:
-                self.failed = True
-            raise
-
-    def _read(self, off: int, n: int) -> bytes:
-        return self._dev(self.area.read, off, n)
-
     def _all_erased(self, off: int, n: int) -> bool:
         return self._read(off, n) == bytes([self.geo.E]) * n
 
@@ -109,26 +98,18 @@ class NVSStore(Walker):
         bad = lambda why: InvalidArgument(f"{self._name()}: {why}")  # noqa: E731
         if w == 0 or w > 32:
             raise bad(f"write block size {w} not in 1..32")
-        try:
-            page = area.device.layout.by_offset(area.offset)
-        except FlashError:
-            raise bad(f"no erase page at device offset {area.offset:#x}") from None
-        s = page.size if cfg.sector_size is None else int(cfg.sector_size)
-        if s <= 0 or s % page.size:
-            raise bad(f"sector size {s} is not a multiple of the {page.size}-byte erase page")
-        n = area.size // s if cfg.sector_count is None else int(cfg.sector_count)
-        if n < 2:
-            raise bad(f"sector count {n} (need at least 2 sectors of {s} bytes)")
+        page = first_page_size(area, bad)
+        s = page if cfg.sector_size is None else int(cfg.sector_size)
+        if s <= 0 or s % page:
+            raise bad(f"sector size {s} is not a multiple of the {page}-byte erase page")
+        n = sector_count(area, s, cfg.sector_count, bad)
         if w & (w - 1):
             raise bad(f"write block size {w} is not a power of two")
         if s > 0xFFFF or n > 0xFFFF:
             raise bad(f"sector size {s} / count {n} exceed 65535")
         if s * n > area.size:
             raise bad(f"{n} sectors of {s} bytes exceed the partition size {area.size}")
-        layout = area.device.layout
-        for i in range(1, n):
-            if not layout.is_boundary(area.offset + i * s):
-                raise bad(f"sector {i} at {i * s:#x} does not start on an erase-page boundary")
+        check_sector_boundaries(area, s, n, bad)
         return Geometry(s, n, w, area.erased_val, DATA_CRC_SIZE if cfg.data_crc else 0)
 
     def _check_write_block(self) -> None:
@@ -144,18 +125,15 @@ class NVSStore(Walker):
             return
         data = SlotFlags.count(f.data, f.n)
         bad = SlotFlags.count(f.data & misaligned(slab, geo.W), f.n)
-        if bad >= 2 and 4 * bad >= data:
-            offs = [o for o, d in zip(fields(slab)[1], f.as_bytes(f.data)) if d and o]
-            written = min(o & -o for o in offs) if offs else 1
-            raise InvalidArgument(f"{self._name()}: opened with a {geo.W}-byte write block, but "
-                                  f"{bad} of {data} data ATEs have offsets that are not multiples "
-                                  f"of it: the store was written with a {written}-byte write "
-                                  "block; nothing written")
+        refusal = write_block_refusal(self._name(), geo.W, bad, data,
+                                      (o for o, d in zip(fields(slab)[1], f.as_bytes(f.data)) if d))
+        if refusal is not None:
+            raise refusal
 
     def _check_layout(self, image: bytes) -> None:
         """[fs] EINVAL before any write when the bytes say the store was written with another
         sector size or ATE slot size (``image``: the area's first ``N * S`` bytes). Close ATEs
-        are counted in bulk (:mod:`flashstack.nvs.bulk`) in the close slot of every sector,
+        are counted in bulk (:mod:`flashstack.nvs._bulk`) in the close slot of every sector,
         for each sector size ``S * 2**k`` (k in -3..3, whole erase pages) and ATE slots of 8,
         16 and 32 bytes; another geometry whose close ATEs outnumber ours by two or more (and
         are at least two) is the one the store was written with."""
@@ -178,11 +156,8 @@ class NVSStore(Walker):
         if best is None:
             return
         c, t, a = best
-        raise InvalidArgument(
-            f"{self._name()}: opened with sector size {geo.S:#x} and {geo.A}-byte ATE slots "
-            f"(write block {geo.W}), but {c} sectors hold close ATEs for sector size {t:#x} "
-            f"and {a}-byte ATE slots (against {ours} for ours): the store was written with "
-            "another geometry; nothing written")
+        raise layout_refusal(self._name(), (geo.S, geo.A, geo.W), (t, a),
+                             f"{c} sectors hold close ATEs", f" (against {ours} for ours)")
 
     # ------------------------------------------------------------------ flash primitives (§6)
     def _program(self, pos: int, b: bytes) -> None:
@@ -555,14 +530,6 @@ class NVSStore(Walker):
             n -= chunk
 
     # ------------------------------------------------------------------ write / delete (§9)
-    def _mutate(self, what: str, fn, *args):
-        self._check_ready(what)
-        self._mutating = True
-        try:
-            return fn(*args)
-        finally:
-            self._mutating = False
-
     def write(self, id: int, value: bytes) -> int:
         """``nvs_write``: store ``value`` under ``id``; returns ``len(value)``, or 0 when nothing
         was written (unchanged value, delete of a missing/deleted id). An empty value deletes.
@@ -658,18 +625,9 @@ class NVSStore(Walker):
                                 "data CRC mismatch")
         return vlen, data
 
-    def ids(self) -> list[int]:
-        """Ids whose newest valid entry holds a value, ascending."""
-        self._check_ready("ids")
-        c = self.geo.C
-        out = []
-        for id_ in self.index.ids():
-            if id_ == ID_MARKER:
-                continue
-            newest = self.index.newest(id_)
-            if newest is not None and newest[1].len and newest[1].len >= c:
-                out.append(id_)
-        return sorted(out)
+    def _holds_value(self, id: int, length: int) -> bool:
+        """Live: not the gc_done marker id, a value (not a delete) with room for its CRC."""
+        return id != ID_MARKER and bool(length) and length >= self.geo.C
 
     # ------------------------------------------------------------------ space, sectors (§12)
     def free_space(self) -> int:

@@ -8,16 +8,21 @@ lookups cost O(1) and answer exactly like the walk (NVS-24, NVS-25).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from array import array
 from itertools import compress
 from bisect import bisect_right
 from collections import deque
-from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Self, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Self, Sequence, TypeVar
 
-from .bulk import SlotFlags, close_usable, fields, slot_flags
+from ._bulk import SlotFlags, close_usable, fields, slot_flags
+from ..errors import FlashError, PowerLoss
+from ..flash_map import FlashArea
 from .format import ATE_SIZE, Ate, Geometry
 
-__all__ = ["Index", "Walker"]
+__all__ = ["Index", "LiveItems", "Walker"]
+
+T = TypeVar("T")
 
 
 class Index:
@@ -218,31 +223,75 @@ class BaseRun(NamedTuple):
     addrs: Sequence[int] | None
 
 
-class LiveItems:
-    """Mixin of the NVS and ZMS stores: ``items()`` over the store's ``ids()`` and ``read()``,
-    and :meth:`mount_readonly`."""
+class LiveItems(ABC):
+    """Base of the NVS and ZMS stores: flash reads that fail the store (NVS-29, ZMS-34),
+    ``ids()`` and ``items()`` over the RAM index and ``read()``, and :meth:`mount_readonly`
+    over the store's constructor (``area`` first) and ``mount()``."""
 
-    def __init__(self, area, *args, **kwargs) -> None:  # the stores' constructors
-        raise NotImplementedError
+    area: FlashArea
+    index: Index
+    failed: bool
+    _mutating: bool
 
+    @abstractmethod
     def mount(self) -> None:
-        raise NotImplementedError
+        """Mount the store on its area (each store's own recovery)."""
+
+    @abstractmethod
+    def read(self, id: int) -> bytes:
+        """The newest value of ``id``."""
+
+    @abstractmethod
+    def _check_ready(self, what: str) -> None:
+        """EACCES when not mounted, EIO when failed (each store's order)."""
+
+    @abstractmethod
+    def _holds_value(self, id: int, length: int) -> bool:
+        """Whether an id whose newest valid entry has ``length`` is live (not a delete)."""
+
+    def _dev(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run an area operation; a flash error or power cut inside a writing call fails the
+        store (NVS-29, ZMS-34)."""
+        try:
+            return fn(*args)
+        except (FlashError, PowerLoss):  # a cut fails the store too: PowerLoss is no FlashError
+            if self._mutating:
+                self.failed = True
+            raise
+
+    def _read(self, off: int, n: int) -> bytes:
+        return self._dev(self.area.read, off, n)
+
+    def _mutate(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run a writing call of the store: ready check, then ``fn`` with flash errors and
+        power cuts failing the store (:meth:`_dev`)."""
+        self._check_ready(what)
+        self._mutating = True
+        try:
+            return fn(*args)
+        finally:
+            self._mutating = False
+
+    def ids(self) -> list[int]:
+        """Ids whose newest valid entry holds a value, ascending."""
+        self._check_ready("ids")
+        out = []
+        for id_ in self.index.ids():
+            newest = self.index.newest(id_)
+            if newest is not None and self._holds_value(id_, newest[1].len):
+                out.append(id_)
+        return sorted(out)
 
     @classmethod
-    def mount_readonly(cls, area, *args, **kwargs) -> Self:
+    def mount_readonly(cls, area: FlashArea, *args: Any, **kwargs: Any) -> Self:
         """The store mounted on an in-memory copy of ``area`` (:meth:`FlashArea.memory_copy
         <flashstack.flash_map.FlashArea.memory_copy>`): ``area`` is read once and never
         written, whatever mount repairs (those land on the copy). Arguments as the
         constructor; mount errors propagate."""
-        store = cls(area.memory_copy(name=f"copy:{area.name}"), *args, **kwargs)
+        make: Callable[..., Self] = cls        # each store's own constructor, area first
+        store = make(area.memory_copy(name=f"copy:{area.name}"), *args, **kwargs)
         store.mount()
         return store
-
-    def ids(self) -> list[int]:  # each store defines which entries count as live
-        raise NotImplementedError
-
-    def read(self, id: int) -> bytes:
-        raise NotImplementedError
 
     def items(self) -> Iterator[tuple[int, bytes]]:
         """``(id, value)`` for every live id, ascending; EIO for a damaged value (data CRC)."""
@@ -253,15 +302,12 @@ class LiveItems:
 class Walker(LiveItems):
     """Mixin: the reference's walk over ``self.area`` with geometry ``self.geo``.
 
-    Needs ``geo``, ``ate_wra``, ``_read(off, n)`` and ``index`` on the host object.
+    Needs ``geo``, ``ate_wra`` and ``index`` on the host object.
     """
 
     geo: Geometry
     ate_wra: int
     index: Index
-
-    def _read(self, off: int, n: int) -> bytes:  # pragma: no cover - provided by the store
-        raise NotImplementedError
 
     def recover_last(self, s: int) -> int:
         """``nvs_recover_last_ate`` for sector ``s``: address of its last valid ATE, else slot F.
@@ -386,7 +432,7 @@ class Walker(LiveItems):
 
         The walk visits, per sector, a run of slots from a start up to slot F, then jumps to
         the previous sector; this follows the same jumps and checks every run's slots at once
-        (:mod:`flashstack.nvs.bulk`) into the index's base layer (``image``: the area's bytes,
+        (:mod:`flashstack.nvs._bulk`) into the index's base layer (``image``: the area's bytes,
         when the caller has read them since the last write). Runs that the walk would not
         take slot by slot from a regular position (write blocks above 8 bytes, a start outside
         the slot range) fall back to the walk.
@@ -429,7 +475,7 @@ class Walker(LiveItems):
 
 def _index_of_runs(runs: list[tuple[int, int, int]], read, L: int) -> tuple[Index, bytes, SlotFlags]:
     """The :class:`Index` of the valid ATEs in ``runs`` (walk order: each run ascending, runs
-    from newest to oldest), built in bulk (:mod:`flashstack.nvs.bulk`): the slots of every run,
+    from newest to oldest), built in bulk (:mod:`flashstack.nvs._bulk`): the slots of every run,
     oldest first, are checked at once and kept as the index's base layer. Also returns those
     slots (8 bytes each, oldest first) and their flags, for mount's write-block check."""
     pieces: list[bytes] = []

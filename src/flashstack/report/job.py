@@ -130,7 +130,7 @@ def _environment():
         import jinja2
     except ImportError:
         raise NotSupported("flashstack report needs Jinja2: pip install 'flashstack[report]'") from None
-    from .filters import FILTERS
+    from ._filters import FILTERS
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("flashstack.report", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,

@@ -1,10 +1,12 @@
 """Power loss as a test parameter: record what a test does to a store, then cut it.
 
 While a test runs, :class:`StoreRecorder` watches the key-value stores it mounts (Zephyr NVS,
-ZMS, AliOS KV, and what runs on them: Settings on NVS or ZMS). Each mount of a store starts a
-*session*: the partition image before the mount, then every acknowledged ``write``/``set``/
-``delete``/``delete_by_prefix`` as a torture operation (``("set", key, value)``, ``("del",
-key)``, ``("delp", prefix)``; NoSpace and NotFound results included). A session ends when the
+ZMS, AliOS KV, and what runs on them: Settings on NVS or ZMS) and the LLKERNEL feature stores
+it opens. Each mount of a store starts a *session*: the partition image before the mount, then
+every acknowledged ``write``/``set``/``delete``/``delete_by_prefix`` as a torture operation
+(``("set", key, value)``, ``("del", key)``, ``("delp", prefix)``; NoSpace and NotFound results
+included); for a feature store each install, allocate, copy, flush and free
+(:class:`~.targets.llkernel.FeatureTarget` operations). A session ends when the
 test changes the partition behind the store (a direct device write, ``restore``, a cut of its
 own) or when an operation fails with the image changed: what follows would not replay.
 
@@ -44,7 +46,7 @@ MAX_PARTITION = 1 << 20
 class Session:
     """One mount of one store and what the test did with it afterwards."""
 
-    kind: str                      # "nvs", "zms" or "kv"
+    kind: str                      # "nvs", "zms", "kv" or "llkernel"
     store: Any
     area: FlashArea
     image: bytes                   # the partition before the mount
@@ -91,21 +93,44 @@ def _kv_op(name: str, args: tuple) -> tuple:
     return ("delp", _kv_key(args[0]))
 
 
+def _feature_op(name: str, args: tuple) -> tuple | None:
+    """A FeatureStore call as a FeatureTarget operation (None: it writes nothing)."""
+    if name == "install":
+        rom = bytes(args[0])
+        return ("install", len(rom), int(args[1]), rom)
+    if name == "allocate_feature":
+        return ("alloc", int(args[0]), int(args[1]))
+    if name == "copy_to_rom":
+        size = len(args[1]) if len(args) < 3 else args[2]
+        return ("copy", int(args[0]), bytes(memoryview(args[1])[:size]))
+    if name == "flush_copy_to_rom":
+        return ("flush",)
+    if name == "free_feature":
+        return ("free", int(args[0]))
+    from ..llkernel.header import INIT_ERRORS_THAT_FREE
+    return ("free", int(args[0])) if args[1] in INIT_ERRORS_THAT_FREE else None
+
+
 @dataclass(frozen=True)
 class _Kind:
-    """How to watch one store class and torture what was recorded on it."""
+    """How to watch one store class and torture what was recorded on it. ``mount`` is the
+    method that opens the store (a FeatureStore reads its slots in its constructor)."""
 
     name: str
     module: str
     cls: str
     ops: tuple
-    op_of: Callable[[str, tuple], tuple]
+    op_of: Callable[[str, tuple], tuple | None]
+    mount: str = "mount"
 
 
 KINDS = (
     _Kind("nvs", "flashstack.nvs.store", "NVSStore", ("write", "delete"), _nvs_op),
     _Kind("zms", "flashstack.zms.store", "ZMSStore", ("write", "delete"), _nvs_op),
     _Kind("kv", "flashstack.kv.store", "KVStore", ("set", "delete", "delete_by_prefix"), _kv_op),
+    _Kind("llkernel", "flashstack.llkernel.store", "FeatureStore",
+          ("install", "allocate_feature", "copy_to_rom", "flush_copy_to_rom", "free_feature",
+           "on_feature_initialization_error"), _feature_op, mount="__init__"),
 )
 
 
@@ -122,7 +147,7 @@ class StoreRecorder:
         import importlib
         for kind in KINDS:
             cls = getattr(importlib.import_module(kind.module), kind.cls)
-            self._wrap(cls, "mount", self._mount_wrapper(kind))
+            self._wrap(cls, kind.mount, self._mount_wrapper(kind))
             for name in kind.ops:
                 self._wrap(cls, name, self._op_wrapper(kind, name))
 
@@ -142,9 +167,13 @@ class StoreRecorder:
     def _mount_wrapper(self, kind: _Kind):
         def wrap(orig):
             def mount(store, *a, **kw):
-                area, hal = _area_of(store) if kind.name == "kv" else (store.area, False)
+                if kind.mount == "__init__":          # the area is the first argument
+                    area, hal = (a[0] if a else kw.get("area")), False
+                else:
+                    area, hal = _area_of(store) if kind.name == "kv" else (store.area, False)
                 outer = self._by_store.get(id(store))
-                if outer is not None and outer.busy or not self._recordable(area):
+                busy = outer is not None and outer.busy
+                if busy or not isinstance(area, FlashArea) or not self._recordable(area):
                     return orig(store, *a, **kw)
                 if outer is not None:
                     outer.live = False
@@ -195,9 +224,14 @@ class StoreRecorder:
     @staticmethod
     def _record(s: Session, kind: _Kind, name: str, args: tuple) -> None:
         try:
-            s.ops.append(kind.op_of(name, args))
+            op = kind.op_of(name, args)
         except (TypeError, ValueError, IndexError):
             s.live = False  # arguments the torture vocabulary cannot carry
+            return
+        if op is not None:
+            s.ops.append(op)
+        elif _partition_of(s.area) != s.last:
+            s.live = False  # a call that should not write did
             return
         s.last = _partition_of(s.area)
 
@@ -214,10 +248,16 @@ def _geometry(area: FlashArea, **kw) -> PartitionGeometry:
 def _target(s: Session):
     """The store's torture target with the session's geometry and store options."""
     from .targets.kv import KVTarget
+    from .targets.llkernel import FeatureTarget
     from .targets.nvs import NVSTarget
     from .targets.zms import ZMSTarget
     c = s.store.config
     geo = _geometry(s.area)
+    if s.kind == "llkernel":
+        if c.ram_base is None:
+            raise ValueError("a store without a RAM buffer (scan only) is not replayed")
+        return FeatureTarget(geometry=geo, max_features=c.max_features, ram_base=c.ram_base,
+                             ram_size=c.ram_size, ram_align=c.ram_align)
     if s.kind == "nvs":
         return NVSTarget(geometry=geo, sector_size=c.sector_size, sector_count=c.sector_count,
                          data_crc=c.data_crc)
@@ -237,6 +277,11 @@ def _opener(s: Session) -> Callable[[FlashArea], Any]:
     if s.kind == "kv":
         storage = _target(s).storage   # the area itself, or its HAL view
         return lambda area: cls(storage(area), store.config)
+    if s.kind == "llkernel":
+        c = store.config
+        return lambda area: cls(area, c.kf_start, max_features=c.max_features,
+                                ram_base=c.ram_base, ram_size=c.ram_size, ram_align=c.ram_align,
+                                kf_size=c.kf_size, page_size=c.page_size)
     cfg = store.config
     args = [getattr(cfg, f.name) for f in fields(cfg)]
     return lambda area: cls(area, *args)
@@ -258,7 +303,8 @@ def recorded_target(s: Session):
 
     def mount(self, area):
         store = opener(area)
-        store.mount()
+        if hasattr(store, "mount"):   # a FeatureStore is open once constructed
+            store.mount()
         return store
 
     def initial_model(self):

@@ -65,6 +65,24 @@ def crc8_slots(blob: bytes, first: int, count: int, step: int) -> bytes:
     return acc.to_bytes(count, "big")
 
 
+def header_offsets(image: bytes, wide: bool) -> list[int]:
+    """Offsets of the ZMS sector headers in ``image``: 16-byte-aligned well-formed empty ATEs
+    (ZMS-5) whose metadata carries magic 0x42, version 1 and the ATE format of ``wide``.
+    Candidates are found by their magic byte (offset 13 in both id formats), so the cost is
+    a search, not a parse per slot."""
+    g = Geometry(16, 1, 1, 0xFF, True, False, wide)
+    col = image[13:len(image) - len(image) % ATE_SIZE:ATE_SIZE]
+    out = []
+    i = col.find(MAGIC)
+    while i >= 0:
+        off = i * ATE_SIZE
+        e = g.parse(image[off:off + ATE_SIZE])
+        if g.empty_valid(e) and e.word2 & 0xFF == VERSION and g.meta_format(e) == int(wide):
+            out.append(off)
+        i = col.find(MAGIC, i + 1)
+    return out
+
+
 def data_crc32(value: bytes) -> int:
     """CRC-32/IEEE of ``value`` (Zephyr ``crc32_ieee``), as an int."""
     return zlib.crc32(value) & 0xFFFFFFFF

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 from ..errors import FlashError
 from ..nvs._scan import (AteInfo, ScanDict, _memory_copy, _recording_copy, count_states, entry_state,
-                         read_live, verdict)
-from .format import ATE_SIZE, MAGIC, VERSION, Geometry, data_crc32
+                         read_live, try_mount, verdict)
+from .format import ATE_SIZE, data_crc32, header_offsets
 from .store import ZMSStore
 
 __all__ = ["SectorInfo", "ZMSAteInfo", "ZMSDetection", "ZMSScan", "classify", "detect_zms",
@@ -140,19 +140,15 @@ def _sector_infos(store: ZMSStore) -> list[SectorInfo]:
 
 def scan(area, sector_size: int | None = None, sector_count: int | None = None,
          data_crc: bool = False, id_64bit: bool = False) -> ZMSScan:
-    """Analyse ``area`` as Zephyr ZMS without writing it (ZMS-41). Never raises for bad
-    content: an unmountable image gives ``verdict == "unmountable"`` and the mount error.
-    Raises EINVAL only when the geometry itself is impossible for the area."""
+    """:func:`flashstack.nvs.scan` for ZMS (ZMS-41): ``area`` is only read; an unmountable
+    image gives ``verdict == "unmountable"`` and the mount error, EINVAL only for a geometry
+    impossible for the area."""
     copy, recorder = _recording_copy(area)
     store = ZMSStore(copy, sector_size, sector_count, data_crc, id_64bit)
     geo = store.geo = store._resolve_geometry()
     before = _sector_infos(store)
     erased_area = all(s.erased for s in before)
-    err = code = None
-    try:
-        store.mount()
-    except FlashError as exc:
-        err, code = str(exc), exc.errno
+    err, code = try_mount(store)
     res = ZMSScan(geo.to_json(), "", err, code, before, [],
                   mount_operations=recorder.lines(), mount_notes=list(store.mount_notes))
     if store.mounted:
@@ -217,15 +213,10 @@ def detect_zms(area) -> ZMSDetection | None:
     blob = area.read(0, area.size)
     ends, wide_votes = [], 0
     for wide in (False, True):
-        g = Geometry(area.size, 1, w, area.erased_val, True, False, wide)
-        for off in range(area.size - a_size, -1, -a_size):
-            e = g.parse(blob[off:off + ATE_SIZE])
-            meta = e.word2
-            if (g.empty_valid(e) and (meta >> 8) & 0xFF == MAGIC and meta & 0xFF == VERSION
-                    and g.meta_format(e) == int(wide)):
-                ends.append(off + a_size)
-                wide_votes += int(wide)
+        ends = [off + a_size for off in header_offsets(blob, wide)
+                if (area.size - off) % a_size == 0]
         if ends:
+            wide_votes = len(ends) if wide else 0
             break
     if not ends:
         return None

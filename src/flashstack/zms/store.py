@@ -12,6 +12,7 @@ them packed as the reference does. Writes and erases are issued in the reference
 from __future__ import annotations
 
 import errno as _errno
+import math
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -23,15 +24,17 @@ from ..errors import (
     InvalidArgument,
     NoSpace,
     NotFound,
-    PowerLoss,
     error_for,
 )
-from .format import ATE_SIZE, Ate, Geometry, ZMSConfig, data_crc32
-from .walk import Index, Walker
+from ..nvs._geometry_check import layout_refusal, write_block_refusal
+from ..nvs.format import check_sector_boundaries, first_page_size, sector_count
+from .format import ATE_SIZE, Ate, Geometry, ZMSConfig, crc8_slots, data_crc32, header_offsets
+from ._walk import Index, Walker
 
 __all__ = ["ZMSStore"]
 
 T = TypeVar("T")
+_WHOLE_READ = 64 << 20   # mount checks the geometry of a store up to this size (bytes)
 
 
 class ZMSStore(Walker):
@@ -69,19 +72,6 @@ class ZMSStore(Walker):
     def _name(self) -> str:
         return f"ZMS on partition {getattr(self.area, 'name', '?')}"
 
-    def _dev(self, fn: Callable[..., T], *args) -> T:
-        """Run an area operation; a flash error or power cut inside a writing call fails the
-        store (ZMS-34)."""
-        try:
-            return fn(*args)
-        except (FlashError, PowerLoss):  # a cut fails the store too: PowerLoss is no FlashError
-            if self._mutating:
-                self.failed = True
-            raise
-
-    def _read(self, off: int, n: int) -> bytes:
-        return self._dev(self.area.read, off, n)
-
     def _check_ready(self, what: str) -> None:
         if not self.mounted:
             raise AccessDenied(f"{self._name()}: {what}: not mounted")
@@ -104,22 +94,14 @@ class ZMSStore(Walker):
         if w == 0 or w > 32:
             raise bad(f"write block size {w} not in 1..32")
         explicit = bool(flash_params_get_erase_cap(params))
-        layout = area.device.layout
-        page_size = 0
-        if explicit or cfg.sector_size is None:
-            try:
-                page_size = layout.by_offset(area.offset).size
-            except FlashError:
-                raise bad(f"no erase page at device offset {area.offset:#x}") from None
+        page_size = first_page_size(area, bad) if explicit or cfg.sector_size is None else 0
         s = page_size if cfg.sector_size is None else int(cfg.sector_size)
         if explicit and (s <= 0 or s % page_size):
             raise bad(f"sector size {s} is not a multiple of the {page_size}-byte erase page")
         a = max(ATE_SIZE, w)
         if s < 5 * a:
             raise bad(f"sector size {s} below 5 ATE slots ({5 * a} bytes)")
-        n = area.size // s if cfg.sector_count is None else int(cfg.sector_count)
-        if n < 2:
-            raise bad(f"sector count {n} (need at least 2 sectors of {s} bytes)")
+        n = sector_count(area, s, cfg.sector_count, bad)
         if w & (w - 1):
             raise bad(f"write block size {w} is not a power of two")
         if s * n > area.size:
@@ -127,9 +109,7 @@ class ZMSStore(Walker):
         if s % w:
             raise bad(f"sector size {s} is not a multiple of the write block {w}")
         if explicit:
-            for i in range(1, n):
-                if not layout.is_boundary(area.offset + i * s):
-                    raise bad(f"sector {i} at {i * s:#x} does not start on an erase-page boundary")
+            check_sector_boundaries(area, s, n, bad)
         return Geometry(s, n, w, area.erased_val, explicit, cfg.data_crc and not cfg.id_64bit,
                         cfg.id_64bit)
 
@@ -215,6 +195,7 @@ class ZMSStore(Walker):
         self._set_index(Index())
         self.mount_notes = []
         self.geo = self._resolve_geometry()
+        self._check_geometry()
         self._mutating = True
         try:
             self._init()
@@ -228,6 +209,68 @@ class ZMSStore(Walker):
         self.mounted = False
         self.failed = False
         self._set_index(Index())
+
+    # ------------------------------------------------------------------ geometry check (ZMS-42)
+    def _check_geometry(self) -> None:
+        """ZMS-42: EINVAL, before any write, when the bytes say the store was written with
+        another sector size, ATE slot size or write block (both named)."""
+        g = self.geo
+        size = g.N * g.S
+        if size > _WHOLE_READ:
+            return
+        image = self._read(0, size)
+        heads = header_offsets(image, g.wide)
+        self._check_headers(heads)
+        self._check_write_block(image, heads)
+
+    def _check_headers(self, heads: list[int]) -> None:
+        """The sector headers (empty ATEs, ``heads``) end at multiples of the sector size they
+        were written with: their greatest common divisor, for the ATE slot size (16 or 32)
+        that puts every header on its grid. Refused: two or more headers that are not at the
+        end of a sector of ours (and at least half as many as those that are), or headers
+        only at the end of every k-th sector of ours (written with a k times larger one)."""
+        g = self.geo
+        if len(heads) < 2:
+            return
+        t, a = max((math.gcd(*(o + a for o in heads)), a) for a in (ATE_SIZE, 2 * ATE_SIZE)
+                   if all(o % a == 0 for o in heads))
+        if (t, a) == (g.S, g.A):
+            return
+        stray = sum(1 for o in heads if (o + g.A) % g.S)
+        larger = a == g.A and t > g.S and t % g.S == 0
+        if larger or (stray >= 2 and 2 * stray >= len(heads) - stray):
+            raise layout_refusal(self._name(), (g.S, g.A, g.W), (t, a),
+                                 f"{len(heads)} sector headers (empty ATEs) stand",
+                                 f" ({stray} of them not at the end of a sector of ours)")
+
+    def _check_write_block(self, image: bytes, heads: list[int]) -> None:
+        """External values are written at multiples of the write block: when the valid data
+        ATEs of the sectors with a header say a smaller one (offsets that are not multiples
+        of ours), the store was written with it (thresholds of NVS, docs/zephyr-nvs.md §10)."""
+        g = self.geo
+        if g.W <= 1:
+            return
+        S, A = g.S, g.A
+        n = (S - 3 * A) // A + 1
+        offsets: list[int] = []
+        bad = 0
+        for h in heads:
+            if (h + A) % S:
+                continue
+            base = h + A - S
+            cycle = image[h + 1]
+            crcs = crc8_slots(image, base, n, A)
+            for j in range(n):
+                off = base + j * A
+                if image[off + 1] != cycle or crcs[j] != image[off]:
+                    continue
+                a = g.parse(image[off:off + ATE_SIZE])
+                if a.len > g.I and a.id != g.head and a.offset + a.len <= S - 3 * A:
+                    offsets.append(a.offset)
+                    bad += a.offset % g.W != 0
+        refusal = write_block_refusal(self._name(), g.W, bad, len(offsets), offsets)
+        if refusal is not None:
+            raise refusal
 
     def _check_version(self, e: Ate, s: int) -> None:
         if (e.word2 >> 8) & 0xFF == 0x42 and e.word2 & 0xFF != 1:
@@ -426,14 +469,6 @@ class ZMSStore(Walker):
         self._write_entry_ate(a._replace(cycle=cycle, tail=tail).sealed())
 
     # ------------------------------------------------------------------ write / delete (§9)
-    def _mutate(self, what: str, fn: Callable[..., T], *args) -> T:
-        self._check_ready(what)
-        self._mutating = True
-        try:
-            return fn(*args)
-        finally:
-            self._mutating = False
-
     def write(self, id: int, value: bytes) -> int:
         """``zms_write``: store ``value`` under ``id``; returns ``len(value)``, or 0 for a
         delete or (``no_double_write``) an unchanged value. An empty value deletes.
@@ -548,15 +583,9 @@ class ZMSStore(Walker):
                     return None
         return k
 
-    def ids(self) -> list[int]:
-        """Ids whose newest valid entry holds a value, ascending (data-CRC failures included)."""
-        self._check_ready("ids")
-        out = []
-        for id_ in self.index.ids():
-            newest = self.index.newest(id_)
-            if newest is not None and newest[1].len:
-                out.append(id_)
-        return sorted(out)
+    def _holds_value(self, id: int, length: int) -> bool:
+        """Live: a value, not a delete (data-CRC failures included)."""
+        return bool(length)
 
     # ------------------------------------------------------------------ space, sectors (§12)
     def free_space(self) -> int:

@@ -5,7 +5,7 @@ Part of the board layer: it reads devicetrees and produces the flash map core's
 
 Modules: :mod:`.dtree` (neutral tree model), :mod:`.dts` (dtlib, extra ``dts``),
 :mod:`.dtb` (flattened trees, standard library), :mod:`.preprocess` (C preprocessing),
-:mod:`.ordinal` (Zephyr dependency ordinals and partition IDs), :mod:`.extract` (partitions and
+:mod:`._ordinal` (Zephyr dependency ordinals and partition IDs), :mod:`.extract` (partitions and
 devices). Entry points: :func:`load_devicetree`, :func:`flash_map_from_devicetree`, :func:`read_tree`.
 """
 

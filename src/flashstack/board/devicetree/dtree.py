@@ -2,7 +2,7 @@
 
 Both readers (``devicetree.dtlib`` for DTS, :mod:`.dtb` for flattened trees) produce a
 :class:`DtTree` so that partition extraction, MTD resolution and Zephyr's dependency
-ordinals (:mod:`.ordinal`) have one implementation. Spec: docs/flash-map.md §8–§9.
+ordinals (:mod:`._ordinal`) have one implementation. Spec: docs/flash-map.md §8–§9.
 
 Property values are the raw big-endian bytes of the devicetree. ``DtProp.refs`` lists the
 nodes a phandle-typed property points at (in cell order); ``DtProp.path_ref`` is the node a

@@ -21,7 +21,7 @@ mapped-partition.h, dts/bindings/mtd/*.yaml):
   ``ranges``, offset = address - the memory's translated address, device = the memory's
   parent (MP-3); in the map when the partition and the controller are okay (MP-5);
 * others go to ``disabled`` (still numbered); IDs by Zephyr's dependency-ordinal rule, one
-  counter for both kinds (:mod:`.ordinal`, FM-19, MP-4); geometry in :mod:`.devices`;
+  counter for both kinds (:mod:`._ordinal`, FM-19, MP-4); geometry in :mod:`.devices`;
   ``/chosen`` ``zephyr,*`` entries (FM-29).
 
 ``device_settings`` (a board's explicit device settings) maps a device name, device node path
@@ -42,7 +42,7 @@ from ...flash_map.specs import (DeviceSpec, PartitionSpec, build_flash_map, chec
 from .devices import device_spec, reg0
 from .dtb import is_dtb, read_dtb
 from .dtree import DtNode, DtTree
-from .ordinal import MAPPED, is_mapped_partition, partition_ids, translate
+from ._ordinal import MAPPED, is_mapped_partition, partition_ids, translate
 
 __all__ = ["DevicetreeInfo", "read_tree", "extract", "load_devicetree", "flash_map_from_devicetree"]
 

@@ -23,14 +23,11 @@ Reader = Callable[[int, int], bytes]
 class Walker(LiveItems):
     """Mixin: the reference's walks over ``self.area`` with geometry ``self.geo``.
 
-    Needs ``geo``, ``ate_wra`` and ``_read(off, n)`` on the host object.
+    Needs ``geo`` and ``ate_wra`` on the host object.
     """
 
     geo: Geometry
     ate_wra: int
-
-    def _read(self, off: int, n: int) -> bytes:  # pragma: no cover - provided by the store
-        raise NotImplementedError
 
     # --- sector headers (ZMS-5, ZMS-6) ---------------------------------------------
     def _ate_at(self, pos: int, read: Reader | None = None) -> Ate:
