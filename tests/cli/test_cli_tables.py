@@ -62,6 +62,30 @@ def test_plan_at_80_columns(run, narrow):
     _check(out, ["0x2000", "2 x 4096"])
 
 
+def test_wear_summary_at_80_columns(run, narrow):
+    out = run("wear", "--store", "zephyr-nvs", "--size", "0x3000", "--unit-size", "0x1000",
+              "--keys", "20", "--samples", "500").stdout
+    _check(out, ["page   0 @ 0x000000"])
+    assert "erases per 1000 writes" in " ".join(out.split())
+
+
+def test_torture_failures_at_80_columns(run, narrow, monkeypatch):
+    """The summary and FAIL lines wrap at word boundaries; each reproducer stays one line
+    (a command to copy)."""
+    import sys
+    from pathlib import Path
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "torture"))
+    sys.modules.pop("torture_logkv", None)
+    res = run("torture", "custom", "--target", "torture_logkv:DEFECTIVE", "--ops", "60",
+              "--seed", "5", "-j", "1", ok=False)
+    assert res.exit_code == 3, res.output
+    lines = res.stdout.splitlines()
+    repro = [x for x in lines if x.strip().startswith("flashstack torture replay")]
+    assert repro and all(x.endswith(("--tear clean", "--tear prefix", "--tear bits")) for x in repro)
+    _check("\n".join(x for x in lines if x not in repro), [])
+    assert "holds neither its old nor its new value" in " ".join(res.stdout.split())
+
+
 def test_fit_drops_in_order_and_keeps_names_whole():
     console = Console(width=40, record=True)
     t = Table()

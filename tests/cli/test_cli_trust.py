@@ -121,7 +121,7 @@ def test_kv_reads_geometry_from_the_build_record_and_names_its_source(tmp_path):
     assert run("build", man, "-o", out, "-f", "bin").exit_code == 0
     r = run("kv", "list", "--image", out, "-p", "lfs_partition", "--json")
     assert r.exit_code == 0, r.output
-    params = json.loads(r.output)["parameters"]
+    params = json.loads(r.stdout)["parameters"]
     assert params["total_size"]["value"] == 0x4000 and "build record" in params["total_size"]["source"]
     r = run("kv", "list", "--image", out, "-p", "lfs_partition", "--total-size", "0x2000")
     assert r.exit_code == 1 and "0x2000" in r.output and "0x4000" in r.output
@@ -133,7 +133,7 @@ def test_kv_reads_block_count_from_the_bytes(tmp_path):
     assert run("image", "create", "-o", img).exit_code == 0
     assert run("kv", "set", "--image", img, "-p", "lfs_partition", "--total-size", "0x4000", "a", "1").exit_code == 0
     r = run("kv", "list", "--image", img, "-p", "lfs_partition", "--json")
-    params = json.loads(r.output)["parameters"]
+    params = json.loads(r.stdout)["parameters"]
     assert params["total_size"] == {"value": 0x4000, "source": "bytes (block headers)"}
     assert KVConfig(total_size=0x4000, block_size=0x1000).blocks == 4 and KVStore  # the 4-block store
 
@@ -147,7 +147,7 @@ def test_kv_dump_exits_3_on_data_loss(tmp_path):
         f.seek(0x1E000 + 1)
         f.write(b"\x00")
     r = run("kv", "dump", "--image", img, "--json")
-    assert json.loads(r.output)["verdict"] == "data loss"
+    assert json.loads(r.stdout)["verdict"] == "data loss"
     assert r.exit_code == 3
 
 
@@ -168,12 +168,12 @@ def test_nvs_dump_exits_3_when_damaged(tmp_path):
         f.seek(0x1E000 + 0xFE0 + 7)
         f.write(b"\x00")
     r = run("nvs", "dump", "--image", img, "-p", "storage_partition", "--json")
-    assert json.loads(r.output)["verdict"] == "damaged" and r.exit_code == 3
+    assert json.loads(r.stdout)["verdict"] == "damaged" and r.exit_code == 3
 
 
 def test_inspect_exits_3_on_a_partition_changed_since_the_build(demo):
     assert run("inspect", demo).exit_code == 0
     assert run("kv", "set", "--image", demo, "wifi.ssid", "other").exit_code == 0
     r = run("inspect", demo, "--json")
-    parts = {p["partition"]: p for p in json.loads(r.output)["partitions"]}
+    parts = {p["partition"]: p for p in json.loads(r.stdout)["partitions"]}
     assert parts["storage_partition"]["matches_build"] is False and r.exit_code == 3

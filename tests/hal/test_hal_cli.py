@@ -13,11 +13,11 @@ def run(*args):
 
 def test_list_and_addr2offset():
     r = run("hal", "list", "--json")
-    rows = {p["partition"]: p for p in json.loads(r.output)["partitions"]}
+    rows = {p["partition"]: p for p in json.loads(r.stdout)["partitions"]}
     assert rows["PARAMETER_2"]["start"] == 0x1E000 and rows["PARAMETER_2"]["length"] == 0x2000
     assert rows["BOOTLOADER"]["options"] == 1
     r = run("hal", "addr2offset", "0x1e010", "--json")
-    assert json.loads(r.output) == {"address": 0x1E010, "partition": "PARAMETER_2", "value": 6, "offset": 0x10}
+    assert json.loads(r.stdout) == {"address": 0x1E010, "partition": "PARAMETER_2", "value": 6, "offset": 0x10}
 
 
 def test_read_and_linuxhost(tmp_path):
@@ -28,6 +28,6 @@ def test_read_and_linuxhost(tmp_path):
     (lh / "aos_partition_6.bin").write_bytes(b"hello")
     assert run("hal", "import-linuxhost", "--image", img, str(lh)).exit_code == 0
     r = run("hal", "read", "--image", img, "PARAMETER_2", "0", "8", "--json")
-    assert json.loads(r.output)["data_hex"] == b"hello\xff\xff\xff".hex()
+    assert json.loads(r.stdout)["data_hex"] == b"hello\xff\xff\xff".hex()
     r = run("hal", "read", "--image", img, "SPIFFS", "0", "4")
     assert r.exit_code == 1 and "SPIFFS" in r.output and "PARAMETER_2" in r.output

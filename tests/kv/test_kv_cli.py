@@ -28,9 +28,9 @@ def test_set_get_list_del(img):
     r = run("kv", "get", "--image", img, "wifi.ssid")
     assert r.exit_code == 0 and r.output.strip() == "flashstack"
     r = run("kv", "get", "--image", img, "cal", "--json")
-    assert json.loads(r.output)["value_hex"] == "0102ff"
+    assert json.loads(r.stdout)["value_hex"] == "0102ff"
     r = run("kv", "list", "--image", img, "--json")
-    items = json.loads(r.output)["items"]
+    items = json.loads(r.stdout)["items"]
     assert [(i["key"], i["length"]) for i in items] == [("wifi.ssid", 10), ("cal", 3)]
     with open(f"{img}/flash0.bin", "rb") as f:
         f.seek(0x1E000)
@@ -48,7 +48,7 @@ def test_reading_never_writes(img):
     r = run("kv", "list", "--image", img, "--json")  # blank store: mount would format, but on a copy
     assert r.exit_code == 0
     r = run("kv", "dump", "--image", img, "--json")
-    assert json.loads(r.output)["verdict"] == "blank"
+    assert json.loads(r.stdout)["verdict"] == "blank"
     with open(f"{img}/flash0.bin", "rb") as f:
         assert f.read() == before
 
@@ -59,7 +59,7 @@ def test_dump_reports_torn_record(img):
         f.seek(0x1E000 + 0x18)
         f.write(bytes.fromhex("49EE42050500040" + "06B65"))
     r = run("kv", "dump", "--image", img, "--json")
-    rep = json.loads(r.output)
+    rep = json.loads(r.stdout)
     assert rep["verdict"] == "recoverable"
     torn = [x for x in rep["records"] if x["pos"] == 0x18]
     assert torn and not torn[0]["crc_ok"] and torn[0]["status"] == "torn"
@@ -71,9 +71,9 @@ def test_import_export(img, tmp_path):
     csv_path = tmp_path / "in.csv"
     csv_path.write_text("key,type,encoding,value\nname,data,string,dev\ncount,data,u16,513\n")
     r = run("kv", "import", "--image", img, str(csv_path), "--json")
-    assert r.exit_code == 0 and json.loads(r.output)["written"] == 2
+    assert r.exit_code == 0 and json.loads(r.stdout)["written"] == 2
     r = run("kv", "export", "--image", img, "--format", "json")
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert {(i["key"], i["value"]) for i in doc["items"]} == {("name", "dev"), ("count", "AQI=")}
     bad = tmp_path / "bad.csv"
     bad.write_text("key,type,encoding,value\nok,data,string,x\nbig,data,u8,300\n")

@@ -207,3 +207,29 @@ def test_llkernel_cli_markup_in_names_is_printed_literally(tmp_path):
     text = run("dump", *common).output
     assert text.startswith("[bold]kf[/x]: KF 0x60000000+0x10000") and "used" in text
     assert "[bold]kf[/x]: 1 of 4 slots" in run("list", *common).output
+
+
+def test_install_over_a_torn_slot_needs_repair_and_changes_nothing_without(img, tmp_path):
+    """Issue 10: an install that would erase a slot holding an interrupted allocation (a
+    status word neither USED, REMOVED nor erased) is refused unless --repair, image unchanged;
+    with --repair it takes that slot."""
+    import hashlib
+    from pathlib import Path
+    blob = tmp_path / "app.bin"
+    blob.write_bytes(b"\x5a" * 300)
+    run("install", "--image", img, "--ram-base", "0x20000000", blob)
+    slot = json.loads(run("list", "--image", img, "--json").stdout)["config"]["slot_size"]
+    torn = CliRunner().invoke(cli, ["flash", "write", "--image", img, "-p", "kf_partition",
+                                    hex(slot), "--hex", "78 56 34 12", "--force"])
+    assert torn.exit_code == 0, torn.output
+
+    def digest():
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in Path(img).iterdir()}
+    before = digest()
+    r = run("install", "--image", img, "--ram-base", "0x20000000", blob, ok=False)
+    assert r.exit_code == 1 and "--repair" in r.stderr and "slot 1" in r.stderr
+    assert "0x12345678" in r.stderr and "Traceback" not in r.output
+    assert digest() == before
+    out = json.loads(run("install", "--image", img, "--ram-base", "0x20000000", blob, "--repair",
+                         "--json").stdout)
+    assert out["feature"]["slot"] == 1

@@ -47,7 +47,7 @@ def test_build_sign_confirm_inspect_verify(tmp_path, keypair):
     assert content["slot0_partition"]["version"] == "1.2.3+4" and content["slot0_partition"]["state"] == "confirmed"
     run = CliRunner().invoke(cli, ["inspect", str(out), "--key", str(pub), "--mcuboot-mode", "swap-move", "--json"])
     assert run.exit_code == 0, run.output
-    (pair,) = json.loads(run.output)["mcuboot"]
+    (pair,) = json.loads(run.stdout)["mcuboot"]
     prim, sec = pair["slots"]["primary"], pair["slots"]["secondary"]
     assert (prim["image"]["version"], prim["image"]["signature"], prim["image"]["hash_ok"]) == ("1.2.3+4", "ok", True)
     assert (sec["image"]["version"], sec["image"]["signature"]) == ("2.0.0+0", "ok")
@@ -58,7 +58,7 @@ def test_build_sign_confirm_inspect_verify(tmp_path, keypair):
     assert pair["next_boot"]["version"] == "2.0.0+0"
     assert pair["next_boot"]["notes"][0] == "signature ok"
     wrong = CliRunner().invoke(cli, ["inspect", str(out), "--key", str(other), "--json"])
-    (pair,) = json.loads(wrong.output)["mcuboot"]
+    (pair,) = json.loads(wrong.stdout)["mcuboot"]
     assert pair["slots"]["primary"]["image"]["signature"] != "ok"
 
 

@@ -58,13 +58,13 @@ def test_report_reads_only(demo_copy, tmp_path):
 def test_exit_codes_and_json_summary(demo_build, demo_copy, tmp_path):
     ok = run("report", demo_build, "-o", tmp_path / "ok.html", "--json")
     assert ok.exit_code == 0, ok.output
-    doc = json.loads(ok.output)
+    doc = json.loads(ok.stdout)
     assert doc["partitions"] == 7 and doc["damaged"] == [] and doc["changed"] == []
     assert doc["bytes"] == (tmp_path / "ok.html").stat().st_size
     damage_storage(demo_copy)
     bad = run("report", demo_copy, "-o", tmp_path / "bad.html", "--json")
     assert bad.exit_code == 3
-    doc = json.loads(bad.output)
+    doc = json.loads(bad.stdout)
     assert doc["changed"] == ["storage_partition"] and "storage_partition" in doc["damaged"]
 
 

@@ -159,5 +159,5 @@ def test_plan_for_a_board_partition_uses_its_size():
                                  "storage_partition", "--keys", "5", "--samples", "50", "--json"])
     assert r.exit_code == 0, r.output
     import json
-    data = json.loads(r.output)
+    data = json.loads(r.stdout)
     assert max(c["size"] for c in data["candidates"]) <= 0x2000 and data["erase_page"] == 0x1000

@@ -15,7 +15,7 @@ def run(*args):
 def test_kv_campaign_json():
     res = run("torture", "kv", "--ops", "30", "--cuts", "40", "--tear", "clean", "--jobs", "1", "--json")
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert doc["ok"] and doc["target"] == "kv" and doc["tried"] == {"clean": 40}
     assert doc["points"] == 40 and doc["cuts_selection"] == 40 and doc["failures"] == []
 
@@ -31,12 +31,12 @@ def test_llkernel_campaign_renders_a_summary_table():
 def test_defective_store_fails_and_its_reproducer_replays(tmp_path):
     res = run("torture", "custom", "--target", "torture_logkv:DEFECTIVE", "--ops", "60", "--seed", "5",
               "-j", "1")
-    assert res.exit_code == 1
+    assert res.exit_code == 3   # failures found: the damage status, apart from errors (1)
     assert "FAIL" in res.output and "FAILED" in res.output
     line = next(x.strip() for x in res.output.splitlines() if x.strip().startswith("flashstack torture replay"))
     args = shlex.split(line)[1:] + ["--save", str(tmp_path)]
     rep = run(*args)
-    assert rep.exit_code == 1, rep.output
+    assert rep.exit_code == 3, rep.output
     assert "VIOLATION" in rep.output and "holds neither its old nor its new value" in rep.output
     assert "LogKV sector headers" in rep.output  # the store's dump of the broken state
     assert {p.name for p in tmp_path.iterdir()} == {"before.bin", "after.bin", "remounted.bin", "cut.json"}
@@ -47,7 +47,7 @@ def test_defective_store_fails_and_its_reproducer_replays(tmp_path):
 def test_replay_json_of_a_passing_cut():
     res = run("torture", "replay", "nvs", "--ops", "20", "--cut", "3", "--tear", "bits", "--json")
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert doc["ok"] and doc["cut"] == 3 and doc["tear"] == "bits" and '"verdict"' in doc["dump"]
 
 
@@ -66,7 +66,7 @@ def test_geometry_option_round_trips_through_the_reproducer():
     res = run("torture", "nvs", "-g", "4096:1024:8", "--data-crc", "--ops", "30", "--cuts", "10", "-j", "1",
               "--json")
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert doc["target_args"] == ["nvs", "--geometry", "4096:1024:8", "--data-crc"]
     res = CliRunner().invoke(cli, ["torture", "kv", "-g", "0x3000:0x1000", "--board", "flashstack-demo"])
     assert res.exit_code == 1 and "exclude each other" in res.output
@@ -95,4 +95,4 @@ def test_scheduler_option_runs_on_a_dask_cluster():
 def test_kv_options_reach_the_store_and_the_reproducer():
     res = run("torture", "kv", "--align", "8", "--hal", "--ops", "30", "--cuts", "10", "-j", "1", "--json")
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["target_args"] == ["kv", "--hal", "--align", "8"]
+    assert json.loads(res.stdout)["target_args"] == ["kv", "--hal", "--align", "8"]

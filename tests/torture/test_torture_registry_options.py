@@ -27,13 +27,13 @@ def test_new_kind_brings_its_command_and_options(toy_kind):
     assert "--defect" in helptext and "Break the store on purpose." in helptext
     assert "[default: 40]" in helptext                      # the target's default ops
     res = runner.invoke(cli, ["torture", "logkv", "--defect", "--seed", "5", "-j", "1", "--json"])
-    assert res.exit_code == 1, res.output
+    assert res.exit_code == 3, res.output
     doc = json.loads(res.stdout)
     assert doc["target_args"] == ["logkv", "--defect"] and doc["failures"]
     args = shlex.split(doc["failures"][0]["reproducer"])[1:]
     assert args[:4] == ["torture", "replay", "logkv", "--defect"]
     rep = runner.invoke(cli, args)
-    assert rep.exit_code == 1 and "VIOLATION" in rep.output
+    assert rep.exit_code == 3 and "VIOLATION" in rep.output
     ok = runner.invoke(cli, ["torture", "logkv", "--ops", "10", "-j", "1", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["target_args"] == ["logkv"]
 

@@ -127,7 +127,8 @@ def cli():
     1024 or 1024*1024). Offsets given to `flash` commands are partition-relative.
     Every command takes --help with an example; errors print one line and exit 1.
     Exit status: 0 ok, 1 error, 2 usage error, 3 damage found or a difference
-    from the build record (kv dump, nvs dump, inspect), so CI can gate on it.
+    from the build record (kv dump, nvs dump, inspect), or a torture campaign
+    or replay that broke an invariant, so CI can gate on it.
 
     \b
     Quick start on the built-in board (flashstack-demo):

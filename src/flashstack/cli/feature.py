@@ -45,6 +45,21 @@ def _writer_options(fn):
                         help="Write a partition that holds another kind or unknown data.")(fn)
 
 
+def _check_torn_slot(store, repair: bool) -> None:
+    """Refuse (unless ``repair``) an install whose slot holds a torn or unknown header: its
+    erase would destroy the evidence of an interrupted allocation the user has not seen."""
+    slot = store.next_free_slot()
+    if slot is None or repair:
+        return
+    report = store.scan().slots[slot]
+    torn = [a.message for a in report.anomalies
+            if a.code in ("unknown_status", "erased_status_with_fields")]
+    if torn:
+        fail(f"partition {store.area.name}: the install would erase slot {slot} at "
+             f"{store.config.slot_start(slot):#010x}, which needs recovery ({'; '.join(torn)}); "
+             "pass --repair to let it, or inspect it with 'flashstack feature dump'")
+
+
 #: option -> the build record's / store's parameter name
 _NAMES = {"max_features": "max_features", "base": "kf_start", "ram_base": "ram_buffer_address",
           "ram_buffer_size": "ram_buffer_size", "ram_align": "ram_align"}
@@ -166,12 +181,18 @@ def list_(as_json, **kw):
 @click.option("--ram", "ram", type=INT, default=None,
               help="RAM bytes of the Feature (default: 0 for a blob, the RAM upper bound of a .fo).")
 @click.option("--chunk", type=INT, default=4096, show_default=True, help="Bytes per copyToROM call.")
+@click.option("--repair", is_flag=True,
+              help="Let the install erase a slot that holds a torn or unknown header.")
 @json_option
-def install(file, ram, chunk, as_json, **kw):
+def install(file, ram, chunk, repair, as_json, **kw):
     """Install FILE: allocateFeature, copyToROM in chunks, flushCopyToROM.
 
     FILE is the ROM content as raw bytes, or a .fo (ELF) whose ROM sections
     are installed unrelocated, with RAM = its RAM upper bound unless --ram.
+    The install takes the lowest slot not USED; when that slot holds a torn
+    or unknown header (an interrupted allocation), it is refused unless
+    --repair. (Opening the region only reads: nothing else is ever repaired;
+    remove touches only the Feature it frees.)
     """
     from ..llkernel.fo import feature_input
     rom, ram_size, extra = feature_input(file, ram)
@@ -180,6 +201,7 @@ def install(file, ram, chunk, as_json, **kw):
         if store.config.ram_base is None:
             fail("install needs --ram-base (link address of the Kernel RAM buffer, from the firmware "
                  "map), or a build record that gives it")
+        _check_torn_slot(store, repair)
         f = store.install(rom, ram_size, chunk=chunk)
         out = {**_store_json(store), "file": file, "feature": f.to_json(), **extra}
     _emit(out, as_json, lambda o: console.print(

@@ -9,7 +9,7 @@
 
 Without ``--partition`` each store runs on its default geometry (KV: 8 KiB = 2 x 4 KiB; NVS:
 3 x 1 KiB, write block 4; Settings: 4 x 1 KiB; feature storage: 64 KiB at 0x90000000). Exit
-status 1 when a campaign finds failures or a replay reproduces one.
+status 3 when a campaign finds failures or a replay reproduces one; 1 for errors.
 """
 
 from __future__ import annotations
@@ -20,18 +20,23 @@ import click
 
 from ..errors import InvalidArgument
 from .common import DEFAULT_BOARD, INT, console, emit, json_option
+from .context import EXIT_DAMAGE
 from .progress import progress
 
 _CUSTOM_DEFAULTS = ("mixed", 300)  # workload, ops of 'torture custom' (a user target)
 
 
-def _click_option(o, default):
+def click_option(o, default):
     """The click option of a target's :class:`~flashstack.torture.target.TargetOption`."""
     if o.kind == "flag":
         return click.option(o.flag, o.name, is_flag=True, help=o.help)
     if o.kind == "choice":
         return click.option(o.flag, o.name, type=click.Choice([str(c) for c in o.choices]),
-                            default=str(default), show_default=True, help=o.help)
+                            default=None if default is None else str(default),
+                            show_default=default is not None, help=o.help)
+    if o.kind == "text":
+        return click.option(o.flag, o.name, default=default, show_default=default is not None,
+                            help=o.help)
     shown = default is not None
     return click.option(o.flag, o.name, type=INT, default=default, show_default=shown,
                         help=o.help)
@@ -56,7 +61,7 @@ def _target_options(kind: str):
                 click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB[:E]]",
                              help="Without a board: partition size, erase page, write block in "
                                   "bytes and erase value (e.g. 0x3000:0x400:4, 0x3000:0x400:16:0)."),
-                *(_click_option(o, cls.option_default(o)) for o in cls.cli_options)]
+                *(click_option(o, cls.option_default(o)) for o in cls.cli_options)]
 
     def deco(fn):
         for opt in reversed(opts):
@@ -165,8 +170,8 @@ def _run(kind: str, kw: dict) -> None:
     with progress(f"torture {kind} {kw['workload']}", "cuts") as update:
         report = run_campaign(campaign, jobs=kw["jobs"], scheduler=kw["scheduler"], progress=update)
     emit(report.to_json(), kw["as_json"], lambda _: _render(report))
-    if not report.ok:
-        raise click.exceptions.Exit(1)
+    if not report.ok:   # failures found: the damage status, not an error (CI gates on 3)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
 def _render(report) -> None:
@@ -197,13 +202,13 @@ def _render(report) -> None:
     for note, n in report.notes.items():
         console.print(f"  note: {note}: {n}", markup=False)
     for v in report.run_violations:
-        console.print(f"[red]uncut run:[/] {escape(v)}", soft_wrap=True)
+        console.print(f"[red]uncut run:[/] {escape(v)}")
     shown = report.failures[:20]
     for f in shown:
         console.print(f"[red]FAIL[/] cut {f.index} ({f.tear}) in step {f.step} {escape('[' + f.op + ']')}, "
                       f"flash op {f.k} of the step: {escape(f.violations[0])}"
-                      + (f" (+{len(f.violations) - 1} more)" if len(f.violations) > 1 else ""),
-                      soft_wrap=True)
+                      + (f" (+{len(f.violations) - 1} more)" if len(f.violations) > 1 else ""))
+        # the reproducer is a command to copy: one logical line whatever the width
         console.print(f"  {f.reproducer}", soft_wrap=True, markup=False)
     if len(report.failures) > len(shown):
         console.print(f"... {len(report.failures) - len(shown)} more failures (use --json)")
@@ -220,13 +225,13 @@ def _replay(kind: str, kw: dict) -> None:
     res = replay(campaign, kw["cut"], kw["tear"], save=kw["save"])
     emit(res.to_json(), kw["as_json"], lambda _: _render_replay(res))
     if not res.ok:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
 def _render_replay(res) -> None:
     console.print(f"cut {res.index} ({res.tear}): step {res.step} [{res.op}], flash operation {res.k} "
-                  "of the step", soft_wrap=True, markup=False)
-    console.print(f"power loss: {res.power_loss}", soft_wrap=True, markup=False)
+                  "of the step", markup=False)
+    console.print(f"power loss: {res.power_loss}", markup=False)
     for name, path in res.saved.items():
         console.print(f"saved {name}: {path}", markup=False)
     console.print("store dump of the image right after the cut:")
@@ -235,7 +240,7 @@ def _render_replay(res) -> None:
         console.print(f"note: {note}", markup=False)
     from rich.markup import escape
     for v in res.violations:
-        console.print(f"[red]VIOLATION[/] {escape(v)}", soft_wrap=True)
+        console.print(f"[red]VIOLATION[/] {escape(v)}")
     console.print("[green]PASS[/]: invariants hold after this cut" if res.ok else "[red]FAILED[/]")
 
 
@@ -249,14 +254,18 @@ class _TargetGroup(click.Group):
 
     def list_commands(self, ctx):
         from ..torture.targets import targets
-        return sorted(set(super().list_commands(ctx)) | set(targets()))
+        return sorted(set(super().list_commands(ctx)) | set(targets()) | {"c"})
 
     def get_command(self, ctx, name):
         cmd = super().get_command(ctx, name)
         if cmd is None:
             from ..torture.targets import targets
-            if name in targets():
+            if name == "c":   # the team's C code (its APIs are registered with the native layer)
+                from .torture_c import make_c_command
+                cmd = make_c_command(self.replay)
+            elif name in targets():
                 cmd = _make(name, self.replay)
+            if cmd is not None:
                 self.add_command(cmd)
         return cmd
 
@@ -277,6 +286,9 @@ def torture():
       flashstack torture llkernel --ops 20 --json
       flashstack torture kv --board flashstack-demo --partition storage_partition --cuts 500
       flashstack torture replay kv --workload mixed --ops 500 --seed 0 --cut 91 --tear prefix --save out/
+
+    Exit status: 0 every cut passed, 3 a cut broke an invariant (the FAIL lines give a
+    replay command each), 1 error.
     """
 
 
@@ -345,4 +357,3 @@ def _example(kind: str, replay: bool) -> str:
 
 torture.add_command(_make("custom", False))
 replay.add_command(_make("custom", True))
-from .torture_c import register as _register_c; _register_c(torture, replay)  # noqa: E402,E702 (torture c)

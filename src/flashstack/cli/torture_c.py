@@ -7,36 +7,44 @@
         [--compare-model [--save DIR]]
     flashstack torture c --api custom --source store.c --source glue.c ...   # fs_boot/fs_step/fs_check
 
-Registered on the ``torture`` and ``replay`` groups of :mod:`flashstack.cli.torture`.
+Built on demand by the ``torture`` and ``replay`` groups of :mod:`flashstack.cli.torture`
+from the registered C APIs (:data:`flashstack.native.targets.C_TARGETS`).
 Exit status 3 when a campaign finds failures, a replay reproduces one, or --compare-model finds
 a difference; 1 for errors (e.g. the C does not compile).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import click
 
 from ..errors import InvalidArgument
 from .common import DEFAULT_BOARD, INT, console, emit, json_option
+from .context import EXIT_DAMAGE
 
-_API_DEFAULTS = {  # api -> (workload, ops)
-    "zephyr-nvs": ("mixed", 200),
-    "zephyr-zms": ("mixed", 200),
-    "alios-kv": ("mixed", 200),
-    "llkernel": ("churn", 20),
-    "custom": ("steps", 200),
-}
+def _c_targets() -> dict:
+    from ..native.targets import C_TARGETS
+    return C_TARGETS
+
+
+def _api_options() -> dict:
+    """flag -> (TargetOption, the APIs that take it), over every registered C API."""
+    out: dict = {}
+    for api, cls in _c_targets().items():
+        for o in cls.c_options:
+            out.setdefault(o.flag, (o, []))[1].append(api)
+    return out
 
 
 def _target_options(fn):
+    from .torture import click_option
+    apis = _c_targets()
     opts = [
-        click.option("--api", required=True, type=click.Choice(list(_API_DEFAULTS)),
-                     help="Which API flashstack drives: zephyr-nvs (nvs_mount/write/delete/read), "
-                          "zephyr-zms (zms_mount/write/delete/read), "
-                          "alios-kv (aos_kv_init/set/get/del/del_by_prefix), llkernel (the "
-                          "LLKERNEL_IMPL_* feature storage) or custom (your fs_boot/fs_step/fs_check)."),
+        click.option("--api", required=True, type=click.Choice(list(apis)),
+                     help="Which API flashstack drives: " + "; ".join(
+                         f"{name} ({cls.api_help})" for name, cls in apis.items()) + "."),
         click.option("--source", "sources", multiple=True, required=True, metavar="FILE",
                      type=click.Path(dir_okay=False), help="A C file of the code under test (repeat)."),
         click.option("-I", "includes", multiple=True, metavar="DIR", type=click.Path(file_okay=False),
@@ -48,21 +56,16 @@ def _target_options(fn):
         click.option("--board", "-b", default=None, metavar="B",
                      help=f"Board whose partition gives the geometry [{DEFAULT_BOARD} with --partition]."),
         click.option("--partition", "-p", default=None, metavar="P",
-                     help="Partition of the board [storage_partition with --board]."),
+                     help="Partition of the board [with --board: the API's usual partition, "
+                          "e.g. storage_partition, kf_partition for llkernel]."),
         click.option("--geometry", "-g", default=None, metavar="SIZE:PAGE[:WB[:E]]",
                      help="Without a board: partition size, erase page, write block and erase value "
-                          "[zephyr-nvs: 0x3000:0x400:4 as 'torture nvs'; alios-kv and custom: "
-                          "8192:4096:1]."),
-        click.option("--sector-size", type=INT, default=None,
-                     help="zephyr-nvs/zms: sector size [erase page]."),
-        click.option("--sector-count", type=INT, default=None,
-                     help="zephyr-nvs/zms: sectors [whole partition]."),
-        click.option("--max-features", type=INT, default=4, show_default=True,
-                     help="llkernel: N, linked as _java_max_nb_dynamic_features."),
-        click.option("--ram-symbol", default="kernel_ram_buffer", show_default=True,
-                     help="llkernel: the C build's Kernel RAM buffer (RAM ranges are checked "
-                          "against it)."),
+                          "[the API's default geometry, as the Python target of the same store]."),
     ]
+    # each API's own options, default None (the target's default applies) and named by API
+    for o, users in _api_options().values():
+        o = replace(o, help=f"{', '.join(users)}: {o.help}")
+        opts.append(click_option(o, None))
     for opt in reversed(opts):
         fn = opt(fn)
     return fn
@@ -78,7 +81,7 @@ def _workload_options(replay: bool):
             click.option("--gc-check", type=click.FloatRange(0, 1), default=1.0, show_default=True,
                          help="Fraction of passing cuts that then drive the store through a full "
                               "GC cycle (zephyr-nvs).")]
-    from .torture import cut_options   # here: cli.torture imports this module at its end
+    from .torture import cut_options
     opts += cut_options(replay)
     if not replay:
         opts += [click.option("--compare-model", is_flag=True,
@@ -96,26 +99,23 @@ def _workload_options(replay: bool):
 
 
 def build_c_target(kw: dict):
-    """The C target for the command's options (EINVAL for bad combinations)."""
+    """The C target for the command's options, prepared to run (EINVAL for bad combinations,
+    e.g. an option of another API)."""
     from ..native.build import BuildSpec
-    from ..native.targets import CCustomTarget, CFeatureTarget, CKVTarget, CNVSTarget, CZMSTarget
     api = kw["api"]
+    cls: Any = _c_targets()[api]
     spec = BuildSpec(api, sources=tuple(kw["sources"]), includes=tuple(kw["includes"]),
                      defines=tuple(kw["defines"]), bits=int(kw["bits"]))
     extra: dict = {"build_spec": spec}
-    cls: type[CCustomTarget | CNVSTarget | CZMSTarget | CKVTarget | CFeatureTarget] = CCustomTarget
-    if api in ("zephyr-nvs", "zephyr-zms"):
-        cls = CNVSTarget if api == "zephyr-nvs" else CZMSTarget
-        extra.update(sector_size=kw["sector_size"], sector_count=kw["sector_count"])
-    elif api == "alios-kv":
-        cls = CKVTarget
-    elif api == "llkernel":
-        cls = CFeatureTarget
-        extra.update(max_features=kw["max_features"], ram_symbol=kw["ram_symbol"])
-    if api not in ("zephyr-nvs", "zephyr-zms") and (kw["sector_size"] or kw["sector_count"]):
-        raise InvalidArgument("--sector-size/--sector-count are options of --api zephyr-nvs/zms")
+    mine = {o.flag for o in cls.c_options}
+    for flag, (o, users) in _api_options().items():
+        value = kw.get(o.name)
+        if value in (None, False):
+            continue
+        if flag not in mine:
+            raise InvalidArgument(f"{flag} is an option of --api {', '.join(users)}, not {api}")
+        extra[o.field] = o.parse(value)
     board, part, geo = kw["board"], kw["partition"], kw["geometry"]
-    target: Any
     if board is None and part is None:
         if geo is not None:
             extra["geometry"] = cls().geometry.with_spec(geo)
@@ -123,37 +123,15 @@ def build_c_target(kw: dict):
     elif geo is not None:
         raise InvalidArgument("--geometry and --board/--partition exclude each other")
     else:
-        default = "kf_partition" if api == "llkernel" else "storage_partition"
-        target = cls.from_board(board or DEFAULT_BOARD, part or default, **extra)
-    return target.with_c_ram() if isinstance(target, CFeatureTarget) else target
+        target = cls.from_board(board or DEFAULT_BOARD, part or cls.default_partition, **extra)
+    return target.prepared()
 
 
 def _campaign(kw: dict, target, **more):
     from ..torture import Campaign
-    wl, ops = _API_DEFAULTS[kw["api"]]
-    return Campaign(target, workload=kw["workload"] or wl, ops=kw["ops"] or ops,
-                    seed=kw["seed"], gc_check=kw["gc_check"], **more)
-
-
-def _model_twin(target):
-    """flashstack's own store for the target's API, on the same geometry."""
-    from ..torture.targets.kv import KVTarget
-    from ..torture.targets.llkernel import FeatureTarget
-    from ..torture.targets.nvs import NVSTarget
-    from ..torture.targets.zms import ZMSTarget
-    api = target.build_spec.api
-    if api == "zephyr-nvs":
-        return NVSTarget(geometry=target.geometry, sector_size=target.sector_size,
-                         sector_count=target.sector_count, data_crc=target.data_crc)
-    if api == "zephyr-zms":
-        return ZMSTarget(geometry=target.geometry, sector_size=target.sector_size,
-                         sector_count=target.sector_count)
-    if api == "alios-kv":
-        return KVTarget(geometry=target.geometry)
-    if api == "llkernel":
-        return FeatureTarget(geometry=target.geometry, max_features=target.max_features,
-                             ram_base=target.ram_base, ram_size=target.ram_size)
-    raise InvalidArgument(f"--compare-model: flashstack has no store of its own for --api {api}")
+    return Campaign(target, workload=kw["workload"] or target.default_workload,
+                    ops=kw["ops"] or target.default_ops, seed=kw["seed"], gc_check=kw["gc_check"],
+                    **more)
 
 
 def _run(kw: dict) -> None:
@@ -170,7 +148,7 @@ def _run(kw: dict) -> None:
         campaign, jobs=kw["jobs"], scheduler=kw["scheduler"], progress=progress))
     emit(report.to_json(), kw["as_json"], lambda _: _render(report))
     if not report.ok:
-        raise click.exceptions.Exit(3)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
 def _with_progress(kw: dict, title: str, fn, unit: str = "cuts"):
@@ -182,10 +160,10 @@ def _with_progress(kw: dict, title: str, fn, unit: str = "cuts"):
 def _compare(campaign, kw: dict) -> None:
     from ..native.compare import compare_model
     res = _with_progress(kw, "compare-model", lambda progress: compare_model(
-        campaign, _model_twin(campaign.target), save=kw["save"], progress=progress), "steps")
+        campaign, campaign.target.model_twin(), save=kw["save"], progress=progress), "steps")
     emit(res.to_json(), kw["as_json"], lambda _: _render_compare(res))
     if not res.ok:
-        raise click.exceptions.Exit(3)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
 def _render_compare(res) -> None:
@@ -214,11 +192,25 @@ def _replay(kw: dict) -> None:
     res = replay(campaign, kw["cut"], kw["tear"], save=kw["save"])
     emit(res.to_json(), kw["as_json"], lambda _: _render_replay(res))
     if not res.ok:
-        raise click.exceptions.Exit(3)
+        raise click.exceptions.Exit(EXIT_DAMAGE)
 
 
-def register(torture: click.Group, replay: click.Group) -> None:
-    """Add ``c`` to the ``torture`` and ``torture replay`` groups."""
+def make_c_command(replay: bool) -> click.Command:
+    """The ``torture c`` command, or ``torture replay c`` (built when first asked: it reads
+    the registered C APIs, :data:`flashstack.native.targets.C_TARGETS`)."""
+    if replay:
+        @_target_options
+        @_workload_options(replay=True)
+        def c_replay(**kw):
+            """Replay one cut of a 'c' campaign (the reproducer a campaign prints).
+
+            \b
+            Example:
+              flashstack torture replay c --api zephyr-nvs --source nvs.c -I zephyr/include \\
+                  -I zephyr/subsys/fs/nvs --ops 200 --cut 91 --tear prefix --save out/
+            """
+            _replay(kw)
+        return click.command("c")(c_replay)
 
     @_target_options
     @_workload_options(replay=False)
@@ -235,18 +227,4 @@ def register(torture: click.Group, replay: click.Group) -> None:
               -I zephyr/subsys/fs/nvs --compare-model --save diff/
         """
         _run(kw)
-
-    @_target_options
-    @_workload_options(replay=True)
-    def c_replay(**kw):
-        """Replay one cut of a 'c' campaign (the reproducer a campaign prints).
-
-        \b
-        Example:
-          flashstack torture replay c --api zephyr-nvs --source nvs.c -I zephyr/include \\
-              -I zephyr/subsys/fs/nvs --ops 200 --cut 91 --tear prefix --save out/
-        """
-        _replay(kw)
-
-    torture.command("c")(c_cmd)
-    replay.command("c")(c_replay)
+    return click.command("c")(c_cmd)

@@ -63,7 +63,7 @@ def wear(as_json, size, unit_size, plot, save_wear, **kw):
 
 def _render(c, samples) -> None:
     if not c.fits:
-        console.print(f"[red]does not fit[/]: {escape(c.reason)}", soft_wrap=True)
+        console.print(f"[red]does not fit[/]: {escape(c.reason)}")
         return
     top = max(c.page_cycles) or 1
     for i, n in enumerate(c.page_cycles):
@@ -71,5 +71,9 @@ def _render(c, samples) -> None:
         console.print(f"page {i:3d} @ {i * c.unit_size:#08x}  {n:6d}  {bar}")
     console.print(f"wear unit: {c.wear_unit}", markup=False)
     console.print(f"{samples} updates: {c.erases_per_1000_writes:.1f} erases per 1000 writes, "
-                  f"write amplification {c.write_amplification:.2f}, lifetime {_years(c.lifetime_years)} years",
-                  soft_wrap=True)
+                  f"write amplification {c.write_amplification:.2f}, lifetime {_lifetime(c.lifetime_years)}")
+
+
+def _lifetime(years) -> str:
+    # no erase in the sample: the figure is unbounded, not a number of years
+    return "unbounded (no erase in the sample)" if years == float("inf") else f"{_years(years)} years"

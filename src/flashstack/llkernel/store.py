@@ -170,6 +170,12 @@ class FeatureStore:
         return None if h is None else h.ram_address
 
     # --- allocate / free ------------------------------------------------------------------------
+    def next_free_slot(self) -> int | None:
+        """The slot the next :meth:`allocate_feature` takes (the lowest one not USED,
+        docs/llkernel.md §8 step 3),
+        or None when all N are USED. Reads only."""
+        return _first_free([self._header(i) for i in range(self.config.max_features)])
+
     def allocate_feature(self, size_rom: int, size_ram: int) -> int | None:
         """``allocateFeature`` (§8): reserve a slot for ``size_rom`` bytes of ROM and a RAM area of
         ``size_ram`` bytes; the handle (absolute slot start, unsigned), or None with the reason
@@ -195,7 +201,7 @@ class FeatureStore:
         headers = [self._header(i) for i in range(cfg.max_features)]
         used = [i for i, h in enumerate(headers) if h.used]
         self._slots = used
-        slot = next((i for i, h in enumerate(headers) if not h.used), None)
+        slot = _first_free(headers)
         if slot is None:
             return self._fail(f"allocate: maximum number of features installed ({cfg.max_features})")
         live = [(headers[i].ram_address, headers[i].ram_address + headers[i].ram_size) for i in used]
@@ -325,3 +331,7 @@ class FeatureStore:
         c = self.config
         return (f"FeatureStore({getattr(self.area, 'name', '?')} @ {c.kf_start:#x}+{c.kf_size:#x}, "
                 f"N={c.max_features}, slot {c.slot_size:#x}, {len(self._slots)} features)")
+
+
+def _first_free(headers: list[FeatureHeader]) -> int | None:
+    return next((i for i, h in enumerate(headers) if not h.used), None)

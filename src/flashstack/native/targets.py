@@ -13,10 +13,11 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
-from ..errors import IntegrityError, NoSpace, NotFound, error_for, quoted
+from ..errors import IntegrityError, InvalidArgument, NoSpace, NotFound, error_for, quoted
 from ..flash_map import FlashArea
-from ..torture.target import CheckOutcome, PartitionGeometry, Target, location_args
+from ..torture.target import CheckOutcome, PartitionGeometry, Target, TargetOption, target_args
 from ..torture.targets.kv import KVTarget
 from ..torture.targets.llkernel import FeatureTarget
 from ..torture.targets.nvs import NVSTarget
@@ -26,7 +27,7 @@ from . import protocol as P
 from .build import BuildSpec, build_helper
 from .machine import NativeFlash, Proc
 
-__all__ = ["CUSTOM_WORKLOADS", "CCustomTarget", "CFeatureStore", "CFeatureTarget", "CKVTarget",
+__all__ = ["C_TARGETS", "CUSTOM_WORKLOADS", "CCustomTarget", "CFeatureStore", "CFeatureTarget", "CKVTarget",
            "CNVSTarget", "CStore", "CZMSTarget", "helper_for",
            "kconfig_enabled", "spec_args"]
 
@@ -124,11 +125,38 @@ def _raise_rc(rc: int, what: str) -> None:
 
 
 class _Native:
-    """Build and mount for C targets (mixed into a Python twin's target)."""
+    """Build and mount for C targets (mixed into a Python twin's target), and what ``torture
+    c`` needs to know of each API: its name, options, defaults and flashstack's own twin, so
+    the command never switches on API names (:data:`C_TARGETS`)."""
 
+    #: the ``torture c --api`` name and a one-line description of what is driven
+    api: ClassVar[str]
+    api_help: ClassVar[str]
+    #: the target fields ``torture c`` sets from options for this API
+    c_options: ClassVar[tuple[TargetOption, ...]] = ()
+    #: the board partition used when only ``--board`` is given
+    default_partition: ClassVar[str] = "storage_partition"
     build_spec: BuildSpec
     geometry: PartitionGeometry
     map_address = False  # map the image at geometry.address in the helper (memory-mapped flash)
+
+    def model_twin(self) -> Target:
+        """flashstack's own store for this API on the same geometry (``--compare-model``).
+        InvalidArgument (EINVAL) when there is none."""
+        raise InvalidArgument(f"--compare-model: flashstack has no store of its own for "
+                              f"--api {self.api}")
+
+    def prepared(self) -> Target:
+        """The target ready to run (e.g. with what only the compiled C can tell)."""
+        assert isinstance(self, Target)
+        return self
+
+    def cli_args(self) -> list:
+        """``c``, the build's arguments, the location and every option that differs from the
+        default target's."""
+        assert isinstance(self, Target)
+        return target_args(self, {o.field: o.flag for o in self.c_options},
+                           head=["c", *spec_args(self.build_spec)])
 
     def full_spec(self) -> BuildSpec:
         """What is compiled: the user's build plus what the target itself defines."""
@@ -217,6 +245,10 @@ class CNVSTarget(_ProbedDict, NVSTarget):
     target's geometry, workloads and invariants (ids are the keys)."""
 
     kind = "c"
+    api = "zephyr-nvs"
+    api_help = "nvs_mount/write/delete/read"
+    c_options = NVSTarget.cli_options[:2]   # sector size and count; data CRC is the Kconfig's
+    default_ops = 200
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-nvs"))
     api_names = ("nvs_write id", "nvs_delete id", "nvs_read", "")
 
@@ -239,19 +271,9 @@ class CNVSTarget(_ProbedDict, NVSTarget):
     def decode_key(self, raw: bytes):
         return int.from_bytes(raw, "little")
 
-    def cli_args(self) -> list:
-        return _sector_cli_args(self, NVSTarget().geometry)
-
-
-def _sector_cli_args(target, default_geometry) -> list:
-    """The replay arguments of a C target over a sector store (NVS, ZMS): the build, the
-    location when it differs from ``default_geometry``, and any explicit sector size/count."""
-    args = ["c", *spec_args(target.build_spec), *location_args(target, default_geometry)]
-    if target.sector_size:
-        args += ["--sector-size", str(target.sector_size)]
-    if target.sector_count:
-        args += ["--sector-count", str(target.sector_count)]
-    return args
+    def model_twin(self) -> Target:
+        return NVSTarget(geometry=self.geometry, sector_size=self.sector_size,
+                         sector_count=self.sector_count, data_crc=self.data_crc)
 
 
 @dataclass(frozen=True)
@@ -260,6 +282,10 @@ class CZMSTarget(_ProbedDict, ZMSTarget):
     target's geometry, workloads and invariants (32-bit ids are the keys; NOR flash)."""
 
     kind = "c"
+    api = "zephyr-zms"
+    api_help = "zms_mount/write/delete/read"
+    c_options = ZMSTarget.cli_options[:2]
+    default_ops = 200
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("zephyr-zms"))
     api_names = ("zms_write id", "zms_delete id", "zms_read", "")
 
@@ -276,8 +302,9 @@ class CZMSTarget(_ProbedDict, ZMSTarget):
     def decode_key(self, raw: bytes):
         return int.from_bytes(raw, "little")
 
-    def cli_args(self) -> list:
-        return _sector_cli_args(self, ZMSTarget().geometry)
+    def model_twin(self) -> Target:
+        return ZMSTarget(geometry=self.geometry, sector_size=self.sector_size,
+                         sector_count=self.sector_count)
 
 
 @dataclass(frozen=True)
@@ -288,6 +315,9 @@ class CKVTarget(_ProbedDict, KVTarget):
     RAM-index structure checks of the Python KV do not apply."""
 
     kind = "c"
+    api = "alios-kv"
+    api_help = "aos_kv_init/set/get/del/del_by_prefix"
+    default_ops = 200
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("alios-kv"))
     api_names = ("aos_kv_set", "aos_kv_del", "aos_kv_get", "aos_kv_del_by_prefix")
 
@@ -303,8 +333,8 @@ class CKVTarget(_ProbedDict, KVTarget):
     def deep_structure(self, store) -> list:
         return []
 
-    def cli_args(self) -> list:
-        return ["c", *spec_args(self.build_spec), *location_args(self, KVTarget().geometry)]
+    def model_twin(self) -> Target:
+        return KVTarget(geometry=self.geometry)
 
 
 def _kf_geometry() -> PartitionGeometry:
@@ -397,6 +427,12 @@ class CFeatureTarget(_Native, FeatureTarget):
     ranges against the C build's ``ram_symbol`` (see :meth:`with_c_ram`)."""
 
     kind = "c"
+    api = "llkernel"
+    api_help = "the LLKERNEL_IMPL_* feature storage"
+    c_options = (FeatureTarget.cli_options[0],
+                 TargetOption("ram_symbol", "--ram-symbol", "The C build's Kernel RAM buffer (RAM "
+                              "ranges are checked against it).", "text"))
+    default_partition = "kf_partition"
     map_address = True
     geometry: PartitionGeometry = field(default_factory=_kf_geometry)
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("llkernel"))
@@ -417,16 +453,19 @@ class CFeatureTarget(_Native, FeatureTarget):
         base, size = _symbol_bounds(helper_for(self.full_spec()), self.ram_symbol)
         return replace(self, ram_base=base, ram_size=size)
 
+    def prepared(self) -> CFeatureTarget:
+        return self.with_c_ram()
+
+    def model_twin(self) -> Target:
+        return FeatureTarget(geometry=self.geometry, max_features=self.max_features,
+                             ram_base=self.ram_base, ram_size=self.ram_size)
+
     def mount(self, area):
         return CFeatureStore(_Native.mount(self, area), area, self.geometry.address or 0)
 
     def dump(self, area) -> str:
         from .._report import dumps
         return dumps(FeatureTarget.mount(self, area).scan())
-
-    def cli_args(self) -> list:
-        args = ["c", *spec_args(self.build_spec), *location_args(self, CFeatureTarget().geometry)]
-        return args + (["--max-features", str(self.max_features)] if self.max_features != 4 else [])
 
 
 def _default_custom_geometry() -> PartitionGeometry:
@@ -440,6 +479,10 @@ class CCustomTarget(_Native, Target):
     ``fs_completed_steps()`` = the steps that returned before the interrupted one."""
 
     kind = "c"
+    api = "custom"
+    api_help = "your fs_boot/fs_step/fs_check"
+    default_workload = "steps"
+    default_ops = 200
     geometry: PartitionGeometry = field(default_factory=_default_custom_geometry)
     build_spec: BuildSpec = field(default_factory=lambda: BuildSpec("custom"))
     board: str | None = None
@@ -486,9 +529,6 @@ class CCustomTarget(_Native, Target):
     def dump(self, area) -> str:
         return _hexdump(area)
 
-    def cli_args(self) -> list:
-        return ["c", *spec_args(self.build_spec), *location_args(self, CCustomTarget().geometry)]
-
 
 def _hexdump(area, width: int = 32) -> str:
     """Non-erased lines of the partition (offset, hex); erased runs are summarised."""
@@ -508,3 +548,7 @@ def _hexdump(area, width: int = 32) -> str:
         lines.append(f"  ... {skipped * width} erased bytes")
     return "\n".join(lines)
 
+
+#: ``torture c --api`` name -> C target class: the one place that lists the APIs
+C_TARGETS: dict[str, type[_Native]] = {
+    cls.api: cls for cls in (CNVSTarget, CZMSTarget, CKVTarget, CFeatureTarget, CCustomTarget)}

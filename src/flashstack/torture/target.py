@@ -28,8 +28,8 @@ class TargetOption:
 
     ``field``: the target dataclass field it sets (its default is the option's default), or
     "" for an option that only picks a variant; ``flag``: e.g. ``"--block-size"``; ``kind``:
-    ``"int"`` (bytes or a count, decimal or 0x hex), ``"flag"`` (a bool field) or ``"choice"``
-    (one of ``choices``, given as the field holds them); ``variants``: choice value ->
+    ``"int"`` (bytes or a count, decimal or 0x hex), ``"flag"`` (a bool field), ``"text"`` (a
+    name, e.g. a C symbol) or ``"choice"`` (one of ``choices``, given as the field holds them); ``variants``: choice value ->
     registry target name built instead (e.g. ``settings --backend zms`` -> ``settings-zms``);
     ``default``: the default of a variant-only option."""
 
@@ -217,12 +217,13 @@ def location_args(target, default: PartitionGeometry) -> list:
     return []
 
 
-def target_args(target, options: dict) -> list:
-    """The ``flashstack torture`` arguments naming ``target``: its kind, :func:`location_args`
-    and, for each field of ``options`` (``{field: option}``) whose value differs from the
-    default target's, ``option value`` (a bool field, False by default, as the bare flag)."""
+def target_args(target, options: dict, head: list | None = None) -> list:
+    """The ``flashstack torture`` arguments naming ``target``: ``head`` (default: its kind),
+    :func:`location_args` and, for each field of ``options`` (``{field: option}``) whose value
+    differs from the default target's, ``option value`` (a bool field, False by default, as
+    the bare flag)."""
     default = type(target)()
-    args = [target.kind] + location_args(target, default.geometry)
+    args = (head or [target.kind]) + location_args(target, default.geometry)
     for name, option in options.items():
         value = getattr(target, name)
         if value != getattr(default, name):
