@@ -273,10 +273,16 @@ class SimulatedFlash(FlashDevice):
             self._changes = []
 
     # --- change tracking (DEV-49) ----------------------------------------------------------
+    #: DEV-49 change tracking is exact (False where other code writes the image too)
+    change_tracking = True
+
     def track_changes(self) -> None:
         """DEV-49: from now on, record the byte ranges that writes, erases and power cuts change
         (:meth:`changed_ranges`), so that :meth:`restore_changed` can put an image back by
-        copying only those ranges. Restarts the record when already tracking."""
+        copying only those ranges. Restarts the record when already tracking. ENOSYS where
+        :attr:`change_tracking` is False."""
+        if not self.change_tracking:
+            raise NotSupported(f"{self.name}: other code writes this image; changes are not tracked")
         self._changes = []
 
     @property

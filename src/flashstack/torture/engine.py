@@ -338,11 +338,11 @@ class Runner:
 
 
 def _track(dev) -> bool:
-    """Start DEV-49 change tracking on ``dev`` if it has it (a SimulatedFlash does)."""
-    track = getattr(dev, "track_changes", None)
-    if track is None:
+    """Start DEV-49 change tracking on ``dev`` where it is exact (a SimulatedFlash; not a
+    NativeFlash, whose C runtime writes the image itself)."""
+    if not getattr(dev, "change_tracking", False):
         return False
-    track()
+    dev.track_changes()
     return True
 
 
