@@ -69,10 +69,11 @@ def print_figures(rows: list[Figure]) -> None:
     print("anchors: " + "; ".join(anchors))
 
 
-def record(script: str, rows: list[Figure], argv: list[str]) -> str:
-    """Write ``rows`` to bench/results/<script>.json; returns the path."""
+def record(script: str, rows: list[Figure], argv: list[str], part: str = "") -> str:
+    """Write ``rows`` to bench/results/<script>.json (``<script>.<part>.json`` for a mode of the
+    script recorded apart from its other figures); returns the path."""
     os.makedirs(RESULTS, exist_ok=True)
-    path = os.path.join(RESULTS, f"{script}.json")
+    path = os.path.join(RESULTS, f"{script}{'.' + part if part else ''}.json")
     doc = {"script": script, "argv": argv, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "python": platform.python_version(), "cpus": os.cpu_count(),
            "rows": [dict(asdict(r), ratio=r.ratio, met=r.met) for r in rows]}

@@ -8,6 +8,11 @@ use CPU time of this process and its workers (immune to other load on the machin
 "CPU-time bound" speed-up is jobs x CPU(1 job) / CPU(all workers): the wall speed-up the
 campaign reaches on idle cores.
 
+``--per-cut`` measures the CPU cost of one cut of the same KV campaign (mixed workload, same
+seed and operations, no GC exercise) at 8 KiB (2 x 4 KiB blocks; the anchor) and at 4 MiB
+(128 x 32 KiB blocks); goal: at most 6x the 8 KiB cost (issue 14). Cuts restore and compare
+only what the step changed (device change tracking, docs/device.md DEV-49).
+
 ``--default-jobs`` measures only the default ``--jobs`` (``jobs=None``: 1 below 1,000 cuts,
 else the cores not busy with other work) against one job, on a short campaign (50 operations)
 and the long one, interleaved; goal: never slower (ratio of one job's wall time to the
@@ -15,6 +20,7 @@ default's >= 0.95, the noise of one run). ``--record`` stores those figures for 
 
     python bench/torture_bench.py [--ops 500] [--seed 0] [--jobs 2] [--repeat 2]
     python bench/torture_bench.py --default-jobs [--record]
+    python bench/torture_bench.py --per-cut [--ops 60] [--record]
 """
 
 from __future__ import annotations
@@ -71,17 +77,54 @@ def default_jobs_figures(ops: int, seed: int) -> list[Figure]:
     return rows
 
 
+def per_cut_figures(ops: int, seed: int) -> list[Figure]:
+    """CPU per cut of one KV campaign at 4 MiB against the same campaign at 8 KiB (best of
+    REPEAT each, interleaved)."""
+    from flashstack.torture.target import PartitionGeometry
+
+    def campaign(size: int, block: int) -> Campaign:
+        t = KVTarget(geometry=PartitionGeometry.uniform(size, 4096, allow_double_writes=True), block_size=block)
+        return Campaign(t, workload="mixed", ops=ops, seed=seed, gc_check=0.0)
+
+    small, large = campaign(8192, 4096), campaign(4 << 20, 32768)
+    best: dict[str, tuple[float, int]] = {}
+    for _ in range(REPEAT):
+        for name, c in (("small", small), ("large", large)):
+            cpu0 = _cpu()
+            r = run_campaign(c, jobs=1)
+            per = (_cpu() - cpu0) / r.cuts
+            if name not in best or per < best[name][0]:
+                best[name] = (per, r.cuts)
+    (s_cost, s_cuts), (l_cost, l_cuts) = best["small"], best["large"]
+    return [Figure("torture_bench", f"torture kv mixed x{ops}, CPU per cut, 4 MiB ({l_cuts:,} cuts)",
+                   l_cost * 1e3, "ms", f"same campaign at 8 KiB ({s_cuts:,} cuts)", s_cost * 1e3,
+                   "<= 6x", 1 / 6, lower_is_better=True,
+                   note=f"{l_cost / s_cost:.1f}x the 8 KiB cost")]
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ops", type=int, default=500)
+    ap.add_argument("--ops", type=int, default=None, help="workload operations [500; 60 with --per-cut]")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=2, help="best of N runs per row")
     ap.add_argument("--default-jobs", action="store_true", help="only default --jobs against one job")
-    ap.add_argument("--record", action="store_true", help="write bench/results/torture_bench.json")
+    ap.add_argument("--per-cut", action="store_true", help="only CPU per cut at 4 MiB against 8 KiB")
+    ap.add_argument("--record", action="store_true", help="write bench/results/torture_bench.json "
+                    "(torture_bench.per_cut.json with --per-cut)")
     a = ap.parse_args(argv)
     global REPEAT
     REPEAT = max(1, a.repeat)
+    if a.ops is None:
+        a.ops = 60 if a.per_cut else 500
+    if a.per_cut:
+        figs = per_cut_figures(a.ops, a.seed)
+        print_figures(figs)
+        for f in figs:
+            print(f"{f.figure}: {f.note}")
+        if a.record:
+            print("recorded:", record("torture_bench", figs, sys.argv[1:] if argv is None else argv, "per_cut"))
+        return
     if a.default_jobs:
         figs = default_jobs_figures(a.ops, a.seed)
         print_figures(figs)

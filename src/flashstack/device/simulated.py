@@ -168,6 +168,7 @@ class SimulatedFlash(FlashDevice):
         self._halt = False  # dead or closed: one test on the hot path
         self._stuck = StuckBits(ev, faults.endurance.seed if faults.endurance else 0)
         self._unstable = UnstableBits(ev)  # left by "unstable" tears (§5)
+        self._changes: list[tuple[int, int]] | None = None  # DEV-49: ranges changed, when tracked
         self.path = None if backing.path is None else os.fspath(backing.path)
         self._file, self._buf = backing.open(self._size, ev, name)
         self._mv = self._buf if isinstance(self._buf, SparseImage) else memoryview(self._buf)
@@ -268,6 +269,70 @@ class SimulatedFlash(FlashDevice):
         self._buf[:] = image
         self._unstable.bits.clear()
         self._stuck.apply(self._buf, 0, self._size)
+        if self._changes is not None:
+            self._changes = []
+
+    # --- change tracking (DEV-49) ----------------------------------------------------------
+    #: DEV-49 change tracking is exact (False where other code writes the image too)
+    change_tracking = True
+
+    def track_changes(self) -> None:
+        """DEV-49: from now on, record the byte ranges that writes, erases and power cuts change
+        (:meth:`changed_ranges`), so that :meth:`restore_changed` can put an image back by
+        copying only those ranges. Restarts the record when already tracking. ENOSYS where
+        :attr:`change_tracking` is False."""
+        if not self.change_tracking:
+            raise NotSupported(f"{self.name}: other code writes this image; changes are not tracked")
+        self._changes = []
+
+    @property
+    def tracking(self) -> bool:
+        """True while changed ranges are recorded (DEV-49)."""
+        return self._changes is not None
+
+    def peek(self, off: int, n: int) -> bytes:
+        """``n`` bytes at ``off`` as stored, not counted, in every state (like :meth:`snapshot`,
+        DEV-30, for a range). EINVAL out of range."""
+        if off < 0 or n < 0 or off + n > self._size:
+            raise self._range_error("peek", off, n)
+        return bytes(self._buf[off:off + n])
+
+    def untrack_changes(self) -> None:
+        """Stop recording changed ranges (DEV-49)."""
+        self._changes = None
+
+    def changed_ranges(self) -> list[tuple[int, int]]:
+        """``[(start, end))`` device offsets changed since :meth:`track_changes` or the last
+        restore, sorted and merged. EINVAL when changes are not tracked."""
+        if self._changes is None:
+            raise InvalidArgument(f"{self.name}: changed_ranges without track_changes")
+        out: list[tuple[int, int]] = []
+        for a, b in sorted(self._changes):
+            if out and a <= out[-1][1]:
+                if b > out[-1][1]:
+                    out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+        return out
+
+    def restore_changed(self, image) -> None:
+        """DEV-49: :meth:`restore` of ``image``, copying only the ranges changed since tracking
+        started or since the last restore; the device must have held ``image`` then (the
+        caller's promise: every other byte is already ``image``'s). Same errors as :meth:`restore`."""
+        if not self._open:
+            raise NoDevice(f"{self.name}: restore on a closed device")
+        if self.readonly:
+            raise ReadOnlyBacking(f"{self.name}: restore on read-only image {self.path or 'in memory'}")
+        if len(image) != self._size:
+            raise InvalidArgument(f"{self.name}: restore of {len(image)} bytes into {self._size}")
+        ranges = self.changed_ranges()
+        for a, b in ranges:
+            self._buf[a:b] = image[a:b]
+        self._unstable.bits.clear()
+        if self._stuck.pages:
+            for a, b in ranges:
+                self._stuck.apply(self._buf, a, b)
+        self._changes = []
 
     # --- power cuts (§5) -------------------------------------------------------------
     def arm_power_cut(self, after: int | None, mode: str = "clean", tear: str = "prefix",
@@ -406,6 +471,8 @@ class SimulatedFlash(FlashDevice):
             if ups is None or off // ups != (end - 1) // ups or st.erase_cycles[off // ups] > rated:
                 self._wear_check_write(off, n)
         self._mv[off:end] = full  # memoryview slice assignment: cheaper than bytearray's
+        if self._changes is not None:
+            self._changes.append((off, end))
         if self._unstable.bits:
             self._unstable.programmed(off, data[:n])
         if self._stuck.pages:
@@ -460,6 +527,8 @@ class SimulatedFlash(FlashDevice):
     def _cut_write(self, cut: PowerCut, off: int, n: int, old, full) -> None:
         """The cut write (§4.4 step 6, DEV-32): tear it, mark the device dead, raise PowerLoss."""
         applied = 0
+        if self._changes is not None:
+            self._changes.append((off, off + n))
         if cut.mode == "torn" and cut.tear == "unstable":
             new, mask, applied = tear_unstable(cut.rng, bytes(old), bytes(full))
             self._buf[off:off + n] = new
@@ -517,6 +586,8 @@ class SimulatedFlash(FlashDevice):
             self._buf.erase(off, off + n)
         else:
             self._buf[off:off + n] = self._evb * n
+        if self._changes is not None:
+            self._changes.append((off, off + n))
         wear = self.endurance
         if wear is not None and wear.mode == "stuck":  # DEV-39: new stuck bits in worn-out pages
             for p in pages:
@@ -535,6 +606,8 @@ class SimulatedFlash(FlashDevice):
         if cut.count != cut.after:
             return
         applied = 0
+        if self._changes is not None:
+            self._changes.append((off, off + n))
         if cut.mode == "torn":
             j = cut.rng.randrange(len(pages))
             for p in pages[:j]:

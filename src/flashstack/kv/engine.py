@@ -61,6 +61,7 @@ from typing import Callable
 from ..errors import DeviceIOError, FlashError, NoSpace, PowerLoss
 from ..flash_map.storage import Storage
 from . import format as fmt
+from ._bulk import BlockWalk, merge_walks, paused_gc, walk_block
 from .config import KVConfig, validate_storage
 
 __all__ = ["KVEngine"]
@@ -104,6 +105,7 @@ class KVEngine:
         self.write_pos = 0
         self.gc_pending = False
         self.index: dict[bytes, list[tuple[int, int]]] = {}
+        self._walked: list[BlockWalk] = []  # bulk walks of mount not yet in the index
 
     @property
     def reason(self) -> str:
@@ -130,14 +132,21 @@ class KVEngine:
         raise DeviceIOError(f"KV {what}: {getattr(e, 'strerror', None) or e}") from e
 
     def _load_window(self, first: int, end: int) -> None:
-        """Cache blocks ``[first, end)`` for a traversal; read block by block (a span may
-        change partition at any block boundary). Storage errors become EIO (KV-30)."""
+        """Cache blocks ``[first, end)`` for a traversal: one read per partition behind the
+        storage (a span changes partition at a block boundary). Storage errors become EIO (KV-30)."""
         B = self.B
+        lo, hi = first * B, end * B
+        segments = getattr(self.storage, "segments", None)
+        cuts = sorted({lo, hi} | ({s for s, _, _ in segments() if lo < s < hi} if segments else set()))
         try:
-            self._win = bytearray(b"".join(self.storage.read(b * B, B) for b in range(first, end)))
+            win = bytearray(self.storage.read(lo, hi - lo)) if len(cuts) == 2 else bytearray()
+            if len(cuts) > 2:
+                for a, b in zip(cuts, cuts[1:]):
+                    win += self.storage.read(a, b - a)
         except FlashError as e:
             raise DeviceIOError(f"KV read of blocks {first}..{end - 1}: {e.strerror}") from e
-        self._win_off = first * B
+        self._win = win
+        self._win_off = lo
 
     def _refresh_window(self, win: bytearray, off: int, n: int) -> None:
         w0 = self._win_off
@@ -246,9 +255,11 @@ class KVEngine:
         self.failed = False
         self._load_window(0, self.N)
         try:
-            self._mount_blocks()
+            with paused_gc():
+                self._mount_blocks()
         finally:
             self._win = None
+            self._walked = []
         self.mounted = True
         if self.gc_pending and run_gc:
             self._reason = "gc"
@@ -269,7 +280,7 @@ class KVEngine:
                 self._set_block_state(b, _DIRTY)
             self.state[b] = st
             self._reason = "recover"
-            self._traverse(b, self._recover)
+            self._walk_recover(b)
             if st == _CLEAN:
                 if self.space[b] != B - fmt.BLK_HDR_SIZE:
                     unclean.append(b)  # a torn CLEAN->USED byte included: 44 heals it
@@ -278,6 +289,7 @@ class KVEngine:
                     self._set_block_state(b, _USED)
                 else:
                     self.clean += 1
+        self.index = merge_walks(self.index, self._walked)
         for b in reversed(unclean):
             if self.clean >= 1:
                 self._reason = "unclean CLEAN block kept"
@@ -302,6 +314,21 @@ class KVEngine:
                     break
         if self._space_at(self.write_pos) < self.item_max_len and self.clean < 2:
             self.gc_pending = True
+
+    def _walk_recover(self, b: int) -> None:
+        """Walk block ``b`` with ``recover`` (§8): in bulk when that walk issues no flash
+        operation (:func:`flashstack.kv._bulk.walk_block`), else record by record."""
+        win = self._win
+        assert win is not None and self._win_off == 0, "mount loads the whole area into the window"
+        cfg = self.config
+        done = walk_block(win, b, self.B, self.HDR, self.total, cfg.max_key_len, cfg.max_val_len,
+                          cfg.align, self.state[b] == _USED, self._hdr)
+        if done is None:
+            self.index = merge_walks(self.index, self._walked)  # recover reads and edits it
+            self._traverse(b, self._recover)
+            return
+        self.space[b] = done.space
+        self._walked.append(done)
 
     def _space_at(self, pos: int) -> int:
         b = pos // self.B

@@ -59,6 +59,8 @@ class NativeFlash(SimulatedFlash):
     every operation while endurance, thresholds, timing or stuck bits are active are done here.
     """
 
+    change_tracking = False  # the C runtime writes the image behind Python's back (DEV-49)
+
     def __init__(self, helper: str | os.PathLike, *, address: int | None = None, **kw):
         self._tmp = tempfile.mkdtemp(prefix="flashstack-c-", dir=_tmp_root())
         kw.pop("backing", None)

@@ -233,6 +233,7 @@ class Runner:
         """Cut the next step at each ``(index, k, tear)``, then run it uncut and move on."""
         op = self.steps[self.step]
         image = self.dev.snapshot()
+        tracked = _track(self.dev)  # each cut then restores and hashes only what changed
         frozen = freeze(self.store, self.pinned)
         before = self.model
         self.store, result = self.target.apply(self.store, self.area, op)
@@ -246,6 +247,8 @@ class Runner:
             outs.append(out)
             if on_cut is not None:
                 on_cut(out)
+        if tracked:
+            self.dev.untrack_changes()
         self.dev.restore(image_after)
         self.model = after
         self.step += 1
@@ -253,7 +256,10 @@ class Runner:
 
     def _cut(self, op, image, frozen, before, after, index, k, tear, keep, seen=None) -> CutOutcome:
         dev, t = self.dev, self.target
-        dev.restore(image)
+        if getattr(dev, "tracking", False):
+            dev.restore_changed(image)  # DEV-49: the device held ``image`` when tracking began
+        else:
+            dev.restore(image)
         store = thaw(frozen, self.pinned)
         mode, how = TEARS[split_tear(tear)[0]]
         dev.arm_power_cut(k, mode=mode, tear=how, seed=cut_seed(self.campaign.seed, index, tear))
@@ -283,8 +289,7 @@ class Runner:
             # Remount and checks read nothing but this image (and the step's fixed models), so
             # a cut that leaves the same bytes as an earlier cut of the step (a clean cut, a
             # torn write that kept nothing) has the same verdict.
-            key = (hashlib.blake2b(dev.snapshot(), digest_size=16).digest(),
-                   _gc_selected(self.campaign, index, tear), unstable_key(dev))
+            key = (_image_key(dev, image), _gc_selected(self.campaign, index, tear), unstable_key(dev))
             prev = seen.get(key)
             if prev is not None:
                 out.violations, out.notes, out.gc_checked = list(prev[0]), list(prev[1]), prev[2]
@@ -299,10 +304,10 @@ class Runner:
     def _check_cut(self, out: CutOutcome, op, before, after, index, tear, keep, image) -> None:
         """:meth:`_check`, then a torn program the format cannot detect is a format limit."""
         torn = TEARS[split_tear(tear)[0]][0] == "torn"
-        cut = self._partition(self.dev.snapshot()) if torn else b""
+        cut = _Cut(self.dev, image) if torn else None
         self._check(out, op, before, after, index, tear, keep)
-        if torn:
-            classify(self.target, out, self._partition(image), cut)
+        if cut is not None and out.violations:  # classify looks at the images only then
+            classify(self.target, out, self._partition(image), self._partition(cut.image()))
 
     def _partition(self, image: bytes) -> bytes:
         off = self.area.offset
@@ -330,6 +335,73 @@ class Runner:
             raise
         except Exception as exc:
             out.violations.append(f"checking the remounted store raised {type(exc).__name__}: {exc}")
+
+
+def _track(dev) -> bool:
+    """Start DEV-49 change tracking on ``dev`` where it is exact (a SimulatedFlash; not a
+    NativeFlash, whose C runtime writes the image itself)."""
+    if not getattr(dev, "change_tracking", False):
+        return False
+    dev.track_changes()
+    return True
+
+
+_CHUNK = 256
+
+
+def _image_key(dev, base: bytes) -> bytes:
+    """A digest that is equal for two states of ``dev`` exactly when their images are (both
+    reached from ``base``, the image the device held when change tracking began or was last
+    restored): the ``_CHUNK``-byte chunks that differ from ``base``, with their bytes. Reads
+    only what changed; without tracking, the whole image."""
+    if not getattr(dev, "tracking", False):
+        return hashlib.blake2b(dev.snapshot(), digest_size=16).digest()
+    chunks: set[int] = set()
+    for a, b in dev.changed_ranges():
+        _differing(dev.peek(a, b - a), base[a:b], a, chunks)
+    h = hashlib.blake2b(digest_size=16)
+    for c in sorted(chunks):
+        lo = c * _CHUNK
+        h.update(c.to_bytes(8, "little") + dev.peek(lo, min(lo + _CHUNK, len(base)) - lo))
+    return h.digest()
+
+
+def _differing(now: bytes, was: bytes, a: int, out: set[int]) -> None:
+    """Add to ``out`` the chunks where ``now`` differs from ``was`` (both the bytes at device
+    offset ``a``), halving only the parts that differ (one compare for an unchanged range)."""
+    todo = [(0, len(now))]
+    while todo:
+        lo, hi = todo.pop()
+        if now[lo:hi] == was[lo:hi]:
+            continue
+        first, last = (a + lo) // _CHUNK, (a + hi - 1) // _CHUNK
+        if first == last:
+            out.add(first)
+            continue
+        mid = (first + last + 1) // 2 * _CHUNK - a  # a chunk boundary strictly inside (lo, hi)
+        todo += [(mid, hi), (lo, mid)]
+
+
+class _Cut:
+    """The image right after a cut, kept as the ranges that changed since ``base`` (DEV-49),
+    rebuilt in full only when asked (a whole snapshot without tracking)."""
+
+    def __init__(self, dev, base: bytes):
+        self.base = base
+        if not getattr(dev, "tracking", False):
+            self.full: bytes | None = dev.snapshot()
+            self.patches: list = []
+        else:
+            self.full = None
+            self.patches = [(a, dev.peek(a, b - a)) for a, b in dev.changed_ranges()]
+
+    def image(self) -> bytes:
+        if self.full is None:
+            img = bytearray(self.base)
+            for a, data in self.patches:
+                img[a:a + len(data)] = data
+            self.full = bytes(img)
+        return self.full
 
 
 def plan(campaign: Campaign) -> Plan:
