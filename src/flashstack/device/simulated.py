@@ -260,17 +260,20 @@ class SimulatedFlash(FlashDevice):
         EINVAL if ``len(image)`` differs from the size, EROFS on a read-only device, ENODEV
         when closed. Stuck bits (§6) still hold afterwards.
         """
+        self._check_restore(image)
+        self._buf[:] = image
+        self._unstable.bits.clear()
+        self._stuck.apply(self._buf, 0, self._size)
+        if self._changes is not None:
+            self._changes = []
+
+    def _check_restore(self, image) -> None:
         if not self._open:
             raise NoDevice(f"{self.name}: restore on a closed device")
         if self.readonly:
             raise ReadOnlyBacking(f"{self.name}: restore on read-only image {self.path or 'in memory'}")
         if len(image) != self._size:
             raise InvalidArgument(f"{self.name}: restore of {len(image)} bytes into {self._size}")
-        self._buf[:] = image
-        self._unstable.bits.clear()
-        self._stuck.apply(self._buf, 0, self._size)
-        if self._changes is not None:
-            self._changes = []
 
     # --- change tracking (DEV-49) ----------------------------------------------------------
     #: DEV-49 change tracking is exact (False where other code writes the image too)
@@ -319,12 +322,7 @@ class SimulatedFlash(FlashDevice):
         """DEV-49: :meth:`restore` of ``image``, copying only the ranges changed since tracking
         started or since the last restore; the device must have held ``image`` then (the
         caller's promise: every other byte is already ``image``'s). Same errors as :meth:`restore`."""
-        if not self._open:
-            raise NoDevice(f"{self.name}: restore on a closed device")
-        if self.readonly:
-            raise ReadOnlyBacking(f"{self.name}: restore on read-only image {self.path or 'in memory'}")
-        if len(image) != self._size:
-            raise InvalidArgument(f"{self.name}: restore of {len(image)} bytes into {self._size}")
+        self._check_restore(image)
         ranges = self.changed_ranges()
         for a, b in ranges:
             self._buf[a:b] = image[a:b]
