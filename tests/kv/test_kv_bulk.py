@@ -10,29 +10,19 @@ import random
 import pytest
 
 from flashstack._crc8 import crc8_rows, crc8_with
-from flashstack.device import SimulatedFlash
 from flashstack.errors import FlashError, PowerLoss
 from flashstack.flash_map import FlashArea
-from flashstack.kv import KVConfig, KVStore
+from flashstack.kv import KVStore
 from flashstack.kv import engine as kv_engine
 from flashstack.kv.format import _CRC8_TABLE
+from kv_flash import kv_device
 
 # (blocks, block size, align): 16-bit positions below 64 KiB, 32-bit from there
 CONFIGS = [(4, 4096, 4), (6, 4096, 8), (3, 8192, 4), (4, 16384, 4)]
 
 
-def _store(cfg_t, image=None):
-    blocks, block, align = cfg_t
-    size = blocks * block
-    dev = SimulatedFlash(size, erase_page_size=4096, allow_double_writes=True)
-    if image is not None:
-        dev.restore(image)
-    cfg = KVConfig(total_size=size, block_size=block, align=align)
-    return dev, cfg
-
-
 def _mount(cfg_t, image, bulk: bool, monkeypatch, taken: list):
-    dev, cfg = _store(cfg_t, image)
+    dev, cfg = kv_device(cfg_t, image)
     area, rec = FlashArea(0, 0, cfg.total_size, dev).recorded()
     store = KVStore(area, cfg)
     rec.note = lambda: store.reason
@@ -64,7 +54,7 @@ def _workload(cfg_t, seed, steps, every):
     """Images along a random workload (sets of runs of equal-length and mixed values, updates,
     deletes, prefix deletes) on a store remounted now and then: one image every ``every`` ops."""
     rnd = random.Random(seed)
-    dev, cfg = _store(cfg_t)
+    dev, cfg = kv_device(cfg_t)
     store = KVStore(FlashArea(0, 0, cfg.total_size, dev), cfg)
     store.mount()
     keys = [f"k{i:03d}" for i in range(rnd.choice((20, 60, 150)))]
@@ -139,7 +129,7 @@ def test_bulk_mount_equals_walk_after_power_cuts(mode, tear, monkeypatch):
     rnd = random.Random(hash((mode, tear)) & 0xFFFF)
     taken: list[bool] = []
     for seed in range(40):
-        dev, cfg = _store(cfg_t)
+        dev, cfg = kv_device(cfg_t)
         store = KVStore(FlashArea(0, 0, cfg.total_size, dev), cfg)
         store.mount()
         for _ in range(rnd.randint(50, 400)):
@@ -176,7 +166,7 @@ def test_bulk_mount_equals_walk_in_a_run_of_a_used_block(where, damage, monkeypa
     it), holds 0xFF in its key, or names in origin_off an older NORMAL copy of its key (an
     interrupted update: mount deletes the older copy)."""
     cfg_t = (4, 4096, 4)
-    dev, cfg = _store(cfg_t)
+    dev, cfg = kv_device(cfg_t)
     store = KVStore(FlashArea(0, 0, cfg.total_size, dev), cfg)
     store.mount()
     for i in range(40):

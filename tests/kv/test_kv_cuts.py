@@ -5,21 +5,17 @@ reboot changes nothing (recovery is idempotent)."""
 
 import pytest
 
-from flashstack.device import SimulatedFlash
 from flashstack.errors import PowerLoss
 from flashstack.flash_map import FlashArea
-from flashstack.kv import KVConfig, KVStore
+from flashstack.kv import KVStore
+from kv_flash import kv_device
 
 GEOMETRIES = [(2, 4096, 4), (3, 4096, 4), (2, 4096, 8), (4, 16384, 4)]
 
 
 def _fresh(geometry, image=None):
-    blocks, block, align = geometry
-    size = blocks * block
-    dev = SimulatedFlash(size, erase_page_size=4096, allow_double_writes=True)
-    if image is not None:
-        dev.restore(image)
-    store = KVStore(FlashArea(0, 0, size, dev), KVConfig(total_size=size, block_size=block, align=align))
+    dev, cfg = kv_device(geometry, image)
+    store = KVStore(FlashArea(0, 0, dev.size, dev), cfg)
     store.mount()
     return dev, store
 
