@@ -24,6 +24,7 @@ from ..errors import InvalidArgument
 from .common import DEFAULT_BOARD, INT, console, emit, json_option
 from .context import EXIT_DAMAGE
 
+
 def _c_targets() -> dict:
     from ..native.targets import C_TARGETS
     return C_TARGETS
@@ -115,16 +116,8 @@ def build_c_target(kw: dict):
         if flag not in mine:
             raise InvalidArgument(f"{flag} is an option of --api {', '.join(users)}, not {api}")
         extra[o.field] = o.parse(value)
-    board, part, geo = kw["board"], kw["partition"], kw["geometry"]
-    if board is None and part is None:
-        if geo is not None:
-            extra["geometry"] = cls().geometry.with_spec(geo)
-        target = cls(**extra)
-    elif geo is not None:
-        raise InvalidArgument("--geometry and --board/--partition exclude each other")
-    else:
-        target = cls.from_board(board or DEFAULT_BOARD, part or cls.default_partition, **extra)
-    return target.prepared()
+    return cls.at_location("c", kw["board"], kw["partition"], kw["geometry"], cls.default_partition,
+                           **extra).prepared()
 
 
 def _campaign(kw: dict, target, **more):

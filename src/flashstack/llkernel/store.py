@@ -172,8 +172,7 @@ class FeatureStore:
     # --- allocate / free ------------------------------------------------------------------------
     def next_free_slot(self) -> int | None:
         """The slot the next :meth:`allocate_feature` takes (the lowest one not USED,
-        docs/llkernel.md §8 step 3),
-        or None when all N are USED. Reads only."""
+        docs/llkernel.md §8 step 3), or None when all N are USED. Reads only."""
         return _first_free([self._header(i) for i in range(self.config.max_features)])
 
     def allocate_feature(self, size_rom: int, size_ram: int) -> int | None:

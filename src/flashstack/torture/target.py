@@ -273,6 +273,28 @@ class Target:
         # the targets that have board and partition fields are the ones that call this
         return cls(geometry=geo, board=board, partition=partition, **kw)  # type: ignore[call-arg]
 
+    @classmethod
+    def at_location(cls, name: str, board: str | None, partition: str | None,
+                    geometry: str | None, default_partition: str | None, **kw) -> "Target":
+        """This target where the command's location options put it: on ``partition`` (default
+        ``default_partition``) of ``board`` (default the built-in board) when either is given,
+        else on a bare partition of ``geometry`` (``SIZE:PAGE[:WB[:E]]``), else on its default
+        geometry; ``kw`` set its other fields. InvalidArgument (EINVAL) for a board together
+        with a geometry, or no partition when ``default_partition`` is None (``name`` names the
+        target in the message); NotFound (ENOENT) for an unknown partition."""
+        if board is None and partition is None:
+            if geometry is not None:
+                kw["geometry"] = cls().geometry.with_spec(geometry)
+            return cls(**kw)
+        if geometry is not None:
+            raise InvalidArgument("--geometry and --board/--partition exclude each other")
+        if partition is None:
+            if default_partition is None:
+                raise InvalidArgument(f"torture target {name}: give --partition (its store kind has no default)")
+            partition = default_partition
+        from ..board import DEFAULT_BOARD
+        return cls.from_board(board or DEFAULT_BOARD, partition, **kw)
+
     def build(self) -> tuple[SimulatedFlash, FlashArea]:
         return self.geometry.build()
 

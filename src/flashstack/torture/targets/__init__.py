@@ -83,7 +83,6 @@ def build_target(name: str, values: Mapping[str, Any], board: str | None = None,
     (``SIZE:PAGE[:WB[:E]]``) on a bare partition. InvalidArgument (EINVAL) for an option the
     chosen target does not take or for a board together with a geometry; NotFound (ENOENT)
     for an unknown partition."""
-    from ...board import DEFAULT_BOARD
     base = cls = target_class(name)
     for o in base.cli_options:
         choice = o.parse(values.get(o.name, o.default))
@@ -101,14 +100,5 @@ def build_target(name: str, values: Mapping[str, Any], board: str | None = None,
                     if o.field in target_class(t).option_fields()]
             raise InvalidArgument(f"{o.flag} does not apply to torture target {name}"
                                   + (f" (it needs {' or '.join(hint)})" if hint else ""))
-    if board is None and partition is None:
-        if geometry is not None:
-            extra["geometry"] = cls().geometry.with_spec(geometry)
-        return cls(**extra)
-    if geometry is not None:
-        raise InvalidArgument("--geometry and --board/--partition exclude each other")
-    if partition is None:
-        partition = store_kind(name).default_partition
-        if partition is None:
-            raise InvalidArgument(f"torture target {name}: give --partition (its store kind has no default)")
-    return cls.from_board(board or DEFAULT_BOARD, partition, **extra)
+    return cls.at_location(name, board, partition, geometry, store_kind(name).default_partition,
+                           **extra)
